@@ -1,0 +1,53 @@
+"""Users as the bot knows them: one row per Telegram account that ever wrote to the bot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Role(StrEnum):
+    """What a person may do. Organizer rights also come from organization membership."""
+
+    VOLUNTEER = "volunteer"
+    ORGANIZER = "organizer"
+    ADMIN = "admin"
+
+
+class Language(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+class TelegramIdentity(BaseModel):
+    """What Telegram tells us about the sender of an update (no personal data beyond that)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+class User(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    # The user's own explicit choice (``/language``); ``None`` means "derive it".
+    language: Language | None
+    # Telegram's IETF tag as last seen, used to derive a language when none was chosen.
+    telegram_language_code: str | None
+    role: Role
+    created_at: datetime
+    last_seen_at: datetime
+    # False once Telegram answered 403 (blocked bot / kicked); true again when they write.
+    is_reachable: bool
+    # When the user became unreachable; ``None`` while reachable.
+    blocked_at: datetime | None = None

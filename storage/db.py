@@ -1,0 +1,249 @@
+"""The SQLite database: one write connection for explicit transactions, one read connection.
+
+Why two connections:
+
+* **Writes** go through ``async with db.transaction() as tx:``. The transaction starts with
+  ``BEGIN IMMEDIATE`` (it takes SQLite's write lock up front, so it can never fail half-way with
+  ``SQLITE_BUSY`` on lock upgrade) and an :class:`asyncio.Lock` lets one coroutine at a time in.
+  Other coroutines therefore never interleave statements inside someone else's transaction, and a
+  read-check-write (``SELECT taken ...`` then ``UPDATE ... SET taken = taken + 1``) or a
+  conditional ``UPDATE ... WHERE taken < capacity`` inside one transaction is atomic with respect
+  to every other writer in the process. Other processes are held off by SQLite's own lock
+  (``busy_timeout`` waits up to 5 s).
+* **Reads** outside a transaction (``db.fetch_one``/``db.fetch_all``) go to a separate connection.
+  In WAL mode it sees the last *committed* state, even while a write transaction is open, so a
+  reader never observes another coroutine's uncommitted writes and never waits for the write lock.
+  It is opened with ``PRAGMA query_only`` so a write sent there by mistake fails loudly.
+  Inside a transaction, read with ``tx.fetch_*`` to see your own uncommitted writes.
+
+Each read runs as one call on aiosqlite's worker thread (execute and fetch together), so no
+statement stays open between calls and every read starts from a fresh snapshot: once a
+transaction has committed, every later read sees it.
+
+SQL uses ``?`` placeholders (SQLite's ``qmark`` style). A PostgreSQL backend will translate them
+to ``$1, $2 ...``; keep SQL portable: TEXT timestamps from :mod:`storage.timeutil`, INTEGER 0/1
+booleans, ``RETURNING`` and ``ON CONFLICT ... DO UPDATE`` are fine, SQLite-only functions are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.timeutil import Clock, from_db_time, to_db_time, utcnow
+
+__all__ = [
+    "Clock",
+    "Database",
+    "Params",
+    "Transaction",
+    "from_db_time",
+    "to_db_time",
+    "utcnow",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Positional parameters for ``?`` placeholders.
+Params = Sequence[Any]
+
+BUSY_TIMEOUT_MS = 5000
+
+
+async def _run(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """Execute and fetch all rows in one hop to the worker thread (the statement is done after)."""
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def _complete(operation: Awaitable[None]) -> None:
+    """Await ``operation`` to the end even if the calling task is cancelled meanwhile.
+
+    Used for COMMIT and ROLLBACK: the transaction lock must not be released while one of them is
+    still pending, or the next ``BEGIN`` could run inside a transaction that was never closed.
+    A cancellation that arrives meanwhile is re-raised once the operation has finished.
+    """
+    future = asyncio.ensure_future(operation)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if future.done():
+                raise
+            cancelled = True
+        else:
+            break
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+class Transaction:
+    """Statements inside one open write transaction. Only valid inside its ``async with`` block."""
+
+    __slots__ = ("_conn", "_open")
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._open = True
+
+    def _check(self) -> aiosqlite.Connection:
+        if not self._open:
+            raise RuntimeError("this transaction is already finished; use it inside its block")
+        return self._conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed (``-1`` for DDL).
+
+        For ``INSERT/UPDATE ... RETURNING`` use :meth:`fetch_one`/:meth:`fetch_all` instead.
+        """
+        conn = self._check()
+        async with conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def execute_many(self, sql: str, params_seq: Iterable[Params]) -> int:
+        """Run one statement once per parameter tuple; return the total number of changed rows."""
+        conn = self._check()
+        async with conn.executemany(sql, params_seq) as cursor:
+            return cursor.rowcount
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of the result, or ``None``. Fetches the whole result: add ``LIMIT 1``."""
+        rows = await _run(self._check(), sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return await _run(self._check(), sql, params)
+
+    def _finish(self) -> None:
+        self._open = False
+
+
+class Database:
+    """An open SQLite database file. Create with :meth:`open`, release with :meth:`close`."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self._path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) the database file at ``path`` and its parent folder."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path, read_only=False)
+        try:
+            reader = await _connect(path, read_only=True)
+        except BaseException:
+            await writer.close()
+            raise
+        _LOGGER.debug("Opened database %s", path)
+        return cls(path, writer, reader)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"database {self._path} is closed")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        Transactions are serialized: a second coroutine waits here until the first one is done.
+        Do not nest them (pass the open :class:`Transaction` down instead); nesting in the same
+        task is detected and raises :class:`RuntimeError` rather than deadlocking.
+        """
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            raise RuntimeError(
+                "nested db.transaction() in the same task would deadlock; "
+                "pass the open Transaction to the inner code instead"
+            )
+        async with self._lock:
+            self._check_open()
+            self._owner = task
+            tx = Transaction(self._writer)
+            try:
+                try:
+                    await _run(self._writer, "BEGIN IMMEDIATE")
+                    yield tx
+                except BaseException:
+                    tx._finish()
+                    # Connection.rollback() is a no-op when no transaction is active (BEGIN failed).
+                    await _complete(self._writer.rollback())
+                    raise
+                tx._finish()
+                try:
+                    await _complete(self._writer.commit())
+                except BaseException:
+                    # e.g. a deferred foreign-key violation: COMMIT fails, the transaction stays.
+                    await _complete(self._writer.rollback())
+                    raise
+            finally:
+                self._owner = None
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """First row of a read on the read connection. Fetches the whole result: add ``LIMIT 1``."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a read on the read connection (committed data only)."""
+        self._check_open()
+        return await _run(self._reader, sql, params)
+
+    async def close(self) -> None:
+        """Wait for a running transaction to finish, then close both connections.
+
+        Closing the last connection checkpoints the WAL into the main file and removes it.
+        """
+        if self._closed:
+            return
+        async with self._lock:
+            self._closed = True
+            try:
+                await self._reader.close()
+            finally:
+                await self._writer.close()
+        _LOGGER.debug("Closed database %s", self._path)
+
+
+async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
+    # isolation_level=None: autocommit mode, sqlite3 never opens transactions behind our back;
+    # Database.transaction() issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.row_factory = sqlite3.Row
+        await _run(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not read_only:
+            rows = await _run(conn, "PRAGMA journal_mode = WAL")
+            mode = rows[0][0] if rows else None
+            if mode != "wal":
+                raise RuntimeError(f"could not switch {path} to WAL mode (journal_mode={mode!r})")
+        await _run(conn, "PRAGMA foreign_keys = ON")
+        await _run(conn, "PRAGMA synchronous = NORMAL")
+        if read_only:
+            await _run(conn, "PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
