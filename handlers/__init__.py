@@ -1,0 +1,17 @@
+"""Telegram handlers: parse the update, call a service, render the answer. No SQL, no rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from handlers import errors, middleware, start
+
+
+def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    middleware.register(application)
+    start.register(application)
+    # Feature modules register here, before the fallbacks.
+    start.register_fallbacks(application)
+    errors.register(application)

@@ -1,0 +1,153 @@
+"""Settings read from the environment (and an optional ``.env`` file) with pydantic-settings.
+
+A missing or malformed setting must end the program with one clear line naming the variable
+(see :func:`load_settings`), never a traceback: the people running this are volunteer
+federations' IT staff, not Python developers.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.users import Language
+
+EXIT_CONFIG_ERROR = 2
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"24h"`` → 24 hours. Units: s, m, h, d."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 24h, 90m or 2d")
+    amount, unit = match.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Field names map to upper-case variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Required by ``zhiyuan run`` only (``migrate`` and the playground work without one).
+    bot_token: SecretStr | None = Field(default=None, description="From @BotFather; never logged.")
+    bot_api_url: str = Field(
+        default="https://api.telegram.org",
+        description="Base URL of a Bot API server; requests go to {BOT_API_URL}/bot{token}/{m}.",
+    )
+    database_path: Path = Field(default=Path("data/zhiyuan.sqlite3"))
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset())
+    timezone: str = Field(default="Asia/Shanghai")
+    default_language: Language = Field(default=Language.ZH)
+    log_level: LogLevel = Field(default="INFO")
+    # How often PTB writes conversation state and user data to SQLite. Short, because a crash
+    # loses at most this much conversation progress (drafts themselves live in their own tables).
+    persistence_interval_seconds: float = Field(default=2.0, gt=0, le=600)
+    # Updates of one user run in order; this many different users' updates may run at once.
+    concurrent_users: int = Field(default=64, ge=1, le=4096)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value().strip()
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", secret):
+            raise ValueError("must look like 123456:ABC-DEF… (as given by @BotFather)")
+        return SecretStr(secret)
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            for part in parts:
+                if not re.fullmatch(r"-?\d+", part):
+                    raise ValueError(f"{part!r} is not a Telegram user id (comma-separated)")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("log_level", "default_language", mode="before")
+    @classmethod
+    def _fold_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return (
+            value.upper()
+            if value.lower() in {"debug", "info", "warning", "error", "critical"}
+            else value.lower()
+        )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"{value!r} is not an IANA time zone such as Asia/Shanghai") from error
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """The token, or :class:`ConfigError` when it is needed and missing."""
+        if self.bot_token is None or not self.bot_token.get_secret_value():
+            raise ConfigError("BOT_TOKEN is not set (get one from @BotFather)")
+        return self.bot_token.get_secret_value()
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+    if first["type"] == "missing":
+        return f"{variable} is not set"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{variable} is invalid: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; raise :class:`ConfigError` with a one-line reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
+
+
+def load_settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigError as error:
+        print(f"zhiyuan: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG_ERROR) from None

@@ -1,0 +1,49 @@
+"""Who is talking to the bot: keeping the users table current and resolving their language."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from bot.clock import Clock
+from bot.domain.users import Language, Role, TelegramIdentity, User
+from bot.i18n import resolve_language
+from storage.users import UsersRepository
+
+
+class AccountService:
+    def __init__(
+        self,
+        users: UsersRepository,
+        clock: Clock,
+        admin_ids: Set[int],
+        default_language: Language,
+    ) -> None:
+        self._users = users
+        self._clock = clock
+        self._admin_ids = admin_ids
+        self._default_language = default_language
+
+    async def seen(self, identity: TelegramIdentity) -> User:
+        """Record an interaction (called for every update) and return the current user.
+
+        Writing again also makes a user reachable again after they had blocked the bot.
+        Administrators listed in ``ADMIN_IDS`` get the admin role on their first interaction.
+        """
+        user = await self._users.touch(identity, self._clock())
+        if identity.telegram_id in self._admin_ids and user.role is not Role.ADMIN:
+            await self._users.set_role(identity.telegram_id, Role.ADMIN)
+            user = user.model_copy(update={"role": Role.ADMIN})
+        return user
+
+    def language_of(self, user: User) -> Language:
+        return resolve_language(user.language, user.telegram_language_code, self._default_language)
+
+    def language_for_code(self, telegram_code: str | None) -> Language:
+        return resolve_language(None, telegram_code, self._default_language)
+
+    async def choose_language(self, telegram_id: int, language: Language) -> None:
+        await self._users.set_language(telegram_id, language)
+
+    async def blocked_bot(self, telegram_id: int) -> None:
+        """Telegram told us (403 or ``my_chat_member`` kicked) that this user blocked the bot."""
+        await self._users.mark_unreachable(telegram_id, self._clock())

@@ -1,0 +1,125 @@
+"""Languages: gettext catalogs (Babel), language resolution and locale-aware formatting.
+
+Message ids in the code are English sentences; ``locales/<lang>/LC_MESSAGES/messages.po`` hold
+the Chinese and English texts. The catalogs are compiled in memory at start-up, so there are no
+build artefacts to forget. ``python -m bot.catalogs check`` (run in CI) fails when a message in
+the code is missing from a catalog or untranslated.
+"""
+
+from __future__ import annotations
+
+import gettext
+import importlib.util
+import io
+from collections.abc import Mapping
+from datetime import date, datetime, time, tzinfo
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.domain.users import Language
+
+DOMAIN = "messages"
+
+# Babel locale used for each supported language (plural rules, date formats).
+BABEL_LOCALES: Mapping[Language, str] = {Language.ZH: "zh_Hans_CN", Language.EN: "en"}
+
+# Names shown in the language picker, each in its own language.
+LANGUAGE_NAMES: Mapping[Language, str] = {Language.ZH: "简体中文", Language.EN: "English"}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now (translated where shown)."""
+    return message
+
+
+@cache
+def locales_root() -> Path:
+    """The ``locales`` folder, shipped as a namespace package (it holds no code).
+
+    ``importlib.resources`` cannot open a namespace package under an editable install on
+    Python 3.11, so look through its search path for the folder that has the catalogs.
+    """
+    spec = importlib.util.find_spec("locales")
+    for entry in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(entry)
+        if (candidate / f"{DOMAIN}.pot").is_file():
+            return candidate
+    raise RuntimeError("the locales folder with the translation catalogs is not installed")
+
+
+def catalog_path(language: Language) -> Path:
+    return locales_root() / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def _translations(language: Language) -> gettext.NullTranslations:
+    with catalog_path(language).open("rb") as po_file:
+        catalog = read_po(po_file, locale=BABEL_LOCALES[language], domain=DOMAIN)
+    buffer = io.BytesIO()
+    # Fuzzy entries are not shown to users: an unreviewed guess is worse than the English text.
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def resolve_language(
+    chosen: Language | None, telegram_code: str | None, default: Language
+) -> Language:
+    """The user's own choice wins; else Telegram's IETF tag (any ``zh*`` → Chinese, any other
+    tag → English); else the deployment default."""
+    if chosen is not None:
+        return chosen
+    if telegram_code:
+        return Language.ZH if telegram_code.strip().lower().startswith("zh") else Language.EN
+    return default
+
+
+class Translator:
+    """Texts and formats for one language in one time zone.
+
+    Handlers get one per update (``context.t``); notifications build one for the recipient at
+    send time.
+    """
+
+    def __init__(self, language: Language, timezone: tzinfo) -> None:
+        self.language = language
+        self.timezone = timezone
+        self.locale = Locale.parse(BABEL_LOCALES[language])
+        self._catalog = _translations(language)
+
+    def gettext(self, message: str) -> str:
+        return self._catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._catalog.pgettext(context, message)
+
+    def format_datetime(self, value: datetime, fmt: str = "medium") -> str:
+        """An aware datetime shown in the deployment's time zone."""
+        return babel_dates.format_datetime(value, fmt, tzinfo=self.timezone, locale=self.locale)
+
+    def format_date(self, value: date | datetime, fmt: str = "medium") -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(self.timezone).date()
+        return babel_dates.format_date(value, fmt, locale=self.locale)
+
+    def format_time(self, value: time | datetime, fmt: str = "short") -> str:
+        if isinstance(value, datetime):
+            return babel_dates.format_time(value, fmt, tzinfo=self.timezone, locale=self.locale)
+        return babel_dates.format_time(value, fmt, locale=self.locale)
+
+    def format_number(self, value: float) -> str:
+        return babel_numbers.format_decimal(value, locale=self.locale)
+
+
+@cache
+def translator(language: Language, timezone: tzinfo) -> Translator:
+    return Translator(language, timezone)

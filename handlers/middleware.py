@@ -1,0 +1,52 @@
+"""Cross-cutting work that runs before every handler (handler group -1).
+
+Records the sender in the users table (names, language tag, last seen, reachable again) and
+binds ``context.user`` and ``context.t`` for the handlers of later groups. Also notices when a
+user blocks the bot (``my_chat_member`` → kicked), so notifications stop going to them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import ChatMember, Update
+from telegram.ext import Application, TypeHandler
+
+from bot.app import ZyContext
+from bot.domain.users import TelegramIdentity
+
+log = logging.getLogger(__name__)
+
+# Only the first matching handler of a group runs, so all of this is one handler.
+GROUP = -1
+
+
+async def before_every_update(update: Update, context: ZyContext) -> None:
+    sender = update.effective_user
+    if sender is None or sender.is_bot:
+        return
+    change = update.my_chat_member
+    if (
+        change is not None
+        and change.chat.type == "private"
+        and change.new_chat_member.status == ChatMember.BANNED
+    ):
+        # Blocking is not an interaction: it must not make the user "seen" or reachable.
+        log.info("user %s blocked the bot", sender.id)
+        await context.services.accounts.blocked_bot(sender.id)
+        return
+    identity = TelegramIdentity(
+        telegram_id=sender.id,
+        first_name=sender.first_name,
+        last_name=sender.last_name,
+        username=sender.username,
+        language_code=sender.language_code,
+    )
+    accounts = context.services.accounts
+    user = await accounts.seen(identity)
+    context.bind_user(user, accounts.language_of(user))
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(TypeHandler(Update, before_every_update), group=GROUP)

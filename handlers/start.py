@@ -1,0 +1,257 @@
+"""The front door: ``/start`` (with deep links), the main menu, ``/help``, ``/language``,
+``/cancel``, and the fallbacks for anything the bot did not understand.
+
+```mermaid
+flowchart LR
+    start["/start"] --> menu[Main menu]
+    link["/start act_42 · inv_…"] --> route{deep link} --> menu
+    menu -->|menu:language| lang[Language picker] -->|lang:zh / lang:en| menu
+    menu -->|menu:help| help[Help]
+    menu -->|menu:*| soon[Not available yet] --> menu
+    stale[unknown or stale button] --> menu
+```
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.app import ZyContext
+from bot.domain.deeplinks import (
+    ActivityLink,
+    OrganizerInviteLink,
+    UnknownLink,
+    parse_start_payload,
+)
+from bot.domain.users import Language, Role
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.runtime import set_chat_commands
+from handlers.callbacks import callback, pattern, split
+from handlers.render import answer, html, send, show
+
+log = logging.getLogger(__name__)
+
+# Main-menu entries: (key, label). Entries whose feature has not landed yet lead to an honest
+# "not available yet" screen; feature modules take over their key as they land.
+MENU_ENTRIES: tuple[tuple[str, str], ...] = (
+    ("browse", N_("🔍 Service menu")),
+    ("profile", N_("📝 Register / my profile")),
+    ("my", N_("📋 My sign-ups")),
+    ("organize", N_("🏢 For organizers")),
+    ("language", N_("🌐 Language / 语言")),
+    ("help", N_("❓ Help")),
+)
+
+COMING_SOON: dict[str, str] = {
+    "browse": N_(
+        "The service menu (browsing activities and signing up) is not available yet. It is "
+        "being built and will appear here in an upcoming version."
+    ),
+    "profile": N_(
+        "Volunteer registration and profiles are not available yet. They are being built and "
+        "will appear here in an upcoming version."
+    ),
+    "my": N_(
+        "“My sign-ups” is not available yet. It will appear here together with the service "
+        "menu in an upcoming version."
+    ),
+    "organize": N_(
+        "Tools for organizers (publishing activities, rosters) are not available yet. They "
+        "are being built and will appear here in an upcoming version."
+    ),
+}
+
+
+def main_menu(t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(t.gettext(label), callback_data=callback("menu", key))
+        for key, label in MENU_ENTRIES
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def home_button(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]]
+    )
+
+
+def welcome_text(t: Translator, first_name: str) -> str:
+    return t.gettext(
+        "<b>Welcome to Zhiyuan (志愿), {name}!</b>\n\n"
+        "I connect volunteers with the people and places that need them:\n"
+        "• browse the service menu and sign up for activities in two taps;\n"
+        "• get reminders before your activities and news around volunteer days;\n"
+        "• organizers publish activities and manage their rosters.\n\n"
+        "Choose what you would like to do."
+    ).format(name=html(first_name))
+
+
+def help_text(t: Translator, role: Role) -> str:
+    lines = [
+        t.gettext("<b>What I can do</b>"),
+        "",
+        t.gettext("/start — the main menu"),
+        t.gettext("/language — switch between Chinese and English"),
+        t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
+        t.gettext("/help — this help"),
+        "",
+        t.gettext(
+            "Buttons under my messages do the rest. Volunteer registration, the service menu "
+            "and tools for organizers are being built and will appear in the main menu."
+        ),
+    ]
+    if role is Role.ADMIN:
+        lines += ["", t.gettext("You are an administrator of this volunteer federation.")]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: ZyContext) -> None:
+    t = context.t
+    link = parse_start_payload(context.args[0] if context.args else None)
+    if isinstance(link, ActivityLink):
+        await send(
+            update,
+            t.gettext(
+                "You opened a link to activity #{id}. Activity pages are not available in this "
+                "version yet; please try again after the next update."
+            ).format(id=link.activity_id),
+        )
+    elif isinstance(link, OrganizerInviteLink):
+        await send(
+            update,
+            t.gettext(
+                "You opened an invitation to join an organization as an organizer. Organizer "
+                "tools are not available in this version yet; please ask for a new invitation "
+                "after the next update."
+            ),
+        )
+    elif isinstance(link, UnknownLink):
+        log.info(
+            "unknown deep-link payload %r from user %s", link.payload, context.user.telegram_id
+        )
+        await send(update, t.gettext("That link is not valid or has expired."))
+    await send(update, welcome_text(t, context.user.first_name), main_menu(t))
+
+
+async def show_menu(update: Update, context: ZyContext) -> None:
+    await answer(update)
+    t = context.t
+    await show(update, welcome_text(t, context.user.first_name), main_menu(t))
+
+
+async def help_command(update: Update, context: ZyContext) -> None:
+    await answer(update)
+    await show(update, help_text(context.t, context.user.role), home_button(context.t))
+
+
+def language_picker(current: Language) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✓ " if language is current else "") + LANGUAGE_NAMES[language],
+                    callback_data=callback("lang", language.value),
+                )
+            ]
+            for language in Language
+        ]
+    )
+
+
+async def language_command(update: Update, context: ZyContext) -> None:
+    await answer(update)
+    t = context.t
+    await show(
+        update,
+        t.gettext("Choose your language. 请选择语言。"),
+        language_picker(t.language),
+    )
+
+
+async def language_chosen(update: Update, context: ZyContext) -> None:
+    parts = split(update.callback_query.data if update.callback_query else None)
+    try:
+        language = Language(parts[1])
+    except (IndexError, ValueError):
+        # Forged or from an older version of the bot: say so and offer the picker again.
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        await show(
+            update,
+            context.t.gettext("Choose your language. 请选择语言。"),
+            language_picker(context.t.language),
+        )
+        return
+    user = context.user
+    await context.services.accounts.choose_language(user.telegram_id, language)
+    context.bind_user(user.model_copy(update={"language": language}), language)
+    t = context.t
+    await answer(update, t.gettext("Language: English"))
+    chat = update.effective_chat
+    if chat is not None:
+        await set_chat_commands(context.application, chat.id, language)  # type: ignore[arg-type]
+    await show(update, welcome_text(t, user.first_name), main_menu(t))
+
+
+async def coming_soon(update: Update, context: ZyContext) -> None:
+    await answer(update)
+    key = split(update.callback_query.data if update.callback_query else None)[-1]
+    t = context.t
+    text = COMING_SOON.get(key)
+    if text is None:
+        await stale_button(update, context)
+        return
+    await show(update, t.gettext(text), home_button(t))
+
+
+async def cancel(update: Update, context: ZyContext) -> None:
+    t = context.t
+    await send(update, t.gettext("There is nothing to cancel right now."), home_button(t))
+
+
+async def unknown_command(update: Update, context: ZyContext) -> None:
+    t = context.t
+    await send(
+        update,
+        t.gettext("I don't know that command. Send /help to see what I can do."),
+        home_button(t),
+    )
+
+
+async def unknown_text(update: Update, context: ZyContext) -> None:
+    t = context.t
+    await send(
+        update,
+        t.gettext("Sorry, I did not understand that. Tap a button or send /help."),
+        home_button(t),
+    )
+
+
+async def stale_button(update: Update, context: ZyContext) -> None:
+    """A press no handler claims: forged, or from a screen of an older version. Never silence."""
+    t = context.t
+    await answer(update, t.gettext("This button is no longer valid."))
+    await show(update, welcome_text(t, context.user.first_name), main_menu(t))
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("language", language_command))
+    application.add_handler(CallbackQueryHandler(show_menu, pattern=r"^menu:home$"))
+    application.add_handler(CallbackQueryHandler(help_command, pattern=r"^menu:help$"))
+    application.add_handler(CallbackQueryHandler(language_command, pattern=r"^menu:language$"))
+    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern("lang")))
+
+
+def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Added last: in one handler group only the first matching handler runs."""
+    application.add_handler(CallbackQueryHandler(coming_soon, pattern=pattern("menu")))
+    application.add_handler(CommandHandler("cancel", cancel))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(filters.ALL, unknown_text))
+    application.add_handler(CallbackQueryHandler(stale_button))
