@@ -1,0 +1,225 @@
+"""HTTP front of the local Bot API: ``/bot{token}/{method}`` and ``/file/bot{token}/{path}``.
+
+The bot under test is a normal PTB ``Application`` pointed here with
+``ApplicationBuilder().base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")``; it must not
+be able to tell this server from Telegram. The in-process side (virtual users, observation,
+waiting) is inherited from :class:`~bot.localapi.state.ApiState`, so tests drive and observe
+the same object the bot talks to.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from bot.localapi import errors
+from bot.localapi.errors import ApiError
+from bot.localapi.flood import FloodLimits
+from bot.localapi.methods import METHODS, Call
+from bot.localapi.models import EventKind
+from bot.localapi.params import Params, UploadedFile
+from bot.localapi.state import ApiState, BotState
+
+logger = logging.getLogger("bot.localapi")
+
+# Telegram accepts uploads of up to 50 MB through the Bot API.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def _json_response(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(payload, ensure_ascii=False),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def read_params(request: web.Request) -> Params:
+    """Parameters from the query string and a JSON, form or multipart body."""
+    values: dict[str, Any] = dict(request.query)
+    files: dict[str, UploadedFile] = {}
+    if not request.body_exists:
+        return Params(values)
+    content_type = request.content_type
+    if content_type == "application/json":
+        try:
+            body = json.loads(await request.read() or b"{}")
+        except ValueError:
+            raise ApiError.bad_request("can't parse JSON request body") from None
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("JSON request body must be an object")
+        values.update(body)
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                files[name] = UploadedFile(
+                    filename=value.filename or name,
+                    content_type=value.content_type or "application/octet-stream",
+                    data=value.file.read(),
+                )
+            elif isinstance(value, bytes | bytearray):
+                values[name] = value.decode("utf-8", errors="replace")
+            else:
+                values[name] = value
+    return Params(values, files)
+
+
+class LocalBotApi(ApiState):
+    """A Telegram Bot API–compatible server on localhost, plus the simulated Telegram behind it.
+
+    Usage::
+
+        async with LocalBotApi() as server:
+            bot = server.add_bot("123:ABC", "zhiyuan_test_bot", "Zhiyuan")
+            app = ApplicationBuilder().token(bot.token).base_url(server.bot_api_url)...
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        flood_limits: FloodLimits | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(flood_limits, clock=clock, wall_clock=wall_clock)
+        self.host = host
+        self.port = port
+        self.app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+        self.app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
+        self.app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:41234`` (the real port once started)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def bot_api_url(self) -> str:
+        """What to pass to ``ApplicationBuilder.base_url``."""
+        return f"{self.url}/bot"
+
+    @property
+    def file_url(self) -> str:
+        """What to pass to ``ApplicationBuilder.base_file_url``."""
+        return f"{self.url}/file/bot"
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("LocalBotApi is already running")
+        self.closing = False
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        self._runner = runner
+        logger.info("Local Bot API listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Stop serving; waiting long polls are answered (empty) first so shutdown is quick."""
+        if self._runner is None:
+            return
+        self.closing = True
+        self.notify()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        logger.info("Local Bot API on %s stopped", self.url)
+
+    async def __aenter__(self) -> LocalBotApi:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ---------------------------------------------------------------------------- handlers
+
+    async def _handle_method(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        name = request.match_info["method"]
+        bot = self.bot_by_token(token)
+        if bot is None:
+            logger.info("Rejected %s: unknown token", name)
+            return _json_response(ApiError(401, errors.UNAUTHORIZED).payload(), 401)
+        entry = METHODS.get(name.lower())
+        if entry is None:
+            logger.warning("@%s called unsupported method %s", bot.info.username, name)
+            self.stats.requests[name] += 1
+            return self._error(bot, name, None, ApiError(404, errors.METHOD_NOT_FOUND))
+        canonical, handler = entry
+        self.stats.requests[canonical] += 1
+        params: Params | None = None
+        try:
+            fault = self.take_fault(canonical, bot.info.id)
+            if fault is not None:
+                raise fault
+            params = await read_params(request)
+            logger.debug("@%s %s %s", bot.info.username, canonical, params.values)
+            result = await handler(Call(self, bot, params))
+        except ApiError as exc:
+            if exc.error_code == 409 and _client_gone(request):
+                # A long poll the client abandoned (PTB cancels it when stopping) was superseded
+                # by the client's next call: nobody will read this answer, so it is not an error.
+                logger.debug("@%s abandoned %s ended: %s", bot.info.username, canonical, exc)
+                return _json_response(exc.payload(), exc.error_code)
+            return self._error(bot, canonical, params, exc)
+        except Exception:
+            logger.exception("Local Bot API failed on %s", canonical)
+            error = ApiError(500, "Internal Server Error: local Bot API failure")
+            return self._error(bot, canonical, params, error)
+        return _json_response({"ok": True, "result": result})
+
+    def _error(
+        self, bot: BotState, method: str, params: Params | None, exc: ApiError
+    ) -> web.Response:
+        self.stats.errors[exc.error_code] += 1
+        if exc.error_code == 429:
+            self.stats.too_many_requests += 1
+        chat_id: int | None = None
+        if params is not None:
+            try:
+                chat_id = params.get_int("chat_id")
+            except ApiError:
+                chat_id = None
+        log = logger.debug if exc.error_code == 429 else logger.info
+        log("@%s %s -> %s %s", bot.info.username, method, exc.error_code, exc.description)
+        self.record(
+            EventKind.API_ERROR,
+            bot.info.id,
+            chat_id,
+            None,
+            f"{method} -> {exc.error_code} {exc.description}",
+        )
+        return _json_response(exc.payload(), exc.error_code)
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        bot = self.bot_by_token(request.match_info["token"])
+        if bot is None:
+            return _json_response(ApiError(401, errors.UNAUTHORIZED).payload(), 401)
+        stored = bot.files_by_path.get(request.match_info["path"])
+        if stored is None:
+            return _json_response(ApiError(404, errors.NOT_FOUND).payload(), 404)
+        return web.Response(body=stored.data, content_type=stored.mime_type)
