@@ -1,0 +1,153 @@
+"""Reference lists: skills, service categories and areas (seeded by migration 0003).
+
+Administrators will edit them later; a retired entry is deactivated, never deleted, because
+profiles (and later activities) keep referring to its code. Nothing is cached: the lists are tiny
+and always read fresh, so an administrator's change shows up on the next screen.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from enum import StrEnum
+from typing import Final
+
+from bot.domain.volunteers import CatalogItem
+from storage.db import Database
+
+__all__ = ["CODE_PATTERN", "CatalogKind", "CatalogRepository"]
+
+
+class CatalogKind(StrEnum):
+    SKILL = "skill"
+    CATEGORY = "category"
+    AREA = "area"
+
+
+# The only place a table name is chosen: never from user input, always from this fixed map.
+_TABLES: Final[dict[CatalogKind, str]] = {
+    CatalogKind.SKILL: "skills",
+    CatalogKind.CATEGORY: "service_categories",
+    CatalogKind.AREA: "areas",
+}
+
+#: What a code may look like: it travels inside callback data (at most 64 bytes in all).
+CODE_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+_COLUMNS = "code, name_zh, name_en, sort_order, is_active"
+
+
+def _table(kind: CatalogKind) -> str:
+    return _TABLES[CatalogKind(kind)]  # CatalogKind() refuses anything else with a ValueError
+
+
+def _to_item(row: sqlite3.Row) -> CatalogItem:
+    return CatalogItem(
+        code=row["code"],
+        name_zh=row["name_zh"],
+        name_en=row["name_en"],
+        sort_order=row["sort_order"],
+        is_active=bool(row["is_active"]),
+    )
+
+
+def _check_item(item: CatalogItem) -> None:
+    if CODE_PATTERN.fullmatch(item.code) is None:
+        raise ValueError(
+            f"catalog code {item.code!r} must be 1-32 characters: a lowercase letter, then "
+            "lowercase letters, digits or underscores"
+        )
+    if not item.name_zh.strip() or not item.name_en.strip():
+        raise ValueError(f"catalog item {item.code!r} needs both a Chinese and an English name")
+
+
+class CatalogRepository:
+    """Reads and edits the reference lists. Lists come sorted by ``sort_order``, then code."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- generic ---------------------------------------------------------------------------------
+
+    async def items(
+        self, kind: CatalogKind, *, include_inactive: bool = False
+    ) -> list[CatalogItem]:
+        where = "" if include_inactive else "WHERE is_active = 1"
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM {_table(kind)} {where} ORDER BY sort_order, code"
+        )
+        return [_to_item(row) for row in rows]
+
+    async def get(self, kind: CatalogKind, code: str) -> CatalogItem | None:
+        """The entry with ``code``, active or not (a profile may still refer to a retired one)."""
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM {_table(kind)} WHERE code = ?", (code,)
+        )
+        return _to_item(row) if row is not None else None
+
+    async def upsert(self, kind: CatalogKind, item: CatalogItem) -> CatalogItem:
+        """Add an entry, or change the names, order and active flag of an existing one.
+
+        Raises :class:`ValueError` for a malformed code or an empty name.
+        """
+        _check_item(item)
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                f"""
+                INSERT INTO {_table(kind)} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (code) DO UPDATE SET
+                    name_zh = excluded.name_zh,
+                    name_en = excluded.name_en,
+                    sort_order = excluded.sort_order,
+                    is_active = excluded.is_active
+                RETURNING {_COLUMNS}
+                """,
+                (
+                    item.code,
+                    item.name_zh.strip(),
+                    item.name_en.strip(),
+                    item.sort_order,
+                    int(item.is_active),
+                ),
+            )
+        if row is None:  # pragma: no cover - INSERT ... RETURNING always yields the row
+            raise RuntimeError(f"upsert of {kind} {item.code!r} returned no row")
+        return _to_item(row)
+
+    async def set_active(self, kind: CatalogKind, code: str, active: bool) -> bool:
+        """Show or hide an entry in the lists; ``False`` if there is no such code."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE {_table(kind)} SET is_active = ? WHERE code = ?", (int(active), code)
+            )
+        return changed > 0
+
+    # -- by kind -------------------------------------------------------------------------------
+
+    async def skills(self, *, include_inactive: bool = False) -> list[CatalogItem]:
+        return await self.items(CatalogKind.SKILL, include_inactive=include_inactive)
+
+    async def categories(self, *, include_inactive: bool = False) -> list[CatalogItem]:
+        return await self.items(CatalogKind.CATEGORY, include_inactive=include_inactive)
+
+    async def areas(self, *, include_inactive: bool = False) -> list[CatalogItem]:
+        return await self.items(CatalogKind.AREA, include_inactive=include_inactive)
+
+    async def skill(self, code: str) -> CatalogItem | None:
+        return await self.get(CatalogKind.SKILL, code)
+
+    async def category(self, code: str) -> CatalogItem | None:
+        return await self.get(CatalogKind.CATEGORY, code)
+
+    async def area(self, code: str) -> CatalogItem | None:
+        return await self.get(CatalogKind.AREA, code)
+
+    async def upsert_skill(self, item: CatalogItem) -> CatalogItem:
+        return await self.upsert(CatalogKind.SKILL, item)
+
+    async def upsert_category(self, item: CatalogItem) -> CatalogItem:
+        return await self.upsert(CatalogKind.CATEGORY, item)
+
+    async def upsert_area(self, item: CatalogItem) -> CatalogItem:
+        """Add or edit an area; a new one is top-level, an existing one keeps its parent."""
+        return await self.upsert(CatalogKind.AREA, item)
