@@ -13,7 +13,7 @@ import logging
 import signal
 from dataclasses import dataclass
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import BotCommandScopeDefault
 from telegram.error import TelegramError
 
 from bot.app import ZyApplication, build_application
@@ -93,16 +93,6 @@ class BotRuntime:
         finally:
             await self.db.close()
         log.info("Zhiyuan stopped")
-
-
-async def set_chat_commands(application: ZyApplication, chat_id: int, language: Language) -> None:
-    """After ``/language``, show this chat the command menu in the chosen language."""
-    t = translator(language, application.services.settings.tz)
-    commands: list[BotCommand] = commands_for(t)
-    try:
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
-    except TelegramError:
-        log.warning("could not set the command menu for chat %s", chat_id, exc_info=True)
 
 
 def _log_polling_error(error: TelegramError) -> None:

@@ -29,8 +29,8 @@ from bot.domain.deeplinks import (
 )
 from bot.domain.users import Language, Role
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.runtime import set_chat_commands
 from handlers.callbacks import callback, pattern, split
+from handlers.commands import set_chat_commands
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -191,21 +191,19 @@ async def language_chosen(update: Update, context: ZyContext) -> None:
     context.bind_user(user.model_copy(update={"language": language}), language)
     t = context.t
     await answer(update, t.gettext("Language: English"))
-    chat = update.effective_chat
-    if chat is not None:
-        await set_chat_commands(context.application, chat.id, language)  # type: ignore[arg-type]
+    if update.effective_chat is not None:
+        await set_chat_commands(context.bot, update.effective_chat.id, t)
     await show(update, welcome_text(t, user.first_name), main_menu(t))
 
 
 async def coming_soon(update: Update, context: ZyContext) -> None:
-    await answer(update)
     key = split(update.callback_query.data if update.callback_query else None)[-1]
-    t = context.t
     text = COMING_SOON.get(key)
     if text is None:
         await stale_button(update, context)
         return
-    await show(update, t.gettext(text), home_button(t))
+    await answer(update)
+    await show(update, context.t.gettext(text), home_button(context.t))
 
 
 async def cancel(update: Update, context: ZyContext) -> None:

@@ -1,0 +1,115 @@
+"""End-to-end fixtures: the real bot, built and started exactly as ``zhiyuan run`` does it
+(:class:`bot.runtime.BotRuntime`), talking HTTP to the project's local Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from bot.config import Settings
+from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
+from bot.localapi.models import BotInfo
+from bot.runtime import BotRuntime
+
+TOKEN = "123456:TEST-token_for-e2e"
+ADMIN_ID = 9000
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_info(api: LocalBotApi) -> BotInfo:
+    return api.add_bot(TOKEN, username="zhiyuan_test_bot", first_name="Zhiyuan")
+
+
+@pytest.fixture
+def settings(api: LocalBotApi, bot_info: BotInfo, tmp_path: Path) -> Settings:
+    return Settings(
+        bot_token=TOKEN,
+        bot_api_url=api.url,
+        database_path=tmp_path / "zhiyuan.sqlite3",
+        admin_ids=frozenset({ADMIN_ID}),
+        persistence_interval_seconds=0.5,
+    )
+
+
+class BotProcess:
+    """Start, stop and restart the bot against the same database, like an operator would."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime: BotRuntime | None = None
+
+    async def start(self) -> BotRuntime:
+        assert self.runtime is None, "already running"
+        self.runtime = await BotRuntime.start(self.settings, poll_timeout=1)
+        return self.runtime
+
+    async def stop(self) -> None:
+        if self.runtime is not None:
+            runtime, self.runtime = self.runtime, None
+            await runtime.stop()
+
+    async def restart(self) -> BotRuntime:
+        await self.stop()
+        return await self.start()
+
+
+@pytest.fixture
+async def bot(settings: Settings, bot_info: BotInfo) -> AsyncIterator[BotProcess]:
+    process = BotProcess(settings)
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+_ids = itertools.count(1001)
+
+
+@pytest.fixture
+def make_user(api: LocalBotApi, bot_info: BotInfo) -> Callable[..., VirtualUser]:
+    def make(
+        first_name: str = "Alice", language_code: str | None = "en", user_id: int | None = None
+    ) -> VirtualUser:
+        info = VirtualUserInfo(
+            id=user_id if user_id is not None else next(_ids),
+            first_name=first_name,
+            language_code=language_code,
+        )
+        return VirtualUser(api, bot_info, info)
+
+    return make
+
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    condition: Callable[[T], bool],
+    timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for polling stored state
+) -> T:
+    """Wait for a condition on stored state (for effects that send no message to wait for).
+
+    Re-checks every 10 ms until ``timeout``; fails with the last value seen.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if condition(value):
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s; last value {value!r}")
+        await asyncio.sleep(0.01)
