@@ -22,12 +22,15 @@ from telegram.ext import (
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.domain.accounts import AccountService
+from bot.domain.registration import RegistrationService
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.update_processor import PerUserUpdateProcessor
+from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.persistence import SQLitePersistence
 from storage.users import UsersRepository
+from storage.volunteers import VolunteersRepository
 
 
 @dataclass
@@ -38,6 +41,8 @@ class Services:
     db: Database
     clock: Clock
     accounts: AccountService
+    registration: RegistrationService
+    catalog: CatalogRepository
     extra: dict[str, Any] = field(default_factory=dict)
 
     def translator(self, language: Language) -> Translator:
@@ -91,6 +96,7 @@ def build_application(
 ) -> ZyApplication:
     """Build the bot. ``db`` must be open and migrated (persistence reads it at initialize)."""
     base = (api_url or settings.bot_api_url).rstrip("/")
+    catalog = CatalogRepository(db)
     services = Services(
         settings=settings,
         db=db,
@@ -98,6 +104,14 @@ def build_application(
         accounts=AccountService(
             UsersRepository(db), clock, settings.admin_ids, settings.default_language
         ),
+        registration=RegistrationService(
+            VolunteersRepository(db),
+            catalog,
+            clock,
+            settings.tz,
+            require_id_number=settings.require_id_number,
+        ),
+        catalog=catalog,
     )
     persistence = SQLitePersistence(
         db,

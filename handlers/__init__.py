@@ -6,11 +6,13 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import errors, middleware, start
+from handlers import errors, middleware, profile, registration, start
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     middleware.register(application)
+    registration.register(application)
+    profile.register(application)
     start.register(application)
     # Feature modules register here, before the fallbacks.
     start.register_fallbacks(application)

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 # (command, description) — descriptions are translated when the menu is published.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
+    ("register", N_("Register as a volunteer")),
+    ("profile", N_("My profile and data")),
     ("help", N_("What I can do")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),

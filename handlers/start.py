@@ -51,10 +51,6 @@ COMING_SOON: dict[str, str] = {
         "The service menu (browsing activities and signing up) is not available yet. It is "
         "being built and will appear here in an upcoming version."
     ),
-    "profile": N_(
-        "Volunteer registration and profiles are not available yet. They are being built and "
-        "will appear here in an upcoming version."
-    ),
     "my": N_(
         "“My sign-ups” is not available yet. It will appear here together with the service "
         "menu in an upcoming version."
@@ -100,9 +96,12 @@ def help_text(t: Translator, role: Role) -> str:
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
         "",
+        t.gettext("/register — become a volunteer (a couple of minutes)"),
+        t.gettext("/profile — your profile, notifications, export or delete your data"),
+        "",
         t.gettext(
-            "Buttons under my messages do the rest. Volunteer registration, the service menu "
-            "and tools for organizers are being built and will appear in the main menu."
+            "Buttons under my messages do the rest. The service menu and tools for organizers "
+            "are being built and will appear in the main menu."
         ),
     ]
     if role is Role.ADMIN:

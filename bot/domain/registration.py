@@ -247,7 +247,11 @@ class RegistrationService:
             raise InvalidInput(
                 N_("That is someone else's contact. Please share your own number or type it.")
             )
-        return await self._advance(_with(draft, phone=validation.normalize_phone(phone_number)))
+        # Telegram sends a shared contact's number in international form, often without "+".
+        international = phone_number.strip()
+        if international.isdigit():
+            international = "+" + international
+        return await self._advance(_with(draft, phone=validation.normalize_phone(international)))
 
     async def set_id_number(self, telegram_id: int, text: str) -> RegistrationDraft:
         draft = await self._at(telegram_id, Step.ID_NUMBER)

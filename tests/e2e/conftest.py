@@ -82,10 +82,13 @@ def make_user(api: LocalBotApi, bot_info: BotInfo) -> Callable[..., VirtualUser]
     def make(
         first_name: str = "Alice", language_code: str | None = "en", user_id: int | None = None
     ) -> VirtualUser:
+        number = user_id if user_id is not None else next(_ids)
         info = VirtualUserInfo(
-            id=user_id if user_id is not None else next(_ids),
+            id=number,
             first_name=first_name,
             language_code=language_code,
+            # Telegram sends a contact's number without "+"; a valid Chinese mobile number.
+            phone_number=f"86138{number % 100_000_000:08d}",
         )
         return VirtualUser(api, bot_info, info)
 

@@ -76,7 +76,14 @@ async def test_command_menus_are_published_per_language(
     en = api.commands(bot_info, language_code="en")
     default = api.commands(bot_info)
     assert zh is not None and en is not None and default is not None
-    assert {c["command"] for c in zh} == {"start", "help", "language", "cancel"}
+    assert {c["command"] for c in zh} == {
+        "start",
+        "register",
+        "profile",
+        "help",
+        "language",
+        "cancel",
+    }
     assert next(c for c in zh if c["command"] == "start")["description"] == "主菜单"
     assert next(c for c in en if c["command"] == "start")["description"] == "Main menu"
     assert default == zh  # DEFAULT_LANGUAGE

@@ -1,0 +1,712 @@
+"""Volunteer registration (and editing a profile through the same steps).
+
+Handlers here only parse the update, call :class:`bot.domain.registration.RegistrationService`
+and render the step it leads to. The draft (answers and current step) lives in the database, so
+the conversation state below is a single ``ACTIVE`` flag: after a restart the next message or
+press finds the draft and carries on at the same step.
+
+```mermaid
+stateDiagram-v2
+    [*] --> ACTIVE: /register · /profile · menu:profile · any reg: button
+    ACTIVE --> ACTIVE: answer / Back / edit (step kept in registration_drafts)
+    ACTIVE --> [*]: Confirm on the review screen
+    ACTIVE --> [*]: /cancel (draft kept, resume later)
+```
+The steps themselves are drawn in :mod:`bot.domain.registration`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import ZyContext
+from bot.domain import validation
+from bot.domain.registration import (
+    AlreadyRegistered,
+    NoDraft,
+    RegistrationService,
+    WrongStep,
+)
+from bot.domain.validation import InvalidInput
+from bot.domain.volunteers import (
+    CatalogItem,
+    DraftData,
+    Gender,
+    RegistrationDraft,
+    RegistrationStep,
+    Slot,
+    VolunteerGroup,
+)
+from bot.i18n import N_, Translator
+from handlers.callbacks import callback, split
+from handlers.render import answer, html, send, show
+
+log = logging.getLogger(__name__)
+
+Step = RegistrationStep
+ACTIVE = "active"
+END = ConversationHandler.END
+
+GENDER_LABELS: dict[Gender, str] = {
+    Gender.FEMALE: N_("Female"),
+    Gender.MALE: N_("Male"),
+    Gender.UNDISCLOSED: N_("Prefer not to say"),
+}
+
+SLOT_LABELS: dict[Slot, str] = {
+    Slot.WEEKDAY_MORNING: N_("Weekday mornings"),
+    Slot.WEEKDAY_AFTERNOON: N_("Weekday afternoons"),
+    Slot.WEEKDAY_EVENING: N_("Weekday evenings"),
+    Slot.WEEKEND_MORNING: N_("Weekend mornings"),
+    Slot.WEEKEND_AFTERNOON: N_("Weekend afternoons"),
+    Slot.WEEKEND_EVENING: N_("Weekend evenings"),
+}
+
+GROUP_LABELS: dict[VolunteerGroup, str] = {
+    VolunteerGroup.PARTY_MEMBER: N_("Party member"),
+    VolunteerGroup.YOUTH: N_("Youth"),
+    VolunteerGroup.WOMEN: N_("Women"),
+    VolunteerGroup.COMMUNITY: N_("Community"),
+    VolunteerGroup.WORKER: N_("Workers"),
+    VolunteerGroup.VETERAN: N_("Veteran"),
+    VolunteerGroup.STUDENT: N_("Student"),
+    VolunteerGroup.SENIOR: N_("Senior"),
+}
+
+FIELD_LABELS: dict[Step, str] = {
+    Step.NAME: N_("Name"),
+    Step.PHONE: N_("Phone"),
+    Step.ID_NUMBER: N_("ID card number"),
+    Step.GENDER: N_("Gender"),
+    Step.BIRTH_DATE: N_("Date of birth"),
+    Step.AREA: N_("Area"),
+    Step.SKILLS: N_("Skills"),
+    Step.CATEGORIES: N_("Services"),
+    Step.AVAILABILITY: N_("Availability"),
+    Step.GROUPS: N_("Groups"),
+}
+
+
+def service(context: ZyContext) -> RegistrationService:
+    return context.services.registration
+
+
+def back_label(t: Translator) -> str:
+    return t.gettext("⬅️ Back")
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _back_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(back_label(t), callback_data=callback("reg", "back"))]
+
+
+def _check(selected: bool, label: str) -> str:
+    return f"✓ {label}" if selected else label
+
+
+# ---------------------------------------------------------------------------------- summary
+
+
+async def describe_answers(
+    t: Translator, data: DraftData, context: ZyContext, *, require_id_number: bool
+) -> list[tuple[Step, str]]:
+    """Each answer as (field, shown value), for the review screen and the profile card."""
+    catalog = context.services.catalog
+    language = t.language.value
+    none = t.gettext("—")
+
+    async def names(
+        items: list[str], lookup: Callable[[str], Awaitable[CatalogItem | None]]
+    ) -> str:
+        shown = []
+        for code in items:
+            item = await lookup(code)
+            shown.append(item.name(language) if item else code)
+        return "、".join(shown) if t.language.value == "zh" else ", ".join(shown)
+
+    area = none
+    if data.area_code:
+        item = await catalog.area(data.area_code)
+        area = item.name(language) if item else data.area_code
+    elif data.area_text:
+        area = html(data.area_text)
+    slots = [t.gettext(label) for slot, label in SLOT_LABELS.items() if data.availability & slot]
+    groups = [t.gettext(GROUP_LABELS[VolunteerGroup(code)]) for code in data.groups]
+    joiner = "、" if language == "zh" else ", "
+    rows: list[tuple[Step, str]] = [
+        (Step.NAME, html(data.real_name) if data.real_name else none),
+        (Step.PHONE, validation.format_phone_for_display(data.phone) if data.phone else none),
+    ]
+    if require_id_number:
+        shown_id = validation.mask_id_number(data.id_number) if data.id_number else none
+        rows.append((Step.ID_NUMBER, shown_id))
+    rows += [
+        (Step.GENDER, t.gettext(GENDER_LABELS[data.gender]) if data.gender else none),
+        (Step.BIRTH_DATE, t.format_date(data.birth_date, "long") if data.birth_date else none),
+        (Step.AREA, area),
+        (Step.SKILLS, await names(data.skills, catalog.skill) or none),
+        (Step.CATEGORIES, await names(data.categories, catalog.category) or none),
+        (Step.AVAILABILITY, joiner.join(slots) or none),
+        (Step.GROUPS, joiner.join(groups) or none),
+    ]
+    return rows
+
+
+# ---------------------------------------------------------------------------------- screens
+
+
+Screen = tuple[str, InlineKeyboardMarkup | ReplyKeyboardMarkup]
+
+
+async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) -> Screen:
+    """The text and keyboard of the draft's current step."""
+    svc = service(context)
+    number, total = svc.position(draft)
+    progress = t.gettext("Step {number} of {total}").format(number=number, total=total)
+    data = draft.data
+    step = draft.step
+    language = t.language.value
+
+    if step is Step.CONSENT:
+        text = t.gettext(
+            "<b>Before you register</b>\n\n"
+            "<b>Your data.</b> Zhiyuan stores what you enter here: your name, phone number, "
+            "date of birth, gender (optional), area, skills, interests and when you are free. "
+            "Only the organizers of activities you sign up for can see your contact details. "
+            "You can export or delete your data at any time from your profile.\n\n"
+            "<b>Volunteer pledge.</b> I am willing to be a volunteer. I promise to do my best, "
+            "without asking for reward, to help others and serve society, to practise the "
+            "volunteer spirit, and to help build a society of solidarity, mutual help, equality "
+            "and friendship.\n\n"
+            "Do you accept the privacy notice and the pledge?"
+        )
+        keyboard = [
+            [InlineKeyboardButton(t.gettext("✅ I accept"), callback_data="reg:consent")],
+            [InlineKeyboardButton(t.gettext("Not now"), callback_data="reg:quit")],
+        ]
+        return text, InlineKeyboardMarkup(keyboard)
+
+    if step is Step.NAME:
+        text = t.gettext(
+            "{progress}: your <b>real name</b>, as on your ID card. Please type it."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([_back_row(t)])
+
+    if step is Step.PHONE:
+        text = t.gettext(
+            "{progress}: your <b>phone number</b>. Tap the button below to share the number of "
+            "this Telegram account, or type your number."
+        ).format(progress=progress)
+        return text, ReplyKeyboardMarkup(
+            [
+                [KeyboardButton(t.gettext("📱 Share my phone number"), request_contact=True)],
+                [KeyboardButton(back_label(t))],
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+
+    if step is Step.ID_NUMBER:
+        text = t.gettext(
+            "{progress}: your <b>ID card number</b> (18 characters). It is needed for service "
+            "certificates and is only ever shown masked."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([_back_row(t)])
+
+    if step is Step.GENDER:
+        text = t.gettext("{progress}: your <b>gender</b> (you may skip this).").format(
+            progress=progress
+        )
+        buttons = [
+            InlineKeyboardButton(t.gettext(label), callback_data=callback("reg", "g", g.value))
+            for g, label in GENDER_LABELS.items()
+        ]
+        skip = InlineKeyboardButton(t.gettext("Skip"), callback_data="reg:g:skip")
+        return text, InlineKeyboardMarkup([buttons[:2], [buttons[2], skip], _back_row(t)])
+
+    if step is Step.BIRTH_DATE:
+        return _birth_date_screen(t, progress, data, svc)
+
+    if step is Step.GUARDIAN:
+        text = t.gettext(
+            "You are under 18. Volunteers under 18 need the consent of a parent or guardian. "
+            "Please confirm that your parent or guardian agrees to your volunteering."
+        )
+        keyboard = [
+            [
+                InlineKeyboardButton(
+                    t.gettext("✅ My parent or guardian agrees"), callback_data="reg:guardian"
+                )
+            ],
+            _back_row(t),
+        ]
+        return text, InlineKeyboardMarkup(keyboard)
+
+    if step is Step.AREA:
+        text = t.gettext(
+            "{progress}: where do you <b>live</b>? Choose your district, or type the name of "
+            "your district or community."
+        ).format(progress=progress)
+        areas = await context.services.catalog.areas()
+        buttons = [
+            InlineKeyboardButton(
+                _check(area.code == data.area_code, area.name(language)),
+                callback_data=callback("reg", "area", area.code),
+            )
+            for area in areas
+        ]
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), _back_row(t)])
+
+    if step in (Step.SKILLS, Step.CATEGORIES):
+        catalog = context.services.catalog
+        if step is Step.SKILLS:
+            items, chosen, kind = await catalog.skills(), data.skills, "sk"
+            text = t.gettext(
+                "{progress}: your <b>skills</b> (optional). Tap to select or unselect, "
+                "then tap Done."
+            ).format(progress=progress)
+        else:
+            items, chosen, kind = await catalog.categories(), data.categories, "cat"
+            text = t.gettext(
+                "{progress}: which kinds of <b>service</b> would you like to do? Choose at "
+                "least one, then tap Done."
+            ).format(progress=progress)
+        buttons = [
+            InlineKeyboardButton(
+                _check(item.code in chosen, item.name(language)),
+                callback_data=callback("reg", kind, item.code),
+            )
+            for item in items
+        ]
+        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+
+    if step is Step.AVAILABILITY:
+        text = t.gettext(
+            "{progress}: when are you usually <b>free</b> to volunteer? Tap all that apply, "
+            "then tap Done."
+        ).format(progress=progress)
+        buttons = [
+            InlineKeyboardButton(
+                _check(bool(data.availability & slot), t.gettext(label)),
+                callback_data=callback("reg", "slot", int(slot)),
+            )
+            for slot, label in SLOT_LABELS.items()
+        ]
+        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+
+    if step is Step.GROUPS:
+        text = t.gettext(
+            "{progress}: do you belong to any of these <b>groups</b>? (optional) Tap all "
+            "that apply, then tap Done."
+        ).format(progress=progress)
+        buttons = [
+            InlineKeyboardButton(
+                _check(group.value in data.groups, t.gettext(label)),
+                callback_data=callback("reg", "grp", group.value),
+            )
+            for group, label in GROUP_LABELS.items()
+        ]
+        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+
+    # Step.REVIEW
+    answers = await describe_answers(t, data, context, require_id_number=svc.require_id_number)
+    lines = [t.gettext("<b>Please check your answers</b>"), ""]
+    lines += [f"<b>{t.gettext(FIELD_LABELS[field])}:</b> {value}" for field, value in answers]
+    lines += ["", t.gettext("Tap a field to change it, or confirm.")]
+    edit_buttons = [
+        InlineKeyboardButton(
+            "✏️ " + t.gettext(FIELD_LABELS[field]), callback_data=callback("reg", "edit", field)
+        )
+        for field, _ in answers
+    ]
+    confirm = InlineKeyboardButton(t.gettext("✅ Confirm"), callback_data="reg:confirm")
+    return "\n".join(lines), InlineKeyboardMarkup([*_rows(edit_buttons, 2), [confirm]])
+
+
+def _birth_date_screen(
+    t: Translator, progress: str, data: DraftData, svc: RegistrationService
+) -> Screen:
+    text = t.gettext(
+        "{progress}: your <b>date of birth</b>. Type it (for example 1990-05-04 or "
+        "1990年5月4日), or pick it with the buttons."
+    ).format(progress=progress)
+    today = svc.today()
+    if data.birth_year is None:
+        first = (today.year - validation.MAX_AGE) // 10 * 10
+        last = (today.year - validation.MIN_AGE) // 10 * 10
+        buttons = [
+            InlineKeyboardButton(f"{decade}…", callback_data=callback("reg", "dec", decade // 10))
+            for decade in range(first, last + 1, 10)
+        ]
+        return text, InlineKeyboardMarkup([*_rows(buttons, 4), _back_row(t)])
+    if data.birth_month is None:
+        chosen = t.gettext("Year {year}: now pick the month.").format(year=data.birth_year)
+        buttons = [
+            InlineKeyboardButton(str(month), callback_data=callback("reg", "m", month))
+            for month in range(1, 13)
+        ]
+        return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*_rows(buttons, 6), _back_row(t)])
+    chosen = t.gettext("{year}-{month}: now pick the day.").format(
+        year=data.birth_year, month=data.birth_month
+    )
+    buttons = [
+        InlineKeyboardButton(str(day), callback_data=callback("reg", "d", day))
+        for day in range(1, 32)
+    ]
+    return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*_rows(buttons, 7), _back_row(t)])
+
+
+def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> InlineKeyboardMarkup:
+    today = svc.today()
+    years = [
+        year
+        for year in range(decade * 10, decade * 10 + 10)
+        if today.year - validation.MAX_AGE <= year <= today.year - validation.MIN_AGE
+    ]
+    buttons = [
+        InlineKeyboardButton(str(year), callback_data=callback("reg", "y", year)) for year in years
+    ]
+    return InlineKeyboardMarkup([*_rows(buttons, 5), _back_row(t)])
+
+
+async def present(
+    update: Update, context: ZyContext, draft: RegistrationDraft, *, notice: str | None = None
+) -> None:
+    """Show the draft's step: in place for a button press on an inline screen, else a new
+    message (a reply keyboard can only come with a new message)."""
+    t = context.t
+    text, markup = await render(draft, context, t)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    if isinstance(markup, ReplyKeyboardMarkup):
+        await send(update, text, markup)
+        return
+    chat = update.effective_chat
+    had_reply_keyboard = context.user_data is not None and context.user_data.pop(
+        "reply_keyboard", False
+    )
+    if had_reply_keyboard and chat is not None:
+        # Take the phone step's keyboard away before going on.
+        await chat.send_message(t.gettext("✓ Saved."), reply_markup=ReplyKeyboardRemove())
+    if update.callback_query is not None and not had_reply_keyboard:
+        await show(update, text, markup)
+    else:
+        await send(update, text, markup)
+
+
+def _remember_reply_keyboard(context: ZyContext, draft: RegistrationDraft) -> None:
+    if draft.step is Step.PHONE and context.user_data is not None:
+        context.user_data["reply_keyboard"] = True
+
+
+async def present_step(
+    update: Update, context: ZyContext, draft: RegistrationDraft, *, notice: str | None = None
+) -> str:
+    await present(update, context, draft, notice=notice)
+    _remember_reply_keyboard(context, draft)
+    return ACTIVE
+
+
+# ---------------------------------------------------------------------------------- entry
+
+
+async def enter(update: Update, context: ZyContext) -> object:
+    """/register, /profile, the main menu's profile entry: continue a draft, show the profile
+    of a registered volunteer, or start registering."""
+    await answer(update)
+    svc = service(context)
+    user_id = context.user.telegram_id
+    try:
+        draft = await svc.begin(user_id)
+    except AlreadyRegistered:
+        from handlers.profile import show_profile
+
+        await show_profile(update, context)
+        return END
+    return await present_step(update, context, draft)
+
+
+async def edit_profile_field(update: Update, context: ZyContext) -> object:
+    """``prof:edit:<field>`` on the profile screen: edit one field through its step."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    try:
+        draft = await service(context).begin_edit(context.user.telegram_id, Step(parts[2]))
+    except (IndexError, ValueError, WrongStep, NoDraft):
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        from handlers.profile import show_profile
+
+        await show_profile(update, context)
+        return END
+    await answer(update)
+    return await present_step(update, context, draft)
+
+
+async def on_text(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return ACTIVE
+    text = message.text
+    svc = service(context)
+    user_id = context.user.telegram_id
+    t = context.t
+    try:
+        draft = await svc.current(user_id)
+    except NoDraft:
+        return await _lost(update, context)
+    if text.strip() == back_label(t):
+        return await present_step(update, context, await svc.back(user_id))
+    handlers: dict[Step, Callable[[int, str], Awaitable[RegistrationDraft]]] = {
+        Step.NAME: svc.set_name,
+        Step.PHONE: svc.set_phone,
+        Step.ID_NUMBER: svc.set_id_number,
+        Step.BIRTH_DATE: svc.set_birth_date,
+        Step.AREA: svc.set_area_text,
+    }
+    handler = handlers.get(draft.step)
+    if handler is None:
+        notice = t.gettext("Please use the buttons below.")
+        return await present_step(update, context, draft, notice=notice)
+    try:
+        draft = await handler(user_id, text)
+    except InvalidInput as error:
+        return await present_step(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
+    return await present_step(update, context, draft)
+
+
+async def on_contact(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    if message is None or message.contact is None:
+        return ACTIVE
+    svc = service(context)
+    user_id = context.user.telegram_id
+    contact = message.contact
+    try:
+        draft = await svc.set_phone_from_contact(user_id, contact.phone_number, contact.user_id)
+    except NoDraft:
+        return await _lost(update, context)
+    except WrongStep:
+        draft = await svc.current(user_id)
+        notice = context.t.gettext("Please use the buttons below.")
+        return await present_step(update, context, draft, notice=notice)
+    except InvalidInput as error:
+        draft = await svc.current(user_id)
+        notice = "⚠️ " + error.translate(context.t.gettext)
+        return await present_step(update, context, draft, notice=notice)
+    return await present_step(update, context, draft)
+
+
+async def on_button(update: Update, context: ZyContext) -> object:
+    """Every ``reg:`` press. The press is checked against the draft's current step: a stale or
+    forged one is answered and the current step is shown again."""
+    query = update.callback_query
+    parts = split(query.data if query else None)
+    action, argument = (parts[1] if len(parts) > 1 else ""), (parts[2] if len(parts) > 2 else "")
+    svc = service(context)
+    user_id = context.user.telegram_id
+    t = context.t
+    if action == "quit":
+        await svc.discard(user_id)
+        await answer(update)
+        from handlers.start import home_button
+
+        await show(
+            update,
+            t.gettext("No problem. You can register any time from the menu."),
+            home_button(t),
+        )
+        return END
+    try:
+        if action == "dec":
+            draft = await svc.current(user_id)
+            if draft.step is not Step.BIRTH_DATE or not argument.isdigit():
+                raise WrongStep
+            await answer(update)
+            text, _ = await render(draft, context, t)
+            await show(update, text, decade_screen(t, int(argument), svc))
+            return ACTIVE
+        draft = await _apply(svc, user_id, action, argument)
+    except NoDraft:
+        await answer(update)
+        return await _lost(update, context)
+    except WrongStep:
+        await answer(update, t.gettext("This button is no longer valid."))
+        try:
+            draft = await svc.current(user_id)
+        except NoDraft:
+            return await _lost(update, context)
+        await present(update, context, draft)
+        return ACTIVE
+    except InvalidInput as error:
+        await answer(update, error.translate(t.gettext), alert=True)
+        return ACTIVE
+    await answer(update)
+    return await present_step(update, context, draft)
+
+
+async def _apply(
+    svc: RegistrationService, user_id: int, action: str, argument: str
+) -> RegistrationDraft:
+    def number() -> int:
+        if not argument.isdigit() or len(argument) > 6:
+            raise WrongStep
+        return int(argument)
+
+    if action == "consent":
+        return await svc.accept_consent(user_id)
+    if action == "back":
+        return await svc.back(user_id)
+    if action == "g":
+        if argument == "skip":
+            return await svc.set_gender(user_id, None)
+        try:
+            return await svc.set_gender(user_id, Gender(argument))
+        except ValueError:
+            raise WrongStep from None
+    if action == "y":
+        return await svc.pick_birth_year(user_id, number())
+    if action == "m":
+        return await svc.pick_birth_month(user_id, number())
+    if action == "d":
+        return await svc.pick_birth_day(user_id, number())
+    if action == "guardian":
+        return await svc.confirm_guardian(user_id)
+    if action == "area":
+        return await svc.set_area_code(user_id, argument)
+    if action == "sk":
+        return await svc.toggle_skill(user_id, argument)
+    if action == "cat":
+        return await svc.toggle_category(user_id, argument)
+    if action == "slot":
+        return await svc.toggle_slot(user_id, number())
+    if action == "grp":
+        return await svc.toggle_group(user_id, argument)
+    if action == "done":
+        return await svc.done(user_id)
+    if action == "edit":
+        try:
+            step = Step(argument)
+        except ValueError:
+            raise WrongStep from None
+        return await svc.edit_from_review(user_id, step)
+    raise WrongStep
+
+
+async def on_confirm(update: Update, context: ZyContext) -> object:
+    svc = service(context)
+    user_id = context.user.telegram_id
+    t = context.t
+    editing = await svc.is_editing_profile(user_id)
+    try:
+        profile = await svc.confirm(user_id)
+    except NoDraft:
+        await answer(update)
+        return await _lost(update, context)
+    except WrongStep:
+        await answer(update, t.gettext("This button is no longer valid."))
+        return await present_step(update, context, await svc.current(user_id))
+    except InvalidInput as error:
+        await answer(update, error.translate(t.gettext), alert=True)
+        return await present_step(update, context, await svc.current(user_id))
+    await answer(update)
+    from handlers.profile import show_profile
+    from handlers.start import main_menu
+
+    if editing:
+        await show_profile(update, context, notice=t.gettext("✅ Your profile is updated."))
+        return END
+    text = t.gettext(
+        "🎉 You are registered as a volunteer, {name}! Thank you.\n\n"
+        "Next: find activities in the service menu. You can see and change your data any "
+        "time with /profile."
+    ).format(name=html(profile.real_name))
+    await show(update, text, main_menu(t))
+    return END
+
+
+async def cancel(update: Update, context: ZyContext) -> object:
+    t = context.t
+    await send(
+        update,
+        t.gettext("Registration paused. Your answers are kept: continue any time with /register."),
+        ReplyKeyboardRemove(),
+    )
+    if context.user_data is not None:
+        context.user_data.pop("reply_keyboard", None)
+    return END
+
+
+async def _lost(update: Update, context: ZyContext) -> object:
+    """The conversation was active but the draft is gone (finished or deleted elsewhere)."""
+    from handlers.start import home_button
+
+    t = context.t
+    await send(
+        update, t.gettext("This registration is already finished or was cancelled."), home_button(t)
+    )
+    return END
+
+
+def build_conversation() -> ConversationHandler[Any]:
+    # PTB warns that with per_message=False button presses are tracked per chat, not per
+    # message — exactly what a mixed text-and-button wizard wants.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return _conversation()
+
+
+def _conversation() -> ConversationHandler[Any]:
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler(["register", "profile"], enter),
+            CallbackQueryHandler(enter, pattern=r"^menu:profile$"),
+            CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$"),
+            # A press on a registration screen after the state was lost still works.
+            CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"),
+            CallbackQueryHandler(on_button, pattern=r"^reg:"),
+        ],
+        states={
+            ACTIVE: [
+                CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"),
+                CallbackQueryHandler(on_button, pattern=r"^reg:"),
+                MessageHandler(filters.CONTACT, on_contact),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="registration",
+        persistent=True,
+        allow_reentry=True,
+        # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
+        per_message=False,
+    )
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(build_conversation())
