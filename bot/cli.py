@@ -64,9 +64,24 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as error:
             print(f"zhiyuan: configuration error: {error}", file=sys.stderr)
             return EXIT_CONFIG_ERROR
+        from telegram.error import InvalidToken, NetworkError
+
         from bot.runtime import run_until_signalled
 
-        asyncio.run(run_until_signalled(settings))
+        try:
+            asyncio.run(run_until_signalled(settings))
+        except InvalidToken:
+            print(
+                "zhiyuan: the Bot API server rejected BOT_TOKEN (check the token from @BotFather)",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG_ERROR
+        except NetworkError as error:
+            print(
+                f"zhiyuan: cannot reach BOT_API_URL {settings.bot_api_url}: {error}",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     return 2  # argparse rejects unknown commands before this
 

@@ -8,7 +8,6 @@ federations' IT staff, not Python developers.
 from __future__ import annotations
 
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -146,11 +145,3 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error)) from None
-
-
-def load_settings_or_exit(**overrides: object) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except ConfigError as error:
-        print(f"zhiyuan: configuration error: {error}", file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG_ERROR) from None
