@@ -124,6 +124,12 @@ def _back_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(back_label(t), callback_data=callback("reg", "back"))]
 
 
+def _multi_select(buttons: list[InlineKeyboardButton], t: Translator) -> InlineKeyboardMarkup:
+    """Toggle buttons two per row, then Done and Back (skills, services, times, groups)."""
+    done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
+    return InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+
+
 def _check(selected: bool, label: str) -> str:
     return f"✓ {label}" if selected else label
 
@@ -302,8 +308,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             )
             for item in items
         ]
-        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+        return text, _multi_select(buttons, t)
 
     if step is Step.AVAILABILITY:
         text = t.gettext(
@@ -317,8 +322,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             )
             for slot, label in SLOT_LABELS.items()
         ]
-        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+        return text, _multi_select(buttons, t)
 
     if step is Step.GROUPS:
         text = t.gettext(
@@ -332,8 +336,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             )
             for group, label in GROUP_LABELS.items()
         ]
-        done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+        return text, _multi_select(buttons, t)
 
     # Step.REVIEW
     answers = await describe_answers(t, data, context, require_id_number=svc.require_id_number)
