@@ -321,3 +321,21 @@ async def test_profile_edit_notifications_pause_export_and_delete(
         "SELECT telegram_id, real_name, phone, area_code FROM volunteers"
     )
     assert row is not None and tuple(row) == (None, None, None, "furong")
+
+
+async def test_the_main_menu_entry_starts_registration_then_shows_the_profile(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    user = make_user("Ann")
+    await user.send("/start")
+    await user.wait_for_text("Welcome")
+    await user.press("📝 Register / my profile")
+    await user.wait_for_text("Before you register")
+    await user.press("Not now")
+    await user.wait_for_text("You can register any time")
+    assert await volunteers(bot).get_draft(user.id) is None
+    await complete_registration(user)
+    await user.send("/start")
+    await user.wait_for_text("Welcome")
+    await user.press("📝 Register / my profile")
+    await user.wait_for_text("My volunteer profile")
