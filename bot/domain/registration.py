@@ -150,10 +150,8 @@ class RegistrationService:
         edited birth date makes the volunteer a minor without a guardian's consent)."""
         steps = self.steps(draft)
         needs_guardian = self._is_minor(draft.data) and draft.data.guardian_consent_at is None
-        if draft.return_to_review and draft.step is not Step.GUARDIAN and not needs_guardian:
-            return await self._save(draft, Step.REVIEW)
-        if draft.return_to_review and needs_guardian:
-            return await self._save(draft, Step.GUARDIAN)
+        if draft.return_to_review:
+            return await self._save(draft, Step.GUARDIAN if needs_guardian else Step.REVIEW)
         return await self._save(draft, steps[min(steps.index(draft.step) + 1, len(steps) - 1)])
 
     async def current(self, telegram_id: int) -> RegistrationDraft:
