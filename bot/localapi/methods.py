@@ -392,28 +392,40 @@ async def get_chat_menu_button(call: Call) -> JSONDict:
 # ------------------------------------------------------------------------------ messages
 
 
-@method("sendMessage")
-async def send_message(call: Call) -> JSONDict:
+def _send(call: Call, chat: ChatRecord, **content: Any) -> JSONDict:
+    """What every send method shares after parsing its own content: the keyboard, the quoted
+    message, the flood check (after validation, as Telegram counts only accepted messages),
+    storing the message and answering with it."""
     p = call.params
-    chat = _chat(call)
-    text, formatted = _message_text(p)
     markup = _reply_markup(p)
     reply_to = _reply_to(chat, p)
     call.state.check_flood(call.bot, chat)
     message = call.state.bot_message(
         call.bot,
         chat,
+        reply_markup=markup,
+        reply_to=reply_to,
+        disable_notification=p.get_bool("disable_notification"),
+        protect_content=p.get_bool("protect_content"),
+        **content,
+    )
+    return message.to_api()
+
+
+@method("sendMessage")
+async def send_message(call: Call) -> JSONDict:
+    p = call.params
+    chat = _chat(call)
+    text, formatted = _message_text(p)
+    return _send(
+        call,
+        chat,
         text=text,
         plain_text=formatted.text,
         parse_mode=p.get_str("parse_mode") or None,
         entities=formatted.entities,
-        reply_markup=markup,
-        reply_to=reply_to,
         link_preview_options=_link_preview_options(p),
-        disable_notification=p.get_bool("disable_notification"),
-        protect_content=p.get_bool("protect_content"),
     )
-    return message.to_api()
 
 
 @method("sendDocument")
@@ -440,23 +452,15 @@ async def send_document(call: Call) -> JSONDict:
             raise ApiError(400, errors.WRONG_FILE_ID)
         stored = found
     caption, formatted = _caption(p)
-    markup = _reply_markup(p)
-    reply_to = _reply_to(chat, p)
-    call.state.check_flood(call.bot, chat)
-    message = call.state.bot_message(
-        call.bot,
+    return _send(
+        call,
         chat,
         document=stored,
         text=caption,
         plain_text=formatted.text or None,
         parse_mode=p.get_str("parse_mode") or None,
         entities=formatted.entities,
-        reply_markup=markup,
-        reply_to=reply_to,
-        disable_notification=p.get_bool("disable_notification"),
-        protect_content=p.get_bool("protect_content"),
     )
-    return message.to_api()
 
 
 @method("sendLocation")
@@ -473,19 +477,7 @@ async def send_location(call: Call) -> JSONDict:
         value = p.get_float(optional)
         if value is not None:
             location[optional] = int(value) if optional != "horizontal_accuracy" else value
-    markup = _reply_markup(p)
-    reply_to = _reply_to(chat, p)
-    call.state.check_flood(call.bot, chat)
-    message = call.state.bot_message(
-        call.bot,
-        chat,
-        location=location,
-        reply_markup=markup,
-        reply_to=reply_to,
-        disable_notification=p.get_bool("disable_notification"),
-        protect_content=p.get_bool("protect_content"),
-    )
-    return message.to_api()
+    return _send(call, chat, location=location)
 
 
 @method("editMessageText")
