@@ -9,6 +9,7 @@ from datetime import date
 from bot.localapi import LocalBotApi, VirtualUser
 from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import BotProcess
+from tests.e2e.flows import answer_area_to_review
 
 MakeUser = Callable[..., VirtualUser]
 
@@ -236,21 +237,7 @@ async def complete_registration(user: VirtualUser) -> None:
     await user.press("Male")
     await user.wait_for_text("date of birth")
     await user.send("1980-01-01")
-    await user.wait_for_text("where do you live")
-    await user.press("Furong District")
-    await user.wait_for_text("your skills")
-    await user.press("Done ➡️")
-    await user.wait_for_text("kinds of service")
-    await user.press("Health")
-    await user.wait_for_text("kinds of service")
-    await user.press("Done ➡️")
-    await user.wait_for_text("free to volunteer")
-    await user.press("Weekday evenings")
-    await user.wait_for_text("free to volunteer")
-    await user.press("Done ➡️")
-    await user.wait_for_text("groups")
-    await user.press("Done ➡️")
-    await user.wait_for_text("Please check your answers")
+    await answer_area_to_review(user)
     await user.press("✅ Confirm")
     await user.wait_for_text("You are registered")
 

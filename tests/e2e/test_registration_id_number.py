@@ -19,6 +19,7 @@ from bot.localapi import LocalBotApi, VirtualUser
 from bot.localapi.models import BotInfo
 from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import ADMIN_ID, TOKEN, BotProcess
+from tests.e2e.flows import answer_area_to_review
 
 MakeUser = Callable[..., VirtualUser]
 
@@ -73,21 +74,8 @@ async def finish_registration(user: VirtualUser, birth_date: str) -> str:
     await user.press("Female")
     await user.wait_for_text("Step 5 of 10: your date of birth")
     await user.send(birth_date)
-    await user.wait_for_text("where do you live")  # an adult: no guardian step
-    await user.press("Furong District")
-    await user.wait_for_text("your skills")
-    await user.press("Done ➡️")
-    await user.wait_for_text("kinds of service")
-    await user.press("Health")
-    await user.wait_for_text("kinds of service")
-    await user.press("Done ➡️")
-    await user.wait_for_text("free to volunteer")
-    await user.press("Weekday evenings")
-    await user.wait_for_text("free to volunteer")
-    await user.press("Done ➡️")
-    await user.wait_for_text("groups")
-    await user.press("Done ➡️")
-    review = await user.wait_for_text("Please check your answers")
+    # An adult: the area step follows the birth date directly (no guardian step).
+    review = await answer_area_to_review(user)
     return review.plain_text or ""
 
 

@@ -1,0 +1,25 @@
+"""Registration paths shared by end-to-end tests (English screens)."""
+
+from __future__ import annotations
+
+from bot.localapi import StoredMessage, VirtualUser
+
+
+async def answer_area_to_review(user: VirtualUser) -> StoredMessage:
+    """From the area step to the review screen with the same typical answers: Furong
+    District, no skills, Health, weekday evenings, no groups. Returns the review message."""
+    await user.wait_for_text("where do you live")
+    await user.press("Furong District")
+    await user.wait_for_text("your skills")
+    await user.press("Done ➡️")
+    await user.wait_for_text("kinds of service")
+    await user.press("Health")
+    await user.wait_for_text("kinds of service")
+    await user.press("Done ➡️")
+    await user.wait_for_text("free to volunteer")
+    await user.press("Weekday evenings")
+    await user.wait_for_text("free to volunteer")
+    await user.press("Done ➡️")
+    await user.wait_for_text("groups")
+    await user.press("Done ➡️")
+    return await user.wait_for_text("Please check your answers")
