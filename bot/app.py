@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from telegram.ext import (
@@ -43,7 +43,6 @@ class Services:
     accounts: AccountService
     registration: RegistrationService
     catalog: CatalogRepository
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz)

@@ -144,6 +144,7 @@ async def describe_answers(
     catalog = context.services.catalog
     language = t.language.value
     none = t.gettext("—")
+    joiner = "、" if language == "zh" else ", "  # the enumeration comma in Chinese
 
     async def names(
         items: list[str], lookup: Callable[[str], Awaitable[CatalogItem | None]]
@@ -152,7 +153,7 @@ async def describe_answers(
         for code in items:
             item = await lookup(code)
             shown.append(item.name(language) if item else code)
-        return "、".join(shown) if t.language.value == "zh" else ", ".join(shown)
+        return joiner.join(shown)
 
     area = none
     if data.area_code:
@@ -162,7 +163,6 @@ async def describe_answers(
         area = html(data.area_text)
     slots = [t.gettext(label) for slot, label in SLOT_LABELS.items() if data.availability & slot]
     groups = [t.gettext(GROUP_LABELS[VolunteerGroup(code)]) for code in data.groups]
-    joiner = "、" if language == "zh" else ", "
     rows: list[tuple[Step, str]] = [
         (Step.NAME, html(data.real_name) if data.real_name else none),
         (Step.PHONE, validation.format_phone_for_display(data.phone) if data.phone else none),

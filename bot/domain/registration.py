@@ -34,13 +34,14 @@ stateDiagram-v2
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.domain import validation
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import (
+    DeletionReport,
     DraftData,
     Gender,
     NotificationSettings,
@@ -392,7 +393,7 @@ class RegistrationService:
     async def export(self, telegram_id: int) -> dict[str, object]:
         return await self._volunteers.export(telegram_id)
 
-    async def delete_account(self, telegram_id: int):  # type: ignore[no-untyped-def]
+    async def delete_account(self, telegram_id: int) -> DeletionReport:
         return await self._volunteers.delete_account(telegram_id, self._clock())
 
 
@@ -448,5 +449,4 @@ __all__ = [
     "NoDraft",
     "RegistrationService",
     "WrongStep",
-    "datetime",
 ]
