@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from telegram.ext import (
@@ -21,14 +21,20 @@ from telegram.ext import (
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
+from bot.delivery import Deliverer
 from bot.domain.accounts import AccountService
 from bot.domain.registration import RegistrationService
+from bot.domain.signups import SignupPolicy, SignupService
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.update_processor import PerUserUpdateProcessor
+from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
+from storage.organizations import OrganizationsRepository
+from storage.outbox import OutboxRepository
 from storage.persistence import SQLitePersistence
+from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 
@@ -43,6 +49,14 @@ class Services:
     accounts: AccountService
     registration: RegistrationService
     catalog: CatalogRepository
+    organizations: OrganizationsRepository
+    activities: ActivitiesRepository
+    signups: SignupService
+    outbox: OutboxRepository
+    deliverer: Deliverer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.deliverer = Deliverer(self)
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz)
@@ -96,6 +110,9 @@ def build_application(
     """Build the bot. ``db`` must be open and migrated (persistence reads it at initialize)."""
     base = (api_url or settings.bot_api_url).rstrip("/")
     catalog = CatalogRepository(db)
+    volunteers = VolunteersRepository(db)
+    activities = ActivitiesRepository(db)
+    outbox = OutboxRepository(db)
     services = Services(
         settings=settings,
         db=db,
@@ -104,13 +121,26 @@ def build_application(
             UsersRepository(db), clock, settings.admin_ids, settings.default_language
         ),
         registration=RegistrationService(
-            VolunteersRepository(db),
+            volunteers,
             catalog,
             clock,
             settings.tz,
             require_id_number=settings.require_id_number,
         ),
         catalog=catalog,
+        organizations=OrganizationsRepository(db),
+        activities=activities,
+        signups=SignupService(
+            db,
+            volunteers,
+            activities,
+            SignupsRepository(db),
+            outbox,
+            clock,
+            settings.tz,
+            SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
+        ),
+        outbox=outbox,
     )
     persistence = SQLitePersistence(
         db,
@@ -136,4 +166,26 @@ def build_application(
     from handlers import register_handlers  # handlers import bot.app: keep the cycle lazy
 
     register_handlers(application)
+    assert application.job_queue is not None  # the job-queue extra is a dependency
+    application.job_queue.run_repeating(
+        deliver_outbox,
+        interval=settings.outbox_interval_seconds,
+        first=settings.outbox_interval_seconds,
+        name=OUTBOX_JOB,
+    )
     return application
+
+
+OUTBOX_JOB = "outbox"
+
+
+async def deliver_outbox(context: ZyContext) -> None:
+    """The outbox job (see :mod:`bot.delivery`). Errors are logged by the error handler."""
+    await context.services.deliverer.run_once(context.bot)
+
+
+def nudge_outbox(context: ZyContext) -> None:
+    """Deliver what an action just queued now, rather than at the next tick."""
+    job_queue = cast(ZyApplication, context.application).job_queue
+    if job_queue is not None:
+        job_queue.run_once(deliver_outbox, 0, name=f"{OUTBOX_JOB}-nudge")

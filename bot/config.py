@@ -64,6 +64,27 @@ class Settings(BaseSettings):
     require_id_number: bool = Field(default=False)
     # Updates of one user run in order; this many different users' updates may run at once.
     concurrent_users: int = Field(default=64, ge=1, le=4096)
+    # Volunteers may cancel a confirmed sign-up until this long before the start ("2h").
+    cancel_cutoff: timedelta = Field(default=timedelta(hours=2))
+    # How long a waitlisted volunteer has to accept a freed spot ("12h"); shorter when the
+    # activity is near (half the time left before sign-up closes).
+    offer_window: timedelta = Field(default=timedelta(hours=12))
+    # How often the delivery job looks for due notifications and expired offers.
+    outbox_interval_seconds: float = Field(default=2.0, gt=0, le=300)
+
+    @field_validator("cancel_cutoff", "offer_window", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("cancel_cutoff", "offer_window")
+    @classmethod
+    def _positive_duration(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(days=30):
+            raise ValueError("must be between 0 and 30 days, e.g. 2h or 12h")
+        return value
 
     @field_validator("bot_token")
     @classmethod

@@ -116,6 +116,13 @@ class Translator:
             return babel_dates.format_time(value, fmt, tzinfo=self.timezone, locale=self.locale)
         return babel_dates.format_time(value, fmt, locale=self.locale)
 
+    def format_skeleton(self, value: datetime, skeleton: str) -> str:
+        """A datetime by CLDR skeleton (``"MMMEd"`` → "12月5日周六" / "Sat, Dec 5"), in the
+        deployment's time zone; the locale decides the order and punctuation."""
+        return babel_dates.format_skeleton(
+            skeleton, value, tzinfo=self.timezone, locale=self.locale
+        )
+
     def format_number(self, value: float) -> str:
         return babel_numbers.format_decimal(value, locale=self.locale)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from handlers import errors, middleware, profile, registration, start
+from handlers import browse, errors, middleware, my, profile, registration, signup, start
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -15,5 +15,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     profile.register(application)
     start.register(application)
     # Feature modules register here, before the fallbacks.
+    browse.register(application)
+    signup.register(application)
+    my.register(application)
     start.register_fallbacks(application)
     errors.register(application)

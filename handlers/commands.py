@@ -14,6 +14,9 @@ log = logging.getLogger(__name__)
 # (command, description) — descriptions are translated when the menu is published.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
+    ("menu", N_("Service menu: find activities")),
+    ("my", N_("My sign-ups")),
+    ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
     ("profile", N_("My profile and data")),
     ("help", N_("What I can do")),

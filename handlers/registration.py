@@ -456,6 +456,28 @@ async def enter(update: Update, context: ZyContext) -> object:
     return await present_step(update, context, draft)
 
 
+PENDING_ACTIVITY_KEY = "pending_activity"  # user_data: the card to return to after registering
+
+
+async def enter_for_activity(update: Update, context: ZyContext) -> object:
+    """``su:reg:<id>`` on an activity card: register, then come back to that card."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+    if activity_id is None:
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        return END
+    if await service(context).profile(context.user.telegram_id) is not None:
+        from handlers.activity_view import NOWHERE, View
+        from handlers.browse import show_card
+
+        await answer(update)
+        await show_card(update, context, activity_id, View(NOWHERE))
+        return END
+    if context.user_data is not None:
+        context.user_data[PENDING_ACTIVITY_KEY] = activity_id
+    return await enter(update, context)
+
+
 async def edit_profile_field(update: Update, context: ZyContext) -> object:
     """``prof:edit:<field>`` on the profile screen: edit one field through its step."""
     parts = split(update.callback_query.data if update.callback_query else None)
@@ -644,6 +666,21 @@ async def on_confirm(update: Update, context: ZyContext) -> object:
     if editing:
         await show_profile(update, context, notice=t.gettext("✅ Your profile is updated."))
         return END
+    pending = context.user_data.pop(PENDING_ACTIVITY_KEY, None) if context.user_data else None
+    if isinstance(pending, int):
+        from handlers.activity_view import NOWHERE, View
+        from handlers.browse import show_card
+
+        await show_card(
+            update,
+            context,
+            pending,
+            View(NOWHERE),
+            notice=t.gettext(
+                "🎉 You are registered as a volunteer, {name}! Thank you. Now you can sign up."
+            ).format(name=html(profile.real_name)),
+        )
+        return END
     text = t.gettext(
         "🎉 You are registered as a volunteer, {name}! Thank you.\n\n"
         "Next: find activities in the service menu. You can see and change your data any "
@@ -689,6 +726,7 @@ def _conversation() -> ConversationHandler[Any]:
         entry_points=[
             CommandHandler(["register", "profile"], enter),
             CallbackQueryHandler(enter, pattern=r"^menu:profile$"),
+            CallbackQueryHandler(enter_for_activity, pattern=r"^su:reg:"),
             CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$"),
             # A press on a registration screen after the state was lost still works.
             CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"),

@@ -7,7 +7,10 @@ flowchart LR
     link["/start act_42 · inv_…"] --> route{deep link} --> menu
     menu -->|menu:language| lang[Language picker] -->|lang:zh / lang:en| menu
     menu -->|menu:help| help[Help]
-    menu -->|menu:*| soon[Not available yet] --> menu
+    menu -->|menu:browse| browse[Service menu, handlers.browse]
+    menu -->|menu:my| my[My sign-ups, handlers.my]
+    link -->|act_42| card[Activity card]
+    menu -->|menu:organize| soon[Not available yet] --> menu
     stale[unknown or stale button] --> menu
 ```
 """
@@ -47,14 +50,6 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
 )
 
 COMING_SOON: dict[str, str] = {
-    "browse": N_(
-        "The service menu (browsing activities and signing up) is not available yet. It is "
-        "being built and will appear here in an upcoming version."
-    ),
-    "my": N_(
-        "“My sign-ups” is not available yet. It will appear here together with the service "
-        "menu in an upcoming version."
-    ),
     "organize": N_(
         "Tools for organizers (publishing activities, rosters) are not available yet. They "
         "are being built and will appear here in an upcoming version."
@@ -92,6 +87,9 @@ def help_text(t: Translator, role: Role) -> str:
         t.gettext("<b>What I can do</b>"),
         "",
         t.gettext("/start — the main menu"),
+        t.gettext("/menu — the service menu: find activities and sign up"),
+        t.gettext("/search — search activities by words, e.g. /search 义诊"),
+        t.gettext("/my — your sign-ups, waitlist places and offers"),
         t.gettext("/language — switch between Chinese and English"),
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
@@ -100,8 +98,8 @@ def help_text(t: Translator, role: Role) -> str:
         t.gettext("/profile — your profile, notifications, export or delete your data"),
         "",
         t.gettext(
-            "Buttons under my messages do the rest. The service menu and tools for organizers "
-            "are being built and will appear in the main menu."
+            "Buttons under my messages do the rest. Tools for organizers are being built and "
+            "will appear in the main menu."
         ),
     ]
     if role is Role.ADMIN:
@@ -113,14 +111,13 @@ async def start(update: Update, context: ZyContext) -> None:
     t = context.t
     link = parse_start_payload(context.args[0] if context.args else None)
     if isinstance(link, ActivityLink):
-        await send(
-            update,
-            t.gettext(
-                "You opened a link to activity #{id}. Activity pages are not available in this "
-                "version yet; please try again after the next update."
-            ).format(id=link.activity_id),
-        )
-    elif isinstance(link, OrganizerInviteLink):
+        # The card itself; signing up from it leads through registration when needed.
+        from handlers.activity_view import NOWHERE, View
+        from handlers.browse import show_card
+
+        await show_card(update, context, link.activity_id, View(NOWHERE), new_message=True)
+        return
+    if isinstance(link, OrganizerInviteLink):
         await send(
             update,
             t.gettext(

@@ -35,6 +35,9 @@ class AccountService:
             user = user.model_copy(update={"role": Role.ADMIN})
         return user
 
+    async def get(self, telegram_id: int) -> User | None:
+        return await self._users.get(telegram_id)
+
     def language_of(self, user: User) -> Language:
         return resolve_language(user.language, user.telegram_language_code, self._default_language)
 

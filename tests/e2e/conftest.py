@@ -11,10 +11,12 @@ from typing import TypeVar
 
 import pytest
 
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.localapi.models import BotInfo
 from bot.runtime import BotRuntime
+from storage.db import Database
 
 TOKEN = "123456:TEST-token_for-e2e"
 ADMIN_ID = 9000
@@ -39,19 +41,27 @@ def settings(api: LocalBotApi, bot_info: BotInfo, tmp_path: Path) -> Settings:
         database_path=tmp_path / "zhiyuan.sqlite3",
         admin_ids=frozenset({ADMIN_ID}),
         persistence_interval_seconds=0.5,
+        # The outbox job (offers, expiry sweep) runs often, so tests wait little for it.
+        outbox_interval_seconds=0.2,
     )
 
 
 class BotProcess:
     """Start, stop and restart the bot against the same database, like an operator would."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         self.settings = settings
+        self.clock = clock
         self.runtime: BotRuntime | None = None
+
+    @property
+    def db(self) -> Database:
+        assert self.runtime is not None, "the bot is not running"
+        return self.runtime.db
 
     async def start(self) -> BotRuntime:
         assert self.runtime is None, "already running"
-        self.runtime = await BotRuntime.start(self.settings, poll_timeout=1)
+        self.runtime = await BotRuntime.start(self.settings, clock=self.clock, poll_timeout=1)
         return self.runtime
 
     async def stop(self) -> None:

@@ -1,0 +1,502 @@
+"""Signing up for activities: the rules, the waitlist and its offers.
+
+Every action is one database transaction: the sign-up row, the activity's counters and the
+notifications it causes (a waitlist offer) are committed together or not at all. Capacity is
+taken with one conditional ``UPDATE`` (see :mod:`storage.signups`), so concurrent presses for
+the last spot never overbook, and a repeated press is answered from the stored state.
+
+```mermaid
+stateDiagram-v2
+    [*] --> confirmed: sign up (spot free)
+    [*] --> waitlisted: join waitlist (full)
+    waitlisted --> offered: a spot frees (first in line)
+    offered --> confirmed: accept before the deadline
+    offered --> cancelled: decline / deadline passes → next in line is offered
+    confirmed --> cancelled: cancel (until the cut-off) → next in line is offered
+    waitlisted --> cancelled: leave the waitlist
+    cancelled --> confirmed: sign up again
+    cancelled --> waitlisted: join again
+```
+
+The rules, in the order they are checked:
+
+1. A volunteer profile is required, and a paused volunteer resumes first.
+2. The activity exists and is published, not cancelled, not started, and sign-up has not
+   closed (organizer deadline or early close).
+3. Skill- and training-gated activities need every required skill; adults-only ones refuse
+   minors.
+4. No time clash with another confirmed sign-up of the volunteer.
+5. A free spot is taken atomically; when none is free (or others are already waiting, who come
+   first), the volunteer may join the waitlist instead.
+
+Waitlist offers: when a spot frees, it is held for the first in line, who gets an offer with a
+deadline of ``offer_window`` (12 h by default), or half the time left before sign-up closes when
+that is sooner. Declining, or letting the deadline pass, hands the spot to the next in line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock
+from bot.domain.activities import (
+    Activity,
+    ActivityStatus,
+    EndReason,
+    MySignup,
+    Signup,
+    SignupStatus,
+)
+from bot.domain.geo import Point, bounding_box
+from bot.domain.matching import Match, missing_skills, rank
+from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.volunteers import VolunteerProfile
+from storage.activities import ActivitiesRepository
+from storage.db import Database, Transaction
+from storage.outbox import OutboxRepository
+from storage.signups import SignupsRepository
+from storage.volunteers import VolunteersRepository
+
+log = logging.getLogger(__name__)
+
+MAX_CANCEL_NOTE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class SignupPolicy:
+    cancel_cutoff: timedelta = timedelta(hours=2)
+    offer_window: timedelta = timedelta(hours=12)
+    # "For you": how far ahead to look, and how many candidates to score.
+    match_horizon: timedelta = timedelta(days=60)
+    match_candidates: int = 300
+    near_radius_km: float = 10.0
+
+
+class Refusal(StrEnum):
+    NO_PROFILE = "no_profile"
+    PAUSED = "paused"
+    NOT_FOUND = "not_found"  # no such activity, or not published (a draft)
+    CANCELLED = "cancelled"
+    STARTED = "started"
+    CLOSED = "closed"  # organizer's deadline passed or sign-up closed early
+    MISSING_SKILLS = "missing_skills"
+    ADULTS_ONLY = "adults_only"
+    CLASH = "clash"
+    FULL = "full"
+    NOT_SIGNED_UP = "not_signed_up"
+    CANCEL_CUTOFF = "cancel_cutoff"
+    OFFER_GONE = "offer_gone"  # answered, expired or never made
+    NOT_YOURS = "not_yours"  # a forged press on someone else's sign-up
+
+
+class SignupRefused(Exception):
+    def __init__(
+        self,
+        reason: Refusal,
+        *,
+        activity: Activity | None = None,
+        other: Activity | None = None,
+        missing: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.activity = activity
+        self.other = other  # the clashing activity
+        self.missing = missing  # required skills the volunteer lacks
+
+
+class Outcome(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    ALREADY_CONFIRMED = "already_confirmed"
+    ALREADY_WAITLISTED = "already_waitlisted"
+    ALREADY_OFFERED = "already_offered"
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    outcome: Outcome
+    signup: Signup
+    activity: Activity
+    position: int | None = None  # on the waitlist
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    previous: SignupStatus  # what was cancelled: a sign-up, a waitlist place or an offer
+    signup: Signup
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the detail card needs to know about the person looking at it."""
+
+    profile: VolunteerProfile | None
+    signup: Signup | None = None
+    position: int | None = None
+    missing_skills: tuple[str, ...] = ()
+    too_young: bool = False
+    paused: bool = False
+
+    @property
+    def active_signup(self) -> Signup | None:
+        return self.signup if self.signup is not None and self.signup.is_active else None
+
+
+@dataclass
+class SweepReport:
+    expired: int = 0
+    offered: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def offer_deadline(now: datetime, closes_at: datetime, window: timedelta) -> datetime:
+    """Deadline of a waitlist offer: ``window`` from now, or half the time left before sign-up
+    closes when that is sooner (an activity tomorrow morning cannot wait 12 hours)."""
+    return min(now + window, now + (closes_at - now) / 2)
+
+
+class SignupService:
+    def __init__(
+        self,
+        db: Database,
+        volunteers: VolunteersRepository,
+        activities: ActivitiesRepository,
+        signups: SignupsRepository,
+        outbox: OutboxRepository,
+        clock: Clock,
+        tz: ZoneInfo,
+        policy: SignupPolicy | None = None,
+    ) -> None:
+        self._db = db
+        self._volunteers = volunteers
+        self._activities = activities
+        self._signups = signups
+        self._outbox = outbox
+        self._clock = clock
+        self._tz = tz
+        self.policy = policy or SignupPolicy()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def today(self) -> date:
+        return self.now().astimezone(self._tz).date()
+
+    # -- volunteer actions -----------------------------------------------------------------------
+
+    async def sign_up(self, telegram_id: int, activity_id: int) -> SignupResult:
+        """Take a free spot; raises :class:`SignupRefused` with ``FULL`` when there is none."""
+        return await self._join(telegram_id, activity_id, waitlist=False)
+
+    async def join_waitlist(self, telegram_id: int, activity_id: int) -> SignupResult:
+        """Join the waitlist (or take a spot, should one have freed up meanwhile)."""
+        return await self._join(telegram_id, activity_id, waitlist=True)
+
+    async def cancel(
+        self, telegram_id: int, activity_id: int, note: str | None = None
+    ) -> Cancelled:
+        """Cancel a confirmed sign-up (until the cut-off), leave the waitlist, or decline an
+        offer. A freed spot is offered to the next in line in the same transaction."""
+        profile = await self._profile(telegram_id, allow_paused=True)
+        now = self.now()
+        note = (note or "").strip()[:MAX_CANCEL_NOTE_LENGTH] or None
+        async with self._db.transaction() as tx:
+            activity = await self._activity(tx, activity_id)
+            signup = await self._signups.find(tx, activity_id, profile.volunteer_id)
+            if signup is None or not signup.is_active:
+                raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
+            if activity.status is ActivityStatus.CANCELLED:
+                raise SignupRefused(Refusal.CANCELLED, activity=activity)
+            if now >= activity.starts_at:
+                raise SignupRefused(Refusal.STARTED, activity=activity)
+            if signup.status is SignupStatus.CONFIRMED:
+                if now > activity.starts_at - self.policy.cancel_cutoff:
+                    raise SignupRefused(Refusal.CANCEL_CUTOFF, activity=activity)
+                ended = await self._signups.end(
+                    tx, signup.signup_id, EndReason.VOLUNTEER, now, note
+                )
+                await self._signups.adjust_counts(tx, activity_id, confirmed=-1)
+            elif signup.status is SignupStatus.WAITLISTED:
+                ended = await self._signups.end(
+                    tx, signup.signup_id, EndReason.VOLUNTEER, now, note
+                )
+                await self._signups.adjust_counts(tx, activity_id, waitlist=-1)
+            else:
+                ended = await self._signups.end(
+                    tx, signup.signup_id, EndReason.DECLINED_OFFER, now, note
+                )
+                await self._signups.adjust_counts(tx, activity_id, offered=-1)
+            await self._offer_free_spots(tx, activity_id, now)
+        log.info(
+            "volunteer %s cancelled sign-up %s (%s) for activity %s",
+            profile.volunteer_id,
+            signup.signup_id,
+            signup.status.value,
+            activity_id,
+        )
+        return Cancelled(previous=signup.status, signup=ended)
+
+    async def accept_offer(self, telegram_id: int, signup_id: int) -> SignupResult:
+        profile = await self._profile(telegram_id, allow_paused=True)
+        now = self.now()
+        async with self._db.transaction() as tx:
+            signup = await self._own_signup(tx, signup_id, profile)
+            activity = await self._activity(tx, signup.activity_id)
+            if signup.status is SignupStatus.CONFIRMED:
+                return SignupResult(Outcome.ALREADY_CONFIRMED, signup, activity)
+            if (
+                signup.status is not SignupStatus.OFFERED
+                or signup.offer_expires_at is None
+                or now >= signup.offer_expires_at
+            ):
+                raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
+            self._check_state(activity, now)
+            clash = await self._signups.clash(tx, profile.volunteer_id, activity)
+            if clash is not None:
+                raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
+            confirmed = await self._signups.confirm(tx, signup_id, now)
+            await self._signups.adjust_counts(tx, activity.activity_id, confirmed=1, offered=-1)
+            activity = await self._activity(tx, activity.activity_id)
+        log.info("volunteer %s accepted offer %s", profile.volunteer_id, signup_id)
+        return SignupResult(Outcome.CONFIRMED, confirmed, activity)
+
+    async def decline_offer(self, telegram_id: int, signup_id: int) -> Signup:
+        profile = await self._profile(telegram_id, allow_paused=True)
+        now = self.now()
+        async with self._db.transaction() as tx:
+            signup = await self._own_signup(tx, signup_id, profile)
+            activity = await self._activity(tx, signup.activity_id)
+            if signup.status is not SignupStatus.OFFERED:
+                raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
+            ended = await self._signups.end(tx, signup_id, EndReason.DECLINED_OFFER, now)
+            await self._signups.adjust_counts(tx, activity.activity_id, offered=-1)
+            await self._offer_free_spots(tx, activity.activity_id, now)
+        log.info("volunteer %s declined offer %s", profile.volunteer_id, signup_id)
+        return ended
+
+    # -- the scheduler's sweep -------------------------------------------------------------------
+
+    async def sweep(self, *, limit: int = 200) -> SweepReport:
+        """Expire offers whose deadline passed (handing the spot on), and offer any spot that
+        is free while people wait (after an account deletion, or a capacity increase)."""
+        now = self.now()
+        report = SweepReport()
+        async with self._db.transaction() as tx:
+            for signup in await self._signups.expired_offers(tx, now, limit):
+                await self._signups.end(tx, signup.signup_id, EndReason.OFFER_EXPIRED, now)
+                await self._signups.adjust_counts(tx, signup.activity_id, offered=-1)
+                recipient = await self._signups.recipient(tx, signup.volunteer_id)
+                if recipient is not None:
+                    await self._outbox.enqueue(
+                        tx,
+                        Notification(
+                            kind=NotificationKind.OFFER_EXPIRED,
+                            telegram_id=recipient,
+                            subject=f"signup:{signup.signup_id}:{signup.status_at.isoformat()}",
+                            payload={"signup_id": signup.signup_id},
+                            due_at=now,
+                        ),
+                        now,
+                    )
+                report.expired += 1
+                report.offered += await self._offer_free_spots(tx, signup.activity_id, now)
+            for activity_id in await self._signups.activities_with_free_spots_and_waitlist(
+                tx, now, limit
+            ):
+                report.offered += await self._offer_free_spots(tx, activity_id, now)
+        if report.expired or report.offered:
+            log.info("waitlist sweep: %s offers expired, %s made", report.expired, report.offered)
+        return report
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def viewer(self, telegram_id: int, activity: Activity) -> Viewer:
+        profile = await self._volunteers.get_profile(telegram_id)
+        if profile is None:
+            return Viewer(profile=None)
+        signup = await self._signups.get(activity.activity_id, profile.volunteer_id)
+        position = await self._signups.waitlist_position(signup) if signup is not None else None
+        return Viewer(
+            profile=profile,
+            signup=signup,
+            position=position,
+            missing_skills=missing_skills(activity, profile.skills),
+            too_young=activity.adults_only and profile.is_minor,
+            paused=self._is_paused(profile),
+        )
+
+    async def my_signups(self, telegram_id: int, *, upcoming: bool, limit: int) -> list[MySignup]:
+        profile = await self._volunteers.get_profile(telegram_id)
+        if profile is None:
+            raise SignupRefused(Refusal.NO_PROFILE)
+        return await self._signups.for_volunteer(
+            profile.volunteer_id, self.now(), upcoming=upcoming, limit=limit
+        )
+
+    async def signup_by_id(self, telegram_id: int, signup_id: int) -> Signup:
+        """A sign-up of this user (for offer buttons); refuses someone else's."""
+        profile = await self._profile(telegram_id, allow_paused=True)
+        signup = await self._signups.get_by_id(signup_id)
+        if signup is None or signup.volunteer_id != profile.volunteer_id:
+            raise SignupRefused(Refusal.NOT_YOURS)
+        return signup
+
+    async def for_you(
+        self, telegram_id: int, *, location: Point | None = None, limit: int = 10
+    ) -> list[Match]:
+        """Ranked suggestions for a volunteer (see :mod:`bot.domain.matching`)."""
+        profile = await self._volunteers.get_profile(telegram_id)
+        if profile is None:
+            raise SignupRefused(Refusal.NO_PROFILE)
+        now = self.now()
+        candidates = await self._activities.candidates(
+            now,
+            horizon=now + self.policy.match_horizon,
+            categories=profile.categories,
+            skills=profile.skills,
+            area_code=profile.area_code,
+            box=bounding_box(location, self.policy.near_radius_km) if location else None,
+            limit=self.policy.match_candidates,
+        )
+        exclude = await self._signups.active_activity_ids(profile.volunteer_id)
+        return rank(
+            candidates,
+            profile,
+            now=now,
+            tz=self._tz,
+            location=location,
+            exclude=exclude,
+            limit=limit,
+        )
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _is_paused(self, profile: VolunteerProfile) -> bool:
+        return profile.paused_until is not None and profile.paused_until > self.today()
+
+    async def _profile(self, telegram_id: int, *, allow_paused: bool) -> VolunteerProfile:
+        profile = await self._volunteers.get_profile(telegram_id)
+        if profile is None:
+            raise SignupRefused(Refusal.NO_PROFILE)
+        if not allow_paused and self._is_paused(profile):
+            raise SignupRefused(Refusal.PAUSED)
+        return profile
+
+    async def _activity(self, tx: Transaction, activity_id: int) -> Activity:
+        activity = await self._signups.activity(tx, activity_id)
+        if activity is None or activity.status is ActivityStatus.DRAFT:
+            raise SignupRefused(Refusal.NOT_FOUND)
+        return activity
+
+    async def _own_signup(
+        self, tx: Transaction, signup_id: int, profile: VolunteerProfile
+    ) -> Signup:
+        signup = await self._signups.find_by_id(tx, signup_id)
+        if signup is None or signup.volunteer_id != profile.volunteer_id:
+            log.warning(
+                "volunteer %s pressed a button for sign-up %s that is not theirs",
+                profile.volunteer_id,
+                signup_id,
+            )
+            raise SignupRefused(Refusal.NOT_YOURS)
+        return signup
+
+    @staticmethod
+    def _check_state(activity: Activity, now: datetime) -> None:
+        if activity.status is ActivityStatus.CANCELLED:
+            raise SignupRefused(Refusal.CANCELLED, activity=activity)
+        if now >= activity.starts_at:
+            raise SignupRefused(Refusal.STARTED, activity=activity)
+        if now >= activity.signup_closes_at:
+            raise SignupRefused(Refusal.CLOSED, activity=activity)
+
+    async def _join(self, telegram_id: int, activity_id: int, *, waitlist: bool) -> SignupResult:
+        profile = await self._profile(telegram_id, allow_paused=False)
+        now = self.now()
+        async with self._db.transaction() as tx:
+            activity = await self._activity(tx, activity_id)
+            existing = await self._signups.find(tx, activity_id, profile.volunteer_id)
+            if existing is not None and existing.is_active:
+                return await self._already(existing, activity)
+            self._check_state(activity, now)
+            missing = missing_skills(activity, profile.skills)
+            if missing:
+                raise SignupRefused(Refusal.MISSING_SKILLS, activity=activity, missing=missing)
+            if activity.adults_only and profile.is_minor:
+                raise SignupRefused(Refusal.ADULTS_ONLY, activity=activity)
+            clash = await self._signups.clash(tx, profile.volunteer_id, activity)
+            if clash is not None:
+                raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
+            # Those already waiting come first: a spot that is free while people wait is
+            # theirs (the sweep offers it), not the newcomer's.
+            if activity.waitlist_count == 0 and await self._signups.take_spot(tx, activity_id):
+                signup = await self._signups.save(
+                    tx, activity_id, profile.volunteer_id, SignupStatus.CONFIRMED, now
+                )
+                outcome, position = Outcome.CONFIRMED, None
+            elif waitlist:
+                await self._signups.adjust_counts(tx, activity_id, waitlist=1)
+                signup = await self._signups.save(
+                    tx, activity_id, profile.volunteer_id, SignupStatus.WAITLISTED, now,
+                    queued_at=now,
+                )  # fmt: skip
+                outcome, position = Outcome.WAITLISTED, activity.waitlist_count + 1
+            else:
+                raise SignupRefused(Refusal.FULL, activity=activity)
+            activity = await self._activity(tx, activity_id)
+        log.info(
+            "volunteer %s: %s for activity %s", profile.volunteer_id, outcome.value, activity_id
+        )
+        return SignupResult(outcome, signup, activity, position)
+
+    async def _already(self, signup: Signup, activity: Activity) -> SignupResult:
+        if signup.status is SignupStatus.CONFIRMED:
+            return SignupResult(Outcome.ALREADY_CONFIRMED, signup, activity)
+        if signup.status is SignupStatus.OFFERED:
+            return SignupResult(Outcome.ALREADY_OFFERED, signup, activity)
+        position = await self._signups.waitlist_position(signup)
+        return SignupResult(Outcome.ALREADY_WAITLISTED, signup, activity, position)
+
+    async def _offer_free_spots(self, tx: Transaction, activity_id: int, now: datetime) -> int:
+        """Offer each free spot to the next in line; the offers go to the outbox."""
+        activity = await self._signups.activity(tx, activity_id)
+        if activity is None or not activity.is_open_for_signup(now):
+            return 0
+        made = 0
+        while await self._signups.hold_spot_for_offer(tx, activity_id):
+            head = await self._signups.head_of_waitlist(tx, activity_id)
+            if head is None:  # counters and rows disagree: undo the hold, and say so
+                await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
+                log.error("activity %s counts a waitlist but nobody is waiting", activity_id)
+                break
+            recipient = await self._signups.recipient(tx, head.volunteer_id)
+            if recipient is None:  # an anonymized (deleted) account: skip them
+                await self._signups.end(tx, head.signup_id, EndReason.VOLUNTEER, now)
+                await self._signups.adjust_counts(tx, activity_id, offered=-1)
+                continue
+            deadline = offer_deadline(now, activity.signup_closes_at, self.policy.offer_window)
+            offered = await self._signups.offer(tx, head.signup_id, deadline, now)
+            await self._outbox.enqueue(
+                tx,
+                Notification(
+                    kind=NotificationKind.WAITLIST_OFFER,
+                    telegram_id=recipient,
+                    subject=f"signup:{offered.signup_id}:{offered.status_at.isoformat()}",
+                    payload={"signup_id": offered.signup_id},
+                    due_at=now,
+                ),
+                now,
+            )
+            made += 1
+            log.info(
+                "offered a spot of activity %s to volunteer %s until %s",
+                activity_id,
+                head.volunteer_id,
+                deadline.isoformat(),
+            )
+        return made

@@ -1,0 +1,532 @@
+"""The service menu (菜单式服务): categories, lists, "For you", "Near me", search, the card.
+
+```mermaid
+flowchart LR
+    menu["/menu · menu:browse"] --> home[Service menu]
+    home -->|br:c:code:page| list[Category page]
+    home -->|br:wk / br:we| window[This week / weekend]
+    home -->|br:fy| foryou[For you, with reasons]
+    home -->|br:nr| ask[Share your location] -->|location| near[Near me, by distance]
+    search["/search words"] --> found[Search results] -->|br:sr:page| found
+    list & window & foryou & near & found -->|act:id:view| card[Activity card]
+    card -->|br:view| list
+    link["/start act_42"] --> card
+```
+
+Every callback is parsed strictly: a malformed or forged one gets the "no longer valid" notice
+and the service menu, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.app import ZyContext
+from bot.domain.activities import Activity, Page
+from bot.domain.geo import Point, bounding_box, distance_km
+from bot.domain.signups import Refusal, SignupRefused
+from bot.domain.validation import InvalidInput, clean_free_text
+from bot.i18n import Translator
+from handlers.activity_view import (
+    CATEGORIES,
+    CATEGORY,
+    FOR_YOU,
+    NEAR,
+    NOWHERE,
+    SEARCH,
+    THIS_WEEK,
+    WEEKEND,
+    Names,
+    View,
+    activity_line,
+    card_keyboard,
+    card_text,
+    clip,
+    distance_text,
+    parse_id,
+    reasons_text,
+)
+from handlers.callbacks import callback, split
+from handlers.render import answer, html, send, show
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 6
+FOR_YOU_LIMIT = 8
+NEAR_LIMIT = 8
+NEAR_RADIUS_KM = 20.0
+LOCATION_MAX_AGE = timedelta(hours=2)  # a shared location is reused this long for "Near me"
+MAX_SEARCH_LENGTH = 60
+
+# user_data keys (persisted as JSON)
+LOCATION_KEY = "location"  # [latitude, longitude, unix time shared]
+SEARCH_KEY = "search"  # the last search's words
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _home_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(t.gettext("⬅️ Service menu"), callback_data=callback("br", CATEGORIES)),
+        InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home")),
+    ]
+
+
+# --------------------------------------------------------------------------------- the menu
+
+
+async def menu_home(update: Update, context: ZyContext) -> None:
+    """``/menu`` and the main menu's 🔍 entry."""
+    await answer(update)
+    await render_menu(update, context)
+
+
+async def render_menu(update: Update, context: ZyContext, *, notice: str | None = None) -> None:
+    """The service menu's first screen. Screen functions never answer the press: the handler
+    that received it does, once (Telegram refuses a second answer)."""
+    t = context.t
+    services = context.services
+    counts = await services.activities.category_counts(services.clock())
+    categories = await services.catalog.categories()
+    total = sum(counts.values())
+    lines = []
+    if notice:
+        lines += [notice, ""]
+    lines.append(t.gettext("<b>🔍 Service menu</b>"))
+    if total:
+        lines.append(
+            t.ngettext(
+                "{n} activity is open. Choose a kind of service, or a quick filter.",
+                "{n} activities are open. Choose a kind of service, or a quick filter.",
+                total,
+            ).format(n=total)
+        )
+    else:
+        lines.append(
+            t.gettext(
+                "No activities are open right now. Organizers publish new ones often; "
+                "please look again soon."
+            )
+        )
+    lines.append(t.gettext("Search by words with /search, for example: /search 义诊"))
+    quick = [
+        InlineKeyboardButton(t.gettext("⭐ For you"), callback_data=callback("br", FOR_YOU)),
+        InlineKeyboardButton(t.gettext("📍 Near me"), callback_data=callback("br", NEAR, 0)),
+        InlineKeyboardButton(t.gettext("📅 This week"), callback_data=callback("br", THIS_WEEK, 0)),
+        InlineKeyboardButton(t.gettext("🎉 Weekend"), callback_data=callback("br", WEEKEND, 0)),
+    ]
+    category_buttons = [
+        InlineKeyboardButton(
+            f"{item.name(t.language.value)} ({counts[item.code]})",
+            callback_data=callback("br", CATEGORY, item.code, 0),
+        )
+        for item in categories
+        if counts.get(item.code)
+    ]
+    rows = [*_rows(quick, 2), *_rows(category_buttons, 2)]
+    rows.append(
+        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
+    )
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def on_browse(update: Update, context: ZyContext) -> None:
+    """``br:<view>``: show a list (or the menu)."""
+    view = View.parse(split(update.callback_query.data if update.callback_query else None)[1:])
+    if view is None:
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        await render_menu(update, context)
+        return
+    await answer(update)
+    await show_view(update, context, view)
+
+
+async def show_view(update: Update, context: ZyContext, view: View) -> None:
+    if view.kind == CATEGORY:
+        await _category_page(update, context, view)
+    elif view.kind in (THIS_WEEK, WEEKEND):
+        await _window_page(update, context, view)
+    elif view.kind == FOR_YOU:
+        await _for_you(update, context)
+    elif view.kind == NEAR:
+        await _near(update, context, view)
+    elif view.kind == SEARCH:
+        await _search_page(update, context, view)
+    elif view.kind in ("my", "mp"):
+        from handlers.my import show_my
+
+        await show_my(update, context, past=view.kind == "mp")
+    else:
+        await render_menu(update, context)
+
+
+async def _list_screen(
+    update: Update,
+    context: ZyContext,
+    *,
+    title: str,
+    page: Page,
+    view: View,
+    empty: str,
+    extras: dict[int, str] | None = None,
+) -> None:
+    t = context.t
+    lines = [title, ""]
+    if not page.items:
+        lines.append(empty)
+    open_buttons: list[InlineKeyboardButton] = []
+    first = page.page * page.page_size + 1
+    for offset, activity in enumerate(page.items):
+        number = first + offset
+        extra = (extras or {}).get(activity.activity_id, "")
+        lines.append(activity_line(t, activity, number, extra))
+        open_buttons.append(_open_button(activity, number, view))
+    if page.pages > 1:
+        lines += [
+            "",
+            t.gettext("Page {page} of {pages}").format(page=page.page + 1, pages=page.pages),
+        ]
+    rows = _rows(open_buttons, 3)
+    paging: list[InlineKeyboardButton] = []
+    if page.has_previous:
+        paging.append(
+            InlineKeyboardButton(
+                t.gettext("◀️ Previous"),
+                callback_data=callback("br", *view.at_page(page.page - 1).parts()),
+            )
+        )
+    if page.has_next:
+        paging.append(
+            InlineKeyboardButton(
+                t.gettext("Next ▶️"),
+                callback_data=callback("br", *view.at_page(page.page + 1).parts()),
+            )
+        )
+    if paging:
+        rows.append(paging)
+    rows.append(_home_row(t))
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def _open_button(activity: Activity, number: int, view: View) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        f"{number}. {clip(activity.title)}",
+        callback_data=callback("act", activity.activity_id, *view.parts()),
+    )
+
+
+async def _category_page(update: Update, context: ZyContext, view: View) -> None:
+    services = context.services
+    t = context.t
+    category = await services.catalog.category(view.arg)
+    if category is None:  # retired, or forged
+        await render_menu(update, context, notice=t.gettext("This button is no longer valid."))
+        return
+    page = await services.activities.upcoming(
+        services.clock(), category=view.arg, page=view.page, page_size=PAGE_SIZE
+    )
+    await _list_screen(
+        update,
+        context,
+        title=t.gettext("<b>{category}</b> — open activities").format(
+            category=html(category.name(t.language.value))
+        ),
+        page=page,
+        view=view.at_page(page.page),
+        empty=t.gettext("No open activities of this kind right now."),
+    )
+
+
+def week_window(now: datetime, t: Translator) -> tuple[datetime, datetime]:
+    """From now to the end of this Sunday, local time."""
+    local = now.astimezone(t.timezone)
+    end = (local + timedelta(days=7 - local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return now, end
+
+
+def weekend_window(now: datetime, t: Translator) -> tuple[datetime, datetime]:
+    """The coming Saturday and Sunday (the rest of it when it is already the weekend)."""
+    local = now.astimezone(t.timezone)
+    monday_next = (local + timedelta(days=7 - local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    saturday = monday_next - timedelta(days=2)
+    return max(now, saturday), monday_next
+
+
+async def _window_page(update: Update, context: ZyContext, view: View) -> None:
+    services = context.services
+    t = context.t
+    now = services.clock()
+    start, end = (week_window if view.kind == THIS_WEEK else weekend_window)(now, t)
+    page = await services.activities.upcoming(
+        now, starts_from=start, starts_before=end, page=view.page, page_size=PAGE_SIZE
+    )
+    title = (
+        t.gettext("<b>📅 This week</b>")
+        if view.kind == THIS_WEEK
+        else t.gettext("<b>🎉 This weekend</b>")
+    )
+    await _list_screen(
+        update,
+        context,
+        title=title,
+        page=page,
+        view=view.at_page(page.page),
+        empty=t.gettext("Nothing is planned for these days yet."),
+    )
+
+
+def _stored_location(context: ZyContext) -> Point | None:
+    stored = (context.user_data or {}).get(LOCATION_KEY)
+    try:
+        latitude, longitude, shared_at = stored  # type: ignore[misc]
+        if time.time() - float(shared_at) > LOCATION_MAX_AGE.total_seconds():
+            return None
+        return Point(float(latitude), float(longitude))
+    except (TypeError, ValueError):
+        return None
+
+
+async def _for_you(update: Update, context: ZyContext) -> None:
+    t = context.t
+    services = context.services
+    try:
+        matches = await services.signups.for_you(
+            context.user.telegram_id, location=_stored_location(context), limit=FOR_YOU_LIMIT
+        )
+    except SignupRefused as refusal:
+        if refusal.reason is not Refusal.NO_PROFILE:
+            raise
+        await show(
+            update,
+            t.gettext(
+                "“For you” suggests activities that fit your interests, skills and free time. "
+                "Register first (a couple of minutes), then come back here."
+            ),
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            t.gettext("📝 Register"), callback_data=callback("menu", "profile")
+                        )
+                    ],
+                    _home_row(t),
+                ]
+            ),
+        )
+        return
+    names = await Names.load(services, t)
+    view = View(FOR_YOU)
+    extras = {
+        match.activity.activity_id: "\n    " + html(reasons_text(t, match, names))
+        for match in matches
+    }
+    page = Page(
+        items=tuple(m.activity for m in matches),
+        page=0,
+        page_size=FOR_YOU_LIMIT,
+        total=len(matches),
+    )
+    await _list_screen(
+        update,
+        context,
+        title=t.gettext("<b>⭐ For you</b> — best matches first"),
+        page=page,
+        view=view,
+        empty=t.gettext(
+            "Nothing matches your profile right now. Browse all kinds of service, or add "
+            "interests and free times in /profile."
+        ),
+        extras=extras,
+    )
+
+
+async def _near(update: Update, context: ZyContext, view: View) -> None:
+    t = context.t
+    location = _stored_location(context)
+    if location is None:
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(t.gettext("📍 Share my location"), request_location=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await send(
+            update,
+            t.gettext(
+                "To find activities near you, tap “📍 Share my location” below. It is used only "
+                "for this search and kept for two hours."
+            ),
+            keyboard,
+        )
+        return
+    services = context.services
+    now = services.clock()
+    nearby = await services.activities.upcoming_in_box(
+        now, bounding_box(location, NEAR_RADIUS_KM), limit=500
+    )
+    with_distance = sorted(
+        (
+            (distance_km(location, Point(a.latitude, a.longitude)), a)  # type: ignore[arg-type]
+            for a in nearby
+        ),
+        key=lambda pair: (pair[0], pair[1].starts_at),
+    )
+    within = [(d, a) for d, a in with_distance if d <= NEAR_RADIUS_KM]
+    start = view.page * NEAR_LIMIT
+    chunk = within[start : start + NEAR_LIMIT]
+    page = Page(
+        items=tuple(a for _, a in chunk), page=view.page, page_size=NEAR_LIMIT, total=len(within)
+    )
+    extras = {a.activity_id: f" · {distance_text(t, d)}" for d, a in chunk}
+    await _list_screen(
+        update,
+        context,
+        title=t.gettext("<b>📍 Near you</b> — nearest first"),
+        page=page,
+        view=view,
+        empty=t.gettext("No open activities with a map pin within {km} km of you.").format(
+            km=int(NEAR_RADIUS_KM)
+        ),
+        extras=extras,
+    )
+
+
+async def on_location(update: Update, context: ZyContext) -> None:
+    """A shared location (outside any conversation): remember it and list what is near."""
+    message = update.effective_message
+    if message is None or message.location is None:
+        return
+    if context.user_data is not None:
+        context.user_data[LOCATION_KEY] = [
+            message.location.latitude,
+            message.location.longitude,
+            time.time(),
+        ]
+    await send(
+        update, context.t.gettext("📍 Thanks, here is what is near you."), ReplyKeyboardRemove()
+    )
+    await _near(update, context, View(NEAR))
+
+
+# -------------------------------------------------------------------------------- search
+
+
+def search_words(text: str) -> list[str]:
+    """Validated search words (raises :class:`InvalidInput`)."""
+    cleaned = clean_free_text(text, min_length=1, max_length=MAX_SEARCH_LENGTH)
+    return [word for word in cleaned.split() if word][:5]
+
+
+async def search_command(update: Update, context: ZyContext) -> None:
+    t = context.t
+    text = " ".join(context.args or [])
+    if not text.strip():
+        await send(
+            update,
+            t.gettext(
+                "Send /search followed by words from the title, place or organizer, for "
+                "example: /search 敬老院"
+            ),
+        )
+        return
+    try:
+        words = search_words(text)
+    except InvalidInput as error:
+        await send(update, error.translate(t.gettext))
+        return
+    if context.user_data is not None:
+        context.user_data[SEARCH_KEY] = words
+    await _search_page(update, context, View(SEARCH))
+
+
+async def _search_page(update: Update, context: ZyContext, view: View) -> None:
+    t = context.t
+    words = (context.user_data or {}).get(SEARCH_KEY)
+    if not isinstance(words, list) or not words:
+        await send(update, t.gettext("Send /search followed by words, for example: /search 义诊"))
+        return
+    services = context.services
+    page = await services.activities.search(
+        services.clock(), [str(word) for word in words], page=view.page, page_size=PAGE_SIZE
+    )
+    await _list_screen(
+        update,
+        context,
+        title=t.gettext("<b>🔎 Results for “{words}”</b>").format(words=html(" ".join(words))),
+        page=page,
+        view=view.at_page(page.page),
+        empty=t.gettext("No open activities match these words. Try fewer or other words."),
+    )
+
+
+# ---------------------------------------------------------------------------------- the card
+
+
+async def on_card(update: Update, context: ZyContext) -> None:
+    """``act:<id>:<view>``: the detail card."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
+    view = View.parse(parts[2:]) if len(parts) > 2 else View(NOWHERE)
+    if activity_id is None or view is None:
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        await render_menu(update, context)
+        return
+    await answer(update)
+    await show_card(update, context, activity_id, view)
+
+
+async def show_card(
+    update: Update,
+    context: ZyContext,
+    activity_id: int,
+    view: View,
+    *,
+    notice: str | None = None,
+    new_message: bool = False,
+) -> None:
+    services = context.services
+    t = context.t
+    activity = await services.activities.get(activity_id)
+    if activity is None or activity.status.value == "draft":
+        await render_menu(
+            update,
+            context,
+            notice=t.gettext("This activity does not exist or is no longer published."),
+        )
+        return
+    viewer = await services.signups.viewer(context.user.telegram_id, activity)
+    names = await Names.load(services, t)
+    now = services.clock()
+    text = card_text(t, activity, viewer, names, now, notice=notice)
+    markup = card_keyboard(t, activity, viewer, view, bot_username=context.bot.username, now=now)
+    if new_message:
+        await send(update, text, markup)
+    else:
+        await show(update, text, markup)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler("menu", menu_home))
+    application.add_handler(CommandHandler("search", search_command))
+    application.add_handler(CallbackQueryHandler(menu_home, pattern=r"^menu:browse$"))
+    application.add_handler(CallbackQueryHandler(on_browse, pattern=r"^br:"))
+    application.add_handler(CallbackQueryHandler(on_card, pattern=r"^act:"))
+    application.add_handler(MessageHandler(filters.LOCATION, on_location))

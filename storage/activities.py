@@ -1,0 +1,322 @@
+"""Activities: publishing, the menu's lists and cards (tables of migration 0004).
+
+Every list query selects activity rows first, then loads the required skills and people served
+of exactly those rows in one more query each (never one query per activity). "Upcoming" means
+published and not started yet; whether sign-up is still open is decided by the domain
+(:meth:`bot.domain.activities.Activity.is_open_for_signup`), so the menu can show "closed".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from bot.domain.activities import (
+    Activity,
+    ActivityStatus,
+    NewActivity,
+    Page,
+    PeopleServed,
+)
+from bot.domain.geo import BoundingBox
+from storage.db import Database, Params, Transaction
+from storage.timeutil import from_db_time, to_db_time
+
+__all__ = ["MAX_SEARCH_WORDS", "ActivitiesRepository", "load_activities"]
+
+MAX_SEARCH_WORDS = 5
+
+_Fetch = Callable[[str, Params], Awaitable[list[sqlite3.Row]]]
+
+ACTIVITY_COLUMNS = (
+    "a.activity_id, a.organization_id, o.name AS organization_name, a.title, a.category_code, "
+    "a.description, a.starts_at, a.ends_at, a.place, a.area_code, a.latitude, a.longitude, "
+    "a.capacity, a.training_required, a.adults_only, a.signup_deadline, a.signups_closed_at, "
+    "a.key_date, a.leader_name, a.status, a.cancel_reason, a.confirmed_count, a.offered_count, "
+    "a.waitlist_count, a.created_at, a.updated_at"
+)
+ACTIVITY_FROM = "activities a JOIN organizations o ON o.organization_id = a.organization_id"
+
+_UPCOMING = "a.status = 'published' AND a.starts_at > ?"
+
+
+def _time(value: str | None) -> datetime | None:
+    return from_db_time(value) if value is not None else None
+
+
+def _to_activity(row: sqlite3.Row, skills: Sequence[str], people: Sequence[str]) -> Activity:
+    return Activity(
+        activity_id=row["activity_id"],
+        organization_id=row["organization_id"],
+        organization_name=row["organization_name"],
+        title=row["title"],
+        category_code=row["category_code"],
+        description=row["description"],
+        starts_at=from_db_time(row["starts_at"]),
+        ends_at=from_db_time(row["ends_at"]),
+        place=row["place"],
+        area_code=row["area_code"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        capacity=row["capacity"],
+        required_skills=tuple(skills),
+        training_required=bool(row["training_required"]),
+        adults_only=bool(row["adults_only"]),
+        people_served=tuple(PeopleServed(code) for code in people),
+        signup_deadline=_time(row["signup_deadline"]),
+        signups_closed_at=_time(row["signups_closed_at"]),
+        key_date=row["key_date"],
+        leader_name=row["leader_name"],
+        status=ActivityStatus(row["status"]),
+        cancel_reason=row["cancel_reason"],
+        confirmed_count=row["confirmed_count"],
+        offered_count=row["offered_count"],
+        waitlist_count=row["waitlist_count"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+    )
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" for _ in range(count))
+
+
+async def _attach(fetch: _Fetch, rows: list[sqlite3.Row]) -> list[Activity]:
+    """Turn activity rows into models, loading their skills and people served in bulk."""
+    if not rows:
+        return []
+    ids = [row["activity_id"] for row in rows]
+    marks = _placeholders(len(ids))
+    skills: dict[int, list[str]] = defaultdict(list)
+    for found in await fetch(
+        "SELECT s.activity_id, s.skill_code FROM activity_skills s "
+        "JOIN skills k ON k.code = s.skill_code "
+        f"WHERE s.activity_id IN ({marks}) ORDER BY k.sort_order, s.skill_code",
+        ids,
+    ):
+        skills[found["activity_id"]].append(found["skill_code"])
+    people: dict[int, list[str]] = defaultdict(list)
+    for found in await fetch(
+        "SELECT activity_id, people_code FROM activity_people_served "
+        f"WHERE activity_id IN ({marks}) ORDER BY people_code",
+        ids,
+    ):
+        people[found["activity_id"]].append(found["people_code"])
+    return [
+        _to_activity(row, skills[row["activity_id"]], people[row["activity_id"]]) for row in rows
+    ]
+
+
+async def load_activities(fetch: _Fetch, ids: Sequence[int]) -> dict[int, Activity]:
+    """Activities by id (missing ids are absent from the result)."""
+    if not ids:
+        return {}
+    rows = await fetch(
+        f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_FROM} "
+        f"WHERE a.activity_id IN ({_placeholders(len(ids))})",
+        list(ids),
+    )
+    return {activity.activity_id: activity for activity in await _attach(fetch, rows)}
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ActivitiesRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    async def create(self, new: NewActivity, now: datetime) -> Activity:
+        async with self._db.transaction() as tx:
+            activity_id = await self.insert(tx, new, now)
+            found = await load_activities(tx.fetch_all, [activity_id])
+        return found[activity_id]
+
+    @staticmethod
+    async def insert(tx: Transaction, new: NewActivity, now: datetime) -> int:
+        if not new.title.strip() or not new.place.strip():
+            raise ValueError("an activity needs a title and a place")
+        if new.ends_at <= new.starts_at:
+            raise ValueError("an activity must end after it starts")
+        stamp = to_db_time(now)
+        row = await tx.fetch_one(
+            "INSERT INTO activities (organization_id, title, category_code, description, "
+            "starts_at, ends_at, place, area_code, latitude, longitude, capacity, "
+            "training_required, adults_only, signup_deadline, key_date, leader_name, status, "
+            "created_by, created_at, updated_at, published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING activity_id",
+            (
+                new.organization_id,
+                new.title.strip(),
+                new.category_code,
+                new.description,
+                to_db_time(new.starts_at),
+                to_db_time(new.ends_at),
+                new.place.strip(),
+                new.area_code,
+                new.latitude,
+                new.longitude,
+                new.capacity,
+                int(new.training_required),
+                int(new.adults_only),
+                to_db_time(new.signup_deadline) if new.signup_deadline else None,
+                new.key_date,
+                new.leader_name,
+                new.status.value,
+                new.created_by,
+                stamp,
+                stamp,
+                stamp if new.status is ActivityStatus.PUBLISHED else None,
+            ),
+        )
+        assert row is not None
+        activity_id = int(row["activity_id"])
+        await tx.execute_many(
+            "INSERT INTO activity_skills (activity_id, skill_code) VALUES (?, ?)",
+            [(activity_id, code) for code in dict.fromkeys(new.required_skills)],
+        )
+        await tx.execute_many(
+            "INSERT INTO activity_people_served (activity_id, people_code) VALUES (?, ?)",
+            [(activity_id, PeopleServed(code).value) for code in dict.fromkeys(new.people_served)],
+        )
+        return activity_id
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def get(self, activity_id: int) -> Activity | None:
+        return (await load_activities(self._db.fetch_all, [activity_id])).get(activity_id)
+
+    async def get_many(self, ids: Sequence[int]) -> dict[int, Activity]:
+        return await load_activities(self._db.fetch_all, ids)
+
+    async def category_counts(self, now: datetime) -> dict[str, int]:
+        """Upcoming published activities per service category."""
+        rows = await self._db.fetch_all(
+            "SELECT a.category_code, COUNT(*) AS n FROM activities a "
+            f"WHERE {_UPCOMING} GROUP BY a.category_code",
+            (to_db_time(now),),
+        )
+        return {row["category_code"]: row["n"] for row in rows}
+
+    async def upcoming(
+        self,
+        now: datetime,
+        *,
+        category: str | None = None,
+        starts_before: datetime | None = None,
+        starts_from: datetime | None = None,
+        page: int = 0,
+        page_size: int = 8,
+    ) -> Page:
+        """Upcoming activities by start time, optionally of one category or in a window."""
+        where = [_UPCOMING]
+        params: list[object] = [to_db_time(now)]
+        if category is not None:
+            where.append("a.category_code = ?")
+            params.append(category)
+        if starts_from is not None:
+            where.append("a.starts_at >= ?")
+            params.append(to_db_time(starts_from))
+        if starts_before is not None:
+            where.append("a.starts_at < ?")
+            params.append(to_db_time(starts_before))
+        return await self._page(" AND ".join(where), params, page, page_size)
+
+    async def search(
+        self, now: datetime, words: Sequence[str], *, page: int = 0, page_size: int = 8
+    ) -> Page:
+        """Upcoming activities whose title, description, place or organization contain every
+        word (case-insensitive for Latin letters; LOWER and LIKE are portable SQL)."""
+        where = [_UPCOMING]
+        params: list[object] = [to_db_time(now)]
+        for word in list(words)[:MAX_SEARCH_WORDS]:
+            where.append(
+                "(LOWER(a.title) LIKE ? ESCAPE '\\' OR LOWER(a.description) LIKE ? ESCAPE '\\' "
+                "OR LOWER(a.place) LIKE ? ESCAPE '\\' OR LOWER(o.name) LIKE ? ESCAPE '\\')"
+            )
+            params.extend([_like_pattern(word)] * 4)
+        return await self._page(" AND ".join(where), params, page, page_size)
+
+    async def upcoming_in_box(self, now: datetime, box: BoundingBox, limit: int) -> list[Activity]:
+        """Upcoming activities with a map pin inside ``box`` (the caller sorts by distance)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_FROM} WHERE {_UPCOMING} "
+            "AND a.latitude BETWEEN ? AND ? AND a.longitude BETWEEN ? AND ? "
+            "ORDER BY a.starts_at, a.activity_id LIMIT ?",
+            (
+                to_db_time(now),
+                box.min_latitude,
+                box.max_latitude,
+                box.min_longitude,
+                box.max_longitude,
+                limit,
+            ),
+        )
+        return await _attach(self._db.fetch_all, rows)
+
+    async def candidates(
+        self,
+        now: datetime,
+        *,
+        horizon: datetime,
+        categories: Sequence[str],
+        skills: Sequence[str],
+        area_code: str | None,
+        box: BoundingBox | None,
+        limit: int,
+    ) -> list[Activity]:
+        """Pre-filter for matching: upcoming activities before ``horizon`` that share at least
+        something with the volunteer (a category, a required skill, the area or the
+        neighbourhood of a shared location), soonest first. Matching then scores them."""
+        any_of: list[str] = []
+        params: list[object] = [to_db_time(now), to_db_time(horizon)]
+        if categories:
+            any_of.append(f"a.category_code IN ({_placeholders(len(categories))})")
+            params.extend(categories)
+        if skills:
+            any_of.append(
+                "a.activity_id IN (SELECT activity_id FROM activity_skills "
+                f"WHERE skill_code IN ({_placeholders(len(skills))}))"
+            )
+            params.extend(skills)
+        if area_code is not None:
+            any_of.append("a.area_code = ?")
+            params.append(area_code)
+        if box is not None:
+            any_of.append("(a.latitude BETWEEN ? AND ? AND a.longitude BETWEEN ? AND ?)")
+            params.extend(
+                [box.min_latitude, box.max_latitude, box.min_longitude, box.max_longitude]
+            )
+        if not any_of:
+            return []
+        params.append(limit)
+        rows = await self._db.fetch_all(
+            f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_FROM} "
+            f"WHERE {_UPCOMING} AND a.starts_at < ? AND ({' OR '.join(any_of)}) "
+            "ORDER BY a.starts_at, a.activity_id LIMIT ?",
+            params,
+        )
+        return await _attach(self._db.fetch_all, rows)
+
+    async def _page(self, where: str, params: list[object], page: int, page_size: int) -> Page:
+        page = max(0, page)
+        count = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS n FROM {ACTIVITY_FROM} WHERE {where}", params
+        )
+        total = int(count["n"]) if count is not None else 0
+        last_page = max(0, -(-total // page_size) - 1)
+        page = min(page, last_page)  # a stale "next" after the list shrank shows the last page
+        rows = await self._db.fetch_all(
+            f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_FROM} WHERE {where} "
+            "ORDER BY a.starts_at, a.activity_id LIMIT ? OFFSET ?",
+            [*params, page_size, page * page_size],
+        )
+        items = await _attach(self._db.fetch_all, rows)
+        return Page(items=tuple(items), page=page, page_size=page_size, total=total)

@@ -1,0 +1,133 @@
+"""The notification outbox (table of migration 0005).
+
+:meth:`OutboxRepository.enqueue` is called inside the transaction of the change that causes the
+notification. :meth:`OutboxRepository.claim_due` takes a lease on due rows in one statement
+(``UPDATE ... RETURNING``), so two delivery runs never claim the same row while the lease lasts,
+and a row whose deliverer crashed becomes due again when its lease expires.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+
+from bot.domain.notifications import Notification, NotificationKind, OutboxItem
+from storage.db import Database, Transaction
+from storage.timeutil import from_db_time, to_db_time
+
+__all__ = ["OutboxRepository", "OutboxStatus"]
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 500
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENT = "sent"
+    DROPPED = "dropped"
+    FAILED = "failed"
+
+
+def _to_item(row: sqlite3.Row) -> OutboxItem | None:
+    try:
+        kind = NotificationKind(row["kind"])
+    except ValueError:
+        _LOGGER.error("outbox row %s has an unknown kind %r", row["notification_id"], row["kind"])
+        return None
+    return OutboxItem(
+        notification_id=row["notification_id"],
+        kind=kind,
+        telegram_id=row["telegram_id"],
+        payload=json.loads(row["payload"]),
+        due_at=from_db_time(row["due_at"]),
+        attempts=row["attempts"],
+    )
+
+
+class OutboxRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    async def enqueue(tx: Transaction, notification: Notification, now: datetime) -> bool:
+        """Store a notification unless one with the same key exists; ``True`` if stored."""
+        changed = await tx.execute(
+            "INSERT INTO outbox (dedup_key, kind, telegram_id, payload, due_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+            (
+                notification.dedup_key,
+                notification.kind.value,
+                notification.telegram_id,
+                json.dumps(notification.payload, sort_keys=True),
+                to_db_time(notification.due_at),
+                to_db_time(now),
+            ),
+        )
+        return changed > 0
+
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows (soonest first) and count the attempt."""
+        stamp = to_db_time(now)
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 "
+                "WHERE notification_id IN ("
+                "  SELECT notification_id FROM outbox WHERE status = 'pending' AND due_at <= ? "
+                "  AND (lease_until IS NULL OR lease_until <= ?) "
+                "  ORDER BY due_at, notification_id LIMIT ?) "
+                "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts",
+                (to_db_time(now + lease), stamp, stamp, limit),
+            )
+        items = [_to_item(row) for row in rows]
+        return sorted(
+            (item for item in items if item is not None),
+            key=lambda item: (item.due_at, item.notification_id),
+        )
+
+    async def finish(
+        self, notification_id: int, status: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Record the outcome: sent, dropped (stale or unreachable) or failed."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET status = ?, finished_at = ?, lease_until = NULL, "
+                "last_error = ? WHERE notification_id = ?",
+                (status, to_db_time(now), _clip(error), notification_id),
+            )
+
+    async def retry_at(self, notification_id: int, due_at: datetime, error: str) -> None:
+        """Release the lease and make the row due again at ``due_at``."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET due_at = ?, lease_until = NULL, last_error = ? "
+                "WHERE notification_id = ?",
+                (to_db_time(due_at), _clip(error), notification_id),
+            )
+
+    async def drop_pending_for(self, telegram_id: int, now: datetime, reason: str) -> int:
+        """Drop everything still pending for a recipient (they blocked the bot)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE outbox SET status = 'dropped', finished_at = ?, lease_until = NULL, "
+                "last_error = ? WHERE telegram_id = ? AND status = 'pending'",
+                (to_db_time(now), reason, telegram_id),
+            )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {row["status"]: row["n"] for row in rows}
+
+    async def for_recipient(self, telegram_id: int) -> list[sqlite3.Row]:
+        """Every row for one recipient (tests and support)."""
+        return await self._db.fetch_all(
+            "SELECT notification_id, kind, status, payload, due_at, attempts, last_error "
+            "FROM outbox WHERE telegram_id = ? ORDER BY notification_id",
+            (telegram_id,),
+        )
+
+
+def _clip(error: str | None) -> str | None:
+    return error[:MAX_ERROR_LENGTH] if error is not None else None

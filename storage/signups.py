@@ -1,0 +1,306 @@
+"""Sign-ups and the counters on ``activities`` (tables of migration 0004).
+
+The statements that change sign-ups take an open :class:`~storage.db.Transaction`: the sign-up
+service (:mod:`bot.domain.signups`) composes them into one transaction per volunteer action, so
+the sign-up row, the activity's counters and any notification are committed together or not at
+all. Taking a spot is a single conditional ``UPDATE ... WHERE confirmed_count + offered_count <
+capacity``, so two volunteers can never both take the last spot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from bot.domain.activities import (
+    Activity,
+    EndReason,
+    MySignup,
+    Signup,
+    SignupStatus,
+)
+from storage.activities import load_activities
+from storage.db import Database, Transaction
+from storage.timeutil import from_db_time, to_db_time
+
+__all__ = ["SignupsRepository"]
+
+_COLUMNS = (
+    "signup_id, activity_id, volunteer_id, status, created_at, status_at, queued_at, "
+    "offer_expires_at, ended_at, end_reason, cancel_note"
+)
+
+
+def _time(value: str | None) -> datetime | None:
+    return from_db_time(value) if value is not None else None
+
+
+def _to_signup(row: sqlite3.Row) -> Signup:
+    return Signup(
+        signup_id=row["signup_id"],
+        activity_id=row["activity_id"],
+        volunteer_id=row["volunteer_id"],
+        status=SignupStatus(row["status"]),
+        created_at=from_db_time(row["created_at"]),
+        status_at=from_db_time(row["status_at"]),
+        queued_at=_time(row["queued_at"]),
+        offer_expires_at=_time(row["offer_expires_at"]),
+        ended_at=_time(row["ended_at"]),
+        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
+        cancel_note=row["cancel_note"],
+    )
+
+
+class SignupsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- inside a transaction --------------------------------------------------------------------
+
+    @staticmethod
+    async def activity(tx: Transaction, activity_id: int) -> Activity | None:
+        return (await load_activities(tx.fetch_all, [activity_id])).get(activity_id)
+
+    @staticmethod
+    async def find(tx: Transaction, activity_id: int, volunteer_id: int) -> Signup | None:
+        row = await tx.fetch_one(
+            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND volunteer_id = ?",
+            (activity_id, volunteer_id),
+        )
+        return _to_signup(row) if row is not None else None
+
+    @staticmethod
+    async def find_by_id(tx: Transaction, signup_id: int) -> Signup | None:
+        row = await tx.fetch_one(
+            f"SELECT {_COLUMNS} FROM signups WHERE signup_id = ?", (signup_id,)
+        )
+        return _to_signup(row) if row is not None else None
+
+    @staticmethod
+    async def take_spot(tx: Transaction, activity_id: int) -> bool:
+        """Count one more confirmed volunteer if a spot is free; ``False`` when full."""
+        row = await tx.fetch_one(
+            "UPDATE activities SET confirmed_count = confirmed_count + 1 "
+            "WHERE activity_id = ? AND confirmed_count + offered_count < capacity "
+            "RETURNING confirmed_count",
+            (activity_id,),
+        )
+        return row is not None
+
+    @staticmethod
+    async def hold_spot_for_offer(tx: Transaction, activity_id: int) -> bool:
+        """Move one waiting volunteer to "offered", holding a free spot; ``False`` when full."""
+        row = await tx.fetch_one(
+            "UPDATE activities SET offered_count = offered_count + 1, "
+            "waitlist_count = waitlist_count - 1 "
+            "WHERE activity_id = ? AND confirmed_count + offered_count < capacity "
+            "AND waitlist_count > 0 RETURNING offered_count",
+            (activity_id,),
+        )
+        return row is not None
+
+    @staticmethod
+    async def adjust_counts(
+        tx: Transaction,
+        activity_id: int,
+        *,
+        confirmed: int = 0,
+        offered: int = 0,
+        waitlist: int = 0,
+    ) -> None:
+        await tx.execute(
+            "UPDATE activities SET confirmed_count = confirmed_count + ?, "
+            "offered_count = offered_count + ?, waitlist_count = waitlist_count + ? "
+            "WHERE activity_id = ?",
+            (confirmed, offered, waitlist, activity_id),
+        )
+
+    @staticmethod
+    async def save(
+        tx: Transaction,
+        activity_id: int,
+        volunteer_id: int,
+        status: SignupStatus,
+        now: datetime,
+        *,
+        queued_at: datetime | None = None,
+    ) -> Signup:
+        """Create the volunteer's row for this activity, or bring a cancelled one back."""
+        stamp = to_db_time(now)
+        queued = to_db_time(queued_at) if queued_at is not None else None
+        row = await tx.fetch_one(
+            "INSERT INTO signups (activity_id, volunteer_id, status, created_at, status_at, "
+            "queued_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (activity_id, volunteer_id) DO UPDATE SET status = excluded.status, "
+            "status_at = excluded.status_at, queued_at = excluded.queued_at, "
+            "offer_expires_at = NULL, ended_at = NULL, end_reason = NULL, cancel_note = NULL "
+            f"RETURNING {_COLUMNS}",
+            (activity_id, volunteer_id, status.value, stamp, stamp, queued),
+        )
+        assert row is not None
+        return _to_signup(row)
+
+    @staticmethod
+    async def confirm(tx: Transaction, signup_id: int, now: datetime) -> Signup:
+        row = await tx.fetch_one(
+            "UPDATE signups SET status = 'confirmed', status_at = ?, offer_expires_at = NULL "
+            f"WHERE signup_id = ? RETURNING {_COLUMNS}",
+            (to_db_time(now), signup_id),
+        )
+        assert row is not None
+        return _to_signup(row)
+
+    @staticmethod
+    async def offer(tx: Transaction, signup_id: int, expires_at: datetime, now: datetime) -> Signup:
+        row = await tx.fetch_one(
+            "UPDATE signups SET status = 'offered', status_at = ?, offer_expires_at = ? "
+            f"WHERE signup_id = ? RETURNING {_COLUMNS}",
+            (to_db_time(now), to_db_time(expires_at), signup_id),
+        )
+        assert row is not None
+        return _to_signup(row)
+
+    @staticmethod
+    async def end(
+        tx: Transaction, signup_id: int, reason: EndReason, now: datetime, note: str | None = None
+    ) -> Signup:
+        stamp = to_db_time(now)
+        row = await tx.fetch_one(
+            "UPDATE signups SET status = 'cancelled', status_at = ?, ended_at = ?, "
+            "end_reason = ?, cancel_note = ?, offer_expires_at = NULL, queued_at = NULL "
+            f"WHERE signup_id = ? RETURNING {_COLUMNS}",
+            (stamp, stamp, reason.value, note, signup_id),
+        )
+        assert row is not None
+        return _to_signup(row)
+
+    @staticmethod
+    async def clash(tx: Transaction, volunteer_id: int, activity: Activity) -> Activity | None:
+        """Another confirmed sign-up of this volunteer overlapping the activity's time."""
+        row = await tx.fetch_one(
+            "SELECT a.activity_id FROM signups s "
+            "JOIN activities a ON a.activity_id = s.activity_id "
+            "WHERE s.volunteer_id = ? AND s.status = 'confirmed' AND a.status = 'published' "
+            "AND a.activity_id <> ? AND a.starts_at < ? AND a.ends_at > ? "
+            "ORDER BY a.starts_at LIMIT 1",
+            (
+                volunteer_id,
+                activity.activity_id,
+                to_db_time(activity.ends_at),
+                to_db_time(activity.starts_at),
+            ),
+        )
+        if row is None:
+            return None
+        return (await load_activities(tx.fetch_all, [row["activity_id"]]))[row["activity_id"]]
+
+    @staticmethod
+    async def head_of_waitlist(tx: Transaction, activity_id: int) -> Signup | None:
+        row = await tx.fetch_one(
+            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND status = 'waitlisted' "
+            "ORDER BY queued_at, signup_id LIMIT 1",
+            (activity_id,),
+        )
+        return _to_signup(row) if row is not None else None
+
+    @staticmethod
+    async def expired_offers(tx: Transaction, now: datetime, limit: int) -> list[Signup]:
+        rows = await tx.fetch_all(
+            f"SELECT {_COLUMNS} FROM signups WHERE status = 'offered' AND offer_expires_at <= ? "
+            "ORDER BY offer_expires_at, signup_id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [_to_signup(row) for row in rows]
+
+    @staticmethod
+    async def recipient(tx: Transaction, volunteer_id: int) -> int | None:
+        """The volunteer's Telegram id, or ``None`` for an anonymized (deleted) account."""
+        row = await tx.fetch_one(
+            "SELECT telegram_id FROM volunteers WHERE volunteer_id = ?", (volunteer_id,)
+        )
+        return int(row["telegram_id"]) if row is not None and row["telegram_id"] else None
+
+    @staticmethod
+    async def activities_with_free_spots_and_waitlist(
+        tx: Transaction, now: datetime, limit: int
+    ) -> list[int]:
+        rows = await tx.fetch_all(
+            "SELECT activity_id FROM activities WHERE status = 'published' AND starts_at > ? "
+            "AND waitlist_count > 0 AND confirmed_count + offered_count < capacity "
+            "ORDER BY starts_at LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [int(row["activity_id"]) for row in rows]
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def get(self, activity_id: int, volunteer_id: int) -> Signup | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND volunteer_id = ?",
+            (activity_id, volunteer_id),
+        )
+        return _to_signup(row) if row is not None else None
+
+    async def get_by_id(self, signup_id: int) -> Signup | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_COLUMNS} FROM signups WHERE signup_id = ?", (signup_id,)
+        )
+        return _to_signup(row) if row is not None else None
+
+    async def waitlist_position(self, signup: Signup) -> int | None:
+        """1 for the head of the waitlist; ``None`` when the sign-up is not waiting."""
+        if signup.status is not SignupStatus.WAITLISTED or signup.queued_at is None:
+            return None
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS ahead FROM signups WHERE activity_id = ? AND status = 'waitlisted' "
+            "AND (queued_at < ? OR (queued_at = ? AND signup_id < ?))",
+            (
+                signup.activity_id,
+                to_db_time(signup.queued_at),
+                to_db_time(signup.queued_at),
+                signup.signup_id,
+            ),
+        )
+        return (int(row["ahead"]) if row is not None else 0) + 1
+
+    async def active_activity_ids(self, volunteer_id: int) -> frozenset[int]:
+        rows = await self._db.fetch_all(
+            "SELECT activity_id FROM signups WHERE volunteer_id = ? "
+            "AND status IN ('confirmed', 'waitlisted', 'offered')",
+            (volunteer_id,),
+        )
+        return frozenset(row["activity_id"] for row in rows)
+
+    async def for_volunteer(
+        self, volunteer_id: int, now: datetime, *, upcoming: bool, limit: int
+    ) -> list[MySignup]:
+        """Upcoming: active sign-ups for activities not finished yet, soonest first. Past:
+        confirmed sign-ups of finished activities, latest first."""
+        if upcoming:
+            condition = (
+                "s.status IN ('confirmed', 'waitlisted', 'offered') AND a.ends_at > ? "
+                "AND a.status = 'published'"
+            )
+            order = "a.starts_at, a.activity_id"
+        else:
+            condition = "s.status = 'confirmed' AND a.ends_at <= ? AND a.status = 'published'"
+            order = "a.starts_at DESC, a.activity_id DESC"
+        rows = await self._db.fetch_all(
+            f"SELECT {', '.join('s.' + c for c in _COLUMNS.split(', '))} "
+            "FROM signups s JOIN activities a ON a.activity_id = s.activity_id "
+            f"WHERE s.volunteer_id = ? AND {condition} ORDER BY {order} LIMIT ?",
+            (volunteer_id, to_db_time(now), limit),
+        )
+        signups = [_to_signup(row) for row in rows]
+        activities = await load_activities(self._db.fetch_all, [s.activity_id for s in signups])
+        result: list[MySignup] = []
+        for signup in signups:
+            position = await self.waitlist_position(signup)
+            result.append(
+                MySignup(
+                    signup=signup,
+                    activity=activities[signup.activity_id],
+                    waitlist_position=position,
+                )
+            )
+        return result
