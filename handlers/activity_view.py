@@ -79,6 +79,15 @@ class View:
         return None
 
 
+def with_view(*parts: str | int, view: View) -> str:
+    """Callback data ending in a view. Should it not fit Telegram's 64 bytes (a very long
+    category code and a huge id), the view is dropped: Back then leads to the service menu."""
+    try:
+        return callback(*parts, *view.parts())
+    except ValueError:
+        return callback(*parts, NOWHERE)
+
+
 def _page(text: str) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_PAGE else None
 
@@ -348,11 +357,7 @@ def card_keyboard(
                 else t.gettext("❌ Leave the waitlist")
             )
             rows.append(
-                [
-                    InlineKeyboardButton(
-                        label, callback_data=callback("su", "cx", aid, *view.parts())
-                    )
-                ]
+                [InlineKeyboardButton(label, callback_data=with_view("su", "cx", aid, view=view))]
             )
     elif signup is None and activity.is_open_for_signup(now):
         if viewer.profile is None:
@@ -370,7 +375,7 @@ def card_keyboard(
                     [
                         InlineKeyboardButton(
                             t.gettext("⏳ Join the waitlist"),
-                            callback_data=callback("su", "wait", aid, *view.parts()),
+                            callback_data=with_view("su", "wait", aid, view=view),
                         )
                     ]
                 )
@@ -379,7 +384,7 @@ def card_keyboard(
                     [
                         InlineKeyboardButton(
                             t.gettext("✋ Sign up"),
-                            callback_data=callback("su", "join", aid, *view.parts()),
+                            callback_data=with_view("su", "join", aid, view=view),
                         )
                     ]
                 )

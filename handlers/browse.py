@@ -58,6 +58,7 @@ from handlers.activity_view import (
     distance_text,
     parse_id,
     reasons_text,
+    with_view,
 )
 from handlers.callbacks import callback, split
 from handlers.render import answer, html, send, show
@@ -226,7 +227,7 @@ async def _list_screen(
 def _open_button(activity: Activity, number: int, view: View) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         f"{number}. {clip(activity.title)}",
-        callback_data=callback("act", activity.activity_id, *view.parts()),
+        callback_data=with_view("act", activity.activity_id, view=view),
     )
 
 

@@ -55,6 +55,7 @@ from handlers.activity_view import (
     refusal_toast,
     short_when,
     when,
+    with_view,
 )
 from handlers.browse import render_menu, show_card
 from handlers.callbacks import callback, split
@@ -156,7 +157,7 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
         [
             InlineKeyboardButton(
                 t.gettext(label),
-                callback_data=callback("su", "cxr", activity_id, code, *view.parts()),
+                callback_data=with_view("su", "cxr", activity_id, code, view=view),
             )
         ]
         for code, label in CANCEL_REASONS.items()
@@ -171,13 +172,13 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
         [
             InlineKeyboardButton(
                 t.gettext("🚫 Cancel without a reason"),
-                callback_data=callback("su", "cxr", activity_id, "none", *view.parts()),
+                callback_data=with_view("su", "cxr", activity_id, "none", view=view),
             )
         ],
         [
             InlineKeyboardButton(
                 t.gettext("↩️ Keep my sign-up"),
-                callback_data=callback("act", activity_id, *view.parts()),
+                callback_data=with_view("act", activity_id, view=view),
             )
         ],
     ]
