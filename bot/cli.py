@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot import __version__
 from bot.config import EXIT_CONFIG_ERROR, ConfigError, Settings, load_settings
@@ -23,6 +24,24 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling) until Ctrl+C or SIGTERM")
     commands.add_parser("migrate", help="apply database migrations and print the schema version")
+    demo = commands.add_parser(
+        "demo-data", help="fill a database with demo organizations, activities and volunteers"
+    )
+    demo.add_argument("--database", type=Path, required=True, help="SQLite file (created)")
+    playground = commands.add_parser(
+        "playground",
+        help="try the bot in a browser: local Bot API server, the bot and a web chat, no token",
+    )
+    playground.add_argument("--host", default="127.0.0.1", help="address (default loopback)")
+    playground.add_argument("--port", type=int, default=8080, help="web page port (8080)")
+    playground.add_argument(
+        "--database", type=Path, default=None, help="keep the demo database in this file"
+    )
+    playground.add_argument(
+        "--allow-public",
+        action="store_true",
+        help="allow a non-loopback --host (anyone who can reach it can use every persona)",
+    )
     return parser
 
 
@@ -48,11 +67,47 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+async def _demo_data(database: Path) -> int:
+    from bot.clock import system_clock
+    from bot.demo import load_demo_data
+    from storage.db import Database
+    from storage.migrate import migrate
+
+    db = await Database.open(database)
+    try:
+        await migrate(db)
+        loaded = await load_demo_data(db, system_clock())
+    finally:
+        await db.close()
+    print(
+        f"demo data written to {database}"
+        if loaded
+        else f"{database} already holds activities; left unchanged"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
         return 0
+    if args.command == "demo-data":
+        setup_logging("WARNING", secrets=[])
+        return asyncio.run(_demo_data(args.database))
+    if args.command == "playground":
+        # No settings from the environment: the playground runs its own server and token.
+        setup_logging("INFO", secrets=[])
+        from bot.playground.server import run_playground
+
+        return asyncio.run(
+            run_playground(
+                host=args.host,
+                port=args.port,
+                database=args.database,
+                allow_public=args.allow_public,
+            )
+        )
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     setup_logging(settings.log_level, secrets=[token])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from enum import StrEnum
 
 from bot.domain.activities import (
     NewOrganization,
@@ -14,7 +15,13 @@ from bot.domain.activities import (
 from storage.db import Database
 from storage.timeutil import from_db_time, to_db_time
 
-__all__ = ["OrganizationsRepository"]
+__all__ = ["MemberRole", "OrganizationsRepository"]
+
+
+class MemberRole(StrEnum):
+    MANAGER = "manager"  # may also invite and remove co-organizers
+    ORGANIZER = "organizer"
+
 
 _COLUMNS = (
     "organization_id, name, org_type, area_code, contact_name, contact_phone, description, "
@@ -70,3 +77,23 @@ class OrganizationsRepository:
             f"SELECT {_COLUMNS} FROM organizations WHERE organization_id = ?", (organization_id,)
         )
         return _to_organization(row) if row is not None else None
+
+    async def add_member(
+        self, organization_id: int, telegram_id: int, role: MemberRole, now: datetime
+    ) -> None:
+        """Make a user a member (or change their role); the ``users`` row must exist."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO organization_members (organization_id, telegram_id, member_role, "
+                "added_at) VALUES (?, ?, ?, ?) ON CONFLICT (organization_id, telegram_id) "
+                "DO UPDATE SET member_role = excluded.member_role",
+                (organization_id, telegram_id, role.value, to_db_time(now)),
+            )
+
+    async def memberships(self, telegram_id: int) -> list[tuple[int, MemberRole]]:
+        rows = await self._db.fetch_all(
+            "SELECT organization_id, member_role FROM organization_members WHERE telegram_id = ? "
+            "ORDER BY organization_id",
+            (telegram_id,),
+        )
+        return [(row["organization_id"], MemberRole(row["member_role"])) for row in rows]
