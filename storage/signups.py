@@ -10,6 +10,7 @@ capacity``, so two volunteers can never both take the last spot.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.domain.activities import (
@@ -20,7 +21,7 @@ from bot.domain.activities import (
     SignupStatus,
 )
 from storage.activities import load_activities
-from storage.db import Database, Transaction
+from storage.db import Database, Params, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["SignupsRepository"]
@@ -49,6 +50,21 @@ def _to_signup(row: sqlite3.Row) -> Signup:
         end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
         cancel_note=row["cancel_note"],
     )
+
+
+_FetchOne = Callable[[str, Params], Awaitable[sqlite3.Row | None]]
+
+
+async def _position(fetch_one: _FetchOne, signup: Signup) -> int | None:
+    if signup.status is not SignupStatus.WAITLISTED or signup.queued_at is None:
+        return None
+    queued = to_db_time(signup.queued_at)
+    row = await fetch_one(
+        "SELECT COUNT(*) AS ahead FROM signups WHERE activity_id = ? AND status = 'waitlisted' "
+        "AND (queued_at < ? OR (queued_at = ? AND signup_id < ?))",
+        (signup.activity_id, queued, queued, signup.signup_id),
+    )
+    return (int(row["ahead"]) if row is not None else 0) + 1
 
 
 class SignupsRepository:
@@ -204,6 +220,15 @@ class SignupsRepository:
         return _to_signup(row) if row is not None else None
 
     @staticmethod
+    async def last_queued_at(tx: Transaction, activity_id: int) -> datetime | None:
+        row = await tx.fetch_one(
+            "SELECT MAX(queued_at) AS last FROM signups WHERE activity_id = ? "
+            "AND status = 'waitlisted'",
+            (activity_id,),
+        )
+        return from_db_time(row["last"]) if row is not None and row["last"] else None
+
+    @staticmethod
     async def expired_offers(tx: Transaction, now: datetime, limit: int) -> list[Signup]:
         rows = await tx.fetch_all(
             f"SELECT {_COLUMNS} FROM signups WHERE status = 'offered' AND offer_expires_at <= ? "
@@ -226,9 +251,11 @@ class SignupsRepository:
     ) -> list[int]:
         rows = await tx.fetch_all(
             "SELECT activity_id FROM activities WHERE status = 'published' AND starts_at > ? "
+            "AND (signup_deadline IS NULL OR signup_deadline > ?) "
+            "AND (signups_closed_at IS NULL OR signups_closed_at > ?) "
             "AND waitlist_count > 0 AND confirmed_count + offered_count < capacity "
             "ORDER BY starts_at LIMIT ?",
-            (to_db_time(now), limit),
+            (to_db_time(now), to_db_time(now), to_db_time(now), limit),
         )
         return [int(row["activity_id"]) for row in rows]
 
@@ -247,21 +274,14 @@ class SignupsRepository:
         )
         return _to_signup(row) if row is not None else None
 
+    @staticmethod
+    async def position_in(tx: Transaction, signup: Signup) -> int | None:
+        """:meth:`waitlist_position` inside a transaction (sees its own writes)."""
+        return await _position(tx.fetch_one, signup)
+
     async def waitlist_position(self, signup: Signup) -> int | None:
         """1 for the head of the waitlist; ``None`` when the sign-up is not waiting."""
-        if signup.status is not SignupStatus.WAITLISTED or signup.queued_at is None:
-            return None
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) AS ahead FROM signups WHERE activity_id = ? AND status = 'waitlisted' "
-            "AND (queued_at < ? OR (queued_at = ? AND signup_id < ?))",
-            (
-                signup.activity_id,
-                to_db_time(signup.queued_at),
-                to_db_time(signup.queued_at),
-                signup.signup_id,
-            ),
-        )
-        return (int(row["ahead"]) if row is not None else 0) + 1
+        return await _position(self._db.fetch_one, signup)
 
     async def active_activity_ids(self, volunteer_id: int) -> frozenset[int]:
         rows = await self._db.fetch_all(

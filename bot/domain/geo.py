@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
-KM_PER_DEGREE_LATITUDE = 111.32
+# On the same sphere as distance_km (so the box never cuts off a point inside the radius).
+KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
 
 
 @dataclass(frozen=True)

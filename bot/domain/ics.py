@@ -7,7 +7,7 @@ after a change updates the event instead of duplicating it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
@@ -41,8 +41,8 @@ def activity_ics(
     event = Event()
     event.add("uid", activity_uid(activity.activity_id))
     event.add("dtstamp", now)
-    event.add("dtstart", activity.starts_at)
-    event.add("dtend", activity.ends_at)
+    event.add("dtstart", activity.starts_at.astimezone(UTC))
+    event.add("dtend", activity.ends_at.astimezone(UTC))
     event.add("summary", activity.title)
     event.add("location", activity.place)
     event.add("description", description)

@@ -440,12 +440,17 @@ class SignupService:
                 )
                 outcome, position = Outcome.CONFIRMED, None
             elif waitlist:
+                # Strictly after everyone already waiting, even within one clock tick: a
+                # re-joiner keeps their old (lower) row id, so ids cannot break ties fairly.
+                last = await self._signups.last_queued_at(tx, activity_id)
+                queued_at = now if last is None or last < now else last + timedelta(microseconds=1)
                 await self._signups.adjust_counts(tx, activity_id, waitlist=1)
                 signup = await self._signups.save(
                     tx, activity_id, profile.volunteer_id, SignupStatus.WAITLISTED, now,
-                    queued_at=now,
+                    queued_at=queued_at,
                 )  # fmt: skip
-                outcome, position = Outcome.WAITLISTED, activity.waitlist_count + 1
+                outcome = Outcome.WAITLISTED
+                position = await self._signups.position_in(tx, signup)
             else:
                 raise SignupRefused(Refusal.FULL, activity=activity)
             activity = await self._activity(tx, activity_id)

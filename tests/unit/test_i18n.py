@@ -88,7 +88,7 @@ def test_update_then_check_reports_the_untranslated_chinese(project_copy: Path) 
 def test_check_reports_a_wrong_placeholder(project_copy: Path) -> None:
     po = project_copy / "locales" / "zh" / "LC_MESSAGES" / "messages.po"
     text = po.read_text()
-    broken = text.replace("您打开了活动 #{id} 的链接", "您打开了活动 #{number} 的链接")
+    broken = text.replace("🤝 服务对象：{people}", "🤝 服务对象：{number}")
     assert broken != text
     po.write_text(broken)
     found = catalogs.problems(project_copy)
