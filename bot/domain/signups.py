@@ -292,17 +292,7 @@ class SignupService:
                 await self._signups.adjust_counts(tx, signup.activity_id, offered=-1)
                 recipient = await self._signups.recipient(tx, signup.volunteer_id)
                 if recipient is not None:
-                    await self._outbox.enqueue(
-                        tx,
-                        Notification(
-                            kind=NotificationKind.OFFER_EXPIRED,
-                            telegram_id=recipient,
-                            subject=f"signup:{signup.signup_id}:{signup.status_at.isoformat()}",
-                            payload={"signup_id": signup.signup_id},
-                            due_at=now,
-                        ),
-                        now,
-                    )
+                    await self._notify(tx, NotificationKind.OFFER_EXPIRED, recipient, signup, now)
                 report.expired += 1
                 report.offered += await self._offer_free_spots(tx, signup.activity_id, now)
             for activity_id in await self._signups.activities_with_free_spots_and_waitlist(
@@ -467,6 +457,29 @@ class SignupService:
         position = await self._signups.waitlist_position(signup)
         return SignupResult(Outcome.ALREADY_WAITLISTED, signup, activity, position)
 
+    async def _notify(
+        self,
+        tx: Transaction,
+        kind: NotificationKind,
+        recipient: int,
+        signup: Signup,
+        now: datetime,
+    ) -> None:
+        """Queue a notification about a sign-up, in the caller's transaction. The subject
+        includes the moment the sign-up entered its state, so a second offer of the same
+        activity (after re-joining the waitlist) is a new notification, not a duplicate."""
+        await self._outbox.enqueue(
+            tx,
+            Notification(
+                kind=kind,
+                telegram_id=recipient,
+                subject=f"signup:{signup.signup_id}:{signup.status_at.isoformat()}",
+                payload={"signup_id": signup.signup_id},
+                due_at=now,
+            ),
+            now,
+        )
+
     async def _offer_free_spots(self, tx: Transaction, activity_id: int, now: datetime) -> int:
         """Offer each free spot to the next in line; the offers go to the outbox."""
         activity = await self._signups.activity(tx, activity_id)
@@ -486,17 +499,7 @@ class SignupService:
                 continue
             deadline = offer_deadline(now, activity.signup_closes_at, self.policy.offer_window)
             offered = await self._signups.offer(tx, head.signup_id, deadline, now)
-            await self._outbox.enqueue(
-                tx,
-                Notification(
-                    kind=NotificationKind.WAITLIST_OFFER,
-                    telegram_id=recipient,
-                    subject=f"signup:{offered.signup_id}:{offered.status_at.isoformat()}",
-                    payload={"signup_id": offered.signup_id},
-                    due_at=now,
-                ),
-                now,
-            )
+            await self._notify(tx, NotificationKind.WAITLIST_OFFER, recipient, offered, now)
             made += 1
             log.info(
                 "offered a spot of activity %s to volunteer %s until %s",

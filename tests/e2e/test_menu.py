@@ -23,7 +23,7 @@ from bot.localapi.models import BotInfo
 from storage.activities import ActivitiesRepository
 from storage.signups import SignupsRepository
 from tests.e2e.conftest import BotProcess, eventually
-from tests.e2e.flows import answer_area_to_review
+from tests.e2e.flows import answer_area_to_review, answer_consent_to_area
 from tests.factories import add_activity, add_organization, add_volunteer
 
 MakeUser = Callable[..., VirtualUser]
@@ -388,16 +388,7 @@ async def test_deep_link_takes_a_new_user_through_registration_back_to_the_card(
     card = await open_card(user, event.activity_id, "Community library")
     assert "📝 Register to sign up" in card.button_labels()
     await user.press("📝 Register to sign up")
-    await user.wait_for_text("Before you register")
-    await user.press("✅ I accept")
-    await user.wait_for_text("your real name")
-    await user.send("Nora Newbie")
-    await user.wait_for_text("your phone number")
-    await user.tap_reply_button("📱 Share my phone number")
-    await user.wait_for_text("your gender")
-    await user.press("Female")
-    await user.wait_for_text("date of birth")
-    await user.send("1995-03-05")
+    await answer_consent_to_area(user, "Nora Newbie", "1995-03-05")
     await answer_area_to_review(user)
     await user.press("✅ Confirm")
     back = await user.wait_for_text("Now you can sign up")
