@@ -49,6 +49,7 @@ class BotRuntime:
             report = await migrate(db)
             if report.applied:
                 log.info("applied migrations %s, schema version %s", report.applied, report.version)
+            await db.analyze()
             application = build_application(settings, db, clock=clock, token=token, api_url=api_url)
             await application.initialize()
         except BaseException:

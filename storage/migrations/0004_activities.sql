@@ -80,8 +80,9 @@ CREATE TABLE activities (
     CHECK (confirmed_count + offered_count <= capacity),
     CHECK ((latitude IS NULL) = (longitude IS NULL))
 );
--- The menu: open activities by start time, overall and per category.
-CREATE INDEX activities_status_start_idx ON activities (status, starts_at);
+-- The menu: open activities by start time, overall and per category. category_code makes it
+-- covering for the per-category counts of the menu's first screen (bench/menu.py).
+CREATE INDEX activities_status_start_idx ON activities (status, starts_at, category_code);
 CREATE INDEX activities_category_idx ON activities (category_code, status, starts_at);
 -- An organization's own list (organizer panel).
 CREATE INDEX activities_organization_idx ON activities (organization_id, starts_at);
@@ -91,6 +92,8 @@ CREATE TABLE activity_skills (
     skill_code TEXT NOT NULL REFERENCES skills (code),
     PRIMARY KEY (activity_id, skill_code)
 );
+-- "Activities needing this skill" (matching); the primary key serves the other direction.
+CREATE INDEX activity_skills_skill_idx ON activity_skills (skill_code, activity_id);
 
 -- People served (服务对象: 一老一小, 残疾人 ...). A fixed set in code
 -- (bot.domain.activities.PeopleServed); the repository checks the values.
@@ -125,8 +128,8 @@ CREATE TABLE signups (
     CHECK ((status = 'offered') = (offer_expires_at IS NOT NULL)),
     CHECK ((status = 'cancelled') = (end_reason IS NOT NULL))
 );
--- "My sign-ups" and the time-clash check.
-CREATE INDEX signups_volunteer_idx ON signups (volunteer_id, status);
+-- "My sign-ups" and the time-clash check (activity_id makes it covering for the join).
+CREATE INDEX signups_volunteer_idx ON signups (volunteer_id, status, activity_id);
 -- The roster and the head of the waitlist.
 CREATE INDEX signups_activity_idx ON signups (activity_id, status, queued_at);
 -- Offers whose deadline has passed.

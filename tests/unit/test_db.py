@@ -225,3 +225,14 @@ def test_time_helpers_are_aware_utc_and_fixed_width() -> None:
         to_db_time(datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="offset"):
         from_db_time("2026-01-01T00:00:00")
+
+
+async def test_analyze_gives_the_planner_statistics_and_reads_keep_working(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+        await tx.execute_many("INSERT INTO t (v) VALUES (?)", [(str(i),) for i in range(50)])
+        await tx.execute("CREATE INDEX t_v ON t (v)")
+    await db.analyze()
+    stats = await db.fetch_all("SELECT tbl, idx FROM sqlite_stat1 WHERE tbl = 't'")
+    assert {row["idx"] for row in stats} >= {"t_v"}
+    assert (await db.fetch_one("SELECT COUNT(*) AS n FROM t"))["n"] == 50  # type: ignore[index]
