@@ -160,7 +160,7 @@ function openUrl(url) {
   }
   const safe = safeUrl(url);
   if (safe) window.open(safe, "_blank", "noopener,noreferrer");
-  else toast("This link cannot be opened here.", "error");
+  else toast("This link cannot be opened here. 此链接无法在这里打开。", "error");
 }
 
 // Telegram makes "/command" words clickable in messages; so do we (not inside code or links).
@@ -209,7 +209,7 @@ function entityElement(entity, text) {
     case "expandable_blockquote": return el("blockquote");
     case "spoiler": {
       const span = el("span", "spoiler");
-      span.title = "Click to reveal";
+      span.title = "Click to reveal · 点击显示";
       span.addEventListener("click", () => span.classList.add("revealed"));
       return span;
     }
@@ -309,7 +309,7 @@ function renderMessage(message) {
   if (message.location) {
     const { latitude, longitude } = message.location;
     bubble.append(el("div", "location",
-      "📍 ", el("b", null, "Location"), ` ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
+      "📍 ", el("b", null, "Location · 位置"), ` ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
   }
   if (message.contact) {
     const c = message.contact;
@@ -344,7 +344,7 @@ function renderInlineKeyboard(message) {
         node.addEventListener("click", () => openUrl(button.url));
       } else {
         node.disabled = true;
-        node.title = "This kind of button is not simulated in the playground";
+        node.title = "This kind of button is not simulated in the playground · 演示环境不模拟这种按钮";
       }
       row.append(node);
     }
@@ -436,12 +436,12 @@ async function pollLoop(key, signal) {
       const data = await api(`${personaPath(key)}?after=${chat.seq}&wait=${wait}`, { signal });
       if (signal.aborted) return;
       failures = 0;
-      setStatus(`bot · chatting as ${describePersona(state.personas.get(key))}`);
+      setStatus(`bot · chatting as 当前身份：${describePersona(state.personas.get(key))}`);
       applyUpdate(key, data);
     } catch (error) {
       if (signal.aborted) return;
       failures += 1;
-      setStatus(`connection lost (${error.message}); retrying…`, true);
+      setStatus(`connection lost, retrying… 连接中断，正在重试… (${error.message})`, true);
       // Back off so a stopped server is not hammered; reconnects as soon as it answers.
       await pause(Math.min(500 * 2 ** failures, RETRY_MAX_MS), signal);
     }
@@ -492,7 +492,7 @@ async function sendLocation(event) {
   const latitude = Number($("latitude").value);
   const longitude = Number($("longitude").value);
   if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) {
-    toast("Latitude and longitude must be numbers.", "error");
+    toast("Latitude and longitude must be numbers. 纬度和经度必须是数字。", "error");
     return;
   }
   if ((await act("location", { latitude, longitude })) !== null) {
@@ -509,10 +509,10 @@ function renderReplyKeyboard(chat) {
   panel.replaceChildren();
   if (!keyboard || chat.keyboardHidden) {
     panel.hidden = true;
-    $("text").placeholder = "Message";
+    $("text").placeholder = "Message · 消息";
     return;
   }
-  $("text").placeholder = keyboard.placeholder || "Message";
+  $("text").placeholder = keyboard.placeholder || "Message · 消息";
   for (const buttons of keyboard.rows) {
     const row = el("div", "kb-row");
     for (const button of buttons) {
@@ -520,7 +520,7 @@ function renderReplyKeyboard(chat) {
       node.type = "button";
       if (button.kind === "unsupported") {
         node.disabled = true;
-        node.title = "This kind of button is not simulated in the playground";
+        node.title = "This kind of button is not simulated in the playground · 演示环境不模拟这种按钮";
       } else {
         node.addEventListener("click", () => tapReplyButton(chat, button));
       }
@@ -674,6 +674,6 @@ function autoGrow() {
 document.addEventListener("DOMContentLoaded", () => {
   init().catch((error) => {
     console.error(error);
-    setStatus(`cannot start: ${error.message}`, true);
+    setStatus(`cannot start · 无法启动: ${error.message}`, true);
   });
 });
