@@ -110,11 +110,16 @@ class OutboxRepository:
     async def drop_pending_for(self, telegram_id: int, now: datetime, reason: str) -> int:
         """Drop everything still pending for a recipient (they blocked the bot)."""
         async with self._db.transaction() as tx:
-            return await tx.execute(
-                "UPDATE outbox SET status = 'dropped', finished_at = ?, lease_until = NULL, "
-                "last_error = ? WHERE telegram_id = ? AND status = 'pending'",
-                (to_db_time(now), reason, telegram_id),
-            )
+            return await self.drop_pending_in(tx, telegram_id, now, reason)
+
+    @staticmethod
+    async def drop_pending_in(tx: Transaction, telegram_id: int, now: datetime, reason: str) -> int:
+        """:meth:`drop_pending_for` inside the caller's transaction (account deletion)."""
+        return await tx.execute(
+            "UPDATE outbox SET status = 'dropped', finished_at = ?, lease_until = NULL, "
+            "last_error = ? WHERE telegram_id = ? AND status = 'pending'",
+            (to_db_time(now), reason, telegram_id),
+        )
 
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")

@@ -55,6 +55,23 @@ def _to_signup(row: sqlite3.Row) -> Signup:
 _FetchOne = Callable[[str, Params], Awaitable[sqlite3.Row | None]]
 
 
+# Reads shared by the transactional statements (``tx.fetch_one``, which see the transaction's
+# own writes) and the plain reads (``db.fetch_one``, committed data).
+
+
+async def _by_pair(fetch_one: _FetchOne, activity_id: int, volunteer_id: int) -> Signup | None:
+    row = await fetch_one(
+        f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND volunteer_id = ?",
+        (activity_id, volunteer_id),
+    )
+    return _to_signup(row) if row is not None else None
+
+
+async def _by_id(fetch_one: _FetchOne, signup_id: int) -> Signup | None:
+    row = await fetch_one(f"SELECT {_COLUMNS} FROM signups WHERE signup_id = ?", (signup_id,))
+    return _to_signup(row) if row is not None else None
+
+
 async def _position(fetch_one: _FetchOne, signup: Signup) -> int | None:
     if signup.status is not SignupStatus.WAITLISTED or signup.queued_at is None:
         return None
@@ -79,18 +96,11 @@ class SignupsRepository:
 
     @staticmethod
     async def find(tx: Transaction, activity_id: int, volunteer_id: int) -> Signup | None:
-        row = await tx.fetch_one(
-            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND volunteer_id = ?",
-            (activity_id, volunteer_id),
-        )
-        return _to_signup(row) if row is not None else None
+        return await _by_pair(tx.fetch_one, activity_id, volunteer_id)
 
     @staticmethod
     async def find_by_id(tx: Transaction, signup_id: int) -> Signup | None:
-        row = await tx.fetch_one(
-            f"SELECT {_COLUMNS} FROM signups WHERE signup_id = ?", (signup_id,)
-        )
-        return _to_signup(row) if row is not None else None
+        return await _by_id(tx.fetch_one, signup_id)
 
     @staticmethod
     async def take_spot(tx: Transaction, activity_id: int) -> bool:
@@ -220,6 +230,30 @@ class SignupsRepository:
         return _to_signup(row) if row is not None else None
 
     @staticmethod
+    async def withdraw_from_unfinished(tx: Transaction, volunteer_id: int, now: datetime) -> int:
+        """End a volunteer's active sign-ups for activities not finished yet, releasing their
+        spots and waitlist places (account deletion; the waitlist sweep offers the spots on).
+        Finished activities keep their records. Returns how many were ended."""
+        rows = await tx.fetch_all(
+            f"SELECT {', '.join('s.' + c for c in _COLUMNS.split(', '))} FROM signups s "
+            "JOIN activities a ON a.activity_id = s.activity_id "
+            "WHERE s.volunteer_id = ? AND s.status IN ('confirmed', 'waitlisted', 'offered') "
+            "AND a.ends_at > ?",
+            (volunteer_id, to_db_time(now)),
+        )
+        for row in rows:
+            signup = _to_signup(row)
+            await SignupsRepository.adjust_counts(
+                tx,
+                signup.activity_id,
+                confirmed=-int(signup.status is SignupStatus.CONFIRMED),
+                offered=-int(signup.status is SignupStatus.OFFERED),
+                waitlist=-int(signup.status is SignupStatus.WAITLISTED),
+            )
+            await SignupsRepository.end(tx, signup.signup_id, EndReason.VOLUNTEER, now)
+        return len(rows)
+
+    @staticmethod
     async def last_queued_at(tx: Transaction, activity_id: int) -> datetime | None:
         row = await tx.fetch_one(
             "SELECT MAX(queued_at) AS last FROM signups WHERE activity_id = ? "
@@ -262,17 +296,10 @@ class SignupsRepository:
     # -- reading ---------------------------------------------------------------------------------
 
     async def get(self, activity_id: int, volunteer_id: int) -> Signup | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND volunteer_id = ?",
-            (activity_id, volunteer_id),
-        )
-        return _to_signup(row) if row is not None else None
+        return await _by_pair(self._db.fetch_one, activity_id, volunteer_id)
 
     async def get_by_id(self, signup_id: int) -> Signup | None:
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM signups WHERE signup_id = ?", (signup_id,)
-        )
-        return _to_signup(row) if row is not None else None
+        return await _by_id(self._db.fetch_one, signup_id)
 
     @staticmethod
     async def position_in(tx: Transaction, signup: Signup) -> int | None:

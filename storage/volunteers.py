@@ -39,6 +39,8 @@ from bot.domain.volunteers import (
     VolunteerProfile,
 )
 from storage.db import Database, Params, Transaction
+from storage.outbox import OutboxRepository
+from storage.signups import SignupsRepository
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = [
@@ -359,37 +361,6 @@ async def _write_memberships(tx: Transaction, volunteer_id: int, members: _Membe
             )
 
 
-_COUNTER_OF_STATUS: Final[dict[str, str]] = {
-    "confirmed": "confirmed_count",
-    "waitlisted": "waitlist_count",
-    "offered": "offered_count",
-}
-
-
-async def _withdraw_from_upcoming(tx: Transaction, volunteer_id: int, stamp: str) -> None:
-    """End a deleted volunteer's sign-ups for activities not finished yet, freeing the spots
-    (the waitlist sweep offers them on). Finished activities keep their records."""
-    rows = await tx.fetch_all(
-        "SELECT s.signup_id, s.activity_id, s.status FROM signups s "
-        "JOIN activities a ON a.activity_id = s.activity_id "
-        "WHERE s.volunteer_id = ? AND s.status IN ('confirmed', 'waitlisted', 'offered') "
-        "AND a.ends_at > ?",
-        (volunteer_id, stamp),
-    )
-    for row in rows:
-        counter = _COUNTER_OF_STATUS[row["status"]]
-        await tx.execute(
-            f"UPDATE activities SET {counter} = {counter} - 1 WHERE activity_id = ?",
-            (row["activity_id"],),
-        )
-        await tx.execute(
-            "UPDATE signups SET status = 'cancelled', status_at = ?, ended_at = ?, "
-            "end_reason = 'volunteer', cancel_note = NULL, offer_expires_at = NULL, "
-            "queued_at = NULL WHERE signup_id = ?",
-            (stamp, stamp, row["signup_id"]),
-        )
-
-
 async def _persistence_rows(fetch: _Fetch, telegram_id: int) -> list[sqlite3.Row]:
     """The user's rows in ``ptb_persistence``: their ``user_data``, their private chat's
     ``chat_data`` (a private chat's id is the user's id) and every conversation state whose key
@@ -654,14 +625,9 @@ class VolunteersRepository:
                 for table in ("volunteer_skills", "volunteer_groups"):
                     await tx.execute(f"DELETE FROM {table} WHERE volunteer_id = ?", (volunteer_id,))
                 await tx.execute(_ANONYMIZE, (stamp, stamp, volunteer_id))
-                await _withdraw_from_upcoming(tx, volunteer_id, stamp)
-            # Nothing more goes to a deleted account (notifications name no personal data, but
-            # the recipient is gone).
-            await tx.execute(
-                "UPDATE outbox SET status = 'dropped', finished_at = ?, lease_until = NULL, "
-                "last_error = 'account deleted' WHERE telegram_id = ? AND status = 'pending'",
-                (stamp, telegram_id),
-            )
+                await SignupsRepository.withdraw_from_unfinished(tx, volunteer_id, now)
+            # Nothing more goes to a deleted account.
+            await OutboxRepository.drop_pending_in(tx, telegram_id, now, "account deleted")
             state_rows = await _persistence_rows(tx.fetch_all, telegram_id)
             if state_rows:
                 await tx.execute_many(
