@@ -448,11 +448,14 @@ def refusal_text(
     text = t.gettext(REFUSALS[error.reason])
     if error.reason is Refusal.MISSING_SKILLS:
         return text.format(skills=html(names.skill_list(error.missing, t)))
-    if error.reason is Refusal.CLASH and error.other is not None:
-        return text.format(title=html(error.other.title), when=when(t, error.other))
+    if error.reason is Refusal.CLASH:
+        other = error.other  # always set by the service; blank rather than a raw placeholder
+        return text.format(
+            title=html(other.title) if other else "", when=when(t, other) if other else ""
+        )
     if error.reason is Refusal.CANCEL_CUTOFF:
         return text.format(hours=t.format_number(cutoff_hours))
-    return text.replace("{title}", "").replace("{when}", "")
+    return text
 
 
 def refusal_toast(t: Translator, error: SignupRefused) -> str:

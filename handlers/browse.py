@@ -35,7 +35,7 @@ from telegram import (
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.app import ZyContext
-from bot.domain.activities import Activity, Page
+from bot.domain.activities import Activity, ActivityStatus, Page
 from bot.domain.geo import Point, bounding_box, distance_km
 from bot.domain.signups import Refusal, SignupRefused
 from bot.domain.validation import InvalidInput, clean_free_text
@@ -502,11 +502,12 @@ async def show_card(
     *,
     notice: str | None = None,
     new_message: bool = False,
+    names: Names | None = None,
 ) -> None:
     services = context.services
     t = context.t
     activity = await services.activities.get(activity_id)
-    if activity is None or activity.status.value == "draft":
+    if activity is None or activity.status is ActivityStatus.DRAFT:
         await render_menu(
             update,
             context,
@@ -514,7 +515,7 @@ async def show_card(
         )
         return
     viewer = await services.signups.viewer(context.user.telegram_id, activity)
-    names = await Names.load(services, t)
+    names = names or await Names.load(services, t)
     now = services.clock()
     text = card_text(t, activity, viewer, names, now, notice=notice)
     markup = card_keyboard(t, activity, viewer, view, bot_username=context.bot.username, now=now)

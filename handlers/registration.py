@@ -59,6 +59,7 @@ from bot.domain.volunteers import (
     VolunteerGroup,
 )
 from bot.i18n import N_, Translator
+from handlers.activity_view import parse_id
 from handlers.callbacks import callback, split
 from handlers.render import answer, html, send, show
 
@@ -462,7 +463,7 @@ PENDING_ACTIVITY_KEY = "pending_activity"  # user_data: the card to return to af
 async def enter_for_activity(update: Update, context: ZyContext) -> object:
     """``su:reg:<id>`` on an activity card: register, then come back to that card."""
     parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
     if activity_id is None:
         await answer(update, context.t.gettext("This button is no longer valid."))
         return END

@@ -39,7 +39,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import SignupStatus
+from bot.domain.activities import ActivityStatus, SignupStatus
 from bot.domain.ics import activity_ics
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.signups import MAX_CANCEL_NOTE_LENGTH, Outcome, SignupRefused
@@ -85,7 +85,7 @@ async def _refused(
     await answer(update, refusal_toast(t, error))
     names = await Names.load(context.services, t)
     text = refusal_text(t, error, names, cutoff_hours=_cutoff_hours(context))
-    await show_card(update, context, activity_id, view, notice=f"⚠️ {text}")
+    await show_card(update, context, activity_id, view, notice=f"⚠️ {text}", names=names)
 
 
 def _parse(update: Update) -> tuple[str, int | None, View | None]:
@@ -265,17 +265,15 @@ async def on_reason_text(update: Update, context: ZyContext) -> object:
 
 
 async def on_reason_abandon(update: Update, context: ZyContext) -> object:
-    activity_id = (
-        (context.user_data or {}).pop(CANCEL_ACTIVITY_KEY, None) if context.user_data else None
-    )
-    t = context.t
+    user_data = context.user_data
+    activity_id = user_data.pop(CANCEL_ACTIVITY_KEY, None) if user_data is not None else None
+    notice = context.t.gettext("OK, your sign-up is kept.")
     if isinstance(activity_id, int):
         await show_card(
-            update, context, activity_id, View(NOWHERE),
-            notice=t.gettext("OK, your sign-up is kept."), new_message=True,
-        )  # fmt: skip
+            update, context, activity_id, View(NOWHERE), notice=notice, new_message=True
+        )
     else:
-        await send(update, t.gettext("OK, your sign-up is kept."))
+        await send(update, notice)
     return END
 
 
@@ -305,24 +303,25 @@ async def on_offer(update: Update, context: ZyContext) -> None:
     t = context.t
     svc = context.services.signups
     user_id = context.user.telegram_id
+    # The service re-checks that the sign-up is this user's (a forged id is NOT_YOURS).
     try:
-        signup = await svc.signup_by_id(user_id, signup_id)
         if action == "acc":
-            await svc.accept_offer(user_id, signup_id)
+            accepted = await svc.accept_offer(user_id, signup_id)
+            activity_id = accepted.activity.activity_id
             notice = t.gettext("🎉 <b>The spot is yours.</b> See you there!")
         else:
-            await svc.decline_offer(user_id, signup_id)
+            declined = await svc.decline_offer(user_id, signup_id)
+            activity_id = declined.activity_id
             nudge_outbox(context)
             notice = t.gettext("OK, the spot goes to the next person on the waitlist. Thank you!")
     except SignupRefused as error:
-        activity_id = error.activity.activity_id if error.activity is not None else None
-        if activity_id is None:
+        if error.activity is None:
             await _invalid(update, context)
             return
-        await _refused(update, context, error, activity_id, View(NOWHERE))
+        await _refused(update, context, error, error.activity.activity_id, View(NOWHERE))
         return
     await answer(update)
-    await show_card(update, context, signup.activity_id, View(NOWHERE), notice=notice)
+    await show_card(update, context, activity_id, View(NOWHERE), notice=notice)
 
 
 # ------------------------------------------------------------------------ calendar, map, share
@@ -332,7 +331,7 @@ async def on_calendar(update: Update, context: ZyContext) -> None:
     _, activity_id, _ = _parse(update)
     services = context.services
     activity = await services.activities.get(activity_id) if activity_id else None
-    if activity is None or activity.status.value == "draft":
+    if activity is None or activity.status is ActivityStatus.DRAFT:
         await _invalid(update, context)
         return
     t = context.t

@@ -37,7 +37,7 @@ that is sooner. Declining, or letting the deadline pass, hands the spot to the n
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -151,7 +151,6 @@ class Viewer:
 class SweepReport:
     expired: int = 0
     offered: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def offer_deadline(now: datetime, closes_at: datetime, window: timedelta) -> datetime:
