@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.activities import (
     Activity,
+    ActivityStatus,
     NewActivity,
     NewOrganization,
     Organization,
@@ -131,3 +132,40 @@ async def add_activity(
     }
     values.update(fields)
     return await ActivitiesRepository(db).create(NewActivity(**values), now)
+
+
+def activity_model(starts_at: datetime, **fields: Any) -> Activity:
+    """An :class:`Activity` built in memory (no database), for pure domain tests: published,
+    open and empty, three hours long, no area, pin or requirements; ``fields`` change any."""
+    values: dict[str, Any] = {
+        "activity_id": 1,
+        "organization_id": 1,
+        "organization_name": "芙蓉区青年志愿者协会",
+        "title": "社区健康义诊",
+        "category_code": "health",
+        "description": "",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=3),
+        "place": "社区服务中心",
+        "area_code": None,
+        "latitude": None,
+        "longitude": None,
+        "capacity": 10,
+        "required_skills": (),
+        "training_required": False,
+        "adults_only": False,
+        "people_served": (),
+        "signup_deadline": None,
+        "signups_closed_at": None,
+        "key_date": None,
+        "leader_name": None,
+        "status": ActivityStatus.PUBLISHED,
+        "cancel_reason": None,
+        "confirmed_count": 0,
+        "offered_count": 0,
+        "waitlist_count": 0,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    values.update(fields)
+    return Activity(**values)

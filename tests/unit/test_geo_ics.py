@@ -14,6 +14,7 @@ from icalendar import Calendar, Component, vGeo
 from bot.domain.activities import Activity, ActivityStatus
 from bot.domain.geo import EARTH_RADIUS_KM, BoundingBox, Point, bounding_box, distance_km
 from bot.domain.ics import ALARM_BEFORE, PRODUCT_ID, activity_ics, activity_uid
+from tests.factories import activity_model
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -162,39 +163,19 @@ def test_box_is_clamped_at_the_date_line() -> None:
 
 
 def make_activity(**overrides: Any) -> Activity:
-    starts_at = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # Saturday 10:00 in Shanghai
-    values: dict[str, Any] = {
+    """The calendar's example: activity 42 in Furong with a map pin, Saturday 10:00 Shanghai."""
+    fields: dict[str, Any] = {
         "activity_id": 42,
         "organization_id": 7,
-        "organization_name": "芙蓉区青年志愿者协会",
-        "title": "社区健康义诊",
-        "category_code": "health",
         "description": "为社区老人测量血压。",
-        "starts_at": starts_at,
-        "ends_at": starts_at + timedelta(hours=3),
         "place": "芙蓉区定王台街道社区服务中心",
         "area_code": "furong",
         "latitude": 28.1936,
         "longitude": 112.9826,
-        "capacity": 10,
-        "required_skills": (),
-        "training_required": False,
-        "adults_only": False,
-        "people_served": (),
-        "signup_deadline": None,
-        "signups_closed_at": None,
-        "key_date": None,
-        "leader_name": None,
-        "status": ActivityStatus.PUBLISHED,
-        "cancel_reason": None,
-        "confirmed_count": 0,
-        "offered_count": 0,
-        "waitlist_count": 0,
-        "created_at": NOW,
-        "updated_at": NOW,
+        **overrides,
     }
-    values.update(overrides)
-    return Activity(**values)
+    starts_at = fields.pop("starts_at", datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
+    return activity_model(starts_at, **fields)
 
 
 LINK = "https://t.me/zhiyuan_bot?start=a42"

@@ -33,6 +33,7 @@ from bot.domain.matching import (
     slot_of,
 )
 from bot.domain.volunteers import NotificationSettings, Slot, VolunteerProfile
+from tests.factories import activity_model
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -60,38 +61,14 @@ def make_activity(activity_id: int = 1, **overrides: Any) -> Activity:
     """A published, open, empty activity of category ``health`` with no area and no pin,
     starting on a Saturday morning; ``overrides`` change any field."""
     starts_at = overrides.pop("starts_at", SATURDAY_MORNING)
-    values: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "activity_id": activity_id,
-        "organization_id": 1,
-        "organization_name": "芙蓉区青年志愿者协会",
         "title": f"活动 {activity_id}",
-        "category_code": "health",
-        "description": "",
-        "starts_at": starts_at,
-        "ends_at": starts_at + timedelta(hours=3),
-        "place": "社区服务中心",
-        "area_code": None,
-        "latitude": None,
-        "longitude": None,
-        "capacity": 10,
-        "required_skills": (),
-        "training_required": False,
-        "adults_only": False,
-        "people_served": (),
-        "signup_deadline": None,
-        "signups_closed_at": None,
-        "key_date": None,
-        "leader_name": None,
-        "status": ActivityStatus.PUBLISHED,
-        "cancel_reason": None,
-        "confirmed_count": 0,
-        "offered_count": 0,
-        "waitlist_count": 0,
         "created_at": NOW - timedelta(days=1),
         "updated_at": NOW - timedelta(days=1),
+        **overrides,
     }
-    values.update(overrides)
-    return Activity(**values)
+    return activity_model(starts_at, **fields)
 
 
 def make_volunteer(
