@@ -56,7 +56,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TextIO, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -74,6 +74,7 @@ from bot.localapi.models import (
     StoredMessage,
     VirtualUserInfo,
 )
+from bot.localapi.server import json_response
 from bot.runtime import BotRuntime
 from storage.db import Database
 from storage.migrate import migrate
@@ -250,7 +251,7 @@ def _role_label(persona: Persona) -> str:
     return f"{english} · English"
 
 
-def persona_json(persona: Persona) -> JSONDict:
+def personajson_response(persona: Persona) -> JSONDict:
     return {
         "key": persona.key,
         "id": persona.telegram_id,
@@ -261,7 +262,7 @@ def persona_json(persona: Persona) -> JSONDict:
     }
 
 
-def _inline_button_json(button: JSONDict) -> JSONDict:
+def _inline_buttonjson_response(button: JSONDict) -> JSONDict:
     text = str(button.get("text", ""))
     if "callback_data" in button:
         return {"text": text, "kind": "callback", "data": str(button["callback_data"])}
@@ -270,7 +271,7 @@ def _inline_button_json(button: JSONDict) -> JSONDict:
     return {"text": text, "kind": "unsupported"}
 
 
-def _reply_button_json(button: str | JSONDict) -> JSONDict:
+def _reply_buttonjson_response(button: str | JSONDict) -> JSONDict:
     if isinstance(button, str):
         return {"text": button, "kind": "text"}
     text = str(button.get("text", ""))
@@ -283,17 +284,17 @@ def _reply_button_json(button: str | JSONDict) -> JSONDict:
     return {"text": text, "kind": "text"}
 
 
-def reply_keyboard_json(markup: JSONDict | None) -> JSONDict | None:
+def reply_keyboardjson_response(markup: JSONDict | None) -> JSONDict | None:
     if not markup or "keyboard" not in markup:
         return None
     return {
-        "rows": [[_reply_button_json(b) for b in row] for row in markup["keyboard"]],
+        "rows": [[_reply_buttonjson_response(b) for b in row] for row in markup["keyboard"]],
         "one_time": bool(markup.get("one_time_keyboard")),
         "placeholder": markup.get("input_field_placeholder"),
     }
 
 
-def message_json(message: StoredMessage, document_url: str) -> JSONDict:
+def messagejson_response(message: StoredMessage, document_url: str) -> JSONDict:
     """What the page needs to draw a message: visible text plus entities, never raw markup."""
     data: JSONDict = {
         "id": message.message_id,
@@ -310,7 +311,7 @@ def message_json(message: StoredMessage, document_url: str) -> JSONDict:
     }
     rows = message.inline_keyboard
     if rows is not None:
-        data["inline_keyboard"] = [[_inline_button_json(b) for b in row] for row in rows]
+        data["inline_keyboard"] = [[_inline_buttonjson_response(b) for b in row] for row in rows]
     if message.document is not None:
         data["document"] = {
             "file_name": message.document.file_name,
@@ -334,19 +335,8 @@ class _Problem(Exception):
         self.headers = dict(headers or {})
 
 
-def _json(
-    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        text=json.dumps(payload, ensure_ascii=False),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    return _json({"error": message, "status": status}, status, headers)
+    return json_response({"error": message, "status": status}, status, headers)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -495,10 +485,10 @@ class PlaygroundWeb:
     # -------------------------------------------------------------------------- reading
 
     async def _personas(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_response(
             {
                 "bot": {"username": self.bot.username, "name": self.bot.first_name},
-                "personas": [persona_json(c.persona) for c in self.chats.values()],
+                "personas": [personajson_response(c.persona) for c in self.chats.values()],
                 "demo_location": {"latitude": DEMO_LOCATION[0], "longitude": DEMO_LOCATION[1]},
                 "max_text_length": MAX_TEXT_LENGTH,
             }
@@ -523,7 +513,7 @@ class PlaygroundWeb:
                 )
 
             await self.api.wait_until(changed, wait)
-        return _json(self._snapshot(chat, after, reset=reset))
+        return json_response(self._snapshot(chat, after, reset=reset))
 
     def _snapshot(self, chat: _PersonaChat, after: int, *, reset: bool) -> JSONDict:
         """Everything of the chat that changed after ``after``; built synchronously, so it is
@@ -534,7 +524,7 @@ class PlaygroundWeb:
         toasts: list[JSONDict] = []
         if record is not None:
             messages = [
-                message_json(m, self._document_url(key, m.message_id))
+                messagejson_response(m, self._document_url(key, m.message_id))
                 for m in record.messages
                 if m.last_seq > after and not (after == 0 and m.deleted)
             ]
@@ -552,7 +542,9 @@ class PlaygroundWeb:
             "seq": self.api.seq,
             "reset": reset,
             "messages": messages,
-            "reply_keyboard": reply_keyboard_json(record.reply_keyboard if record else None),
+            "reply_keyboard": reply_keyboardjson_response(
+                record.reply_keyboard if record else None
+            ),
             "toasts": toasts,
             "commands": self._commands(chat),
         }
@@ -611,7 +603,7 @@ class PlaygroundWeb:
             )
         self._check_backlog()
         message = self._act(lambda: self.api.user_send_text(self.bot, chat.user, text))
-        return _json({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
+        return json_response({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
 
     async def _press(self, request: web.Request) -> web.Response:
         chat = self._chat_of(request)
@@ -632,7 +624,7 @@ class PlaygroundWeb:
         query_id = self._act(
             lambda: self.api.user_press_button(self.bot, chat.user, message_id, data)
         )
-        return _json({"ok": True, "query_id": query_id, "seq": self.api.seq})
+        return json_response({"ok": True, "query_id": query_id, "seq": self.api.seq})
 
     async def _contact(self, request: web.Request) -> web.Response:
         chat = self._chat_of(request)
@@ -644,7 +636,7 @@ class PlaygroundWeb:
                 self.bot, user, user.own_phone_number, user.first_name, user.id
             )
         )
-        return _json({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
+        return json_response({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
 
     async def _location(self, request: web.Request) -> web.Response:
         chat = self._chat_of(request)
@@ -658,7 +650,7 @@ class PlaygroundWeb:
         message = self._act(
             lambda: self.api.user_share_location(self.bot, chat.user, latitude, longitude)
         )
-        return _json({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
+        return json_response({"ok": True, "message_id": message.message_id, "seq": self.api.seq})
 
     def _act(self, action: Callable[[], T]) -> T:
         """Run a virtual-user action; a refusal of the simulated Telegram is the client's 409."""
