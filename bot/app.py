@@ -25,6 +25,7 @@ from bot.delivery import Deliverer
 from bot.domain.accounts import AccountService
 from bot.domain.registration import RegistrationService
 from bot.domain.signups import SignupPolicy, SignupService
+from bot.domain.staff import StaffService
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.update_processor import PerUserUpdateProcessor
@@ -53,6 +54,7 @@ class Services:
     activities: ActivitiesRepository
     signups: SignupService
     outbox: OutboxRepository
+    staff: StaffService
     deliverer: Deliverer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,13 +115,13 @@ def build_application(
     volunteers = VolunteersRepository(db)
     activities = ActivitiesRepository(db)
     outbox = OutboxRepository(db)
+    users = UsersRepository(db)
+    organizations = OrganizationsRepository(db)
     services = Services(
         settings=settings,
         db=db,
         clock=clock,
-        accounts=AccountService(
-            UsersRepository(db), clock, settings.admin_ids, settings.default_language
-        ),
+        accounts=AccountService(users, clock, settings.admin_ids, settings.default_language),
         registration=RegistrationService(
             volunteers,
             catalog,
@@ -128,7 +130,7 @@ def build_application(
             require_id_number=settings.require_id_number,
         ),
         catalog=catalog,
-        organizations=OrganizationsRepository(db),
+        organizations=organizations,
         activities=activities,
         signups=SignupService(
             db,
@@ -141,6 +143,7 @@ def build_application(
             SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
         ),
         outbox=outbox,
+        staff=StaffService(users, organizations, activities, settings.admin_ids),
     )
     persistence = SQLitePersistence(
         db,

@@ -72,11 +72,78 @@ class Settings(BaseSettings):
     # How often the delivery job looks for due notifications and expired offers.
     outbox_interval_seconds: float = Field(default=2.0, gt=0, le=300)
 
-    @field_validator("cancel_cutoff", "offer_window", mode="before")
+    # Delivery pacing (Telegram allows about 30 messages per second overall, about 1 per second
+    # into one chat and 20 per minute into one group; we stay below).
+    send_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    group_messages_per_minute: int = Field(default=20, ge=1, le=20)
+    # Reminders before an activity starts ("24h,2h"); the longest one asks "Still coming?".
+    reminder_offsets: Annotated[tuple[timedelta, ...], NoDecode] = Field(
+        default=(timedelta(hours=24), timedelta(hours=2))
+    )
+    # Key-date campaigns: volunteers hear this long before a key date ("7d,1d"); organizers get
+    # a heads-up KEY_DATE_HEADS_UP before it; campaign messages go out at CAMPAIGN_TIME (local).
+    campaign_offsets: Annotated[tuple[timedelta, ...], NoDecode] = Field(
+        default=(timedelta(days=7), timedelta(days=1))
+    )
+    key_date_heads_up: timedelta = Field(default=timedelta(days=14))
+    campaign_time: str = Field(default="10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # The weekly digest: ISO weekday (1 = Monday … 5 = Friday) and local time.
+    digest_weekday: int = Field(default=5, ge=1, le=7)
+    digest_time: str = Field(default="19:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Under-staffed alert: this long before the start, organizers of activities filled below
+    # the threshold (a fraction of capacity) are told and offered "Find volunteers".
+    understaffed_lead: timedelta = Field(default=timedelta(hours=48))
+    understaffed_threshold: float = Field(default=0.5, ge=0, le=1)
+    # Recruiting: how many volunteers one "Invite" press reaches, the most per activity per
+    # day, and how long a volunteer is left alone after an invitation.
+    invite_batch_size: int = Field(default=20, ge=1, le=200)
+    invite_daily_cap: int = Field(default=200, ge=1, le=1000)
+    invite_cooldown: timedelta = Field(default=timedelta(days=7))
+    # How long a co-organizer invitation link stays valid.
+    org_invite_ttl: timedelta = Field(default=timedelta(hours=72))
+
+    @field_validator(
+        "cancel_cutoff",
+        "offer_window",
+        "key_date_heads_up",
+        "understaffed_lead",
+        "invite_cooldown",
+        "org_invite_ttl",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_duration(value)
+        return value
+
+    @field_validator("reminder_offsets", "campaign_offsets", mode="before")
+    @classmethod
+    def _durations(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part for part in value.split(",") if part.strip()]
+            if not parts:
+                raise ValueError("give at least one duration, e.g. 24h,2h")
+            return tuple(parse_duration(part) for part in parts)
+        return value
+
+    @field_validator("reminder_offsets", "campaign_offsets")
+    @classmethod
+    def _sorted_offsets(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        if not value or any(offset <= timedelta(0) for offset in value):
+            raise ValueError("every offset must be positive, e.g. 24h,2h")
+        if len(set(value)) != len(value):
+            raise ValueError("offsets must differ")
+        if any(offset > timedelta(days=60) for offset in value):
+            raise ValueError("offsets must be at most 60 days")
+        return tuple(sorted(value, reverse=True))
+
+    @field_validator("key_date_heads_up", "understaffed_lead", "invite_cooldown", "org_invite_ttl")
+    @classmethod
+    def _positive_span(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0) or value > timedelta(days=60):
+            raise ValueError("must be between 1s and 60 days, e.g. 48h or 14d")
         return value
 
     @field_validator("cancel_cutoff", "offer_window")

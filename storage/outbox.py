@@ -44,6 +44,7 @@ def _to_item(row: sqlite3.Row) -> OutboxItem | None:
         payload=json.loads(row["payload"]),
         due_at=from_db_time(row["due_at"]),
         attempts=row["attempts"],
+        batch_key=row["batch_key"],
     )
 
 
@@ -55,14 +56,15 @@ class OutboxRepository:
     async def enqueue(tx: Transaction, notification: Notification, now: datetime) -> bool:
         """Store a notification unless one with the same key exists; ``True`` if stored."""
         changed = await tx.execute(
-            "INSERT INTO outbox (dedup_key, kind, telegram_id, payload, due_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+            "INSERT INTO outbox (dedup_key, kind, telegram_id, payload, due_at, batch_key, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
             (
                 notification.dedup_key,
                 notification.kind.value,
                 notification.telegram_id,
                 json.dumps(notification.payload, sort_keys=True),
                 to_db_time(notification.due_at),
+                notification.batch_key,
                 to_db_time(now),
             ),
         )
@@ -78,7 +80,8 @@ class OutboxRepository:
                 "  SELECT notification_id FROM outbox WHERE status = 'pending' AND due_at <= ? "
                 "  AND (lease_until IS NULL OR lease_until <= ?) "
                 "  ORDER BY due_at, notification_id LIMIT ?) "
-                "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts",
+                "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts, "
+                "batch_key",
                 (to_db_time(now + lease), stamp, stamp, limit),
             )
         items = [_to_item(row) for row in rows]
@@ -124,6 +127,24 @@ class OutboxRepository:
     async def counts(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
+
+    async def batch_counts(self, batch_key: str) -> dict[str, int]:
+        """Progress of one mass sending: rows per status."""
+        rows = await self._db.fetch_all(
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE batch_key = ? GROUP BY status",
+            (batch_key,),
+        )
+        return {row["status"]: row["n"] for row in rows}
+
+    async def drop_pending_batch(self, batch_key: str, now: datetime, reason: str) -> int:
+        """Cancel the unsent rest of a mass sending (rows already leased are sent)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE outbox SET status = 'dropped', finished_at = ?, last_error = ? "
+                "WHERE batch_key = ? AND status = 'pending' "
+                "AND (lease_until IS NULL OR lease_until <= ?)",
+                (to_db_time(now), reason, batch_key, to_db_time(now)),
+            )
 
     async def for_recipient(self, telegram_id: int) -> list[sqlite3.Row]:
         """Every row for one recipient (tests and support)."""

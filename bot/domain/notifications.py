@@ -3,6 +3,9 @@
 A notification names *what* it is about (ids in ``payload``), not its text: it is rendered at
 send time in the recipient's language, and dropped when it has gone stale (an offer that was
 already answered, an activity that was cancelled). See ``storage.outbox`` and ``bot.delivery``.
+
+Every kind the bot can send is listed here, so the delivery job can tell at a glance which
+ones are time-critical (they ignore the recipient's quiet hours) and which may wait.
 """
 
 from __future__ import annotations
@@ -14,8 +17,49 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class NotificationKind(StrEnum):
+    # Sign-ups and the waitlist (bot.domain.signups).
     WAITLIST_OFFER = "waitlist_offer"  # a spot is held for you: accept or decline
     OFFER_EXPIRED = "offer_expired"  # you did not answer in time; the spot went to the next
+    # Reminders before an activity (bot.domain.reminders); the first one asks "Still coming?".
+    REMINDER = "reminder"
+    # Organizers changed or cancelled an activity someone signed up for.
+    ACTIVITY_CHANGED = "activity_changed"
+    ACTIVITY_CANCELLED = "activity_cancelled"
+    MOVED_TO_WAITLIST = "moved_to_waitlist"  # capacity was lowered below the confirmed count
+    ORGANIZER_MESSAGE = "organizer_message"  # "message participants" from the roster
+    # Organizations and staff.
+    ORG_APPLICATION = "org_application"  # to administrators: a new application to decide
+    ORG_DECISION = "org_decision"  # to the applicant: approved or rejected
+    # Recruiting (bot.domain.recruiting).
+    INVITATION = "invitation"  # an organizer invites a matching volunteer
+    UNDERSTAFFED = "understaffed"  # to organizers: an activity is short of people
+    # Key dates and campaigns (bot.domain.campaigns).
+    KEY_DATE_HEADS_UP = "key_date_heads_up"  # to organizers, 14 days ahead
+    CAMPAIGN = "campaign"  # to opted-in volunteers, 7 and 1 days ahead
+    KEY_DATE_GREETING = "key_date_greeting"  # on the day
+    DIGEST = "digest"  # weekly digest of new matching activities
+    BROADCAST = "broadcast"  # an administrator's announcement
+
+    @property
+    def is_time_critical(self) -> bool:
+        """Time-critical kinds are sent at once; the others wait out the quiet hours."""
+        return self in _TIME_CRITICAL
+
+
+_TIME_CRITICAL = frozenset(
+    {
+        NotificationKind.WAITLIST_OFFER,
+        NotificationKind.OFFER_EXPIRED,
+        NotificationKind.REMINDER,
+        NotificationKind.ACTIVITY_CHANGED,
+        NotificationKind.ACTIVITY_CANCELLED,
+        NotificationKind.MOVED_TO_WAITLIST,
+        NotificationKind.ORGANIZER_MESSAGE,
+        NotificationKind.ORG_APPLICATION,
+        NotificationKind.ORG_DECISION,
+        NotificationKind.UNDERSTAFFED,
+    }
+)
 
 
 class Notification(BaseModel):
@@ -28,6 +72,9 @@ class Notification(BaseModel):
     subject: str
     payload: dict[str, int | str] = Field(default_factory=dict)
     due_at: datetime
+    # Groups the rows of one mass sending (a broadcast, a campaign, a roster message) so its
+    # progress can be counted and the rest cancelled; ``None`` for one-off notifications.
+    batch_key: str | None = None
 
     @property
     def dedup_key(self) -> str:
@@ -45,3 +92,4 @@ class OutboxItem(BaseModel):
     payload: dict[str, int | str]
     due_at: datetime
     attempts: int
+    batch_key: str | None = None
