@@ -1,35 +1,45 @@
 """Delivering the outbox: the repeating job that sends due notifications.
 
-Each run (every ``OUTBOX_INTERVAL_SECONDS``, and right after an action that queued something):
+Each run (every ``OUTBOX_INTERVAL_SECONDS``, and right after an action that queued something)
+drains the outbox while rows are due, batch after batch:
 
-1. the waitlist sweep expires unanswered offers and offers free spots (:meth:`SignupService.sweep`);
-2. due rows are claimed with a lease (:meth:`OutboxRepository.claim_due`);
-3. each is rendered in the recipient's language *now* by the renderer registered for its kind;
-   a renderer returns ``None`` when the notification has gone stale, and the row is dropped;
-4. the outcome is recorded: sent; ``RetryAfter`` → due again after ``retry_after`` (only that
+1. the waitlist sweep expires unanswered offers and offers free spots (:meth:`SignupService.sweep`;
+   again every ``OUTBOX_INTERVAL_SECONDS`` while a long run drains);
+2. due rows are claimed with a lease (:meth:`OutboxRepository.claim_due`), leaving out chats the
+   :class:`Pacer` says may not be written to yet;
+3. rows of non-time-critical kinds whose recipient is inside their quiet hours are deferred to
+   the end of the quiet period; rows for a chat already served in this batch are released (sent
+   on a later pass, in order); neither counts as an attempt;
+4. the rest are sent concurrently (at most :data:`MAX_IN_FLIGHT` at a time), each rendered in the
+   recipient's language *now* by the renderer registered for its kind — a renderer returns
+   ``None`` when the notification has gone stale, and the row is dropped — and each waiting for
+   its slot from the :class:`Pacer` (``SEND_RATE_PER_SECOND`` overall, ``CHAT_INTERVAL_SECONDS``
+   between two messages into one chat, ``GROUP_MESSAGES_PER_MINUTE`` into a group);
+5. the outcome is recorded: sent; ``RetryAfter`` → due again after ``retry_after`` (only that
    row waits); ``Forbidden`` (the user blocked the bot) → the user is marked unreachable and
    their pending rows are dropped; network and server errors → retried with exponential backoff,
    failed after :data:`MAX_ATTEMPTS`; other refusals (bad request) → failed at once.
 
 A crash between claiming and recording leaves the lease to expire, and the row is sent again
 on a later run: at-least-once delivery, duplicates bounded by one batch.
-
-Pacing of large campaigns (Telegram's ~30 messages per second overall, ~1 per second per chat)
-is the scheduler's concern; a batch here is small (:data:`BATCH_SIZE`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time as _time
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter
 
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.i18n import Translator
@@ -40,10 +50,188 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 50
+#: Rows claimed per pass: four seconds of sending at 25/s, well inside the lease.
+BATCH_SIZE = 100
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=5)
+#: Sends in flight at once. At 25/s with ~100 ms round trips about three are needed; this
+#: leaves room for slow networks (up to ~600 ms) without letting a batch run unbounded.
+MAX_IN_FLIGHT = 16
+#: One run drains at most this long, then returns so the job's next run starts afresh (the
+#: sweep runs inside the run too, so nothing waits for it meanwhile).
+MAX_RUN = timedelta(minutes=5)
+#: How much the overall rate may catch up after a pause (seconds' worth of the rate): the gap
+#: between two batches (a claim and the last reply) is recovered without a visible burst.
+BURST_SECONDS = 0.2
+
+
+# ------------------------------------------------------------------------------- rate limiter
+
+#: ``rate_limit_args`` value with which the outbox asks :class:`DeliveryRateLimiter` to hand a 429
+#: straight back instead of sleeping and retrying.
+NO_RETRIES = -1
+
+
+class _PassedOn(Exception):
+    def __init__(self, error: RetryAfter) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class DeliveryRateLimiter(AIORateLimiter):
+    """PTB's :class:`AIORateLimiter`, except that sends of the outbox are never retried.
+
+    The stock limiter (built with ``max_retries=2``) answers a 429 by sleeping ``retry_after``
+    and trying again, and while it sleeps it holds back *every* request of the bot. For the
+    outbox that is wrong twice: one paced-out chat would stall the whole batch, and the row
+    would be sent late instead of being rescheduled. ``rate_limit_args=0`` does not help
+    (PTB reads it as ``rate_limit_args or max_retries``), so the deliverer passes
+    :data:`NO_RETRIES`: the request still goes through the limiter's overall and group
+    throttles (shared with replies to users), but a ``RetryAfter`` is smuggled past the retry
+    loop and re-raised to the deliverer, which reschedules that row alone.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if rate_limit_args != NO_RETRIES:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+
+        async def once(*a: Any, **kw: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as error:
+                raise _PassedOn(error) from None
+
+        try:
+            return await super().process_request(once, args, kwargs, endpoint, data, None)
+        except _PassedOn as passed:
+            raise passed.error from None
+
+
+# ------------------------------------------------------------------------------- pacing
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer:
+    """Telegram's flood limits as the deliverer sees them, on a monotonic clock (injectable).
+
+    * overall: a token bucket at ``rate_per_second`` holding :data:`BURST_SECONDS` worth;
+      :meth:`take` reserves the next slot synchronously and then sleeps until it, so concurrent
+      senders queue up in order and never exceed the rate;
+    * per chat: ``chat_interval`` seconds between two messages into the same chat;
+    * per group (negative chat id): at most ``group_per_minute`` in any 60 seconds.
+    """
+
+    def __init__(
+        self,
+        rate_per_second: float,
+        chat_interval: float,
+        group_per_minute: int,
+        *,
+        burst_seconds: float = BURST_SECONDS,
+        clock: Callable[[], float] = _time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.rate = rate_per_second
+        self.chat_interval = chat_interval
+        self.group_per_minute = group_per_minute
+        self.capacity = max(1.0, rate_per_second * burst_seconds)
+        self.clock = clock
+        self._sleep = sleep
+        self._tokens = self.capacity
+        self._last = clock()
+        self._chat_last: dict[int, float] = {}
+        self._group_sent: dict[int, deque[float]] = {}
+
+    def chat_wait(self, chat_id: int, now: float | None = None) -> float:
+        """Seconds until ``chat_id`` may receive the next message (0: now)."""
+        now = self.clock() if now is None else now
+        wait = 0.0
+        last = self._chat_last.get(chat_id)
+        if last is not None:
+            wait = max(wait, last + self.chat_interval - now)
+        if chat_id < 0:
+            sent = self._group_sent.get(chat_id)
+            if sent is not None:
+                while sent and sent[0] <= now - 60.0:
+                    sent.popleft()
+                if len(sent) >= self.group_per_minute:
+                    wait = max(wait, sent[0] + 60.0 - now)
+        return max(wait, 0.0)
+
+    def busy_chats(self) -> list[int]:
+        """Chats that may not be written to now (and forget the ones that are free again)."""
+        now = self.clock()
+        busy: list[int] = []
+        for chat_id in set(self._chat_last) | set(self._group_sent):
+            if self.chat_wait(chat_id, now) > 0:
+                busy.append(chat_id)
+            else:
+                self._chat_last.pop(chat_id, None)
+                if not self._group_sent.get(chat_id):
+                    self._group_sent.pop(chat_id, None)
+        return sorted(busy)
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the next overall slot for a message into ``chat_id``; seconds to wait for it."""
+        now = self.clock()
+        if now > self._last:
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+        self._tokens -= 1.0
+        wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        at = now + wait
+        self._chat_last[chat_id] = max(self._chat_last.get(chat_id, at), at)
+        if chat_id < 0:
+            self._group_sent.setdefault(chat_id, deque()).append(at)
+        return wait
+
+    async def pause(self, seconds: float) -> None:
+        await self._sleep(seconds)
+
+    async def take(self, chat_id: int) -> None:
+        """Wait for the next overall slot; the chat counts as written to from then on."""
+        wait = self.reserve(chat_id)
+        if wait > 0:
+            await self._sleep(wait)
+
+
+# ------------------------------------------------------------------------------- quiet hours
+
+
+def quiet_until(now: datetime, tz: ZoneInfo, start: time, end: time) -> datetime | None:
+    """End of the quiet period ``now`` falls in (UTC), or ``None`` outside quiet hours.
+
+    ``start``/``end`` are local wall-clock times in ``tz``; equal times mean no quiet hours;
+    ``start > end`` spans midnight (22:00–08:00).
+    """
+    if start == end:
+        return None
+    local = now.astimezone(tz)
+    clock = local.time().replace(tzinfo=None)
+    day = local.date()
+    if start < end:
+        if not start <= clock < end:
+            return None
+    elif clock >= start:
+        day += timedelta(days=1)  # the evening part: quiet until tomorrow morning
+    elif not clock < end:
+        return None
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+
+
+# ------------------------------------------------------------------------------- the deliverer
 
 
 @dataclass(frozen=True)
@@ -62,11 +250,28 @@ class DeliveryReport:
     dropped: int = 0
     retried: int = 0
     failed: int = 0
+    #: Deferred to the end of the recipient's quiet hours.
+    deferred: int = 0
+    #: Released unsent because their chat had to wait (sent on a later pass).
+    paced: int = 0
 
 
 class Deliverer:
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        pacer: Pacer | None = None,
+        monotonic: Callable[[], float] = _time.monotonic,
+    ) -> None:
         self._services = services
+        settings = services.settings
+        self.pacer = pacer or Pacer(
+            settings.send_rate_per_second,
+            settings.chat_interval_seconds,
+            settings.group_messages_per_minute,
+        )
+        self._monotonic = monotonic
         self._renderers: dict[NotificationKind, Renderer] = {}
         self._running = asyncio.Lock()
         self._again = False
@@ -74,17 +279,98 @@ class Deliverer:
     def register(self, kind: NotificationKind, renderer: Renderer) -> None:
         self._renderers[kind] = renderer
 
+    async def recipient_blocked(self, telegram_id: int) -> int:
+        """The user blocked the bot (403 or ``my_chat_member`` kicked): mark them unreachable and
+        drop what is pending for them. Writing to the bot again makes them reachable
+        (:meth:`AccountService.seen`); the dropped rows stay dropped."""
+        services = self._services
+        await services.accounts.blocked_bot(telegram_id)
+        return await services.outbox.drop_pending_for(
+            telegram_id, services.clock(), "blocked the bot"
+        )
+
     async def run_once(self, bot: Bot) -> DeliveryReport:
-        """One pass (repeated while more is due or a nudge arrived meanwhile)."""
+        """Drain what is due, batch after batch; returns at once if a run is already going
+        (it will pick up whatever this call was nudged for)."""
         report = DeliveryReport()
         if self._running.locked():
+            self._again = True
             return report
         async with self._running:
-            await self._services.signups.sweep()
-            items = await self._services.outbox.claim_due(self._services.clock(), LEASE, BATCH_SIZE)
-            for item in items:
-                await self._deliver(bot, item, report)
+            await self._drain(bot, report)
         return report
+
+    async def _drain(self, bot: Bot, report: DeliveryReport) -> None:
+        services = self._services
+        started = self._monotonic()
+        sweep_every = services.settings.outbox_interval_seconds
+        last_sweep: float | None = None
+        while True:
+            self._again = False
+            if last_sweep is None or self._monotonic() - last_sweep >= sweep_every:
+                await services.signups.sweep()
+                last_sweep = self._monotonic()
+            busy = self.pacer.busy_chats()
+            items = await services.outbox.claim_due(
+                services.clock(), LEASE, BATCH_SIZE, skip_chats=busy
+            )
+            if not items:
+                if busy and await services.outbox.has_due_for(services.clock(), busy):
+                    # Only paced chats have something due: wait for the first to free up.
+                    now = self.pacer.clock()
+                    wait = min(self.pacer.chat_wait(chat, now) for chat in busy)
+                    await self.pacer.pause(min(max(wait, 0.01), sweep_every))
+                    continue
+                if self._again:
+                    continue
+                return
+            progressed = await self._deliver_batch(bot, items, report)
+            if self._monotonic() - started >= MAX_RUN.total_seconds():
+                return
+            if not progressed and not self._again:
+                return
+
+    async def _deliver_batch(
+        self, bot: Bot, items: list[OutboxItem], report: DeliveryReport
+    ) -> bool:
+        """Send one claimed batch; ``False`` if every row had to be given back unsent."""
+        services = self._services
+        outbox = services.outbox
+        now = services.clock()
+        quiet = await outbox.quiet_hours(
+            {item.telegram_id for item in items if not item.kind.is_time_critical}
+        )
+        served: set[int] = set()
+        released: list[int] = []
+        to_send: list[OutboxItem] = []
+        for item in items:  # soonest first, so each chat's rows keep their order
+            hours = None if item.kind.is_time_critical else quiet.get(item.telegram_id)
+            until = quiet_until(now, services.settings.tz, *hours) if hours else None
+            if until is not None:
+                await outbox.defer(item.notification_id, until, "quiet hours")
+                report.deferred += 1
+                continue
+            if item.telegram_id in served or self.pacer.chat_wait(item.telegram_id) > 0:
+                served.add(item.telegram_id)
+                released.append(item.notification_id)
+                continue
+            served.add(item.telegram_id)
+            to_send.append(item)
+        await outbox.release(released)
+        report.paced += len(released)
+        if to_send:
+            # A TaskGroup: if recording an outcome fails (the database is gone), the rest of the
+            # batch is cancelled and its leases expire — the crash case, delivered again later.
+            in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+            async def one(item: OutboxItem) -> None:
+                async with in_flight:
+                    await self._deliver(bot, item, report)
+
+            async with asyncio.TaskGroup() as group:
+                for item in to_send:
+                    group.create_task(one(item))
+        return len(released) < len(items)
 
     async def _deliver(self, bot: Bot, item: OutboxItem, report: DeliveryReport) -> None:
         services = self._services
@@ -110,32 +396,33 @@ class Deliverer:
             report.failed += 1
             return
         t = services.translator(services.accounts.language_of(user))
-        rendered = await renderer(item, services, t)
+        try:
+            rendered = await renderer(item, services, t)
+        except Exception as error:  # a renderer bug must not take the batch down with it
+            log.exception("rendering notification %s (%s) failed", item.notification_id, item.kind)
+            await self._retry_later(item, f"renderer: {error!r}", report)
+            return
         if rendered is None:
             await outbox.finish(
                 item.notification_id, OutboxStatus.DROPPED, services.clock(), "stale"
             )
             report.dropped += 1
             return
+        await self.pacer.take(item.telegram_id)
         try:
-            await bot.send_message(
-                item.telegram_id,
-                rendered.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=rendered.markup,
-            )
+            await self._send(bot, item, rendered)
         except RetryAfter as error:
             wait = error.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
+            log.warning("429 for notification %s: retrying after %s", item.notification_id, delay)
             await outbox.retry_at(item.notification_id, services.clock() + delay, str(error))
             report.retried += 1
         except Forbidden as error:
             log.info("user %s blocked the bot; dropping their notifications", item.telegram_id)
-            await services.accounts.blocked_bot(item.telegram_id)
             await outbox.finish(
                 item.notification_id, OutboxStatus.DROPPED, services.clock(), str(error)
             )
-            await outbox.drop_pending_for(item.telegram_id, services.clock(), "blocked the bot")
+            await self.recipient_blocked(item.telegram_id)
             report.dropped += 1
         except BadRequest as error:
             log.error("notification %s (%s) refused: %s", item.notification_id, item.kind, error)
@@ -144,28 +431,41 @@ class Deliverer:
             )
             report.failed += 1
         except (NetworkError, TelegramError) as error:
-            if item.attempts >= MAX_ATTEMPTS:
-                log.error(
-                    "giving up on notification %s (%s) after %s attempts: %s",
-                    item.notification_id,
-                    item.kind,
-                    item.attempts,
-                    error,
-                )
-                await outbox.finish(
-                    item.notification_id, OutboxStatus.FAILED, services.clock(), str(error)
-                )
-                report.failed += 1
-            else:
-                delay = BACKOFF_BASE * 2 ** (item.attempts - 1)
-                log.warning(
-                    "notification %s failed (%s), retrying in %s",
-                    item.notification_id,
-                    error,
-                    delay,
-                )
-                await outbox.retry_at(item.notification_id, services.clock() + delay, str(error))
-                report.retried += 1
+            await self._retry_later(item, str(error), report)
         else:
             await outbox.finish(item.notification_id, OutboxStatus.SENT, services.clock())
             report.sent += 1
+
+    async def _send(self, bot: Bot, item: OutboxItem, rendered: Rendered) -> None:
+        extra: dict[str, Any] = {}
+        if isinstance(getattr(bot, "rate_limiter", None), DeliveryRateLimiter):
+            extra["rate_limit_args"] = NO_RETRIES  # a 429 must come back here, see the class
+        await bot.send_message(
+            item.telegram_id,
+            rendered.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=rendered.markup,
+            **extra,
+        )
+
+    async def _retry_later(self, item: OutboxItem, error: str, report: DeliveryReport) -> None:
+        services = self._services
+        if item.attempts >= MAX_ATTEMPTS:
+            log.error(
+                "giving up on notification %s (%s) after %s attempts: %s",
+                item.notification_id,
+                item.kind,
+                item.attempts,
+                error,
+            )
+            await services.outbox.finish(
+                item.notification_id, OutboxStatus.FAILED, services.clock(), error
+            )
+            report.failed += 1
+            return
+        delay = BACKOFF_BASE * 2 ** (item.attempts - 1)
+        log.warning(
+            "notification %s failed (%s), retrying in %s", item.notification_id, error, delay
+        )
+        await services.outbox.retry_at(item.notification_id, services.clock() + delay, error)
+        report.retried += 1

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterable
+from datetime import datetime, time, timedelta
 
 from bot.domain.notifications import Notification, NotificationKind, OutboxItem
 from storage.db import Database, Transaction
@@ -70,25 +71,99 @@ class OutboxRepository:
         )
         return changed > 0
 
-    async def claim_due(self, now: datetime, lease: timedelta, limit: int) -> list[OutboxItem]:
-        """Lease up to ``limit`` due rows (soonest first) and count the attempt."""
+    async def claim_due(
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        *,
+        skip_chats: Collection[int] = (),
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows (soonest first) and count the attempt.
+
+        ``skip_chats`` are recipients the deliverer may not write to yet (paced): their rows
+        stay unclaimed, so a long backlog for one chat does not fill every batch. The scan
+        walks ``outbox_due_idx (status, due_at)`` in order (the rowid breaks ties inside the
+        index), so it stops after ``limit`` matches however large the table is.
+        """
         stamp = to_db_time(now)
+        skip = sorted(set(skip_chats))
+        skip_sql = f"AND telegram_id NOT IN ({', '.join('?' * len(skip))}) " if skip else ""
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all(
                 "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 "
                 "WHERE notification_id IN ("
                 "  SELECT notification_id FROM outbox WHERE status = 'pending' AND due_at <= ? "
                 "  AND (lease_until IS NULL OR lease_until <= ?) "
+                f"  {skip_sql}"
                 "  ORDER BY due_at, notification_id LIMIT ?) "
                 "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts, "
                 "batch_key",
-                (to_db_time(now + lease), stamp, stamp, limit),
+                (to_db_time(now + lease), stamp, stamp, *skip, limit),
             )
         items = [_to_item(row) for row in rows]
         return sorted(
             (item for item in items if item is not None),
             key=lambda item: (item.due_at, item.notification_id),
         )
+
+    async def has_due_for(self, now: datetime, telegram_ids: Collection[int]) -> bool:
+        """Whether any of these recipients has a due, unleased row (paced chats waiting)."""
+        if not telegram_ids:
+            return False
+        ids = sorted(set(telegram_ids))
+        stamp = to_db_time(now)
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM outbox WHERE status = 'pending' "
+            f"AND telegram_id IN ({', '.join('?' * len(ids))}) AND due_at <= ? "
+            "AND (lease_until IS NULL OR lease_until <= ?) LIMIT 1",
+            (*ids, stamp, stamp),
+        )
+        return row is not None
+
+    async def release(self, notification_ids: Iterable[int]) -> None:
+        """Give claimed rows back unsent (pacing): no attempt counted, due as before."""
+        ids = list(notification_ids)
+        if not ids:
+            return
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET lease_until = NULL, attempts = MAX(attempts - 1, 0) "
+                f"WHERE notification_id IN ({', '.join('?' * len(ids))}) AND status = 'pending'",
+                tuple(ids),
+            )
+
+    async def defer(self, notification_id: int, due_at: datetime, reason: str) -> None:
+        """Make a claimed row due later without counting the attempt (quiet hours)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE outbox SET due_at = ?, lease_until = NULL, "
+                "attempts = MAX(attempts - 1, 0), last_error = ? "
+                "WHERE notification_id = ? AND status = 'pending'",
+                (to_db_time(due_at), _clip(reason), notification_id),
+            )
+
+    async def quiet_hours(self, telegram_ids: Collection[int]) -> dict[int, tuple[time, time]]:
+        """Quiet hours (local start, end) of those recipients who have a volunteer profile.
+
+        Read here rather than through the volunteers repository: the deliverer needs just these
+        two columns for a whole batch in one query.
+        """
+        if not telegram_ids:
+            return {}
+        ids = sorted(set(telegram_ids))
+        rows = await self._db.fetch_all(
+            "SELECT telegram_id, quiet_start, quiet_end FROM volunteers "
+            f"WHERE telegram_id IN ({', '.join('?' * len(ids))}) AND deleted_at IS NULL",
+            tuple(ids),
+        )
+        return {
+            row["telegram_id"]: (
+                time.fromisoformat(row["quiet_start"]),
+                time.fromisoformat(row["quiet_end"]),
+            )
+            for row in rows
+        }
 
     async def finish(
         self, notification_id: int, status: str, now: datetime, error: str | None = None

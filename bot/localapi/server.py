@@ -9,6 +9,7 @@ the same object the bot talks to.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -22,7 +23,7 @@ from aiohttp import web
 from bot.localapi import errors
 from bot.localapi.errors import ApiError
 from bot.localapi.flood import FloodLimits
-from bot.localapi.methods import METHODS, Call
+from bot.localapi.methods import METHODS, Call, Handler
 from bot.localapi.models import EventKind
 from bot.localapi.params import Params, UploadedFile
 from bot.localapi.state import ApiState, BotState
@@ -99,8 +100,12 @@ class LocalBotApi(ApiState):
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        latency: float = 0.0,
     ) -> None:
         super().__init__(flood_limits, clock=clock, wall_clock=wall_clock)
+        # Simulated network round trip of each call except getUpdates (half on the way in,
+        # half on the way out), so benchmarks see a sender's concurrency the way Telegram does.
+        self.latency = latency
         self.host = host
         self.port = port
         self.app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
@@ -174,6 +179,16 @@ class LocalBotApi(ApiState):
             self.stats.requests[name] += 1
             return self._error(bot, name, None, ApiError(404, errors.METHOD_NOT_FOUND))
         canonical, handler = entry
+        if self.latency > 0 and canonical != "getUpdates":
+            await asyncio.sleep(self.latency / 2)
+            response = await self._handle_known(request, bot, canonical, handler)
+            await asyncio.sleep(self.latency / 2)
+            return response
+        return await self._handle_known(request, bot, canonical, handler)
+
+    async def _handle_known(
+        self, request: web.Request, bot: BotState, canonical: str, handler: Handler
+    ) -> web.Response:
         self.stats.requests[canonical] += 1
         params: Params | None = None
         try:

@@ -600,6 +600,11 @@ class ApiState:
             },
         )
 
+    def open_private_chat(self, bot: BotRef, user: VirtualUserInfo) -> ChatRecord:
+        """The private chat of a user who started the bot earlier, without an update (benchmarks
+        that seed thousands of recipients directly in the database)."""
+        return self._chat_for(self.bot_state(bot), user, None)
+
     def user_blocks_bot(self, bot: BotRef, user: VirtualUserInfo) -> None:
         """The user blocks the bot: a ``my_chat_member`` update, then 403 on every send."""
         self._member_update(bot, user, blocked=True)
