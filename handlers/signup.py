@@ -59,6 +59,7 @@ from handlers.activity_view import (
 )
 from handlers.browse import render_menu, show_card
 from handlers.callbacks import callback, split
+from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ async def on_reason_abandon(update: Update, context: ZyContext) -> object:
 def build_reason_conversation() -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ConversationHandler(
+        return ExclusiveConversation(
             entry_points=[CallbackQueryHandler(on_why, pattern=r"^su:why:")],
             states={REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text)]},
             fallbacks=[CommandHandler("cancel", on_reason_abandon)],

@@ -159,7 +159,9 @@ class SignupsRepository:
             "queued_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (activity_id, volunteer_id) DO UPDATE SET status = excluded.status, "
             "status_at = excluded.status_at, queued_at = excluded.queued_at, "
-            "offer_expires_at = NULL, ended_at = NULL, end_reason = NULL, cancel_note = NULL "
+            "offer_expires_at = NULL, ended_at = NULL, end_reason = NULL, cancel_note = NULL, "
+            # A new sign-up: the "Still coming?" answer of an earlier one no longer holds.
+            "still_coming = NULL, still_coming_asked_at = NULL "
             f"RETURNING {_COLUMNS}",
             (activity_id, volunteer_id, status.value, stamp, stamp, queued),
         )
@@ -169,7 +171,8 @@ class SignupsRepository:
     @staticmethod
     async def confirm(tx: Transaction, signup_id: int, now: datetime) -> Signup:
         row = await tx.fetch_one(
-            "UPDATE signups SET status = 'confirmed', status_at = ?, offer_expires_at = NULL "
+            "UPDATE signups SET status = 'confirmed', status_at = ?, offer_expires_at = NULL, "
+            "still_coming = NULL, still_coming_asked_at = NULL "
             f"WHERE signup_id = ? RETURNING {_COLUMNS}",
             (to_db_time(now), signup_id),
         )

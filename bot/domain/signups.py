@@ -13,6 +13,7 @@ stateDiagram-v2
     offered --> confirmed: accept before the deadline
     offered --> cancelled: decline / deadline passes → next in line is offered
     confirmed --> cancelled: cancel (until the cut-off) → next in line is offered
+    confirmed --> cancelled: "Still coming?" No (until the cut-off) → next in line is offered
     waitlisted --> cancelled: leave the waitlist
     cancelled --> confirmed: sign up again
     cancelled --> waitlisted: join again
@@ -32,6 +33,9 @@ The rules, in the order they are checked:
 Waitlist offers: when a spot frees, it is held for the first in line, who gets an offer with a
 deadline of ``offer_window`` (12 h by default), or half the time left before sign-up closes when
 that is sooner. Declining, or letting the deadline pass, hands the spot to the next in line.
+
+Reminders: every path that confirms a sign-up (signing up, accepting an offer) plans its
+reminders in the same transaction (:class:`bot.domain.reminders.ReminderService`).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from bot.domain.activities import (
 from bot.domain.geo import Point, bounding_box
 from bot.domain.matching import Match, missing_skills, rank
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.reminders import ReminderService
 from bot.domain.volunteers import VolunteerProfile
 from storage.activities import ActivitiesRepository
 from storage.db import Database, Transaction
@@ -125,6 +130,19 @@ class SignupResult:
     position: int | None = None  # on the waitlist
 
 
+class StillComingOutcome(StrEnum):
+    COMING = "coming"  # Yes: recorded
+    CANCELLED = "cancelled"  # No: sign-up cancelled, the spot offered to the waitlist
+    TOO_LATE = "too_late"  # No past the cancel cut-off: recorded, sign-up kept
+
+
+@dataclass(frozen=True)
+class StillComingResult:
+    outcome: StillComingOutcome
+    signup: Signup
+    activity: Activity
+
+
 @dataclass(frozen=True)
 class Cancelled:
     previous: SignupStatus  # what was cancelled: a sign-up, a waitlist place or an offer
@@ -170,8 +188,13 @@ class SignupService:
         clock: Clock,
         tz: ZoneInfo,
         policy: SignupPolicy | None = None,
+        *,
+        reminders: ReminderService | None = None,
     ) -> None:
         self._db = db
+        # Plans reminders on every confirmation, in the confirming transaction (None: tests
+        # and tools that do not send reminders).
+        self._reminders = reminders
         self._volunteers = volunteers
         self._activities = activities
         self._signups = signups
@@ -260,6 +283,7 @@ class SignupService:
                 raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
             confirmed = await self._signups.confirm(tx, signup_id, now)
             await self._signups.adjust_counts(tx, activity.activity_id, confirmed=1, offered=-1)
+            await self._plan_reminders(tx, signup_id, now)
             activity = await self._activity(tx, activity.activity_id)
         log.info("volunteer %s accepted offer %s", profile.volunteer_id, signup_id)
         return SignupResult(Outcome.CONFIRMED, confirmed, activity)
@@ -277,6 +301,44 @@ class SignupService:
             await self._offer_free_spots(tx, activity.activity_id, now)
         log.info("volunteer %s declined offer %s", profile.volunteer_id, signup_id)
         return ended
+
+    async def answer_still_coming(
+        self, telegram_id: int, signup_id: int, *, coming: bool
+    ) -> StillComingResult:
+        """The "Still coming?" reminder's Yes / No. Yes is recorded. No cancels the sign-up by
+        the rules of a volunteer's cancel and offers the spot to the waitlist in the same
+        transaction; past the cancel cut-off the sign-up is kept (as a cancel would be
+        refused) but the No is recorded, so the organizer's roster shows who is not coming."""
+        profile = await self._profile(telegram_id, allow_paused=True)
+        now = self.now()
+        async with self._db.transaction() as tx:
+            signup = await self._own_signup(tx, signup_id, profile)
+            activity = await self._activity(tx, signup.activity_id)
+            if signup.status is not SignupStatus.CONFIRMED:
+                raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
+            if activity.status is ActivityStatus.CANCELLED:
+                raise SignupRefused(Refusal.CANCELLED, activity=activity)
+            if now >= activity.starts_at:
+                raise SignupRefused(Refusal.STARTED, activity=activity)
+            await ReminderService.record_answer(tx, signup_id, coming)
+            if coming:
+                outcome = StillComingOutcome.COMING
+            elif now > activity.starts_at - self.policy.cancel_cutoff:
+                outcome = StillComingOutcome.TOO_LATE
+            else:
+                # The end reason is the volunteer's own cancel; still_coming = 'no' on the
+                # row says it came from the reminder.
+                signup = await self._signups.end(tx, signup_id, EndReason.VOLUNTEER, now)
+                await self._signups.adjust_counts(tx, activity.activity_id, confirmed=-1)
+                await self._offer_free_spots(tx, activity.activity_id, now)
+                outcome = StillComingOutcome.CANCELLED
+        log.info(
+            "volunteer %s answered Still coming? for sign-up %s: %s",
+            profile.volunteer_id,
+            signup_id,
+            outcome.value,
+        )
+        return StillComingResult(outcome, signup, activity)
 
     # -- the scheduler's sweep -------------------------------------------------------------------
 
@@ -427,6 +489,7 @@ class SignupService:
                 signup = await self._signups.save(
                     tx, activity_id, profile.volunteer_id, SignupStatus.CONFIRMED, now
                 )
+                await self._plan_reminders(tx, signup.signup_id, now)
                 outcome, position = Outcome.CONFIRMED, None
             elif waitlist:
                 # Strictly after everyone already waiting, even within one clock tick: a
@@ -455,6 +518,10 @@ class SignupService:
             return SignupResult(Outcome.ALREADY_OFFERED, signup, activity)
         position = await self._signups.waitlist_position(signup)
         return SignupResult(Outcome.ALREADY_WAITLISTED, signup, activity, position)
+
+    async def _plan_reminders(self, tx: Transaction, signup_id: int, now: datetime) -> None:
+        if self._reminders is not None:
+            await self._reminders.plan_signup(tx, signup_id, now)
 
     async def _notify(
         self,
