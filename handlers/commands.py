@@ -19,20 +19,31 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
     ("profile", N_("My profile and data")),
+    ("organize", N_("For organizers: my organization or apply")),
     ("help", N_("What I can do")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
 )
 
 
-def commands_for(t: Translator) -> list[BotCommand]:
-    return [BotCommand(name, t.gettext(description)) for name, description in COMMANDS]
+# Shown only in administrators' own chats (BotCommandScopeChat), after the public ones.
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("admin", N_("Administrator panel")),
+    ("broadcast", N_("Send an announcement")),
+)
 
 
-async def set_chat_commands(bot: Bot, chat_id: int, t: Translator) -> None:
-    """After ``/language``, show this chat the command menu in the chosen language (Telegram
-    otherwise picks the list by the client's language, not by the user's choice)."""
+def commands_for(t: Translator, *, admin: bool = False) -> list[BotCommand]:
+    listed = COMMANDS + ADMIN_COMMANDS if admin else COMMANDS
+    return [BotCommand(name, t.gettext(description)) for name, description in listed]
+
+
+async def set_chat_commands(bot: Bot, chat_id: int, t: Translator, *, admin: bool = False) -> None:
+    """Show this chat the command menu in the user's language (Telegram otherwise picks the
+    list by the client's language, not by the user's choice), with the administrator commands
+    for administrators. Called after ``/language``, on an administrator's ``/start`` and when
+    someone is appointed or removed as administrator."""
     try:
-        await bot.set_my_commands(commands_for(t), scope=BotCommandScopeChat(chat_id))
+        await bot.set_my_commands(commands_for(t, admin=admin), scope=BotCommandScopeChat(chat_id))
     except TelegramError:
         log.warning("could not set the command menu for chat %s", chat_id, exc_info=True)

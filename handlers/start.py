@@ -10,7 +10,8 @@ flowchart LR
     menu -->|menu:browse| browse[Service menu, handlers.browse]
     menu -->|menu:my| my[My sign-ups, handlers.my]
     link -->|act_42| card[Activity card]
-    menu -->|menu:organize| soon[Not available yet] --> menu
+    menu -->|menu:organize| organize[Organization home or application, handlers.organize]
+    link -->|inv_…| invite[Join as co-organizer?, handlers.organize]
     stale[unknown or stale button] --> menu
 ```
 """
@@ -38,8 +39,8 @@ from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-# Main-menu entries: (key, label). Entries whose feature has not landed yet lead to an honest
-# "not available yet" screen; feature modules take over their key as they land.
+# Main-menu entries: (key, label). Feature modules handle their own ``menu:<key>`` press;
+# an entry whose feature has not landed yet would get an honest COMING_SOON text.
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("browse", N_("🔍 Service menu")),
     ("profile", N_("📝 Register / my profile")),
@@ -49,12 +50,7 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("help", N_("❓ Help")),
 )
 
-COMING_SOON: dict[str, str] = {
-    "organize": N_(
-        "Tools for organizers (publishing activities, rosters) are not available yet. They "
-        "are being built and will appear here in an upcoming version."
-    ),
-}
+COMING_SOON: dict[str, str] = {}
 
 
 def main_menu(t: Translator) -> InlineKeyboardMarkup:
@@ -97,13 +93,16 @@ def help_text(t: Translator, role: Role) -> str:
         t.gettext("/register — become a volunteer (a couple of minutes)"),
         t.gettext("/profile — your profile, notifications, export or delete your data"),
         "",
-        t.gettext(
-            "Buttons under my messages do the rest. Tools for organizers are being built and "
-            "will appear in the main menu."
-        ),
+        t.gettext("/organize — for organizers: your organization, or apply to publish activities"),
+        "",
+        t.gettext("Buttons under my messages do the rest."),
     ]
     if role is Role.ADMIN:
-        lines += ["", t.gettext("You are an administrator of this volunteer federation.")]
+        lines += [
+            "",
+            t.gettext("You are an administrator of this volunteer federation."),
+            t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
+        ]
     return "\n".join(lines)
 
 
@@ -118,19 +117,22 @@ async def start(update: Update, context: ZyContext) -> None:
         await show_card(update, context, link.activity_id, View(NOWHERE), new_message=True)
         return
     if isinstance(link, OrganizerInviteLink):
-        await send(
-            update,
-            t.gettext(
-                "You opened an invitation to join an organization as an organizer. Organizer "
-                "tools are not available in this version yet; please ask for a new invitation "
-                "after the next update."
-            ),
-        )
-    elif isinstance(link, UnknownLink):
+        from handlers.organize import show_invite
+
+        await show_invite(update, context, link.code)
+        return
+    if isinstance(link, UnknownLink):
         log.info(
             "unknown deep-link payload %r from user %s", link.payload, context.user.telegram_id
         )
         await send(update, t.gettext("That link is not valid or has expired."))
+    # Administrators see /admin and /broadcast in their own chat's command menu.
+    if (
+        link is None
+        and update.effective_chat is not None
+        and await context.services.staff.is_admin(context.user.telegram_id)
+    ):
+        await set_chat_commands(context.bot, update.effective_chat.id, t, admin=True)
     await send(update, welcome_text(t, context.user.first_name), main_menu(t))
 
 
@@ -188,7 +190,8 @@ async def language_chosen(update: Update, context: ZyContext) -> None:
     t = context.t
     await answer(update, t.gettext("Language: English"))
     if update.effective_chat is not None:
-        await set_chat_commands(context.bot, update.effective_chat.id, t)
+        admin = await context.services.staff.is_admin(user.telegram_id)
+        await set_chat_commands(context.bot, update.effective_chat.id, t, admin=admin)
     await show(update, welcome_text(t, user.first_name), main_menu(t))
 
 

@@ -1,8 +1,9 @@
 """Reference lists: skills, service categories and areas (seeded by migration 0003).
 
-Administrators will edit them later; a retired entry is deactivated, never deleted, because
-profiles (and later activities) keep referring to its code. Nothing is cached: the lists are tiny
-and always read fresh, so an administrator's change shows up on the next screen.
+Administrators edit them from the admin panel (handlers/admin.py); a retired entry is
+deactivated, never deleted, because profiles (and later activities) keep referring to its code.
+Nothing is cached: the lists are tiny and always read fresh, so an administrator's change
+shows up on the next screen.
 """
 
 from __future__ import annotations
@@ -119,6 +120,30 @@ class CatalogRepository:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 f"UPDATE {_table(kind)} SET is_active = ? WHERE code = ?", (int(active), code)
+            )
+        return changed > 0
+
+    async def add(self, kind: CatalogKind, item: CatalogItem) -> bool:
+        """Add a new entry at the end of the list; ``False`` if the code is already taken
+        (an existing entry is never overwritten from the "add" screen)."""
+        _check_item(item)
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"INSERT INTO {_table(kind)} ({_COLUMNS}) "
+                f"SELECT ?, ?, ?, COALESCE(MAX(sort_order), 0) + 1, ? FROM {_table(kind)} "
+                "WHERE true ON CONFLICT (code) DO NOTHING",
+                (item.code, item.name_zh.strip(), item.name_en.strip(), int(item.is_active)),
+            )
+        return changed > 0
+
+    async def rename(self, kind: CatalogKind, code: str, name_zh: str, name_en: str) -> bool:
+        """Change both names of an entry; ``False`` if there is no such code."""
+        if not name_zh.strip() or not name_en.strip():
+            raise ValueError(f"catalog item {code!r} needs both a Chinese and an English name")
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE {_table(kind)} SET name_zh = ?, name_en = ? WHERE code = ?",
+                (name_zh.strip(), name_en.strip(), code),
             )
         return changed > 0
 

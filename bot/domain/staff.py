@@ -54,6 +54,11 @@ class StaffService:
         user = await self._users.get(telegram_id)
         return user is not None and user.role is Role.ADMIN
 
+    async def require_admin(self, telegram_id: int) -> None:
+        """Raise :class:`StaffRefused` (and log) unless this user is an administrator."""
+        if not await self.is_admin(telegram_id):
+            raise self._refuse(telegram_id, StaffRefusal.NOT_ALLOWED, "admin panel")
+
     async def organizations_of(self, telegram_id: int) -> list[tuple[Organization, MemberRole]]:
         """The approved organizations this user acts for, with their role in each."""
         found: list[tuple[Organization, MemberRole]] = []

@@ -1,0 +1,618 @@
+"""The administrator panel (``/admin``): applications, organizations, administrators and the
+reference lists. Every press re-checks that the presser is an administrator (and the domain
+service checks again); a forged ``adm:`` press gets a refusal and changes nothing.
+
+```mermaid
+stateDiagram-v2
+    [*] --> Panel: /admin · adm:home
+    Panel --> Pending: adm:pend
+    Pending --> Org: adm:o:<id>
+    Org --> Panel: adm:ap (approve)
+    Org --> TYPING: adm:rj (reject) · adm:sus (suspend) → type a reason
+    Org --> Org: adm:rei (reinstate)
+    Panel --> Orgs: adm:orgs:<page> --> Org
+    Panel --> Admins: adm:admins
+    Admins --> TYPING: adm:appoint → type an id or @username
+    Admins --> Admins: adm:rmadm:<id>
+    Panel --> Lists: adm:cat --> List: adm:cl:<kind> --> Item: adm:ci
+    List --> TYPING: adm:cadd → "code | 中文 | English"
+    Item --> TYPING: adm:crn → "中文 | English"
+    Item --> Item: adm:cact (deactivate / reactivate)
+    TYPING --> Panel: valid text (done) · /cancel
+    TYPING --> TYPING: invalid text (told why)
+```
+The panel also links 🗓 Key dates (``kd:list``, handlers.campaigns) and 📣 Broadcast
+(``bc:new``, handlers.broadcast).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import Services, ZyContext, nudge_outbox
+from bot.delivery import Rendered
+from bot.domain.activities import OrganizationStatus
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.organizations import (
+    PAGE_SIZE,
+    AlreadyDecided,
+    OrganizationAdminService,
+    OrgRefused,
+)
+from bot.domain.staff import StaffRefusal, StaffRefused
+from bot.domain.users import User
+from bot.domain.validation import InvalidInput
+from bot.i18n import N_, Translator
+from handlers.activity_view import parse_id
+from handlers.callbacks import callback, split
+from handlers.commands import set_chat_commands
+from handlers.conversation import ExclusiveConversation
+from handlers.organize import STATUS_LABELS, describe, refusal_text, staff_refusal_text
+from handlers.render import answer, html, send, show
+from storage.catalog import CatalogKind
+
+log = logging.getLogger(__name__)
+
+TYPING = "typing"
+END = ConversationHandler.END
+INPUT_KEY = "admin_input"  # user_data: what the typed text is for
+
+KIND_LABELS: dict[CatalogKind, str] = {
+    CatalogKind.AREA: N_("Areas"),
+    CatalogKind.SKILL: N_("Skills"),
+    CatalogKind.CATEGORY: N_("Service categories"),
+}
+
+
+def service(context: ZyContext) -> OrganizationAdminService:
+    return context.services.org_admin
+
+
+def _button(label: str, *data: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callback(*data))
+
+
+def _back(t: Translator, *data: str | int) -> list[InlineKeyboardButton]:
+    return [_button(t.gettext("⬅️ Back"), *(data or ("adm", "home")))]
+
+
+def _person(user: User | None, telegram_id: int) -> str:
+    if user is None:
+        return str(telegram_id)
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    if user.username:
+        name += f" (@{user.username})"
+    return f"{name} · {telegram_id}"
+
+
+def _clear_input(context: ZyContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(INPUT_KEY, None)
+
+
+# ------------------------------------------------------------------------------ screens
+
+
+async def panel(update: Update, context: ZyContext, notice: str | None = None) -> object:
+    t = context.t
+    _, pending = await service(context).pending_applications(context.user.telegram_id)
+    text = t.gettext("🛠 <b>Administrator panel</b>")
+    if notice:
+        text = f"{notice}\n\n{text}"
+    rows = [
+        [_button(t.gettext("📥 Applications ({count})").format(count=pending), "adm", "pend", 0)],
+        [_button(t.gettext("🏢 Organizations"), "adm", "orgs", 0)],
+        [_button(t.gettext("👮 Administrators"), "adm", "admins")],
+        [_button(t.gettext("📚 Areas, skills and categories"), "adm", "cat")],
+        [
+            _button(t.gettext("🗓 Key dates"), "kd", "list"),
+            _button(t.gettext("📣 Broadcast"), "bc", "new"),
+        ],
+        [_button(t.gettext("🏠 Main menu"), "menu", "home")],
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
+    _clear_input(context)
+    return END
+
+
+async def org_list(update: Update, context: ZyContext, pending: bool, page: int) -> object:
+    t = context.t
+    svc = service(context)
+    uid = context.user.telegram_id
+    if pending:
+        found, total = await svc.pending_applications(uid, page)
+        title = t.gettext("📥 <b>Applications waiting for review</b> ({count})").format(count=total)
+    else:
+        found, total = await svc.organizations(uid, page)
+        title = t.gettext("🏢 <b>Organizations</b> ({count})").format(count=total)
+    rows = [
+        [
+            _button(
+                f"{organization.name} · {t.gettext(STATUS_LABELS[organization.status])}",
+                "adm",
+                "o",
+                organization.organization_id,
+            )
+        ]
+        for organization in found
+    ]
+    if not found:
+        title += "\n\n" + t.gettext("Nothing here.")
+    action = "pend" if pending else "orgs"
+    paging = []
+    if page > 0:
+        paging.append(_button(t.gettext("◀️ Previous"), "adm", action, page - 1))
+    if (page + 1) * PAGE_SIZE < total:
+        paging.append(_button(t.gettext("Next ▶️"), "adm", action, page + 1))
+    if paging:
+        rows.append(paging)
+    rows.append(_back(t))
+    await show(update, title, InlineKeyboardMarkup(rows))
+    return END
+
+
+async def org_detail(
+    update: Update, context: ZyContext, oid: int, notice: str | None = None
+) -> object:
+    t = context.t
+    details = await service(context).application(context.user.telegram_id, oid)
+    organization = details.organization
+    text = await describe(context.services, t, organization)
+    if details.status_reason and organization.status in (
+        OrganizationStatus.REJECTED,
+        OrganizationStatus.SUSPENDED,
+    ):
+        text += "\n\n" + t.gettext("Reason: {reason}").format(reason=html(details.status_reason))
+    if notice:
+        text = f"{notice}\n\n{text}"
+    rows = []
+    if organization.status is OrganizationStatus.PENDING:
+        rows.append(
+            [
+                _button(t.gettext("✅ Approve"), "adm", "ap", oid),
+                _button(t.gettext("❌ Reject"), "adm", "rj", oid),
+            ]
+        )
+    elif organization.status is OrganizationStatus.APPROVED:
+        rows.append([_button(t.gettext("⛔ Suspend"), "adm", "sus", oid)])
+    elif organization.status is OrganizationStatus.SUSPENDED:
+        rows.append([_button(t.gettext("♻️ Reinstate"), "adm", "rei", oid)])
+    back_to = "pend" if organization.status is OrganizationStatus.PENDING else "orgs"
+    rows.append(_back(t, "adm", back_to, 0))
+    await show(update, text, InlineKeyboardMarkup(rows))
+    return END
+
+
+async def admins_screen(update: Update, context: ZyContext, notice: str | None = None) -> object:
+    t = context.t
+    svc = service(context)
+    uid = context.user.telegram_id
+    lines = [t.gettext("👮 <b>Administrators</b>"), ""]
+    rows = []
+    for admin_id, user in await svc.admins(uid):
+        fixed = svc.is_fixed_admin(admin_id)
+        mark = " 🔒" if fixed else ""
+        lines.append(f"• {html(_person(user, admin_id))}{mark}")
+        if not fixed and admin_id != uid:
+            label = t.gettext("➖ Remove {name}").format(name=user.first_name if user else admin_id)
+            rows.append([_button(label, "adm", "rmadm", admin_id)])
+    lines += ["", t.gettext("🔒 set in the bot's configuration (ADMIN_IDS)")]
+    if notice:
+        lines = [notice, "", *lines]
+    rows.insert(0, [_button(t.gettext("➕ Appoint an administrator"), "adm", "appoint")])
+    rows.append(_back(t))
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    return END
+
+
+async def catalog_kinds(update: Update, context: ZyContext) -> object:
+    t = context.t
+    rows = [
+        [_button(t.gettext(label), "adm", "cl", kind.value)] for kind, label in KIND_LABELS.items()
+    ]
+    rows.append(_back(t))
+    await show(
+        update, t.gettext("📚 Which list would you like to edit?"), InlineKeyboardMarkup(rows)
+    )
+    return END
+
+
+async def catalog_list(
+    update: Update, context: ZyContext, kind: CatalogKind, notice: str | None = None
+) -> object:
+    t = context.t
+    items = await service(context).catalog_items(context.user.telegram_id, kind)
+    language = t.language.value
+    buttons = [
+        _button(
+            ("" if item.is_active else "⛔ ") + item.name(language),
+            "adm",
+            "ci",
+            kind.value,
+            item.code,
+        )
+        for item in items
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([_button(t.gettext("➕ Add an entry"), "adm", "cadd", kind.value)])
+    rows.append(_back(t, "adm", "cat"))
+    text = t.gettext(
+        "📚 <b>{list}</b>: tap an entry to rename or deactivate it. ⛔ = not shown to users."
+    ).format(list=t.gettext(KIND_LABELS[kind]))
+    if notice:
+        text = f"{notice}\n\n{text}"
+    await show(update, text, InlineKeyboardMarkup(rows))
+    return END
+
+
+async def catalog_item(
+    update: Update, context: ZyContext, kind: CatalogKind, code: str, notice: str | None = None
+) -> object:
+    t = context.t
+    item = await service(context).catalog_item(context.user.telegram_id, kind, code)
+    state = (
+        t.gettext("shown to users")
+        if item.is_active
+        else t.gettext("deactivated, hidden from users")
+    )
+    text = (
+        f"<b>{html(item.name_zh)}</b> / <b>{html(item.name_en)}</b>\n"
+        + t.gettext("Code: {code}").format(code=html(item.code))
+        + "\n"
+        + t.gettext("Status: {state}").format(state=state)
+    )
+    if notice:
+        text = f"{notice}\n\n{text}"
+    toggle = (
+        _button(t.gettext("⛔ Deactivate"), "adm", "cact", kind.value, code, 0)
+        if item.is_active
+        else _button(t.gettext("♻️ Reactivate"), "adm", "cact", kind.value, code, 1)
+    )
+    rows = [
+        [_button(t.gettext("✏️ Rename"), "adm", "crn", kind.value, code)],
+        [toggle],
+        _back(t, "adm", "cl", kind.value),
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
+    return END
+
+
+async def ask(update: Update, context: ZyContext, prompt: str, **what: str | int) -> object:
+    """Ask for typed input; the answer goes to :func:`on_text`."""
+    if context.user_data is not None:
+        context.user_data[INPUT_KEY] = dict(what)
+    t = context.t
+    await show(update, prompt + "\n\n" + t.gettext("Send /cancel to stop."), None)
+    return TYPING
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+async def enter(update: Update, context: ZyContext) -> object:
+    """``/admin``."""
+    try:
+        await context.services.staff.require_admin(context.user.telegram_id)
+    except StaffRefused:
+        await send(update, context.t.gettext("Sorry, this is only for administrators."))
+        return END
+    if update.effective_chat is not None:
+        await set_chat_commands(context.bot, update.effective_chat.id, context.t, admin=True)
+    return await panel(update, context)
+
+
+def _kind(value: str) -> CatalogKind:
+    try:
+        return CatalogKind(value)
+    except ValueError:
+        raise StaffRefused(StaffRefusal.NOT_FOUND) from None
+
+
+async def on_button(update: Update, context: ZyContext) -> object:
+    """Every ``adm:`` press."""
+    query = update.callback_query
+    parts = split(query.data if query else None)
+    action = parts[1] if len(parts) > 1 else ""
+    args = parts[2:]
+    t = context.t
+    uid = context.user.telegram_id
+    svc = service(context)
+
+    def number(index: int) -> int:
+        value = parse_id(args[index]) if len(args) > index else None
+        if value is None:
+            if len(args) > index and args[index] == "0":
+                return 0
+            raise StaffRefused(StaffRefusal.NOT_FOUND)
+        return value
+
+    try:
+        await context.services.staff.require_admin(uid)
+        _clear_input(context)
+        if action == "home":
+            await answer(update)
+            return await panel(update, context)
+        if action in ("pend", "orgs"):
+            page = number(0)
+            await answer(update)
+            return await org_list(update, context, action == "pend", page)
+        if action == "o":
+            oid = number(0)
+            await answer(update)
+            return await org_detail(update, context, oid)
+        if action == "ap":
+            oid = number(0)
+            organization = await svc.approve(uid, oid)
+            await answer(update, t.gettext("Approved."))
+            nudge_outbox(context)
+            notice = t.gettext("✅ {name} is approved; the applicant is told.").format(
+                name=html(organization.name)
+            )
+            return await org_detail(update, context, oid, notice=notice)
+        if action == "rj":
+            oid = number(0)
+            details = await svc.ensure_pending(uid, oid)
+            await answer(update)
+            prompt = t.gettext(
+                "Why is <b>{name}</b> rejected? Type the reason; the applicant will see it."
+            ).format(name=html(details.organization.name))
+            return await ask(update, context, prompt, what="reject", oid=oid)
+        if action == "sus":
+            oid = number(0)
+            details = await svc.ensure_status(uid, oid, OrganizationStatus.APPROVED)
+            await answer(update)
+            prompt = t.gettext(
+                "Why is <b>{name}</b> suspended? Type the reason. Its members lose their "
+                "organizer tools until it is reinstated."
+            ).format(name=html(details.organization.name))
+            return await ask(update, context, prompt, what="suspend", oid=oid)
+        if action == "rei":
+            oid = number(0)
+            organization = await svc.reinstate(uid, oid)
+            await answer(update, t.gettext("Reinstated."))
+            notice = t.gettext("♻️ {name} is active again.").format(name=html(organization.name))
+            return await org_detail(update, context, oid, notice=notice)
+        if action == "admins":
+            await answer(update)
+            return await admins_screen(update, context)
+        if action == "appoint":
+            await answer(update)
+            prompt = t.gettext(
+                "Send the Telegram user id (digits) or the @username of the person to appoint. "
+                "They must have used this bot before."
+            )
+            return await ask(update, context, prompt, what="appoint")
+        if action == "rmadm":
+            target = number(0)
+            user = await svc.remove_admin(uid, target)
+            await answer(update, t.gettext("Removed."))
+            await _refresh_commands(context, user, admin=False)
+            notice = t.gettext("✅ {name} is no longer an administrator.").format(
+                name=html(user.first_name)
+            )
+            return await admins_screen(update, context, notice=notice)
+        if action == "cat":
+            await answer(update)
+            return await catalog_kinds(update, context)
+        if action == "cl" and args:
+            kind = _kind(args[0])
+            await answer(update)
+            return await catalog_list(update, context, kind)
+        if action == "ci" and len(args) == 2:
+            kind = _kind(args[0])
+            await answer(update)
+            return await catalog_item(update, context, kind, args[1])
+        if action == "cadd" and args:
+            kind = _kind(args[0])
+            await answer(update)
+            prompt = t.gettext(
+                "New entry for <b>{list}</b>: send code | 中文名 | English name, for example "
+                "first_aid | 急救 | First aid. The code is permanent (lowercase letters, "
+                "digits, _)."
+            ).format(list=t.gettext(KIND_LABELS[kind]))
+            return await ask(update, context, prompt, what="add", kind=kind.value)
+        if action == "crn" and len(args) == 2:
+            kind = _kind(args[0])
+            item = await svc.catalog_item(uid, kind, args[1])
+            await answer(update)
+            prompt = t.gettext(
+                "New names for <b>{zh}</b> / <b>{en}</b>: send 中文名 | English name."
+            ).format(zh=html(item.name_zh), en=html(item.name_en))
+            return await ask(
+                update, context, prompt, what="rename", kind=kind.value, code=item.code
+            )
+        if action == "cact" and len(args) == 3 and args[2] in ("0", "1"):
+            kind = _kind(args[0])
+            item = await svc.set_catalog_item_active(uid, kind, args[1], args[2] == "1")
+            await answer(update)
+            notice = t.gettext("✅ Saved.")
+            return await catalog_item(update, context, kind, item.code, notice=notice)
+        raise StaffRefused(StaffRefusal.NOT_FOUND)
+    except StaffRefused as error:
+        await answer(update, staff_refusal_text(t, error), alert=True)
+        return END
+    except AlreadyDecided as error:
+        await answer(update, _already_text(t, error), alert=True)
+        return await org_detail(update, context, error.details.organization.organization_id)
+    except OrgRefused as error:
+        await answer(update, refusal_text(t, error), alert=True)
+        return END
+
+
+def _already_text(t: Translator, error: AlreadyDecided) -> str:
+    who = error.decided_by.first_name if error.decided_by else t.gettext("another administrator")
+    status = t.gettext(STATUS_LABELS[error.details.organization.status])
+    return t.gettext("This application was already decided by {who}: {status}.").format(
+        who=who, status=status
+    )
+
+
+async def _refresh_commands(context: ZyContext, user: User, *, admin: bool) -> None:
+    services = context.services
+    t = services.translator(services.accounts.language_of(user))
+    await set_chat_commands(context.bot, user.telegram_id, t, admin=admin)
+
+
+async def on_text(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    what = context.user_data.get(INPUT_KEY) if context.user_data is not None else None
+    if message is None or message.text is None or not isinstance(what, dict):
+        return END
+    t = context.t
+    uid = context.user.telegram_id
+    svc = service(context)
+    text = message.text
+    try:
+        await context.services.staff.require_admin(uid)
+        kind_value = what.get("kind")
+        if what.get("what") == "reject":
+            oid = int(what["oid"])
+            organization = await svc.reject(uid, oid, text)
+            nudge_outbox(context)
+            _clear_input(context)
+            notice = t.gettext("❌ {name} is rejected; the applicant is told the reason.").format(
+                name=html(organization.name)
+            )
+            await send(update, notice, InlineKeyboardMarkup([_back(t)]))
+            return END
+        if what.get("what") == "suspend":
+            oid = int(what["oid"])
+            organization = await svc.suspend(uid, oid, text)
+            _clear_input(context)
+            notice = t.gettext("⛔ {name} is suspended.").format(name=html(organization.name))
+            await send(update, notice, InlineKeyboardMarkup([_back(t)]))
+            return END
+        if what.get("what") == "appoint":
+            user = await svc.appoint_admin(uid, text)
+            _clear_input(context)
+            await _refresh_commands(context, user, admin=True)
+            notice = t.gettext("✅ {name} is now an administrator.").format(
+                name=html(_person(user, user.telegram_id))
+            )
+            await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "admins")]))
+            return END
+        if what.get("what") == "add" and isinstance(kind_value, str):
+            kind = CatalogKind(kind_value)
+            item = await svc.add_catalog_item(uid, kind, text)
+            _clear_input(context)
+            notice = t.gettext("✅ Added: {zh} / {en} ({code}).").format(
+                zh=html(item.name_zh), en=html(item.name_en), code=html(item.code)
+            )
+            await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "cl", kind.value)]))
+            return END
+        if what.get("what") == "rename" and isinstance(kind_value, str):
+            kind = CatalogKind(kind_value)
+            item = await svc.rename_catalog_item(uid, kind, str(what.get("code")), text)
+            _clear_input(context)
+            notice = t.gettext("✅ Renamed: {zh} / {en}.").format(
+                zh=html(item.name_zh), en=html(item.name_en)
+            )
+            await send(
+                update, notice, InlineKeyboardMarkup([_back(t, "adm", "ci", kind.value, item.code)])
+            )
+            return END
+    except InvalidInput as error:
+        await send(
+            update,
+            "⚠️ "
+            + error.translate(t.gettext)
+            + "\n\n"
+            + t.gettext("Please try again, or send /cancel."),
+        )
+        return TYPING
+    except StaffRefused as error:
+        _clear_input(context)
+        await send(update, staff_refusal_text(t, error))
+        return END
+    except AlreadyDecided as error:
+        _clear_input(context)
+        await send(update, _already_text(t, error), InlineKeyboardMarkup([_back(t)]))
+        return END
+    except OrgRefused as error:
+        await send(
+            update,
+            "⚠️ "
+            + refusal_text(t, error)
+            + "\n\n"
+            + t.gettext("Please try again, or send /cancel."),
+        )
+        return TYPING
+    _clear_input(context)
+    return END
+
+
+async def cancel(update: Update, context: ZyContext) -> object:
+    _clear_input(context)
+    t = context.t
+    await send(update, t.gettext("Stopped. Nothing was changed."), InlineKeyboardMarkup([_back(t)]))
+    return END
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+async def render_application(
+    item: OutboxItem, services: Services, t: Translator
+) -> Rendered | None:
+    """ORG_APPLICATION to each administrator; stale once decided or if they are no longer admin."""
+    oid = item.payload.get("organization_id")
+    if not isinstance(oid, int) or not await services.staff.is_admin(item.telegram_id):
+        return None
+    organization = await services.organizations.get(oid)
+    if organization is None or organization.status is not OrganizationStatus.PENDING:
+        return None
+    card = await describe(services, t, organization)
+    text = t.gettext("📥 <b>New organization application</b>") + "\n\n" + card
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                _button(t.gettext("✅ Approve"), "adm", "ap", oid),
+                _button(t.gettext("❌ Reject"), "adm", "rj", oid),
+            ]
+        ]
+    )
+    return Rendered(text, markup)
+
+
+# ------------------------------------------------------------------------------- wiring
+
+
+def build_conversation() -> ConversationHandler[Any]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return ExclusiveConversation(
+            entry_points=[
+                CommandHandler("admin", enter),
+                CallbackQueryHandler(on_button, pattern=r"^adm:"),
+            ],
+            states={
+                TYPING: [
+                    CallbackQueryHandler(on_button, pattern=r"^adm:"),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="admin",
+            persistent=True,
+            allow_reentry=True,
+            per_message=False,
+        )
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(build_conversation())
+    services: Services = application.services  # type: ignore[attr-defined]
+    services.deliverer.register(NotificationKind.ORG_APPLICATION, render_application)
