@@ -1,0 +1,1136 @@
+"""Publishing an activity (``/new``, ``pub:``) and editing a published one (``ed:``).
+
+Handlers parse the update, call :class:`bot.domain.publishing.PublishingService` and render the
+step it leads to. The draft (answers and step) lives in ``activity_drafts``, so the state here
+is a flag: after a restart the next message or press finds the draft and carries on at the same
+step. Every press is re-authorized by the service (``services.staff``); a forged or stale one
+gets a short refusal and changes nothing.
+
+```mermaid
+stateDiagram-v2
+    [*] --> ACTIVE: /new · pub:new:<org> · pub:draft:<id> · any pub: button
+    ACTIVE --> ACTIVE: answer / calendar / edit a field (step kept in activity_drafts)
+    ACTIVE --> [*]: Publish / Save draft / Discard / /cancel (draft kept)
+    [*] --> EDIT_MENU: ed:<activity_id>
+    EDIT_MENU --> EDIT_VALUE: choose a typed field
+    EDIT_MENU --> EDIT_CONFIRM: choose a button value (category, flags)
+    EDIT_VALUE --> EDIT_CONFIRM: a valid value
+    EDIT_CONFIRM --> EDIT_CONFIRM: capacity drop: toggle whom to move
+    EDIT_CONFIRM --> [*]: confirm (volunteers notified) / cancel
+```
+The form's steps are drawn in :mod:`bot.domain.publishing`.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import Services, ZyContext, nudge_outbox
+from bot.delivery import Rendered
+from bot.domain.activities import ActivityStatus, PeopleServed, SignupStatus
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.publishing import (
+    EDITABLE_STEPS,
+    ActivityDraft,
+    CapacityChanged,
+    EditField,
+    NoDraft,
+    PublishingService,
+    PublishStep,
+    WrongStep,
+)
+from bot.domain.signups import SignupRefused, Viewer
+from bot.domain.staff import StaffRefused
+from bot.domain.validation import InvalidInput
+from bot.i18n import N_, Translator
+from handlers import calendar_keyboard as cal
+from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, parse_id, when
+from handlers.callbacks import callback, split
+from handlers.conversation import ExclusiveConversation
+from handlers.render import answer, html, send, show
+
+log = logging.getLogger(__name__)
+
+ACTIVE = "active"
+EDIT = "edit"
+END = ConversationHandler.END
+Step = PublishStep
+EDIT_KEY = "pub_edit"  # user_data: the pending edit of a published activity
+
+STEP_LABELS: dict[Step, str] = {
+    Step.TITLE: N_("Title"),
+    Step.CATEGORY: N_("Kind of service"),
+    Step.DESCRIPTION: N_("Description"),
+    Step.START: N_("Date and time"),
+    Step.END: N_("End"),
+    Step.PLACE: N_("Place"),
+    Step.LOCATION: N_("Map pin"),
+    Step.AREA: N_("District"),
+    Step.CAPACITY: N_("Volunteers needed"),
+    Step.SKILLS: N_("Required skills"),
+    Step.TRAINING: N_("Training required"),
+    Step.ADULTS: N_("Adults only"),
+    Step.PEOPLE: N_("People served"),
+    Step.DEADLINE: N_("Sign-up deadline"),
+    Step.LEADER: N_("Person in charge"),
+    Step.KEY_DATE: N_("Key date"),
+}
+
+EDIT_LABELS: dict[EditField, str] = {
+    EditField.TITLE: N_("Title"),
+    EditField.CATEGORY: N_("Kind of service"),
+    EditField.DESCRIPTION: N_("Description"),
+    EditField.WHEN: N_("Date and time"),
+    EditField.PLACE: N_("Place"),
+    EditField.CAPACITY: N_("Volunteers needed"),
+    EditField.DEADLINE: N_("Sign-up deadline"),
+    EditField.LEADER: N_("Person in charge"),
+    EditField.TRAINING: N_("Training required"),
+    EditField.ADULTS: N_("Adults only"),
+}
+
+TYPED_EDITS = {
+    EditField.TITLE,
+    EditField.DESCRIPTION,
+    EditField.WHEN,
+    EditField.PLACE,
+    EditField.CAPACITY,
+    EditField.DEADLINE,
+    EditField.LEADER,
+}
+
+
+def service(context: ZyContext) -> PublishingService:
+    return context.services.publishing
+
+
+def _button(label: str, *parts: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=callback(*parts))
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _check(selected: bool, label: str) -> str:
+    return f"✓ {label}" if selected else label
+
+
+def _save_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [_button(t.gettext("💾 Save draft and stop"), "pub", "save")]
+
+
+def _invalid_text(t: Translator) -> str:
+    return t.gettext("This button is no longer valid.")
+
+
+def _refused_text(t: Translator) -> str:
+    return t.gettext("Only the organizers of this organization can do that.")
+
+
+# ----------------------------------------------------------------------------------- screens
+
+
+async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    svc = service(context)
+    step = draft.step
+    data = draft.data
+    language = t.language.value
+    number = list(EDITABLE_STEPS).index(step) + 1 if step in EDITABLE_STEPS else None
+    total = len(EDITABLE_STEPS)
+    progress = (
+        t.gettext("New activity, step {number} of {total}").format(number=number, total=total)
+        if number
+        else t.gettext("New activity")
+    )
+    save = _save_row(t)
+
+    if step is Step.TITLE:
+        text = t.gettext(
+            "{progress}: the <b>title</b> volunteers will see (2–60 characters), e.g. "
+            "“Blood pressure checks for seniors”."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([save])
+    if step is Step.CATEGORY:
+        text = t.gettext("{progress}: the <b>kind of service</b>.").format(progress=progress)
+        buttons = [
+            _button(
+                _check(item.code == data.category_code, item.name(language)),
+                "pub",
+                "cat",
+                item.code,
+            )
+            for item in await context.services.catalog.categories()
+        ]
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), save])
+    if step is Step.DESCRIPTION:
+        text = t.gettext(
+            "{progress}: a short <b>description</b>: what volunteers will do, what to bring "
+            "(up to 1000 characters). You may skip it."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([[_button(t.gettext("Skip"), "pub", "nodesc")], save])
+    if step in (Step.START, Step.END):
+        return _time_screen(draft, context, progress)
+    if step is Step.PLACE:
+        text = t.gettext(
+            "{progress}: the <b>place</b> (address or meeting point, up to 100 characters)."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([save])
+    if step is Step.LOCATION:
+        text = t.gettext(
+            "Optionally, send a <b>map pin</b> (📎 → Location) so volunteers nearby find the "
+            "activity, or skip."
+        )
+        return text, InlineKeyboardMarkup([[_button(t.gettext("Skip"), "pub", "noloc")], save])
+    if step is Step.AREA:
+        text = t.gettext("{progress}: the <b>district</b> where it takes place.").format(
+            progress=progress
+        )
+        buttons = [
+            _button(
+                _check(item.code == data.area_code, item.name(language)), "pub", "area", item.code
+            )
+            for item in await context.services.catalog.areas()
+        ]
+        skip = _button(t.gettext("Skip"), "pub", "noarea")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [skip], save])
+    if step is Step.CAPACITY:
+        text = t.gettext(
+            "{progress}: how many <b>volunteers</b> are needed? Type a number from 1 to 10,000."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup([save])
+    if step is Step.SKILLS:
+        text = t.gettext(
+            "{progress}: <b>required skills</b> (only volunteers with all of them can sign "
+            "up). Tap to select, then Done; none is fine."
+        ).format(progress=progress)
+        buttons = [
+            _button(
+                _check(item.code in data.required_skills, item.name(language)),
+                "pub",
+                "sk",
+                item.code,
+            )
+            for item in await context.services.catalog.skills()
+        ]
+        done = _button(t.gettext("Done ➡️"), "pub", "done")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], save])
+    if step in (Step.TRAINING, Step.ADULTS):
+        if step is Step.TRAINING:
+            text = t.gettext(
+                "{progress}: do volunteers need <b>training</b> before serving?"
+            ).format(progress=progress)
+        else:
+            text = t.gettext("{progress}: is it for <b>adults (18+) only</b>?").format(
+                progress=progress
+            )
+        row = [_button(t.gettext("Yes"), "pub", "yes"), _button(t.gettext("No"), "pub", "no")]
+        return text, InlineKeyboardMarkup([row, save])
+    if step is Step.PEOPLE:
+        text = t.gettext(
+            "{progress}: <b>people served</b> (optional). Tap all that apply, then Done."
+        ).format(progress=progress)
+        buttons = [
+            _button(
+                _check(group in data.people_served, t.gettext(PEOPLE_SERVED[group.value])),
+                "pub",
+                "pp",
+                group.value,
+            )
+            for group in PeopleServed
+        ]
+        done = _button(t.gettext("Done ➡️"), "pub", "done")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], save])
+    if step is Step.DEADLINE:
+        text = t.gettext(
+            "{progress}: a <b>sign-up deadline</b> before the start? Type it like the date "
+            "(e.g. 12/3 18:00), or tap “No deadline” (sign-up stays open until the start)."
+        ).format(progress=progress)
+        return text, InlineKeyboardMarkup(
+            [[_button(t.gettext("No deadline"), "pub", "nodl")], save]
+        )
+    if step is Step.LEADER:
+        suggestion = await svc.leader_suggestion(context.user.telegram_id)
+        text = t.gettext(
+            "{progress}: the <b>person in charge</b> (活动负责人) shown on records. Type a name "
+            "or use yours."
+        ).format(progress=progress)
+        rows = (
+            [[_button(t.gettext("Use “{name}”").format(name=suggestion), "pub", "lead")]]
+            if suggestion
+            else []
+        )
+        return text, InlineKeyboardMarkup([*rows, save])
+    if step is Step.KEY_DATE:
+        choices = await svc.key_date_choices(data)
+        names = ", ".join(k.name_zh if language == "zh" else k.name_en for k in choices)
+        text = t.gettext(
+            "The activity is close to <b>{names}</b>. Tag it, so it appears in the campaign?"
+        ).format(names=html(names))
+        buttons = [
+            _button(
+                t.gettext("🏷 {name}").format(name=k.name_zh if language == "zh" else k.name_en),
+                "pub",
+                "kd",
+                k.code,
+            )
+            for k in choices
+        ]
+        return text, InlineKeyboardMarkup(
+            [buttons, [_button(t.gettext("No tag"), "pub", "nokd")], save]
+        )
+    return await _preview_screen(draft, context)
+
+
+def _time_screen(
+    draft: ActivityDraft, context: ZyContext, progress: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    svc = service(context)
+    data = draft.data
+    if draft.step is Step.START:
+        text = t.gettext(
+            "{progress}: <b>when</b> is it? Type the date and time, e.g. 2026-12-05 09:00-11:30, "
+            "12/5 9:00-11:30 or 12月5日 下午2点-4点, or pick the day below."
+        ).format(progress=progress)
+    else:
+        assert data.starts_at is not None
+        text = t.gettext(
+            "Starts {start}. When does it <b>end</b>? Type a time (e.g. 11:30) or pick it below."
+        ).format(
+            start=t.format_skeleton(data.starts_at, "MMMEd")
+            + " "
+            + t.format_skeleton(data.starts_at, "Hm")
+        )
+    save = [_save_row(t)]
+    if data.picked_day is not None and data.picked_hour is not None:
+        text += "\n\n" + t.gettext("{day}: now the minutes.").format(
+            day=data.picked_day.isoformat()
+        )
+        return text, cal.minute_keyboard("pub", t, data.picked_hour, extra=save)
+    if data.picked_day is not None:
+        text += "\n\n" + t.gettext("{day}: now the hour.").format(day=data.picked_day.isoformat())
+        return text, cal.hour_keyboard("pub", t, extra=save)
+    today = svc.today()
+    shown = (
+        data.starts_at.astimezone(svc.tz).date()
+        if draft.step is Step.END and data.starts_at
+        else today
+    )
+    month = context.user_data.get("pub_month") if context.user_data else None
+    year_month = cal.parse_month(month) if isinstance(month, str) else None
+    if year_month is None:
+        year_month = (shown.year, shown.month)
+    return text, cal.month_keyboard("pub", t, today, *year_month, extra=save)
+
+
+async def _preview_screen(
+    draft: ActivityDraft, context: ZyContext
+) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
+    svc = service(context)
+    activity = await svc.preview(draft)
+    names = await Names.load(context.services, t)
+    card = card_text(t, activity, Viewer(profile=None), names, svc.now())
+    extra: list[str] = []
+    if activity.leader_name:
+        extra.append(
+            t.gettext("👤 Person in charge: {name}").format(name=html(activity.leader_name))
+        )
+    if activity.key_date:
+        extra.append(t.gettext("🏷 Key date: {code}").format(code=html(activity.key_date)))
+    header = t.gettext("<b>Preview</b> — this is how volunteers will see it:")
+    text = "\n".join([header, "", card, *extra])
+    rows = [
+        [_button(t.gettext("✅ Publish"), "pub", "publish")],
+        [_button(t.gettext("✏️ Edit a field"), "pub", "fields")],
+        [
+            _button(t.gettext("💾 Save draft"), "pub", "save"),
+            _button(t.gettext("🗑 Discard"), "pub", "discard"),
+        ],
+    ]
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _fields_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    buttons = [
+        _button(t.gettext(STEP_LABELS[step]), "pub", "edit", step.value) for step in EDITABLE_STEPS
+    ]
+    back = _button(t.gettext("⬅️ Back"), "pub", "show")
+    return InlineKeyboardMarkup([*_rows(buttons, 2), [back]])
+
+
+async def present(
+    update: Update, context: ZyContext, draft: ActivityDraft, *, notice: str | None = None
+) -> str:
+    text, markup = await render(draft, context)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    if update.callback_query is not None:
+        await show(update, text, markup)
+    else:
+        await send(update, text, markup)
+    return ACTIVE
+
+
+# ------------------------------------------------------------------------------------- entry
+
+
+async def enter(update: Update, context: ZyContext) -> object:
+    """/new: continue a draft, or pick the organization to publish for."""
+    await answer(update)
+    t = context.t
+    user_id = context.user.telegram_id
+    organizations = await context.services.staff.organizations_of(user_id)
+    current = await service(context).current_or_none(user_id)
+    if not organizations and current is None:
+        await send(
+            update,
+            t.gettext(
+                "Only organizers of an approved organization can publish activities. "
+                "Apply with /organize."
+            ),
+        )
+        return END
+    rows: list[list[InlineKeyboardButton]] = []
+    if current is not None:
+        title = current.data.title or t.gettext("(untitled)")
+        rows.append(
+            [_button(t.gettext("▶️ Continue “{title}”").format(title=title[:30]), "pub", "cont")]
+        )
+    for organization, _role in organizations:
+        label = (
+            t.gettext("➕ New activity for {name}").format(name=organization.name[:30])
+            if len(organizations) > 1 or current is not None
+            else None
+        )
+        if label:
+            rows.append([_button(label, "pub", "new", organization.organization_id)])
+    if current is None and len(organizations) == 1:
+        return await _start(update, context, organizations[0][0].organization_id)
+    await send(update, t.gettext("What would you like to do?"), InlineKeyboardMarkup(rows))
+    return ACTIVE
+
+
+async def _start(update: Update, context: ZyContext, organization_id: int) -> object:
+    try:
+        draft = await service(context).start(context.user.telegram_id, organization_id)
+    except StaffRefused:
+        await answer(update, _refused_text(context.t), alert=True)
+        return END
+    await answer(update)
+    return await present(update, context, draft)
+
+
+async def on_new(update: Update, context: ZyContext) -> object:
+    parts = split(update.callback_query.data if update.callback_query else None)
+    organization_id = parse_id(parts[2]) if len(parts) == 3 else None
+    if organization_id is None:
+        await answer(update, _invalid_text(context.t))
+        return END
+    return await _start(update, context, organization_id)
+
+
+async def on_resume(update: Update, context: ZyContext) -> object:
+    parts = split(update.callback_query.data if update.callback_query else None)
+    draft_id = parse_id(parts[2]) if len(parts) == 3 else None
+    t = context.t
+    if draft_id is None:
+        await answer(update, _invalid_text(t))
+        return END
+    try:
+        draft = await service(context).resume(context.user.telegram_id, draft_id)
+    except StaffRefused:
+        await answer(update, _refused_text(t), alert=True)
+        return END
+    except NoDraft:
+        await answer(update, t.gettext("This draft was published or discarded."), alert=True)
+        return END
+    await answer(update)
+    return await present(update, context, draft)
+
+
+# ----------------------------------------------------------------------------------- answers
+
+
+async def on_text(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return ACTIVE
+    svc = service(context)
+    user_id = context.user.telegram_id
+    t = context.t
+    language = t.language.value
+    text = message.text
+    try:
+        draft = await svc.current(user_id)
+    except NoDraft:
+        return await _lost(update, context)
+    setters = {
+        Step.TITLE: lambda: svc.set_title(user_id, text),
+        Step.DESCRIPTION: lambda: svc.set_description(user_id, text),
+        Step.START: lambda: svc.set_start_text(user_id, text, language),
+        Step.END: lambda: svc.set_end_text(user_id, text, language),
+        Step.PLACE: lambda: svc.set_place(user_id, text),
+        Step.CAPACITY: lambda: svc.set_capacity(user_id, text),
+        Step.DEADLINE: lambda: svc.set_deadline(user_id, text, language),
+        Step.LEADER: lambda: svc.set_leader(user_id, text),
+    }
+    setter = setters.get(draft.step)
+    if setter is None:
+        return await present(
+            update, context, draft, notice=t.gettext("Please use the buttons below.")
+        )
+    try:
+        draft = await setter()
+    except InvalidInput as error:
+        draft = await svc.current(user_id)
+        return await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
+    except StaffRefused:
+        await send(update, _refused_text(t))
+        return END
+    return await present(update, context, draft)
+
+
+async def on_location(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    if message is None or message.location is None:
+        return ACTIVE
+    svc = service(context)
+    user_id = context.user.telegram_id
+    try:
+        draft = await svc.set_location(
+            user_id, message.location.latitude, message.location.longitude
+        )
+    except NoDraft:
+        return await _lost(update, context)
+    except WrongStep:
+        draft = await svc.current(user_id)
+        return await present(
+            update, context, draft, notice=context.t.gettext("Please use the buttons below.")
+        )
+    return await present(update, context, draft)
+
+
+async def on_button(update: Update, context: ZyContext) -> object:
+    """Every other ``pub:`` press, checked against the draft's current step."""
+    query = update.callback_query
+    parts = split(query.data if query else None)
+    action = parts[1] if len(parts) > 1 else ""
+    argument = parts[2] if len(parts) > 2 else ""
+    svc = service(context)
+    user_id = context.user.telegram_id
+    t = context.t
+    if action == "noop":
+        await answer(update)
+        return ACTIVE
+    try:
+        if action == "cal":
+            month = cal.parse_month(argument)
+            if month is None:
+                raise WrongStep
+            draft = await svc.current(user_id)
+            if draft.step not in (Step.START, Step.END):
+                raise WrongStep
+            if context.user_data is not None:
+                context.user_data["pub_month"] = argument
+            await answer(update)
+            return await present(update, context, draft)
+        if context.user_data is not None:
+            context.user_data.pop("pub_month", None)
+        if action == "save":
+            draft = await svc.current(user_id)
+            await answer(update)
+            title = draft.data.title or t.gettext("(untitled)")
+            await show(
+                update,
+                t.gettext(
+                    "💾 Draft “{title}” saved. Continue it any time with /new or from your "
+                    "organization's drafts."
+                ).format(title=html(title)),
+            )
+            return END
+        if action == "discard":
+            await svc.current(user_id)
+            await answer(update)
+            await show(
+                update,
+                t.gettext("Discard this draft? Its answers will be deleted."),
+                InlineKeyboardMarkup(
+                    [
+                        [_button(t.gettext("🗑 Yes, discard"), "pub", "discard_ok")],
+                        [_button(t.gettext("⬅️ Back"), "pub", "show")],
+                    ]
+                ),
+            )
+            return ACTIVE
+        if action == "discard_ok":
+            await svc.discard(user_id)
+            await answer(update)
+            await show(update, t.gettext("🗑 The draft is discarded."))
+            return END
+        if action == "fields":
+            draft = await svc.current(user_id)
+            if draft.step is not Step.PREVIEW:
+                raise WrongStep
+            await answer(update)
+            await show(update, t.gettext("Which field do you want to change?"), _fields_keyboard(t))
+            return ACTIVE
+        if action == "publish":
+            return await _publish(update, context)
+        draft = await _apply(svc, user_id, action, argument)
+    except NoDraft:
+        await answer(update)
+        return await _lost(update, context)
+    except StaffRefused:
+        await answer(update, _refused_text(t), alert=True)
+        return END
+    except WrongStep:
+        await answer(update, _invalid_text(t))
+        try:
+            draft = await svc.current(user_id)
+        except NoDraft:
+            return await _lost(update, context)
+        return await present(update, context, draft)
+    except InvalidInput as error:
+        await answer(update, error.translate(t.gettext), alert=True)
+        draft = await svc.current(user_id)
+        return await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
+    await answer(update)
+    return await present(update, context, draft)
+
+
+async def _apply(svc: PublishingService, user_id: int, action: str, argument: str) -> ActivityDraft:
+    def number() -> int:
+        if not argument.isdigit() or len(argument) > 4:
+            raise WrongStep
+        return int(argument)
+
+    if action in ("cont", "show"):
+        return await svc.current(user_id)
+    if action == "cat":
+        return await svc.set_category(user_id, argument)
+    if action == "nodesc":
+        return await svc.set_description(user_id, None)
+    if action == "day":
+        day = cal.parse_day(argument)
+        if day is None:
+            raise WrongStep
+        return await svc.pick_day(user_id, day)
+    if action == "hr":
+        return await svc.pick_hour(user_id, number())
+    if action == "min":
+        return await svc.pick_minute(user_id, number())
+    if action == "unpick":
+        return await svc.unpick(user_id)
+    if action == "noloc":
+        return await svc.set_location(user_id, None, None)
+    if action == "area":
+        return await svc.set_area(user_id, argument)
+    if action == "noarea":
+        return await svc.set_area(user_id, None)
+    if action == "sk":
+        return await svc.toggle_skill(user_id, argument)
+    if action == "pp":
+        return await svc.toggle_people(user_id, argument)
+    if action == "done":
+        return await svc.done(user_id)
+    if action in ("yes", "no"):
+        return await svc.set_flag(user_id, action == "yes")
+    if action == "nodl":
+        return await svc.set_deadline(user_id, None, "en")
+    if action == "lead":
+        return await svc.set_leader(user_id, None)
+    if action == "kd":
+        return await svc.set_key_date(user_id, argument)
+    if action == "nokd":
+        return await svc.set_key_date(user_id, None)
+    if action == "edit":
+        try:
+            step = Step(argument)
+        except ValueError:
+            raise WrongStep from None
+        return await svc.edit_from_preview(user_id, step)
+    raise WrongStep
+
+
+async def _publish(update: Update, context: ZyContext) -> object:
+    svc = service(context)
+    t = context.t
+    try:
+        activity = await svc.publish(context.user.telegram_id)
+    except InvalidInput as error:
+        await answer(update, error.translate(t.gettext), alert=True)
+        draft = await svc.current(context.user.telegram_id)
+        return await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
+    await answer(update)
+    text = t.gettext(
+        "🎉 <b>{title}</b> is published ({when}). Volunteers can now find it in the service "
+        "menu and sign up."
+    ).format(title=html(activity.title), when=when(t, activity))
+    rows = [
+        [_button(t.gettext("🔎 Open the card"), "act", activity.activity_id, NOWHERE)],
+        [_button(t.gettext("✏️ Edit"), "ed", activity.activity_id)],
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
+    return END
+
+
+async def cancel(update: Update, context: ZyContext) -> object:
+    if context.user_data is not None:
+        context.user_data.pop(EDIT_KEY, None)
+    await send(
+        update,
+        context.t.gettext("Stopped. A draft keeps its answers: continue any time with /new."),
+    )
+    return END
+
+
+async def _lost(update: Update, context: ZyContext) -> object:
+    await send(
+        update,
+        context.t.gettext("This draft was published or discarded. Start a new one with /new."),
+    )
+    return END
+
+
+# ------------------------------------------------------------------------ editing published
+
+
+def _edit_state(context: ZyContext) -> dict[str, Any]:
+    if context.user_data is None:
+        return {}
+    state = context.user_data.get(EDIT_KEY)
+    return state if isinstance(state, dict) else {}
+
+
+async def on_edit(update: Update, context: ZyContext) -> object:
+    """Every ``ed:`` press: ``ed:<id>`` (menu), ``ed:<id>:f:<field>``, ``ed:<id>:v:<value>``
+    (a button value), ``ed:<id>:mv:<signup>`` (toggle whom to move), ``ed:<id>:ok``."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    t = context.t
+    svc = service(context)
+    user_id = context.user.telegram_id
+    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
+    action = parts[2] if len(parts) > 2 else ""
+    argument = parts[3] if len(parts) > 3 else ""
+    if activity_id is None:
+        await answer(update, _invalid_text(t))
+        return END
+    try:
+        activity = await svc.editable(user_id, activity_id)
+    except StaffRefused:
+        await answer(update, _refused_text(t), alert=True)
+        return END
+    except WrongStep:
+        await answer(update, t.gettext("This activity can no longer be edited."), alert=True)
+        return END
+    state = _edit_state(context)
+    if action == "":
+        await answer(update)
+        buttons = [
+            _button(t.gettext(label), "ed", activity_id, "f", edit.value)
+            for edit, label in EDIT_LABELS.items()
+        ]
+        await show(
+            update,
+            t.gettext("✏️ <b>{title}</b>\nWhich field do you want to change?").format(
+                title=html(activity.title)
+            ),
+            InlineKeyboardMarkup(_rows(buttons, 2)),
+        )
+        return EDIT
+    if action == "f":
+        try:
+            edit = EditField(argument)
+        except ValueError:
+            await answer(update, _invalid_text(t))
+            return END
+        await answer(update)
+        if context.user_data is not None:
+            context.user_data[EDIT_KEY] = {"a": activity_id, "f": edit.value}
+        if edit in TYPED_EDITS:
+            await show(update, _edit_prompt(t, edit, activity), None)
+            return EDIT
+        if edit is EditField.CATEGORY:
+            items = await context.services.catalog.categories()
+            buttons = [
+                _button(item.name(t.language.value), "ed", activity_id, "v", item.code)
+                for item in items
+            ]
+            await show(
+                update,
+                t.gettext("Choose the kind of service."),
+                InlineKeyboardMarkup(_rows(buttons, 2)),
+            )
+            return EDIT
+        row = [
+            _button(t.gettext("Yes"), "ed", activity_id, "v", "1"),
+            _button(t.gettext("No"), "ed", activity_id, "v", "0"),
+        ]
+        await show(update, t.gettext(EDIT_LABELS[edit]) + "?", InlineKeyboardMarkup([row]))
+        return EDIT
+    if state.get("a") != activity_id or "f" not in state:
+        await answer(update, _invalid_text(t))
+        return END
+    edit = EditField(state["f"])
+    if action == "v":
+        await answer(update)
+        state["v"] = argument
+        return await _confirm_screen(update, context, activity_id, edit, argument)
+    if action == "mv":
+        signup_id = parse_id(argument)
+        chosen = list(state.get("mv", []))
+        if signup_id is not None:
+            if signup_id in chosen:
+                chosen.remove(signup_id)
+            else:
+                chosen.append(signup_id)
+        state["mv"] = chosen
+        await answer(update)
+        return await _confirm_screen(
+            update, context, activity_id, edit, state.get("v", ""), keep=True
+        )
+    if action == "ok":
+        return await _apply_edit(update, context, activity_id, edit, state)
+    if action == "no":
+        await answer(update)
+        if context.user_data is not None:
+            context.user_data.pop(EDIT_KEY, None)
+        await show(update, t.gettext("Nothing was changed."))
+        return END
+    await answer(update, _invalid_text(t))
+    return END
+
+
+def _edit_prompt(t: Translator, edit: EditField, activity: Any) -> str:
+    current = {
+        EditField.TITLE: html(activity.title),
+        EditField.DESCRIPTION: html(activity.description) or "—",
+        EditField.WHEN: when(t, activity),
+        EditField.PLACE: html(activity.place),
+        EditField.CAPACITY: str(activity.capacity),
+        EditField.DEADLINE: (
+            t.format_skeleton(activity.signup_deadline, "MMMEd")
+            + " "
+            + t.format_skeleton(activity.signup_deadline, "Hm")
+            if activity.signup_deadline
+            else "—"
+        ),
+        EditField.LEADER: html(activity.leader_name or "—"),
+    }[edit]
+    hint = {
+        EditField.WHEN: t.gettext("Type the new date and time, e.g. 12/5 9:00-11:30."),
+        EditField.DEADLINE: t.gettext("Type the new deadline (e.g. 12/3 18:00), or - for none."),
+        EditField.CAPACITY: t.gettext("Type the number of volunteers needed (1–10,000)."),
+    }.get(edit, t.gettext("Type the new value."))
+    return t.gettext("<b>{field}</b> now: {current}\n\n{hint}\n/cancel to stop.").format(
+        field=t.gettext(EDIT_LABELS[edit]), current=current, hint=hint
+    )
+
+
+async def on_edit_text(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return EDIT
+    t = context.t
+    svc = service(context)
+    state = _edit_state(context)
+    activity_id = state.get("a")
+    if not isinstance(activity_id, int) or "f" not in state:
+        return END
+    edit = EditField(state["f"])
+    try:
+        activity = await svc.editable(context.user.telegram_id, activity_id)
+        value = svc.parse_edit(activity, edit, message.text, t.language.value)
+    except StaffRefused:
+        await send(update, _refused_text(t))
+        return END
+    except WrongStep:
+        await send(update, t.gettext("This activity can no longer be edited."))
+        return END
+    except InvalidInput as error:
+        await send(
+            update, "⚠️ " + error.translate(t.gettext) + "\n\n" + _edit_prompt(t, edit, activity)
+        )
+        return EDIT
+    state["v"] = value
+    state.pop("mv", None)
+    return await _confirm_screen(update, context, activity_id, edit, value)
+
+
+async def _confirm_screen(
+    update: Update,
+    context: ZyContext,
+    activity_id: int,
+    edit: EditField,
+    value: str,
+    *,
+    keep: bool = False,
+) -> object:
+    t = context.t
+    svc = service(context)
+    state = _edit_state(context)
+    activity = await svc.editable(context.user.telegram_id, activity_id)
+    shown = _shown_value(t, edit, value)
+    lines = [
+        t.gettext("Change <b>{field}</b> of “{title}” to: {value}").format(
+            field=t.gettext(EDIT_LABELS[edit]), title=html(activity.title), value=shown
+        )
+    ]
+    rows: list[list[InlineKeyboardButton]] = []
+    if edit in (EditField.WHEN, EditField.PLACE):
+        people = activity.confirmed_count + activity.offered_count + activity.waitlist_count
+        if people:
+            lines.append(
+                t.ngettext(
+                    "{n} signed-up or waiting volunteer will be told.",
+                    "{n} signed-up or waiting volunteers will be told.",
+                    people,
+                ).format(n=people)
+            )
+    if edit is EditField.CAPACITY:
+        plan = await svc.capacity_plan(activity, int(value))
+        if plan is not None:
+            if not keep or "mv" not in state:
+                state["mv"] = list(plan.default)
+            chosen = set(state["mv"])
+            lines.append(
+                t.ngettext(
+                    "{taken} spots are taken, so {n} volunteer must go back to the waitlist "
+                    "(at its head). By default the last to sign up; tap to change, then confirm.",
+                    "{taken} spots are taken, so {n} volunteers must go back to the waitlist "
+                    "(at its head). By default the last to sign up; tap to change, then confirm.",
+                    plan.needed,
+                ).format(taken=activity.taken, n=plan.needed)
+            )
+            lines.append(
+                t.gettext("Selected: {count} of {needed}").format(
+                    count=len(chosen), needed=plan.needed
+                )
+            )
+            for person in plan.candidates:
+                label = person.name or t.gettext("(deleted account)")
+                if person.status is SignupStatus.OFFERED:
+                    label += " " + t.gettext("(offered)")
+                rows.append(
+                    [
+                        _button(
+                            ("☑️ " if person.signup_id in chosen else "⬜ ") + label[:40],
+                            "ed",
+                            activity_id,
+                            "mv",
+                            person.signup_id,
+                        )
+                    ]
+                )
+    rows.append(
+        [
+            _button(t.gettext("✅ Confirm"), "ed", activity_id, "ok"),
+            _button(t.gettext("✖️ Cancel"), "ed", activity_id, "no"),
+        ]
+    )
+    text = "\n\n".join(lines)
+    if update.callback_query is not None:
+        await show(update, text, InlineKeyboardMarkup(rows))
+    else:
+        await send(update, text, InlineKeyboardMarkup(rows))
+    return EDIT
+
+
+def _shown_value(t: Translator, edit: EditField, value: str) -> str:
+    if edit is EditField.WHEN:
+        start_text, _, end_text = value.partition("/")
+        start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+        return (
+            f"{t.format_skeleton(start, 'MMMEd')} {t.format_skeleton(start, 'Hm')}–"
+            f"{t.format_skeleton(end, 'MMMEd')} {t.format_skeleton(end, 'Hm')}"
+        )
+    if edit is EditField.DEADLINE:
+        if not value:
+            return t.gettext("no deadline")
+        moment = datetime.fromisoformat(value)
+        return f"{t.format_skeleton(moment, 'MMMEd')} {t.format_skeleton(moment, 'Hm')}"
+    if edit in (EditField.TRAINING, EditField.ADULTS):
+        return t.gettext("Yes") if value == "1" else t.gettext("No")
+    return html(value) or "—"
+
+
+async def _apply_edit(
+    update: Update, context: ZyContext, activity_id: int, edit: EditField, state: dict[str, Any]
+) -> object:
+    t = context.t
+    svc = service(context)
+    value = state.get("v")
+    if not isinstance(value, str):
+        await answer(update, _invalid_text(t))
+        return END
+    try:
+        result = await svc.apply_edit(
+            context.user.telegram_id, activity_id, edit, value, move=list(state.get("mv", []))
+        )
+    except CapacityChanged:
+        await answer(
+            update, t.gettext("The sign-ups changed meanwhile. Please choose again."), alert=True
+        )
+        state.pop("mv", None)
+        return await _confirm_screen(update, context, activity_id, edit, value)
+    except InvalidInput as error:
+        await answer(update, error.translate(t.gettext), alert=True)
+        return EDIT
+    except StaffRefused:
+        await answer(update, _refused_text(t), alert=True)
+        return END
+    except WrongStep:
+        await answer(update, t.gettext("This activity can no longer be edited."), alert=True)
+        return END
+    await answer(update)
+    if context.user_data is not None:
+        context.user_data.pop(EDIT_KEY, None)
+    lines = [t.gettext("✅ Saved.")]
+    if result.notified:
+        lines.append(
+            t.ngettext(
+                "{n} volunteer is being told.", "{n} volunteers are being told.", result.notified
+            ).format(n=result.notified)
+        )
+    if result.moved:
+        lines.append(
+            t.ngettext(
+                "{n} volunteer moved to the waitlist.",
+                "{n} volunteers moved to the waitlist.",
+                len(result.moved),
+            ).format(n=len(result.moved))
+        )
+    rows = [[_button(t.gettext("✏️ Edit another field"), "ed", activity_id)]]
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+    nudge_outbox(context)
+    return END
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+async def render_changed(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    activity_id = item.payload.get("activity_id")
+    what = item.payload.get("field")
+    value = item.payload.get("value")
+    if not isinstance(activity_id, int) or not isinstance(value, str):
+        return None
+    activity = await services.activities.get(activity_id)
+    if activity is None or activity.status is not ActivityStatus.PUBLISHED:
+        return None  # cancelled meanwhile: the cancellation is the news
+    if activity.ends_at <= services.clock():
+        return None
+    if what == "time":
+        start_text, _, end_text = value.partition("/")
+        try:
+            current = (datetime.fromisoformat(start_text), datetime.fromisoformat(end_text))
+        except ValueError:
+            return None
+        if current != (activity.starts_at, activity.ends_at):
+            return None  # changed again: the newer message tells the truth
+        text = t.gettext(
+            "🕘 <b>Time changed</b> for <b>{title}</b>.\nNow: {when}\n📍 {place}\n\n"
+            "If you can no longer come, please cancel from the activity card."
+        ).format(title=html(activity.title), when=when(t, activity), place=html(activity.place))
+    elif what == "place":
+        if value != activity.place:
+            return None
+        text = t.gettext(
+            "📍 <b>Place changed</b> for <b>{title}</b> ({when}).\nNow: {place}"
+        ).format(title=html(activity.title), when=when(t, activity), place=html(activity.place))
+    else:
+        return None
+    markup = InlineKeyboardMarkup(
+        [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
+    )
+    return Rendered(text, markup)
+
+
+async def render_moved(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    signup_id = item.payload.get("signup_id")
+    if not isinstance(signup_id, int):
+        return None
+    try:
+        signup = await services.signups.signup_by_id(item.telegram_id, signup_id)
+    except SignupRefused:
+        return None  # the account is gone
+    if signup.status is not SignupStatus.WAITLISTED:
+        return None  # offered a spot again, or left: stale
+    activity = await services.activities.get(signup.activity_id)
+    if activity is None or not activity.is_open_for_signup(services.clock()):
+        return None
+    text = t.gettext(
+        "⏳ The organizer of <b>{title}</b> ({when}) had to reduce the number of places, and "
+        "your sign-up moved to the <b>head of the waitlist</b>. If a spot frees up, it is "
+        "offered to you first. Sorry for the change."
+    ).format(title=html(activity.title), when=when(t, activity))
+    markup = InlineKeyboardMarkup(
+        [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
+    )
+    return Rendered(text, markup)
+
+
+# -------------------------------------------------------------------------------- wiring
+
+
+def build_conversation() -> ConversationHandler[Any]:
+    # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return ExclusiveConversation(
+            entry_points=[
+                CommandHandler("new", enter),
+                CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
+                CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
+                CallbackQueryHandler(on_edit, pattern=r"^ed:"),
+                # A press on a form screen after the state was lost still works.
+                CallbackQueryHandler(on_button, pattern=r"^pub:"),
+            ],
+            states={
+                ACTIVE: [
+                    CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
+                    CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
+                    CallbackQueryHandler(on_edit, pattern=r"^ed:"),
+                    CallbackQueryHandler(on_button, pattern=r"^pub:"),
+                    MessageHandler(filters.LOCATION, on_location),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                ],
+                EDIT: [
+                    CallbackQueryHandler(on_edit, pattern=r"^ed:"),
+                    CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
+                    CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
+                    CallbackQueryHandler(on_button, pattern=r"^pub:"),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_edit_text),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="publish",
+            persistent=True,
+            allow_reentry=True,
+            per_message=False,
+        )
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    conversation = build_conversation()
+    application.add_handler(conversation)  # registers it with the persistence too
+    services: Services = application.services  # type: ignore[attr-defined]
+    services.deliverer.register(NotificationKind.ACTIVITY_CHANGED, render_changed)
+    services.deliverer.register(NotificationKind.MOVED_TO_WAITLIST, render_moved)

@@ -1,0 +1,297 @@
+"""Publishing an activity (/new, drafts, the calendar picker) and editing a published one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.domain.activities import Activity, Organization, SignupStatus
+from bot.domain.notifications import NotificationKind
+from bot.localapi import StoredMessage, VirtualUser
+from storage.activities import ActivitiesRepository
+from storage.organizations import MemberRole, OrganizationsRepository
+from storage.signups import SignupsRepository
+from tests.e2e.conftest import BotProcess, eventually
+from tests.factories import add_activity, add_organization, add_user, add_volunteer
+
+MakeUser = Callable[..., VirtualUser]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def organizer(
+    bot: BotProcess, user: VirtualUser, name: str = "社区志愿者协会"
+) -> Organization:
+    await add_user(bot.db, user.id, first_name=user.info.first_name, now=bot.clock())
+    organization = await add_organization(bot.db, name=name, now=bot.clock())
+    await OrganizationsRepository(bot.db).add_member(
+        organization.organization_id, user.id, MemberRole.ORGANIZER, bot.clock()
+    )
+    return organization
+
+
+def local_day(days: int) -> datetime:
+    return datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=days)
+
+
+async def activities_titled(bot: BotProcess, title: str) -> list[Activity]:
+    page = await ActivitiesRepository(bot.db).search(datetime.now(UTC), [title], page_size=50)
+    return [a for a in page.items if a.title == title]
+
+
+async def form_to_when(user: VirtualUser, title: str) -> None:
+    await user.send("/new")
+    await user.wait_for_text("the title")
+    await user.send(title)
+    await user.wait_for_text("kind of service")
+    await user.press("Health")
+    await user.wait_for_text("description")
+    await user.send("Measure blood pressure and chat with residents.")
+    await user.wait_for_text("when")
+
+
+async def form_after_when(user: VirtualUser, *, tag: bool = False) -> StoredMessage:
+    await user.wait_for_text("the place")
+    await user.send("Dingwangtai community centre")
+    await user.wait_for_text("map pin")
+    await user.share_location(28.196, 112.972)
+    await user.wait_for_text("district")
+    await user.press("Furong District")
+    await user.wait_for_text("are needed")
+    await user.send("lots")
+    await user.wait_for_text("from 1 to 10,000")
+    await user.send("5")
+    await user.wait_for_text("required skills")
+    await user.press("Done ➡️")
+    await user.wait_for_text("training")
+    await user.press("No")
+    await user.wait_for_text("adults (18+) only")
+    await user.press("Yes")
+    await user.wait_for_text("people served")
+    await user.press("the elderly and children")
+    await user.callback_answer()
+    await user.press("Done ➡️")
+    await user.wait_for_text("sign-up deadline")
+    await user.press("No deadline")
+    await user.wait_for_text("person in charge")
+    await user.send("王芳")
+    reply = await user.next_reply()
+    if "close to" in (reply.plain_text or ""):
+        labels = [label for label in reply.button_labels() if label.startswith("🏷")]
+        await user.press(labels[0] if tag else "No tag")
+        reply = await user.wait_for_text("Preview")
+    assert "Preview" in (reply.plain_text or "")
+    return reply
+
+
+async def test_publish_with_a_typed_date_refusing_bad_ones(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Fang")
+    await organizer(bot, boss)
+    await form_to_when(boss, "Blood pressure morning")
+    await boss.send("2月30日 9:00")
+    await boss.wait_for_text("That date does not exist")
+    await boss.send("2020-01-01 09:00-10:00")
+    await boss.wait_for_text("already passed")
+    await boss.send("13/1 9:00")
+    await boss.wait_for_text("does not exist")
+    await boss.send("tomorrow 25:00")
+    await boss.wait_for_text("That time does not exist")
+    day = local_day(12)
+    await boss.send(f"{day:%Y-%m-%d} 09:00-08:00")
+    await boss.wait_for_text("The end must be after the start")
+    await boss.send(f"{day:%Y-%m-%d} 09:00-11:30")
+    preview = await form_after_when(boss)
+    text = preview.plain_text or ""
+    assert "Blood pressure morning" in text and "Dingwangtai community centre" in text
+    assert "0 of 5 taken" in text and "adults (18+) only" in text
+    assert "王芳" in text
+
+    await boss.press("✅ Publish")
+    await boss.wait_for_text("is published")
+    [published] = await activities_titled(bot, "Blood pressure morning")
+    assert published.starts_at == datetime(day.year, day.month, day.day, 9, tzinfo=SHANGHAI)
+    assert published.ends_at == datetime(day.year, day.month, day.day, 11, 30, tzinfo=SHANGHAI)
+    assert published.capacity == 5 and published.adults_only and not published.training_required
+    assert published.latitude == 28.196 and published.area_code == "furong"
+    assert published.leader_name == "王芳"
+
+    # Volunteers see it in the service menu.
+    volunteer = make_user("Lei")
+    await add_volunteer(bot.db, volunteer.id, name="Li Lei", now=bot.clock())
+    await volunteer.send("/menu")
+    menu = await volunteer.wait_for_text("Service menu")
+    assert "Health (1)" in menu.button_labels()
+    await volunteer.press("Health (1)")
+    page = await volunteer.wait_for_text("open activities")
+    assert "Blood pressure morning" in (page.plain_text or "")
+
+
+async def test_publish_with_the_calendar_picker_and_a_key_date(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Min")
+    await organizer(bot, boss)
+    await form_to_when(boss, "Picked park clean-up")
+    day = local_day(3)
+    if day.month != local_day(0).month:
+        await boss.press("›")
+        await boss.wait_for_text("when")
+    await boss.press(str(day.day))
+    await boss.wait_for_text("now the hour")
+    await boss.press("14")
+    await boss.wait_for_text("now the minutes")
+    await boss.press("14:30")
+    await boss.wait_for_text("does it end")
+    # The end picker starts at the start's month.
+    await boss.press(str(day.day))
+    await boss.wait_for_text("now the hour")
+    await boss.press("13")
+    await boss.wait_for_text("now the minutes")
+    await boss.press("13:00")
+    await boss.wait_for_text("The end must be after the start")
+    await boss.press(str(day.day))
+    await boss.wait_for_text("now the hour")
+    await boss.press("16")
+    await boss.wait_for_text("now the minutes")
+    await boss.press("16:00")
+    await form_after_when(boss, tag=True)
+    await boss.press("✅ Publish")
+    await boss.wait_for_text("is published")
+    [published] = await activities_titled(bot, "Picked park clean-up")
+    assert published.starts_at == datetime(day.year, day.month, day.day, 14, 30, tzinfo=SHANGHAI)
+    assert published.ends_at == datetime(day.year, day.month, day.day, 16, tzinfo=SHANGHAI)
+
+
+async def test_a_draft_survives_a_restart_and_is_resumed(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Hua")
+    await organizer(bot, boss)
+    await boss.send("/new")
+    await boss.wait_for_text("the title")
+    await boss.send("Library reading hour")
+    await boss.wait_for_text("kind of service")
+    await boss.press("Health")
+    await boss.wait_for_text("description")
+    await bot.restart()
+    # The conversation carries on at the same step after the restart.
+    await boss.send("Read stories to children.")
+    await boss.wait_for_text("when")
+    await boss.press("💾 Save draft and stop")
+    await boss.wait_for_text("saved")
+    await bot.restart()
+    await boss.send("/new")
+    choice = await boss.wait_for_text("What would you like to do?")
+    assert "▶️ Continue “Library reading hour”" in choice.button_labels()
+    await boss.press("▶️ Continue “Library reading hour”")
+    await boss.wait_for_text("when")
+    await boss.send(f"{local_day(9):%m/%d} 10:00-11:00")
+    await boss.wait_for_text("the place")
+
+
+async def signed_up(bot: BotProcess, user: VirtualUser, activity: Activity) -> None:
+    await add_volunteer(bot.db, user.id, name=f"V {user.info.first_name}", now=bot.clock())
+    await user.start(f"act_{activity.activity_id}")
+    await user.wait_for_text(activity.title)
+    label = "✋ Sign up" if not activity.is_full else "⏳ Join the waitlist"
+    await user.press(label)
+    await user.wait_for_text("You are")
+
+
+async def test_edit_time_notifies_and_capacity_drop_moves_the_last_signed_up(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Jun")
+    organization = await organizer(bot, boss)
+    event = await add_activity(
+        bot.db, organization, now=datetime.now(UTC), title="Edit me", capacity=2,
+        starts_in=timedelta(days=6),
+    )  # fmt: skip
+    first, second, third = make_user("A"), make_user("B"), make_user("C")
+    await signed_up(bot, first, event)
+    await signed_up(bot, second, event)
+    full = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert full is not None
+    await signed_up(bot, third, full)  # waitlisted
+
+    await boss.send("/help")
+    anchor = await boss.next_reply()
+    await boss.press_data(anchor.message_id, f"ed:{event.activity_id}")
+    await boss.wait_for_text("Which field")
+    await boss.press("Date and time")
+    await boss.wait_for_text("Type the new date and time")
+    await boss.send("12/40 9:00")
+    await boss.wait_for_text("does not exist")
+    day = local_day(8)
+    await boss.send(f"{day:%Y-%m-%d} 15:00-17:00")
+    confirm = await boss.wait_for_text("3 signed-up or waiting volunteers will be told")
+    await boss.press("✅ Confirm", message=confirm)
+    await boss.wait_for_text("Saved")
+    for person in (first, second, third):
+        await person.wait_for_text("Time changed")
+    changed = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert changed is not None
+    assert changed.starts_at == datetime(day.year, day.month, day.day, 15, tzinfo=SHANGHAI)
+
+    await boss.press("✏️ Edit another field")
+    await boss.wait_for_text("Which field")
+    await boss.press("Volunteers needed")
+    await boss.wait_for_text("number of volunteers")
+    await boss.send("1")
+    plan = await boss.wait_for_text("must go back to the waitlist")
+    assert "☑️ V B" in plan.button_labels() and "⬜ V A" in plan.button_labels()
+    await boss.press("✅ Confirm", message=plan)
+    await boss.wait_for_text("moved to the waitlist")
+    await second.wait_for_text("head of the waitlist")
+    after = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert after is not None
+    assert (after.capacity, after.confirmed_count, after.offered_count, after.waitlist_count) == (
+        1, 1, 0, 2,
+    )  # fmt: skip
+    signups = SignupsRepository(bot.db)
+    moved = [s for s in [await signups.get(event.activity_id, v) for v in range(1, 10)] if s]
+    statuses = {s.status for s in moved}
+    assert SignupStatus.CONFIRMED in statuses and SignupStatus.WAITLISTED in statuses
+
+
+async def test_forged_presses_on_another_organizations_activity_change_nothing(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    owner = make_user("Owner")
+    organization = await organizer(bot, owner)
+    event = await add_activity(
+        bot.db, organization, now=datetime.now(UTC), title="Not yours", capacity=4
+    )
+    stranger = make_user("Mallory")
+    other = await organizer(bot, stranger, name="别的组织")
+    await stranger.send("/help")
+    anchor = await stranger.next_reply()
+    for data in (
+        f"ed:{event.activity_id}",
+        f"ed:{event.activity_id}:f:capacity",
+        f"ed:{event.activity_id}:ok",
+        f"pub:new:{organization.organization_id}",
+    ):
+        await stranger.press_data(anchor.message_id, data)
+        refusal = await stranger.callback_answer()
+        assert refusal.text and "Only the organizers" in refusal.text
+    volunteer = make_user("Vol")
+    await add_volunteer(bot.db, volunteer.id, now=bot.clock())
+    await volunteer.send("/help")
+    anchor = await volunteer.next_reply()
+    await volunteer.press_data(anchor.message_id, f"ed:{event.activity_id}:f:title")
+    assert "Only the organizers" in ((await volunteer.callback_answer()).text or "")
+    await volunteer.send("/new")
+    await volunteer.wait_for_text("Only organizers of an approved organization")
+    unchanged = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert unchanged is not None and unchanged.title == "Not yours" and unchanged.capacity == 4
+    assert other.organization_id != organization.organization_id
+    pending = await eventually(
+        lambda: bot.db.fetch_all(
+            "SELECT kind FROM outbox WHERE kind = ?", (NotificationKind.ACTIVITY_CHANGED.value,)
+        ),
+        lambda rows: True,
+    )
+    assert pending == []
