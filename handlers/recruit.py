@@ -1,0 +1,501 @@
+"""Recruiting: organizers find and invite volunteers who fit an activity; volunteers answer
+invitations; organizers are alerted when an activity is under-staffed.
+
+```mermaid
+flowchart LR
+    alert[Under-staffed alert] -->|rc:id| list
+    manage[Management card mg:a:id] -->|rc:id| list[Ranked volunteers, page N]
+    list -->|rc:id:page| list
+    list -->|rc:ask:id| confirm[Invite the top N?]
+    confirm -->|rc:go:id:total| sent[N invited] --> list
+    confirm -->|rc:id| list
+    invitation[Invitation: activity card] -->|su:join:id:x| signed[Signed up, the sign-up flow]
+    invitation -->|inv:no:id| declined[Not interested, remembered]
+```
+
+Every organizer press is re-authorized with :meth:`bot.domain.staff.StaffService.activity_for`;
+a refused press (stale, or forged by someone who is not an organizer of that activity) gets a
+short answer and changes nothing. The list shows only a volunteer's name, district and why
+they fit: never a phone number. "Not interested" is checked on the server too: only someone
+who was invited to that activity can decline it.
+
+Stale invitations: the renderer (at send time, after quiet hours) sends nothing when the
+activity was cancelled, has started or closed sign-up, or when the volunteer answered, paused,
+switched invitations off or can no longer join. A full activity is still sent, showing its
+current state and "Join the waitlist": the waitlist is always open. A card already delivered
+shows the current state when pressed (the sign-up flow re-checks everything).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.app import Services, ZyContext, nudge_outbox
+from bot.delivery import Rendered
+from bot.domain.activities import Activity
+from bot.domain.matching import Reason, ReasonKind
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.recruiting import (
+    DeclineOutcome,
+    FoundVolunteers,
+    InviteOutcome,
+    VolunteerMatch,
+    is_paused,
+    is_understaffed,
+)
+from bot.domain.staff import StaffRefused
+from bot.i18n import Translator
+from handlers.activity_view import (
+    NOWHERE,
+    SLOT_NAMES,
+    Names,
+    card_text,
+    parse_id,
+    when,
+)
+from handlers.callbacks import callback, split
+from handlers.render import answer, html, show
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+UNDERSTAFFED_JOB = "understaffed"
+UNDERSTAFFED_INTERVAL_SECONDS = 60.0
+# Runs after the sign-up handlers (group 0) on the same press; a group of its own, so no other
+# module's handler in that group can shadow it.
+AFTER_SIGNUP_GROUP = 5
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+async def _authorized(update: Update, context: ZyContext, activity_id: int) -> Activity | None:
+    """The activity if the presser may manage it; otherwise answer the press and return None."""
+    try:
+        return await context.services.staff.activity_for(context.user.telegram_id, activity_id)
+    except StaffRefused:
+        await answer(
+            update,
+            context.t.gettext("Sorry, you cannot recruit for this activity."),
+            alert=True,
+        )
+        return None
+
+
+async def _invalid(update: Update, context: ZyContext) -> None:
+    await answer(update, context.t.gettext("This button is no longer valid."))
+
+
+def _reason(t: Translator, reason: Reason, names: Names) -> str:
+    if reason.kind is ReasonKind.INTEREST:
+        return t.gettext("interested in {category}").format(
+            category=names.category(reason.codes[0])
+        )
+    if reason.kind is ReasonKind.SKILL:
+        return t.gettext("has {skills}").format(skills=names.skill_list(reason.codes, t))
+    if reason.kind is ReasonKind.AVAILABILITY:
+        return t.gettext("free {slot}").format(
+            slot=t.gettext(SLOT_NAMES.get(reason.codes[0], reason.codes[0]))
+        )
+    if reason.kind is ReasonKind.AREA:
+        return t.gettext("lives in {area}").format(
+            area=names.areas.get(reason.codes[0], reason.codes[0])
+        )
+    return ""
+
+
+def match_line(t: Translator, number: int, match: VolunteerMatch, names: Names) -> str:
+    """ "3. <b>Wang Fang</b> · Furong District — interested in Health; free weekend mornings"."""
+    area = (
+        names.areas.get(match.area_code, match.area_code)
+        if match.area_code
+        else t.gettext("district not given")
+    )
+    reasons = t.gettext("; ").join(
+        part for part in (_reason(t, r, names) for r in match.reasons) if part
+    )
+    return t.gettext("{number}. <b>{name}</b> · {area} — {reasons}").format(
+        number=number, name=html(match.name), area=html(area), reasons=html(reasons)
+    )
+
+
+def _header(t: Translator, found: FoundVolunteers, cap: int) -> list[str]:
+    activity = found.activity
+    counts = found.counts
+    return [
+        t.gettext("🔎 <b>Volunteers for “{title}”</b>").format(title=html(activity.title)),
+        t.gettext("🕘 {when}").format(when=when(t, activity)),
+        t.gettext("👥 {confirmed} of {capacity} confirmed · {waiting} waiting").format(
+            confirmed=activity.confirmed_count,
+            capacity=activity.capacity,
+            waiting=activity.waitlist_count,
+        ),
+        t.gettext(
+            "📨 Invited: {total} ({signed_up} signed up, {declined} not interested) · "
+            "today {today} of {cap}"
+        ).format(
+            total=counts.total,
+            signed_up=counts.signed_up,
+            declined=counts.declined,
+            today=counts.today,
+            cap=cap,
+        ),
+    ]
+
+
+async def render_list(
+    update: Update, context: ZyContext, found: FoundVolunteers, page: int, notice: str = ""
+) -> None:
+    t = context.t
+    services = context.services
+    policy = services.recruiting.policy
+    aid = found.activity.activity_id
+    names = await Names.load(services, t)
+    lines = [notice, ""] if notice else []
+    lines += _header(t, found, policy.daily_cap)
+    lines.append("")
+    rows: list[list[InlineKeyboardButton]] = []
+    matches = found.matches
+    if not found.open:
+        lines.append(t.gettext("Sign-up for this activity is not open, so nobody can be invited."))
+    elif not matches:
+        lines.append(
+            t.gettext(
+                "Nobody else fits right now. Volunteers invited in the last {days} days, "
+                "those who switched invitations off or paused, and those who said they are "
+                "not interested are not listed."
+            ).format(days=policy.cooldown.days)
+        )
+    else:
+        pages = -(-len(matches) // PAGE_SIZE)
+        page = max(0, min(page, pages - 1))
+        start = page * PAGE_SIZE
+        lines.append(
+            t.ngettext(
+                "{n} volunteer fits, best first (name, district and why):",
+                "{n} volunteers fit, best first (name, district and why):",
+                len(matches),
+            ).format(n=len(matches))
+        )
+        for number, match in enumerate(matches[start : start + PAGE_SIZE], start=start + 1):
+            lines.append(match_line(t, number, match, names))
+        if pages > 1:
+            lines += ["", t.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages)]
+        top = min(policy.batch_size, len(matches))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t.ngettext("📨 Invite the top {n}", "📨 Invite the top {n}", top).format(n=top),
+                    callback_data=callback("rc", "ask", aid),
+                )
+            ]
+        )
+        paging: list[InlineKeyboardButton] = []
+        if page > 0:
+            paging.append(
+                InlineKeyboardButton(
+                    t.gettext("◀️ Previous"), callback_data=callback("rc", aid, page - 1)
+                )
+            )
+        if page < pages - 1:
+            paging.append(
+                InlineKeyboardButton(
+                    t.gettext("Next ▶️"), callback_data=callback("rc", aid, page + 1)
+                )
+            )
+        if paging:
+            rows.append(paging)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t.gettext("⬅️ Back to the activity"), callback_data=callback("mg", "a", aid)
+            )
+        ]
+    )
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+# ------------------------------------------------------------------------------ organizer side
+
+
+async def on_find(update: Update, context: ZyContext) -> None:
+    """``rc:<activity_id>[:<page>]``: the ranked list."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
+    page_text = parts[2] if len(parts) > 2 else "0"
+    if activity_id is None or len(parts) > 3 or not page_text.isdigit() or len(page_text) > 3:
+        await _invalid(update, context)
+        return
+    activity = await _authorized(update, context, activity_id)
+    if activity is None:
+        return
+    found = await context.services.recruiting.find(activity)
+    await answer(update)
+    await render_list(update, context, found, int(page_text))
+
+
+async def on_ask(update: Update, context: ZyContext) -> None:
+    """``rc:ask:<activity_id>``: confirm before inviting."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
+    if activity_id is None:
+        await _invalid(update, context)
+        return
+    activity = await _authorized(update, context, activity_id)
+    if activity is None:
+        return
+    t = context.t
+    services = context.services
+    found = await services.recruiting.find(activity)
+    if not found.open or not found.matches:
+        await answer(update)
+        await render_list(update, context, found, 0)
+        return
+    policy = services.recruiting.policy
+    top = min(policy.batch_size, len(found.matches))
+    await answer(update)
+    text = t.ngettext(
+        "Invite the top {n} volunteer of the list to <b>{title}</b> ({when})?",
+        "Invite the top {n} volunteers of the list to <b>{title}</b> ({when})?",
+        top,
+    ).format(n=top, title=html(activity.title), when=when(t, activity))
+    text += "\n\n" + t.gettext(
+        "Each gets the activity card with “Sign up” and “Not interested”. Nobody is signed "
+        "up without their own tap, and nobody is invited again for {days} days. At most "
+        "{cap} invitations per activity per day."
+    ).format(days=policy.cooldown.days, cap=policy.daily_cap)
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("📨 Yes, invite them"),
+                callback_data=callback("rc", "go", activity_id, found.counts.total),
+            )
+        ],
+        [InlineKeyboardButton(t.gettext("↩️ Back"), callback_data=callback("rc", activity_id))],
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
+
+
+async def on_go(update: Update, context: ZyContext) -> None:
+    """``rc:go:<activity_id>:<invitations so far>``: invite the top N."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[2]) if len(parts) == 4 else None
+    expected = parts[3] if len(parts) == 4 else ""
+    if activity_id is None or not expected.isdigit() or len(expected) > 9:
+        await _invalid(update, context)
+        return
+    activity = await _authorized(update, context, activity_id)
+    if activity is None:
+        return
+    t = context.t
+    services = context.services
+    cap = services.recruiting.policy.daily_cap
+    result = await services.recruiting.invite(
+        activity, context.user.telegram_id, expected_total=int(expected)
+    )
+    if result.outcome is InviteOutcome.SENT:
+        nudge_outbox(context)
+        notice = t.ngettext(
+            "📨 <b>{n} volunteer invited.</b> They will get the activity card (after their "
+            "quiet hours, if any).",
+            "📨 <b>{n} volunteers invited.</b> They will get the activity card (after their "
+            "quiet hours, if any).",
+            result.invited,
+        ).format(n=result.invited)
+        await answer(update, t.gettext("Invitations sent."))
+    else:
+        notice = {
+            InviteOutcome.NOBODY: t.gettext("Nobody left to invite right now."),
+            InviteOutcome.DAILY_CAP: t.gettext(
+                "The limit of {cap} invitations per activity per day is reached. "
+                "Try again tomorrow."
+            ).format(cap=cap),
+            InviteOutcome.CLOSED: t.gettext(
+                "Sign-up for this activity is not open, so nobody can be invited."
+            ),
+            InviteOutcome.STALE: t.gettext(
+                "These invitations were already sent. Here is the updated list."
+            ),
+        }[result.outcome]
+        await answer(update)
+    found = await services.recruiting.find(activity)
+    await render_list(update, context, found, 0, notice=notice)
+
+
+# ------------------------------------------------------------------------------ volunteer side
+
+
+async def on_not_interested(update: Update, context: ZyContext) -> None:
+    """``inv:no:<activity_id>``: decline an invitation (only one this volunteer received)."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
+    if activity_id is None:
+        await _invalid(update, context)
+        return
+    t = context.t
+    services = context.services
+    outcome = await services.recruiting.decline(context.user.telegram_id, activity_id)
+    if outcome is DeclineOutcome.NOT_INVITED:
+        await _invalid(update, context)
+        return
+    activity = await services.activities.get(activity_id)
+    title = html(activity.title) if activity is not None else ""
+    if outcome is DeclineOutcome.SIGNED_UP:
+        await answer(update, t.gettext("You are signed up for this activity."))
+        text = t.gettext(
+            "You are signed up for <b>{title}</b>. To cancel, open it from “My sign-ups”."
+        ).format(title=title)
+    else:
+        await answer(update, t.gettext("Noted. Thank you!"))
+        text = t.gettext(
+            "OK, you will not be invited to <b>{title}</b> again. Thank you for answering.\n\n"
+            "You can switch invitations off altogether in /profile."
+        ).format(title=title)
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("🔍 Service menu"), callback_data=callback("menu", "browse")
+            )
+        ]
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
+
+
+async def after_signup(update: Update, context: ZyContext) -> None:
+    """After ``su:join`` / ``su:wait`` (handled in group 0): an invitation to that activity is
+    answered. Sign-ups by other paths are caught up when the organizer opens the list."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    activity_id = parse_id(parts[2]) if len(parts) > 2 else None
+    if activity_id is None:
+        return
+    recruiting = context.services.recruiting
+    invitation = await recruiting.invitation_of(context.user.telegram_id, activity_id)
+    if invitation is not None and invitation.response is None:
+        await recruiting.note_signed_up(activity_id)
+
+
+# -------------------------------------------------------------------------------- notifications
+
+
+async def render_invitation(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    activity_id = item.payload.get("activity_id")
+    if not isinstance(activity_id, int):
+        return None
+    activity = await services.activities.get(activity_id)
+    now = services.clock()
+    if activity is None or not activity.is_open_for_signup(now):
+        return None  # cancelled, started or closed meanwhile
+    invitation = await services.recruiting.invitation_of(item.telegram_id, activity_id)
+    if invitation is None or invitation.response is not None:
+        return None  # answered already (or the account is gone)
+    viewer = await services.signups.viewer(item.telegram_id, activity)
+    profile = viewer.profile
+    if (
+        profile is None
+        or viewer.active_signup is not None
+        or viewer.missing_skills
+        or viewer.too_young
+        or is_paused(profile, now, services.settings.tz)
+        or not profile.notifications.invitations
+    ):
+        return None
+    names = await Names.load(services, t)
+    notice = t.gettext(
+        "📨 <b>{organization} invites you</b> to this activity, because it fits your interests."
+    ).format(organization=html(activity.organization_name))
+    text = card_text(t, activity, viewer, names, now, notice=notice)
+    join = (
+        InlineKeyboardButton(
+            t.gettext("⏳ Join the waitlist"),
+            callback_data=callback("su", "wait", activity_id, NOWHERE),
+        )
+        if activity.is_full or activity.waitlist_count
+        else InlineKeyboardButton(
+            t.gettext("✋ Sign up"), callback_data=callback("su", "join", activity_id, NOWHERE)
+        )
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [join],
+            [
+                InlineKeyboardButton(
+                    t.gettext("🙅 Not interested"),
+                    callback_data=callback("inv", "no", activity_id),
+                )
+            ],
+        ]
+    )
+    return Rendered(text, markup)
+
+
+async def render_understaffed(
+    item: OutboxItem, services: Services, t: Translator
+) -> Rendered | None:
+    activity_id = item.payload.get("activity_id")
+    if not isinstance(activity_id, int):
+        return None
+    try:
+        # Still an organizer of it? (Removed members get nothing.)
+        activity = await services.staff.activity_for(item.telegram_id, activity_id)
+    except StaffRefused:
+        return None
+    now = services.clock()
+    if not activity.is_open_for_signup(now) or not is_understaffed(
+        activity, services.recruiting.policy.understaffed_threshold
+    ):
+        return None  # filled up, cancelled or closed meanwhile
+    text = t.gettext(
+        "⚠️ <b>{title}</b> ({when}) needs more volunteers: {confirmed} of {capacity} "
+        "confirmed. Find volunteers who fit and invite them?"
+    ).format(
+        title=html(activity.title),
+        when=when(t, activity),
+        confirmed=activity.confirmed_count,
+        capacity=activity.capacity,
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("🔎 Find volunteers"), callback_data=callback("rc", activity_id)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t.gettext("📋 Manage the activity"),
+                    callback_data=callback("mg", "a", activity_id),
+                )
+            ],
+        ]
+    )
+    return Rendered(text, markup)
+
+
+async def check_understaffed(context: ZyContext) -> None:
+    """The repeating under-staffed check (a cheap indexed read when there is nothing to do)."""
+    if await context.services.recruiting.alert_understaffed():
+        nudge_outbox(context)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CallbackQueryHandler(on_find, pattern=r"^rc:\d"))
+    application.add_handler(CallbackQueryHandler(on_ask, pattern=r"^rc:ask:"))
+    application.add_handler(CallbackQueryHandler(on_go, pattern=r"^rc:go:"))
+    application.add_handler(CallbackQueryHandler(on_not_interested, pattern=r"^inv:no:"))
+    application.add_handler(
+        CallbackQueryHandler(after_signup, pattern=r"^su:(join|wait):"), group=AFTER_SIGNUP_GROUP
+    )
+    services: Services = application.services  # type: ignore[attr-defined]
+    services.deliverer.register(NotificationKind.INVITATION, render_invitation)
+    services.deliverer.register(NotificationKind.UNDERSTAFFED, render_understaffed)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            check_understaffed,
+            interval=UNDERSTAFFED_INTERVAL_SECONDS,
+            first=services.settings.outbox_interval_seconds,
+            name=UNDERSTAFFED_JOB,
+        )
