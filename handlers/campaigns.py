@@ -1,0 +1,688 @@
+"""Key dates for administrators, and the campaign notifications (heads-up, campaign, greeting,
+weekly digest) with the repeating job that plans them.
+
+```mermaid
+stateDiagram-v2
+    [*] --> List: kd:list (admin panel)
+    List --> KeyDate: kd:v:code
+    KeyDate --> KeyDate: kd:on:code / kd:off:code
+    KeyDate --> Typing: kd:ed:code:zh|en|dt
+    List --> Typing: kd:add (Chinese name → English name → date)
+    Typing --> Typing: invalid text (localized error, asked again)
+    Typing --> KeyDate: valid text (saved)
+    Typing --> List: /cancel
+```
+
+Every press and every typed answer re-checks ``services.staff.is_admin`` on the server: a forged
+or stale ``kd:`` press from anyone else gets a short refusal, is logged, and changes nothing.
+The half-typed key date lives in ``key_date_drafts`` (survives restarts); the conversation only
+knows that it is waiting for text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.app import Services, ZyContext, nudge_outbox
+from bot.delivery import Rendered
+from bot.domain.keydates import CODE_PATTERN, KeyDate, is_valid_day, occurrences_between
+from bot.domain.matching import Match
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.validation import InvalidInput, clean_free_text
+from bot.i18n import Translator
+from handlers.activity_view import (
+    NOWHERE,
+    Names,
+    View,
+    activity_line,
+    clip,
+    reasons_text,
+    with_view,
+)
+from handlers.callbacks import callback, split
+from handlers.conversation import ExclusiveConversation
+from handlers.render import answer, html, send, show
+from storage.keydates import KeyDateDraft
+
+log = logging.getLogger(__name__)
+
+PLAN_JOB = "campaigns"
+PLAN_INTERVAL_SECONDS = 300  # planning is idempotent; a few minutes late is fine
+PLAN_FIRST_SECONDS = 1
+
+TYPING = "TYPING"
+END = ConversationHandler.END
+
+MAX_NAME_LENGTH = 40
+FIELD_ZH, FIELD_EN, FIELD_DATE = "zh", "en", "dt"
+_FIELDS = (FIELD_ZH, FIELD_EN, FIELD_DATE)
+
+# "12-5", "12.5", "12·5", "12/5", "12月5日"; lunar with a 农历 / 阴历 / lunar / L prefix.
+_DATE_INPUT = re.compile(
+    r"^(?:(农历|阴历|lunar|l)\s*)?(\d{1,2})\s*(?:[-./·]|月)\s*(\d{1,2})\s*日?$", re.IGNORECASE
+)
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def _today(services: Services) -> date:
+    return services.clock().astimezone(services.settings.tz).date()
+
+
+def _next_day(key_date: KeyDate, today: date) -> date | None:
+    found = occurrences_between(key_date, today, today + timedelta(days=400))
+    return found[0] if found else None
+
+
+def _day_text(t: Translator, day: date) -> str:
+    """ "Sat, Dec 5, 2026" / "2026年12月5日周六"."""
+    return t.format_skeleton(datetime.combine(day, time(12), tzinfo=t.timezone), "yMMMEd")
+
+
+def _rule_text(t: Translator, key_date: KeyDate) -> str:
+    if key_date.is_lunar:
+        return t.gettext("lunar {month}-{day}").format(month=key_date.month, day=key_date.day)
+    return t.gettext("{month}-{day}").format(month=key_date.month, day=key_date.day)
+
+
+def _days_until_text(t: Translator, days: int) -> str:
+    if days <= 0:
+        return t.gettext("today")
+    if days == 1:
+        return t.gettext("tomorrow")
+    return t.ngettext("in {n} day", "in {n} days", days).format(n=days)
+
+
+def parse_day(text: str) -> tuple[int, int, bool] | None:
+    """(month, day, lunar) from typed text, or ``None`` when it is no possible day."""
+    found = _DATE_INPUT.match(text.strip())
+    if found is None:
+        return None
+    lunar = found.group(1) is not None
+    month, day = int(found.group(2)), int(found.group(3))
+    return (month, day, lunar) if is_valid_day(month, day, lunar=lunar) else None
+
+
+def new_code(name_en: str, taken: set[str]) -> str:
+    """A short ASCII code from the English name ("Arbor Day" → ``arbor_day``), unique."""
+    base = re.sub(r"[^a-z0-9]+", "_", name_en.lower()).strip("_")[:20].strip("_")
+    if not base or not base[0].isalpha():
+        base = f"kd_{base}"[:20].strip("_")
+    code, number = base, 2
+    while code in taken or not CODE_PATTERN.fullmatch(code):
+        code = f"{base}_{number}"
+        number += 1
+    return code
+
+
+async def _refuse(update: Update, context: ZyContext) -> None:
+    query = update.callback_query
+    log.warning(
+        "key-date action refused: user %s is not an administrator (%r)",
+        context.user.telegram_id,
+        query.data if query is not None else "text",
+    )
+    await answer(update, context.t.gettext("This is for administrators only."), alert=True)
+
+
+async def _is_admin(update: Update, context: ZyContext) -> bool:
+    if await context.services.staff.is_admin(context.user.telegram_id):
+        return True
+    await _refuse(update, context)
+    return False
+
+
+# ------------------------------------------------------------------------------------- screens
+
+
+async def show_list(update: Update, context: ZyContext, notice: str | None = None) -> None:
+    t = context.t
+    services = context.services
+    language = t.language.value
+    today = _today(services)
+    lines = [notice, ""] if notice else []
+    lines.append(t.gettext("🗓 <b>Key dates</b>"))
+    lines.append(
+        t.gettext(
+            "Organizers hear about each one {days} days ahead; volunteers who opted in get "
+            "campaign messages before it and a greeting on the day."
+        ).format(days=services.campaigns.policy.heads_up.days)
+    )
+    lines.append("")
+    rows: list[list[InlineKeyboardButton]] = []
+    key_dates = await services.key_dates.all()
+    dated = sorted(
+        ((_next_day(key_date, today), key_date) for key_date in key_dates),
+        key=lambda pair: (pair[0] or date.max, pair[1].code),
+    )
+    for day, key_date in dated:
+        mark = "✅" if key_date.is_enabled else "🚫"
+        next_text = _day_text(t, day) if day else "—"
+        lines.append(
+            t.gettext("{mark} <b>{name}</b> ({rule}) · next: {day}").format(
+                mark=mark,
+                name=html(key_date.name(language)),
+                rule=_rule_text(t, key_date),
+                day=next_text,
+            )
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"{mark} {clip(key_date.name(language))}",
+                    callback_data=callback("kd", "v", key_date.code),
+                )
+            ]
+        )
+    rows.append(
+        [InlineKeyboardButton(t.gettext("➕ Add a key date"), callback_data=callback("kd", "add"))]
+    )
+    rows.append(
+        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
+    )
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def show_key_date(
+    update: Update, context: ZyContext, key_date: KeyDate, notice: str | None = None
+) -> None:
+    t = context.t
+    day = _next_day(key_date, _today(context.services))
+    lines = [notice, ""] if notice else []
+    lines += [
+        f"🗓 <b>{html(key_date.name(t.language.value))}</b>",
+        t.gettext("Chinese name: {name}").format(name=html(key_date.name_zh)),
+        t.gettext("English name: {name}").format(name=html(key_date.name_en)),
+        t.gettext("Date: {rule}").format(rule=_rule_text(t, key_date)),
+        t.gettext("Next: {day}").format(day=_day_text(t, day) if day else "—"),
+        t.gettext("Status: {status}").format(
+            status=t.gettext("enabled") if key_date.is_enabled else t.gettext("disabled")
+        ),
+    ]
+    if key_date.builtin:
+        lines.append(t.gettext("Built in: it can be disabled, not deleted."))
+    code = key_date.code
+    toggle = (
+        InlineKeyboardButton(t.gettext("🚫 Disable"), callback_data=callback("kd", "off", code))
+        if key_date.is_enabled
+        else InlineKeyboardButton(t.gettext("✅ Enable"), callback_data=callback("kd", "on", code))
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("✏️ Chinese name"), callback_data=callback("kd", "ed", code, FIELD_ZH)
+            ),
+            InlineKeyboardButton(
+                t.gettext("✏️ English name"), callback_data=callback("kd", "ed", code, FIELD_EN)
+            ),
+        ],
+        [
+            InlineKeyboardButton(
+                t.gettext("✏️ Date"), callback_data=callback("kd", "ed", code, FIELD_DATE)
+            ),
+            toggle,
+        ],
+        [InlineKeyboardButton(t.gettext("⬅️ Key dates"), callback_data=callback("kd", "list"))],
+    ]
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def _prompt(t: Translator, field: str) -> str:
+    if field == FIELD_ZH:
+        return t.gettext(
+            "Type the key date's Chinese name (up to {limit} characters), e.g. 植树节. "
+            "Send /cancel to stop."
+        ).format(limit=MAX_NAME_LENGTH)
+    if field == FIELD_EN:
+        return t.gettext(
+            "Type the key date's English name (up to {limit} characters), e.g. Arbor Day. "
+            "Send /cancel to stop."
+        ).format(limit=MAX_NAME_LENGTH)
+    return t.gettext(
+        "Type the date as month-day, e.g. 3-12. For a lunar date put “lunar” or 农历 in "
+        "front, e.g. lunar 9-9. Send /cancel to stop."
+    )
+
+
+# ---------------------------------------------------------------------------------- callbacks
+
+
+async def on_list(update: Update, context: ZyContext) -> None:
+    if not await _is_admin(update, context):
+        return
+    await answer(update)
+    await show_list(update, context)
+
+
+async def _key_date_from(update: Update, context: ZyContext, code: str) -> KeyDate | None:
+    key_date = await context.services.key_dates.get(code) if CODE_PATTERN.fullmatch(code) else None
+    if key_date is None:
+        await answer(update, context.t.gettext("This key date no longer exists."))
+        await show_list(update, context)
+    return key_date
+
+
+async def on_view(update: Update, context: ZyContext) -> None:
+    if not await _is_admin(update, context):
+        return
+    parts = split(update.callback_query.data if update.callback_query else None)
+    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
+    if key_date is None:
+        return
+    await answer(update)
+    await show_key_date(update, context, key_date)
+
+
+async def on_toggle(update: Update, context: ZyContext) -> None:
+    """``kd:on:<code>`` / ``kd:off:<code>``."""
+    if not await _is_admin(update, context):
+        return
+    parts = split(update.callback_query.data if update.callback_query else None)
+    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
+    if key_date is None:
+        return
+    t = context.t
+    enable = parts[1] == "on"
+    changed = key_date.model_copy(update={"is_enabled": enable})
+    await context.services.key_dates.update(changed, context.services.clock())
+    log.info(
+        "admin %s %s key date %s",
+        context.user.telegram_id,
+        "enabled" if enable else "disabled",
+        key_date.code,
+    )
+    await answer(update)
+    notice = (
+        t.gettext("✅ Enabled: campaigns will run for it.")
+        if enable
+        else t.gettext("🚫 Disabled: no more campaign messages for it.")
+    )
+    await show_key_date(update, context, changed, notice=notice)
+
+
+async def on_add(update: Update, context: ZyContext) -> object:
+    if not await _is_admin(update, context):
+        return END
+    services = context.services
+    await services.key_dates.save_draft(
+        _draft(context.user.telegram_id, None, FIELD_ZH, None, None, services.clock())
+    )
+    await answer(update)
+    await show(update, _prompt(context.t, FIELD_ZH))
+    return TYPING
+
+
+async def on_edit(update: Update, context: ZyContext) -> object:
+    """``kd:ed:<code>:<field>``: wait for the new value."""
+    if not await _is_admin(update, context):
+        return END
+    parts = split(update.callback_query.data if update.callback_query else None)
+    field = parts[3] if len(parts) > 3 else ""
+    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
+    if key_date is None:
+        return END
+    if field not in _FIELDS:
+        await answer(update, context.t.gettext("This button is no longer valid."))
+        return END
+    services = context.services
+    await services.key_dates.save_draft(
+        _draft(
+            context.user.telegram_id,
+            key_date.code,
+            field,
+            key_date.name_zh,
+            key_date.name_en,
+            services.clock(),
+        )
+    )
+    await answer(update)
+    await show(update, _prompt(context.t, field))
+    return TYPING
+
+
+def _draft(
+    telegram_id: int,
+    code: str | None,
+    field: str,
+    name_zh: str | None,
+    name_en: str | None,
+    now: datetime,
+) -> KeyDateDraft:
+    return KeyDateDraft(telegram_id, code, field, name_zh, name_en, now)
+
+
+async def on_text(update: Update, context: ZyContext) -> object:
+    t = context.t
+    services = context.services
+    message = update.effective_message
+    if message is None or message.text is None:
+        return TYPING
+    if not await services.staff.is_admin(context.user.telegram_id):
+        log.warning("key-date input refused: user %s is not an administrator",
+                    context.user.telegram_id)  # fmt: skip
+        await services.key_dates.delete_draft(context.user.telegram_id)
+        await send(update, t.gettext("This is for administrators only."))
+        return END
+    draft = await services.key_dates.get_draft(context.user.telegram_id)
+    if draft is None:
+        await send(update, t.gettext("Nothing is being edited. Open /admin again."))
+        return END
+    now = services.clock()
+    text = message.text
+    if draft.field in (FIELD_ZH, FIELD_EN):
+        try:
+            name = clean_free_text(text, min_length=1, max_length=MAX_NAME_LENGTH)
+        except InvalidInput as error:
+            await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
+            return TYPING
+        name_zh = name if draft.field == FIELD_ZH else draft.name_zh
+        name_en = name if draft.field == FIELD_EN else draft.name_en
+        if draft.code is None:  # adding: Chinese name → English name → date
+            following = FIELD_EN if draft.field == FIELD_ZH else FIELD_DATE
+            await services.key_dates.save_draft(
+                _draft(draft.telegram_id, None, following, name_zh, name_en, now)
+            )
+            await send(update, _prompt(t, following))
+            return TYPING
+        key_date = await services.key_dates.get(draft.code)
+        if key_date is None:
+            return await _gone(update, context)
+        changed = key_date.model_copy(update={"name_zh": name_zh, "name_en": name_en})
+        return await _saved(update, context, changed, t.gettext("✅ Name saved."))
+    parsed = parse_day(text)
+    if parsed is None:
+        await send(
+            update,
+            t.gettext("That is not a date that exists. {prompt}").format(
+                prompt=_prompt(t, FIELD_DATE)
+            ),
+        )
+        return TYPING
+    month, day, lunar = parsed
+    if draft.code is not None:
+        key_date = await services.key_dates.get(draft.code)
+        if key_date is None:
+            return await _gone(update, context)
+        changed = key_date.model_copy(update={"month": month, "day": day, "is_lunar": lunar})
+        return await _saved(update, context, changed, t.gettext("✅ Date saved."))
+    if not draft.name_zh or not draft.name_en:  # pragma: no cover - the steps set them
+        return await _gone(update, context)
+    taken = {key_date.code for key_date in await services.key_dates.all()}
+    new = KeyDate(
+        code=new_code(draft.name_en, taken),
+        name_zh=draft.name_zh,
+        name_en=draft.name_en,
+        month=month,
+        day=day,
+        is_lunar=lunar,
+    )
+    await services.key_dates.add(new, now)
+    await services.key_dates.delete_draft(draft.telegram_id)
+    log.info("admin %s added key date %s", context.user.telegram_id, new.code)
+    await _show_new(update, context, new, t.gettext("✅ Key date added."))
+    return END
+
+
+async def _saved(update: Update, context: ZyContext, key_date: KeyDate, notice: str) -> object:
+    services = context.services
+    await services.key_dates.update(key_date, services.clock())
+    await services.key_dates.delete_draft(context.user.telegram_id)
+    log.info("admin %s edited key date %s", context.user.telegram_id, key_date.code)
+    await _show_new(update, context, key_date, notice)
+    return END
+
+
+async def _show_new(update: Update, context: ZyContext, key_date: KeyDate, notice: str) -> None:
+    # A typed answer has no message to edit: show() sends a new one.
+    await show_key_date(update, context, key_date, notice=notice)
+
+
+async def _gone(update: Update, context: ZyContext) -> object:
+    await context.services.key_dates.delete_draft(context.user.telegram_id)
+    await send(update, context.t.gettext("This key date no longer exists."))
+    return END
+
+
+async def on_unexpected(update: Update, context: ZyContext) -> object:
+    """Anything but text while typing: ask again."""
+    draft = await context.services.key_dates.get_draft(context.user.telegram_id)
+    if draft is None:
+        return END
+    await send(update, _prompt(context.t, draft.field))
+    return TYPING
+
+
+async def on_cancel(update: Update, context: ZyContext) -> object:
+    await context.services.key_dates.delete_draft(context.user.telegram_id)
+    await send(update, context.t.gettext("OK, nothing was changed."))
+    if await context.services.staff.is_admin(context.user.telegram_id):
+        await show_list(update, context)
+    return END
+
+
+def build_conversation() -> ConversationHandler[Any]:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return ExclusiveConversation(
+            entry_points=[
+                CallbackQueryHandler(on_add, pattern=r"^kd:add$"),
+                CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"),
+            ],
+            states={
+                TYPING: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                    MessageHandler(~filters.COMMAND, on_unexpected),
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", on_cancel)],
+            name="key_dates",
+            persistent=True,
+            allow_reentry=True,
+            per_message=False,
+        )
+
+
+# ------------------------------------------------------------------------------- notifications
+
+
+def _signup_rows(t: Translator, matches: list[Match]) -> list[list[InlineKeyboardButton]]:
+    view = View(NOWHERE)
+    rows = []
+    for number, match in enumerate(matches, start=1):
+        activity = match.activity
+        full = activity.is_full or activity.waitlist_count > 0
+        label = (
+            t.gettext("⏳ {number}. Waitlist: {title}")
+            if full
+            else t.gettext("✋ {number}. Sign up: {title}")
+        ).format(number=number, title=clip(activity.title, 22))
+        action = "wait" if full else "join"
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    label, callback_data=with_view("su", action, activity.activity_id, view=view)
+                )
+            ]
+        )
+    return rows
+
+
+def _match_lines(t: Translator, matches: list[Match], names: Names) -> list[str]:
+    lines = []
+    for number, match in enumerate(matches, start=1):
+        extra = f"\n    {reasons_text(t, match, names)}" if match.personal else ""
+        lines.append(activity_line(t, match.activity, number, html(extra)))
+    return lines
+
+
+async def render_heads_up(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    found = await services.campaigns.key_date_ahead(
+        item.payload.get("key_date"), item.payload.get("date")
+    )
+    if found is None:
+        return None
+    organizations = await services.staff.organizations_of(item.telegram_id)
+    if not organizations:
+        return None  # no longer an organizer
+    key_date, day = found
+    days = (day - _today(services)).days
+    text = t.gettext(
+        "🗓 <b>{name}</b> is {when} ({day}).\n\n"
+        "Planning something for it? Publish your activities now: volunteers who opted in hear "
+        "about activities for this day a week before and the day before."
+    ).format(
+        name=html(key_date.name(t.language.value)),
+        when=_days_until_text(t, days),
+        day=_day_text(t, day),
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("➕ New activity · {organization}").format(
+                    organization=clip(organization.name, 20)
+                ),
+                callback_data=callback("pub", "new", organization.organization_id),
+            )
+        ]
+        for organization, _role in organizations[:5]
+    ]
+    return Rendered(text, InlineKeyboardMarkup(rows))
+
+
+async def render_campaign(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    found = await services.campaigns.campaign_matches(
+        item.telegram_id, item.payload.get("key_date"), item.payload.get("date")
+    )
+    if found is None:
+        return None  # opted out, disabled, passed, or nothing left to join
+    key_date, day, matches = found
+    names = await Names.load(services, t)
+    days = (day - _today(services)).days
+    lines = [
+        t.gettext("🗓 <b>{name}</b> is {when} ({day}).").format(
+            name=html(key_date.name(t.language.value)),
+            when=_days_until_text(t, days),
+            day=_day_text(t, day),
+        ),
+        "",
+        t.gettext("Volunteer for it! Activities for the day, best matches for you first:"),
+        "",
+        *_match_lines(t, matches, names),
+    ]
+    rows = _signup_rows(t, matches)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t.gettext("🔕 No more campaign messages"), callback_data=callback("cp", "off")
+            )
+        ]
+    )
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def render_greeting(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    key_date = await services.campaigns.greeting(
+        item.telegram_id, item.payload.get("key_date"), item.payload.get("date")
+    )
+    if key_date is None:
+        return None
+    text = t.gettext(
+        "🎉 Today is <b>{name}</b>. Thank you for volunteering: every hour you give makes our "
+        "city a warmer place."
+    ).format(name=html(key_date.name(t.language.value)))
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("🔍 Service menu"), callback_data=callback("menu", "browse")
+                )
+            ]
+        ]
+    )
+    return Rendered(text, markup)
+
+
+async def render_digest(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
+    matches = await services.campaigns.digest_matches(
+        item.telegram_id, item.payload.get("since"), item.payload.get("until")
+    )
+    if not matches:
+        return None  # nothing new for them: no digest at all
+    names = await Names.load(services, t)
+    lines = [
+        t.gettext("📰 <b>New this week for you</b>"),
+        "",
+        *_match_lines(t, matches, names),
+    ]
+    rows = _signup_rows(t, matches)
+    rows.append(
+        [
+            InlineKeyboardButton(
+                t.gettext("🔕 No more weekly digests"), callback_data=callback("cp", "nodg")
+            )
+        ]
+    )
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def on_opt_out(update: Update, context: ZyContext) -> None:
+    """``cp:off`` / ``cp:nodg`` from a campaign or digest: turn that kind off for this user."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    which = parts[1] if len(parts) > 1 else ""
+    t = context.t
+    if which not in ("off", "nodg"):
+        await answer(update, t.gettext("This button is no longer valid."))
+        return
+    done = await context.services.campaigns.opt_out(
+        context.user.telegram_id, campaigns=which == "off", digest=which == "nodg"
+    )
+    if not done:
+        await answer(update, t.gettext("This button is no longer valid."))
+        return
+    await answer(update, t.gettext("OK. You can turn it back on in /profile."), alert=True)
+
+
+# ------------------------------------------------------------------------------------- the job
+
+
+async def plan_campaigns(context: ZyContext) -> None:
+    """The repeating planning job (see :mod:`bot.domain.campaigns`)."""
+    report = await context.services.campaigns.plan()
+    if report.planned:
+        nudge_outbox(context)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(build_conversation())
+    application.add_handler(CallbackQueryHandler(on_list, pattern=r"^kd:list$"))
+    application.add_handler(CallbackQueryHandler(on_view, pattern=r"^kd:v:"))
+    application.add_handler(CallbackQueryHandler(on_toggle, pattern=r"^kd:(on|off):"))
+    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=r"^cp:"))
+    services: Services = application.services  # type: ignore[attr-defined]
+    services.deliverer.register(NotificationKind.KEY_DATE_HEADS_UP, render_heads_up)
+    services.deliverer.register(NotificationKind.CAMPAIGN, render_campaign)
+    services.deliverer.register(NotificationKind.KEY_DATE_GREETING, render_greeting)
+    services.deliverer.register(NotificationKind.DIGEST, render_digest)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            plan_campaigns,
+            interval=PLAN_INTERVAL_SECONDS,
+            first=PLAN_FIRST_SECONDS,
+            name=PLAN_JOB,
+        )
