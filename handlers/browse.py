@@ -61,6 +61,7 @@ from handlers.activity_view import (
     with_view,
 )
 from handlers.callbacks import callback, split
+from handlers.conversation import ACTIVE_FLOW_KEY
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -369,6 +370,9 @@ async def _near(update: Update, context: ZyContext, view: View) -> None:
             resize_keyboard=True,
             one_time_keyboard=True,
         )
+        if context.user_data is not None:
+            # The pin that comes next is for this search, not for a form left half-way.
+            context.user_data[ACTIVE_FLOW_KEY] = "near_me"
         await send(
             update,
             t.gettext(

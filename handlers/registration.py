@@ -61,6 +61,7 @@ from bot.domain.volunteers import (
 from bot.i18n import N_, Translator
 from handlers.activity_view import parse_id
 from handlers.callbacks import callback, split
+from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -723,7 +724,7 @@ def build_conversation() -> ConversationHandler[Any]:
 
 
 def _conversation() -> ConversationHandler[Any]:
-    return ConversationHandler(
+    return ExclusiveConversation(
         entry_points=[
             CommandHandler(["register", "profile"], enter),
             CallbackQueryHandler(enter, pattern=r"^menu:profile$"),

@@ -1,0 +1,83 @@
+"""Conversations that give way to the one the user started last.
+
+Several flows read typed text: registration, the organization application, ``/new``, a cancel
+reason, a broadcast, a message to participants … PTB tries the handlers of a group in order, so
+a conversation left half-way (the user pressed another button and started something else)
+would go on swallowing the text meant for the newer one. :class:`ExclusiveConversation`
+records, in the persisted ``user_data``, which conversation the user last entered or pressed a
+button of; for typed messages (text, pins, contacts, commands) a conversation that is not that
+one steps aside (its state handlers and fallbacks do not match). Button presses are never
+ambiguous (each module owns its callback prefix), so a press on an older conversation's message
+still works and makes that conversation the one that reads the next typed answer. A
+conversation's state is kept while it steps aside.
+
+```mermaid
+flowchart LR
+    A[in conversation A] -->|entry point of B| B[in B: A steps aside for typed input]
+    B -->|entry point or button of A| A2[A reads typed input again: B steps aside]
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ConversationHandler
+
+__all__ = ["ACTIVE_FLOW_KEY", "ExclusiveConversation", "bind_conversations"]
+
+#: Key in ``user_data`` naming the conversation the user entered last.
+ACTIVE_FLOW_KEY = "active_flow"
+
+
+class ExclusiveConversation(ConversationHandler[Any]):
+    """A :class:`ConversationHandler` (which must have a ``name``) that yields to newer ones.
+
+    :func:`bind_conversations` gives it the application's ``user_data`` once every handler is
+    registered (``check_update`` is not passed the application).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not self.name:
+            raise ValueError("an exclusive conversation needs a name")
+        self._user_data: Mapping[int, Any] = {}
+
+    def bind(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self._user_data = application.user_data
+
+    def check_update(self, update: object) -> Any:
+        result = super().check_update(update)
+        if result is None or not isinstance(update, Update) or update.effective_user is None:
+            return result
+        _state, _key, handler, _check = result
+        if handler in self.entry_points or update.callback_query is not None:
+            return result
+        data = self._user_data.get(update.effective_user.id) or {}
+        owner = data.get(ACTIVE_FLOW_KEY)
+        if owner is not None and owner != self.name:
+            return None  # the user moved on to another conversation
+        return result
+
+    async def handle_update(
+        self,
+        update: Update,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        check_result: Any,
+        context: Any,
+    ) -> object:
+        _state, _key, handler, _check = check_result
+        pressed = isinstance(update, Update) and update.callback_query is not None
+        if (handler in self.entry_points or pressed) and context.user_data is not None:
+            context.user_data[ACTIVE_FLOW_KEY] = self.name
+        return await super().handle_update(update, application, check_result, context)
+
+
+def bind_conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Give every registered :class:`ExclusiveConversation` the application's user data."""
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ExclusiveConversation):
+                handler.bind(application)
