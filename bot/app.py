@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
@@ -21,20 +20,34 @@ from telegram.ext import (
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.delivery import Deliverer
+from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.domain.accounts import AccountService
+from bot.domain.broadcasts import BroadcastService
+from bot.domain.campaigns import CampaignPolicy, CampaignService
+from bot.domain.organizations import OrganizationAdminService
+from bot.domain.organizing import OrganizingService
+from bot.domain.publishing import PublishingService
+from bot.domain.recruiting import RecruitingPolicy, RecruitingService
 from bot.domain.registration import RegistrationService
+from bot.domain.reminders import ReminderService
 from bot.domain.signups import SignupPolicy, SignupService
 from bot.domain.staff import StaffService
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.update_processor import PerUserUpdateProcessor
 from storage.activities import ActivitiesRepository
+from storage.broadcasts import BroadcastsRepository
+from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
+from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.persistence import SQLitePersistence
+from storage.publishing import PublishingRepository
+from storage.recruiting import RecruitingRepository
+from storage.reminders import RemindersRepository
+from storage.rosters import RostersRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
@@ -53,8 +66,17 @@ class Services:
     organizations: OrganizationsRepository
     activities: ActivitiesRepository
     signups: SignupService
+    reminders: ReminderService
     outbox: OutboxRepository
     staff: StaffService
+    recruiting: RecruitingService
+    organizing: OrganizingService
+    org_admin: OrganizationAdminService
+    broadcasts: BroadcastService
+    key_dates: KeyDatesRepository
+    campaigns: CampaignService
+    # Built right after the container (it calls the sign-up sweep and reminders).
+    publishing: PublishingService
     deliverer: Deliverer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -114,9 +136,24 @@ def build_application(
     catalog = CatalogRepository(db)
     volunteers = VolunteersRepository(db)
     activities = ActivitiesRepository(db)
+    signup_rows = SignupsRepository(db)
     outbox = OutboxRepository(db)
     users = UsersRepository(db)
     organizations = OrganizationsRepository(db)
+    key_dates = KeyDatesRepository(db)
+    staff = StaffService(users, organizations, activities, settings.admin_ids)
+    reminders = ReminderService(RemindersRepository(db), outbox, clock, settings.reminder_offsets)
+    signups = SignupService(
+        db,
+        volunteers,
+        activities,
+        signup_rows,
+        outbox,
+        clock,
+        settings.tz,
+        SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
+        reminders=reminders,
+    )
     services = Services(
         settings=settings,
         db=db,
@@ -132,18 +169,61 @@ def build_application(
         catalog=catalog,
         organizations=organizations,
         activities=activities,
-        signups=SignupService(
+        signups=signups,
+        reminders=reminders,
+        outbox=outbox,
+        staff=staff,
+        recruiting=RecruitingService(
             db,
-            volunteers,
-            activities,
-            SignupsRepository(db),
-            outbox,
+            RecruitingRepository(db),
             clock,
             settings.tz,
-            SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
+            RecruitingPolicy(
+                batch_size=settings.invite_batch_size,
+                daily_cap=settings.invite_daily_cap,
+                cooldown=settings.invite_cooldown,
+                understaffed_lead=settings.understaffed_lead,
+                understaffed_threshold=settings.understaffed_threshold,
+            ),
         ),
-        outbox=outbox,
-        staff=StaffService(users, organizations, activities, settings.admin_ids),
+        organizing=OrganizingService(
+            db, staff, RostersRepository(db), signup_rows, outbox, clock, settings.tz
+        ),
+        org_admin=OrganizationAdminService(
+            db,
+            organizations,
+            users,
+            catalog,
+            staff,
+            clock,
+            settings.admin_ids,
+            settings.org_invite_ttl,
+        ),
+        broadcasts=BroadcastService(db, BroadcastsRepository(db), outbox, catalog, staff, clock),
+        key_dates=key_dates,
+        campaigns=CampaignService(
+            db,
+            key_dates,
+            CampaignsRepository(db),
+            volunteers,
+            clock,
+            CampaignPolicy.from_settings(settings),
+        ),
+        publishing=PublishingService(
+            db,
+            PublishingRepository(db),
+            activities,
+            catalog,
+            staff,
+            outbox,
+            users,
+            volunteers,
+            clock,
+            settings.tz,
+            reminders=reminders,
+            key_dates=key_dates,
+            sweep=signups.sweep,
+        ),
     )
     persistence = SQLitePersistence(
         db,
@@ -161,7 +241,8 @@ def build_application(
         .context_types(ContextTypes(context=ZyContext))
         .persistence(persistence)
         .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_users))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # AIORateLimiter that hands 429s of outbox sends back to the deliverer (bot.delivery).
+        .rate_limiter(DeliveryRateLimiter(max_retries=2))
         .build(),
     )
     application.services = services
@@ -175,6 +256,9 @@ def build_application(
         interval=settings.outbox_interval_seconds,
         first=settings.outbox_interval_seconds,
         name=OUTBOX_JOB,
+        # A run drains while rows are due (bot.delivery); a tick meanwhile returns at once
+        # instead of APScheduler logging "maximum number of running instances reached".
+        job_kwargs={"max_instances": 2},
     )
     return application
 

@@ -608,7 +608,9 @@ class VolunteersRepository:
     async def delete_account(self, telegram_id: int, now: datetime) -> DeletionReport:
         """Erase the user (the right to deletion), in one transaction.
 
-        Deletes the draft, the bot's stored state about them and the ``users`` row; a profile is
+        Deletes the draft, the bot's stored state about them, invitations they received and the
+        ``users`` row (which cascades to their organization memberships and the drafts of the
+        organizer, publishing, roster, broadcast and key-date forms); a profile is
         anonymized in place (:data:`ERASED_FIELDS` cleared, :data:`KEPT_FIELDS` kept) because
         service records refer to its ``volunteer_id``. The caller must also drop the user's data
         held in memory by the running bot (``Application.drop_user_data`` and the private chat's
@@ -626,6 +628,8 @@ class VolunteersRepository:
                     await tx.execute(f"DELETE FROM {table} WHERE volunteer_id = ?", (volunteer_id,))
                 await tx.execute(_ANONYMIZE, (stamp, stamp, volunteer_id))
                 await SignupsRepository.withdraw_from_unfinished(tx, volunteer_id, now)
+                # Invitations say whom organizers approached; the anonymized row keeps none.
+                await tx.execute("DELETE FROM invitations WHERE volunteer_id = ?", (volunteer_id,))
             # Nothing more goes to a deleted account.
             await OutboxRepository.drop_pending_in(tx, telegram_id, now, "account deleted")
             state_rows = await _persistence_rows(tx.fetch_all, telegram_id)
