@@ -683,7 +683,8 @@ async def _join(update: Update, context: ZyContext, args: list[str]) -> object:
 
 
 async def render_decision(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
-    """ORG_DECISION to the applicant; stale when the status changed again meanwhile."""
+    """ORG_DECISION to the applicant (approved / rejected), or to every member (suspended /
+    reinstated); stale when the status changed again meanwhile."""
     oid = item.payload.get("organization_id")
     decision = item.payload.get("decision")
     if not isinstance(oid, int) or not isinstance(decision, str):
@@ -692,6 +693,16 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
     if details is None or details.organization.status.value != decision:
         return None
     name = html(details.organization.name)
+    if item.payload.get("audience") == "members":
+        # Suspended or reinstated: told to every member, not only the applicant.
+        if details.organization.status is OrganizationStatus.SUSPENDED:
+            return Rendered(
+                t.gettext(
+                    "⛔ <b>{name}</b> is suspended by the administrators, so its organizer tools "
+                    "are not available. Reason: {reason}"
+                ).format(name=name, reason=html(details.status_reason or "—"))
+            )
+        return Rendered(t.gettext("♻️ {name} is active again.").format(name=name))
     if details.organization.status is OrganizationStatus.APPROVED:
         text = t.gettext(
             "🎉 Your organization <b>{name}</b> is approved! You are its manager: publish "

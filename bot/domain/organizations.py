@@ -519,6 +519,8 @@ class OrganizationAdminService:
         reason: str | None,
     ) -> Organization:
         details = await self.application(actor, organization_id)
+        members = await self._organizations.member_ids(organization_id)
+        now = self._clock()
         async with self._db.transaction() as tx:
             changed = await OrganizationsRepository.change_status_in(
                 tx,
@@ -527,8 +529,26 @@ class OrganizationAdminService:
                 status=status,
                 by=actor,
                 reason=reason,
-                now=self._clock(),
+                now=now,
             )
+            # Members learn why their tools vanished (or came back) instead of finding out on
+            # their next press. The time in the subject keeps a later suspension a new notice.
+            for telegram_id in members if changed else []:
+                await OutboxRepository.enqueue(
+                    tx,
+                    Notification(
+                        kind=NotificationKind.ORG_DECISION,
+                        telegram_id=telegram_id,
+                        subject=f"org:{organization_id}:{status.value}:{now.isoformat()}",
+                        payload={
+                            "organization_id": organization_id,
+                            "decision": status.value,
+                            "audience": "members",
+                        },
+                        due_at=now,
+                    ),
+                    now,
+                )
         if not changed:
             raise OrgRefused(OrgRefusal.NOT_PENDING, details.organization)
         return details.organization.model_copy(update={"status": status})

@@ -48,6 +48,9 @@ async def test_suspend_takes_organizer_rights_away_and_reinstate_returns_them(
     await admin.wait_for_text("Kaifu Team is suspended")
     stored = await repo.get(organization.organization_id)
     assert stored is not None and stored.status is OrganizationStatus.SUSPENDED
+    # The member is told at once, with the reason (through the outbox).
+    notice = await member.wait_for_text("Complaints about fake activities")
+    assert "suspended" in notice.text
 
     # The member's old home buttons are refused now.
     home = await member.send("/organize")
@@ -64,6 +67,7 @@ async def test_suspend_takes_organizer_rights_away_and_reinstate_returns_them(
     await admin.wait_for_text("Complaints about fake activities")
     await admin.press("♻️ Reinstate")
     await admin.wait_for_text("active again")
+    await member.wait_for_text("Kaifu Team is active again")
     await member.send("/organize")
     await member.wait_for_text("You are a manager")
 
