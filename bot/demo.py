@@ -263,6 +263,8 @@ async def load_demo_data(db: Database, now: datetime, *, seed: int = 7) -> bool:
     organizations = OrganizationsRepository(db)
     activities = ActivitiesRepository(db)
     clock = ManualClock(now)
+    # No reminders are planned for the demo sign-ups: the demo volunteers have no chat to
+    # receive them. Sign-ups the personas make in the playground get theirs as usual.
     signups = SignupService(
         db, volunteers, activities, SignupsRepository(db), OutboxRepository(db), clock, SHANGHAI
     )
@@ -285,6 +287,23 @@ async def load_demo_data(db: Database, now: datetime, *, seed: int = 7) -> bool:
                 now,
             )
         )
+    # One application waiting for the administrators, sent by the English visitor, so the
+    # admin personas can approve it and the visitor sees the decision arrive.
+    applicant = PERSONAS[1]
+    await _add_user(users, applicant, applicant.first_name, applicant.language_code, now)
+    await organizations.create(
+        NewOrganization(
+            name="Meixi Lake International School Volunteer Club",
+            org_type=OrganizationType.SCHOOL,
+            area_code="yuelu",
+            contact_name="Nina Clarke",
+            contact_phone="+8613800007002",
+            description="Students and parents who tutor children of migrant workers at weekends.",
+            status=OrganizationStatus.PENDING,
+            applied_by=applicant.telegram_id,
+        ),
+        now,
+    )
     for persona in PERSONAS:
         if persona.role in ("organizer", "admin"):
             await _add_user(users, persona, persona.first_name, persona.language_code, now)

@@ -49,3 +49,11 @@ async def test_personas_have_the_roles_they_claim(db: Database) -> None:
         assert bool(memberships) == (persona.role == "organizer"), persona.key
     assert {p.telegram_id for p in PERSONAS if p.role == "admin"} == ADMIN_IDS
     assert len({p.key for p in PERSONAS}) == len(PERSONAS) == 8
+
+
+async def test_an_application_waits_for_the_admin_personas(db: Database) -> None:
+    await load_demo_data(db, NOW)
+    rows = await db.fetch_all("SELECT name, applied_by FROM organizations WHERE status = 'pending'")
+    assert [(row["name"], row["applied_by"]) for row in rows] == [
+        ("Meixi Lake International School Volunteer Club", PERSONAS[1].telegram_id)
+    ]
