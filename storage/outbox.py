@@ -128,7 +128,8 @@ class OutboxRepository:
             return
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE outbox SET lease_until = NULL, attempts = MAX(attempts - 1, 0) "
+                "UPDATE outbox SET lease_until = NULL, "
+                "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
                 f"WHERE notification_id IN ({', '.join('?' * len(ids))}) AND status = 'pending'",
                 tuple(ids),
             )
@@ -138,7 +139,7 @@ class OutboxRepository:
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET due_at = ?, lease_until = NULL, "
-                "attempts = MAX(attempts - 1, 0), last_error = ? "
+                "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ? "
                 "WHERE notification_id = ? AND status = 'pending'",
                 (to_db_time(due_at), _clip(reason), notification_id),
             )

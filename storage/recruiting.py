@@ -167,9 +167,10 @@ class RecruitingRepository:
             "NOT EXISTS (SELECT 1 FROM invitations i WHERE i.volunteer_id = v.volunteer_id "
             "AND i.invited_at > ?)",
             # Busy at that time (the sign-up would be refused as a clash). CROSS JOIN keeps
-            # SQLite starting from the volunteer's few sign-ups, not from every activity.
+            # SQLite starting from the volunteer's few sign-ups, not from every activity; the
+            # join condition sits in WHERE because PostgreSQL allows no ON after CROSS JOIN.
             "NOT EXISTS (SELECT 1 FROM signups s CROSS JOIN activities o "
-            "ON o.activity_id = s.activity_id WHERE s.volunteer_id = v.volunteer_id "
+            "WHERE o.activity_id = s.activity_id AND s.volunteer_id = v.volunteer_id "
             "AND s.status = 'confirmed' AND o.status = 'published' AND o.activity_id <> ? "
             "AND o.starts_at < ? AND o.ends_at > ?)",
         ]

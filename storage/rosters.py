@@ -166,14 +166,22 @@ class RostersRepository:
 
     async def roster_all(self, activity_id: int) -> list[RosterEntry]:
         """The whole roster (exports): a few thousand short rows at most."""
-        return await self._entries(activity_id, limit=-1, offset=0)
+        return await self._entries(activity_id, limit=None, offset=0)
 
-    async def _entries(self, activity_id: int, *, limit: int, offset: int) -> list[RosterEntry]:
+    async def _entries(
+        self, activity_id: int, *, limit: int | None, offset: int
+    ) -> list[RosterEntry]:
+        # No LIMIT at all for "everything" (LIMIT -1 is SQLite's spelling only).
+        paging, params = (
+            (" LIMIT ? OFFSET ?", (activity_id, limit, offset))
+            if limit is not None
+            else ("", (activity_id,))
+        )
         rows = await self._db.fetch_all(
             f"SELECT {_ROSTER_COLUMNS} FROM signups s "
             "JOIN volunteers v ON v.volunteer_id = s.volunteer_id "
-            f"WHERE {_ROSTER_WHERE} ORDER BY {_ROSTER_ORDER} LIMIT ? OFFSET ?",
-            (activity_id, limit, offset),
+            f"WHERE {_ROSTER_WHERE} ORDER BY {_ROSTER_ORDER}{paging}",
+            params,
         )
         if not rows:
             return []
