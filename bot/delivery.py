@@ -238,6 +238,9 @@ def quiet_until(now: datetime, tz: ZoneInfo, start: time, end: time) -> datetime
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    # Runs once Telegram accepted the message (e.g. "Still coming?" counts as asked only
+    # then); not on a retry, a block or a failure.
+    after_sent: Callable[[], Awaitable[object]] | None = None
 
 
 #: Renders one notification for its recipient, or returns ``None`` when it went stale.
@@ -435,6 +438,8 @@ class Deliverer:
         else:
             await outbox.finish(item.notification_id, OutboxStatus.SENT, services.clock())
             report.sent += 1
+            if rendered.after_sent is not None:
+                await rendered.after_sent()
 
     async def _send(self, bot: Bot, item: OutboxItem, rendered: Rendered) -> None:
         extra: dict[str, Any] = {}

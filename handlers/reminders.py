@@ -113,14 +113,18 @@ async def render_reminder(item: OutboxItem, services: Services, t: Translator) -
                 *_details_rows(t, activity),
             ]
         )
-        # Recorded when it goes out: no answer from here on shows on the organizer's roster.
-        await services.reminders.mark_asked(due.signup_id)
-    else:
-        text = t.gettext(
-            "⏰ <b>Starting soon:</b> your activity starts {starts_in}.\n\n{facts}\n\n"
-            "Thank you for volunteering. See you there!"
-        ).format(starts_in=starts_in, facts=facts)
-        markup = InlineKeyboardMarkup(_details_rows(t, activity))
+        signup_id = due.signup_id
+
+        async def asked() -> None:
+            # Recorded once it went out: no answer from here on shows on the organizer's roster.
+            await services.reminders.mark_asked(signup_id)
+
+        return Rendered(text, markup, after_sent=asked)
+    text = t.gettext(
+        "⏰ <b>Starting soon:</b> your activity starts {starts_in}.\n\n{facts}\n\n"
+        "Thank you for volunteering. See you there!"
+    ).format(starts_in=starts_in, facts=facts)
+    markup = InlineKeyboardMarkup(_details_rows(t, activity))
     return Rendered(text, markup)
 
 

@@ -144,14 +144,13 @@ class ReminderService:
     async def replan_activity(self, tx: Transaction, activity_id: int, now: datetime) -> int:
         """Plan the reminders of every confirmed sign-up for the activity's current start time
         (after a time change); returns how many new rows were stored. Rows for an older start
-        time stay and are dropped as stale at send time. A sign-up that got new rows has its
-        "Still coming?" answer reset: the answer was about the old time."""
+        time stay and are dropped as stale at send time. Every confirmed sign-up has its
+        "Still coming?" answer reset, even when no reminder is still ahead: the answer was about
+        the old time. Callers call this only when the start time really changed."""
         total = 0
         for signup_id in await self._repo.confirmed_signup_ids(tx, activity_id):
-            planned = await self.plan_signup(tx, signup_id, now)
-            if planned:
-                await self._repo.reset_answer(tx, signup_id)
-            total += planned
+            total += await self.plan_signup(tx, signup_id, now)
+            await self._repo.reset_answer(tx, signup_id)
         if total:
             log.info("re-planned %s reminders for activity %s", total, activity_id)
         return total

@@ -29,10 +29,19 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no quiet ho
 NIGHT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai: default quiet hours
 
 
+#: Texts whose ``after_sent`` hook ran: only messages Telegram accepted.
+ACCEPTED: list[str] = []
+
+
 async def render_text(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
     if item.payload.get("stale"):
         return None
-    return Rendered(str(item.payload["text"]))
+    text = str(item.payload["text"])
+
+    async def accepted() -> None:
+        ACCEPTED.append(text)
+
+    return Rendered(text, after_sent=accepted)
 
 
 def prepare(process: BotProcess) -> Services:
@@ -101,6 +110,10 @@ async def enqueue(
             ),
             now,
         )
+
+
+async def _accepted() -> list[str]:
+    return list(ACCEPTED)
 
 
 def texts(user: VirtualUser) -> list[str]:
@@ -207,10 +220,14 @@ async def test_403_stops_delivery_until_the_user_writes_again(
     await enqueue(services, alice.id, "second for Alice")
     await enqueue(services, bob.id, "for Bob")
 
+    ACCEPTED.clear()
     await bob.wait_for_text("for Bob")
     assert await eventually(
         lambda: statuses(services, alice.id), lambda s: s == ["dropped", "dropped"]
     )
+    # The after-send hook ran for Bob's message only, never for a refused one.
+    await eventually(lambda: _accepted(), lambda found: "for Bob" in found)
+    assert not [text for text in ACCEPTED if "Alice" in text]
     user = await services.accounts.get(alice.id)
     assert user is not None and not user.is_reachable
     await enqueue(services, alice.id, "third for Alice")

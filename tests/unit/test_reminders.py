@@ -241,6 +241,29 @@ async def test_replan_after_a_time_change_plans_new_rows_and_old_ones_go_stale(
     assert due is not None and due.asks and due.offset == 24 * H
 
 
+async def test_a_late_time_change_resets_the_answer_even_with_no_reminder_ahead(
+    db: Database,
+    service: SignupService,
+    reminders: ReminderService,
+    clock: ManualClock,
+    org: Organization,
+) -> None:
+    activity = await add_activity(db, org)
+    volunteer = await add_volunteer(db)
+    signup_id = (
+        await service.sign_up(volunteer.telegram_id, activity.activity_id)
+    ).signup.signup_id
+    async with db.transaction() as tx:
+        await RemindersRepository.set_answer(tx, signup_id, "yes")
+    # An hour before the start it is moved half an hour later: no offset is ahead any more,
+    # yet the "yes" was about the old time.
+    clock.set(activity.starts_at - 1 * H)
+    await move_activity(db, activity, H / 2)
+    async with db.transaction() as tx:
+        assert await reminders.replan_activity(tx, activity.activity_id, clock()) == 0
+    assert await still_coming_columns(db, signup_id) == (None, None)
+
+
 # -- staleness and opt-out at send time ----------------------------------------------------------
 
 
