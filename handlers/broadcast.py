@@ -596,3 +596,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_stale, pattern=pattern("bc")))
     services: Services = application.services  # type: ignore[attr-defined]
     services.deliverer.register(NotificationKind.BROADCAST, render_broadcast)
+    if application.job_queue is not None:
+        application.job_queue.run_once(resume_broadcasts, 1, name="broadcast-resume")
+
+
+async def resume_broadcasts(context: ZyContext) -> None:
+    """At start-up: finish queuing broadcasts that a stop interrupted."""
+    resumed = await context.services.broadcasts.resume_unfinished()
+    if resumed:
+        nudge_outbox(context)

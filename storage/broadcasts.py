@@ -184,6 +184,13 @@ class BroadcastsRepository:
         )
         return [_to_broadcast(row) for row in rows]
 
+    async def queuing_ids(self) -> list[int]:
+        """Broadcasts whose queuing stopped half-way (the bot stopped while queuing)."""
+        rows = await self._db.fetch_all(
+            "SELECT broadcast_id FROM broadcasts WHERE status = 'queuing' ORDER BY broadcast_id"
+        )
+        return [row["broadcast_id"] for row in rows]
+
     @staticmethod
     async def advance(tx: Transaction, broadcast_id: int, through: int, added: int) -> None:
         """One chunk was queued: move the resume point and count the new rows."""

@@ -299,6 +299,16 @@ class BroadcastService:
         finally:
             self._filling.discard(broadcast_id)
 
+    async def resume_unfinished(self) -> int:
+        """Finish queuing the broadcasts a stop interrupted (run at start-up); returns how many
+        there were. Without it the rest of the audience would wait for an admin to open the
+        progress screen."""
+        unfinished = await self._repo.queuing_ids()
+        for broadcast_id in unfinished:
+            log.info("resuming the queuing of broadcast %s", broadcast_id)
+            await self.fill(broadcast_id)
+        return len(unfinished)
+
     # -- progress and cancelling -----------------------------------------------------------------
 
     async def progress(self, telegram_id: int, broadcast_id: int) -> tuple[Broadcast, Progress]:

@@ -143,6 +143,22 @@ async def test_queuing_in_chunks_is_resumable_and_idempotent(
     assert resumed.status is BroadcastStatus.QUEUED
     assert progress.pending == 4 and progress.total == 4
 
+    # At start-up the bot finishes an interrupted queuing by itself, without the admin.
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM outbox WHERE telegram_id IN (103, 104)",
+        )
+        await tx.execute(
+            "UPDATE broadcasts SET status = 'queuing', queued_through = 102, recipients = 2 "
+            "WHERE broadcast_id = ?",
+            (broadcast.broadcast_id,),
+        )
+    assert await svc.resume_unfinished() == 1
+    assert list(await recipients(db, broadcast.broadcast_id)) == [101, 102, 103, 104]
+    done = await svc.fill(broadcast.broadcast_id)
+    assert done.status is BroadcastStatus.QUEUED and done.recipients == 4
+    assert await svc.resume_unfinished() == 0
+
 
 async def test_cancel_midway_drops_only_the_pending_rows(
     db: Database, clock: ManualClock, people: dict[str, int]
