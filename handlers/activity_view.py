@@ -21,6 +21,7 @@ from bot.app import Services
 from bot.domain.activities import Activity, ActivityStatus, SignupStatus
 from bot.domain.deeplinks import activity_payload
 from bot.domain.matching import Match, Reason, ReasonKind
+from bot.domain.organizing import shown_cancel_reason
 from bot.domain.signups import Refusal, SignupRefused, Viewer
 from bot.domain.volunteers import Slot
 from bot.i18n import N_, Translator
@@ -237,7 +238,7 @@ def card_text(
     if activity.status is ActivityStatus.CANCELLED:
         lines.append(t.gettext("❌ <b>Cancelled by the organizer.</b>"))
         if activity.cancel_reason:
-            lines.append(html(activity.cancel_reason))
+            lines.append(html(shown_cancel_reason(activity.cancel_reason, t.gettext)))
     lines.append(
         t.gettext("🏷 {category} · 🏢 {organization}").format(
             category=html(names.category(activity.category_code)),

@@ -70,6 +70,7 @@ from bot.domain.organizing import (
     actions,
     clean_cancel_reason,
     clean_message,
+    shown_cancel_reason,
 )
 from bot.domain.staff import StaffRefused
 from bot.domain.validation import InvalidInput, format_phone_for_display
@@ -293,7 +294,11 @@ def card_text(
     if activity.status is ActivityStatus.CANCELLED:
         lines.append(t.gettext("❌ <b>Cancelled.</b>"))
         if activity.cancel_reason:
-            lines.append(t.gettext("Reason: {reason}").format(reason=html(activity.cancel_reason)))
+            lines.append(
+                t.gettext("Reason: {reason}").format(
+                    reason=html(shown_cancel_reason(activity.cancel_reason, t.gettext))
+                )
+            )
     elif activity.status is ActivityStatus.DRAFT:
         lines.append(t.gettext("📝 Not published."))
     elif now >= activity.ends_at:
@@ -696,7 +701,7 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
             return
         reason = draft.body
     else:
-        reason = t.gettext(CANCEL_PRESETS[code])
+        reason = CANCEL_PRESETS[code]  # stored untranslated: each reader gets their language
     try:
         report = await organizing.cancel(user_id, activity_id, reason)
     except StaffRefused:
@@ -1084,7 +1089,12 @@ async def render_cancelled(item: OutboxItem, services: Services, t: Translator) 
         t.gettext("🏢 {organization}").format(organization=html(activity.organization_name)),
     ]
     if activity.cancel_reason:
-        lines += ["", t.gettext("Reason: {reason}").format(reason=html(activity.cancel_reason))]
+        lines += [
+            "",
+            t.gettext("Reason: {reason}").format(
+                reason=html(shown_cancel_reason(activity.cancel_reason, t.gettext))
+            ),
+        ]
     lines += [
         "",
         t.gettext(

@@ -26,6 +26,7 @@ cancelled activity keeps its roster and exports (and may be copied), nothing els
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,6 +61,7 @@ __all__ = [
     "actions",
     "clean_cancel_reason",
     "clean_message",
+    "shown_cancel_reason",
 ]
 
 log = logging.getLogger(__name__)
@@ -140,13 +142,21 @@ def clean_message(text: str) -> str:
     return clean_free_text(text, min_length=MESSAGE_MIN, max_length=MESSAGE_MAX, multiline=True)
 
 
-#: Preset cancellation reasons (the stored reason is the English text, shown as it was chosen).
+#: Preset cancellation reasons. The stored reason is the English message id, so that each
+#: reader sees it in their own language (:func:`shown_cancel_reason`); a typed reason is stored
+#: and shown as typed.
 CANCEL_PRESETS: dict[str, str] = {
     "weather": N_("Bad weather"),
     "venue": N_("The venue is not available"),
     "few": N_("Too few volunteers signed up"),
     "host": N_("The host organization asked us to postpone"),
 }
+_PRESET_REASONS = frozenset(CANCEL_PRESETS.values())
+
+
+def shown_cancel_reason(reason: str, gettext: Callable[[str], str]) -> str:
+    """The stored cancellation reason in the reader's language (presets are translated)."""
+    return gettext(reason) if reason in _PRESET_REASONS else reason
 
 
 def duplicate_times(

@@ -520,3 +520,19 @@ async def test_nobody_to_message(
     with pytest.raises(ManageRefused) as refused:
         await service.send_message(organizer, activity.activity_id)
     assert refused.value.reason is ManageRefusal.NOBODY
+
+
+def test_a_preset_cancel_reason_is_shown_in_the_readers_language() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.organizing import CANCEL_PRESETS, shown_cancel_reason
+    from bot.domain.users import Language
+    from bot.i18n import translator
+
+    stored = CANCEL_PRESETS["weather"]  # what the cancellation stores
+    zh = translator(Language.ZH, ZoneInfo("Asia/Shanghai"))
+    en = translator(Language.EN, ZoneInfo("Asia/Shanghai"))
+    assert shown_cancel_reason(stored, en.gettext) == "Bad weather"
+    assert shown_cancel_reason(stored, zh.gettext) == zh.gettext("Bad weather") != "Bad weather"
+    # A typed reason is shown as typed, whatever the reader's language.
+    assert shown_cancel_reason("场地漏水", en.gettext) == "场地漏水"
