@@ -199,7 +199,8 @@ async def on_cancel_reason(update: Update, context: ZyContext) -> None:
     if activity_id is None or view is None or (code != "none" and code not in CANCEL_REASONS):
         await _invalid(update, context)
         return
-    note = context.t.gettext(CANCEL_REASONS[code]) if code in CANCEL_REASONS else None
+    # A preset is stored as its English message id (whoever reads it later translates it).
+    note = CANCEL_REASONS.get(code)
     await _cancel(update, context, activity_id, view, note)
 
 
