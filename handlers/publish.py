@@ -11,13 +11,18 @@ stateDiagram-v2
     [*] --> ACTIVE: /new · pub:new:<org> · pub:draft:<id> · any pub: button
     ACTIVE --> ACTIVE: answer / calendar / edit a field (step kept in activity_drafts)
     ACTIVE --> [*]: Publish / Save draft / Discard / /cancel (draft kept)
+    [*] --> ACTIVE: /new by an administrator · pub:orgs:<offset> (pick any approved organization)
     [*] --> EDIT_MENU: ed:<activity_id>
-    EDIT_MENU --> EDIT_VALUE: choose a typed field
-    EDIT_MENU --> EDIT_CONFIRM: choose a button value (category, flags)
+    EDIT_MENU --> EDIT_VALUE: choose a typed field, or the map pin (send a location)
+    EDIT_MENU --> EDIT_PICK: skills, people served (ed:<id>:t:<code> toggles)
+    EDIT_MENU --> EDIT_CONFIRM: choose a button value (category, flags, district, key date, no pin)
+    EDIT_PICK --> EDIT_CONFIRM: Done (ed:<id>:d)
     EDIT_VALUE --> EDIT_CONFIRM: a valid value
     EDIT_CONFIRM --> EDIT_CONFIRM: capacity drop: toggle whom to move
-    EDIT_CONFIRM --> [*]: confirm (volunteers notified) / cancel
+    EDIT_CONFIRM --> [*]: confirm (volunteers notified of time, place, pin) / cancel
 ```
+EDIT_MENU, EDIT_VALUE, EDIT_PICK and EDIT_CONFIRM are one conversation state (``EDIT``); the
+pending field and value live in ``user_data`` and every press or answer re-authorizes.
 The form's steps are drawn in :mod:`bot.domain.publishing`.
 """
 
@@ -41,17 +46,24 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import ActivityStatus, PeopleServed, SignupStatus
+from bot.domain.activities import Activity, ActivityStatus, PeopleServed, SignupStatus
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.publishing import (
     EDITABLE_STEPS,
+    MULTI_EDITS,
+    NEWS_EDITS,
+    ORGANIZATIONS_PAGE,
     ActivityDraft,
     CapacityChanged,
     EditField,
     NoDraft,
+    NotEditable,
+    NotEditableReason,
     PublishingService,
     PublishStep,
     WrongStep,
+    format_pin,
+    toggled,
 )
 from bot.domain.signups import SignupRefused, Viewer
 from bot.domain.staff import StaffRefused
@@ -101,6 +113,19 @@ EDIT_LABELS: dict[EditField, str] = {
     EditField.LEADER: N_("Person in charge"),
     EditField.TRAINING: N_("Training required"),
     EditField.ADULTS: N_("Adults only"),
+    EditField.SKILLS: N_("Required skills"),
+    EditField.PEOPLE: N_("People served"),
+    EditField.AREA: N_("District"),
+    EditField.PIN: N_("Map pin"),
+    EditField.KEY_DATE: N_("Key date"),
+}
+
+NOT_EDITABLE: dict[NotEditableReason, str] = {
+    NotEditableReason.CANCELLED: N_("This activity was cancelled, so it can no longer be edited."),
+    NotEditableReason.STARTED: N_(
+        "This activity has already started, so it can no longer be edited."
+    ),
+    NotEditableReason.NOT_PUBLISHED: N_("This activity is not published, so it cannot be edited."),
 }
 
 TYPED_EDITS = {
@@ -140,6 +165,12 @@ def _invalid_text(t: Translator) -> str:
 
 def _refused_text(t: Translator) -> str:
     return t.gettext("Only the organizers of this organization can do that.")
+
+
+def _not_editable_text(t: Translator, error: WrongStep) -> str:
+    if isinstance(error, NotEditable):
+        return t.gettext(NOT_EDITABLE[error.reason])
+    return t.gettext("This activity can no longer be edited.")
 
 
 # ----------------------------------------------------------------------------------- screens
@@ -392,13 +423,16 @@ async def present(
 
 
 async def enter(update: Update, context: ZyContext) -> object:
-    """/new: continue a draft, or pick the organization to publish for."""
+    """/new: continue a draft, or pick the organization to publish for (administrators may pick
+    any approved organization, also one they are no member of)."""
     await answer(update)
     t = context.t
+    svc = service(context)
     user_id = context.user.telegram_id
     organizations = await context.services.staff.organizations_of(user_id)
-    current = await service(context).current_or_none(user_id)
-    if not organizations and current is None:
+    current = await svc.current_or_none(user_id)
+    admin = await svc.is_admin(user_id)
+    if not organizations and current is None and not admin:
         await send(
             update,
             t.gettext(
@@ -407,24 +441,57 @@ async def enter(update: Update, context: ZyContext) -> object:
             ),
         )
         return END
+    if current is None and len(organizations) == 1 and not admin:
+        return await _start(update, context, organizations[0][0].organization_id)
     rows: list[list[InlineKeyboardButton]] = []
     if current is not None:
         title = current.data.title or t.gettext("(untitled)")
         rows.append(
             [_button(t.gettext("▶️ Continue “{title}”").format(title=title[:30]), "pub", "cont")]
         )
+    if admin and not organizations:
+        text, markup = await _organizations_page(context, 0, rows)
+        await send(update, text, markup)
+        return ACTIVE
     for organization, _role in organizations:
-        label = (
-            t.gettext("➕ New activity for {name}").format(name=organization.name[:30])
-            if len(organizations) > 1 or current is not None
-            else None
-        )
-        if label:
-            rows.append([_button(label, "pub", "new", organization.organization_id)])
-    if current is None and len(organizations) == 1:
-        return await _start(update, context, organizations[0][0].organization_id)
+        label = t.gettext("➕ New activity for {name}").format(name=organization.name[:30])
+        rows.append([_button(label, "pub", "new", organization.organization_id)])
+    if admin:
+        rows.append([_button(t.gettext("🏢 Another organization…"), "pub", "orgs", 0)])
     await send(update, t.gettext("What would you like to do?"), InlineKeyboardMarkup(rows))
     return ACTIVE
+
+
+async def _organizations_page(
+    context: ZyContext, offset: int, rows: list[list[InlineKeyboardButton]] | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """An administrator's pick among the approved organizations (raises ``StaffRefused``)."""
+    t = context.t
+    organizations, total = await service(context).organizations_to_pick(
+        context.user.telegram_id, offset
+    )
+    rows = list(rows or [])
+    if not total:
+        text = t.gettext(
+            "There is no approved organization yet: approve an application in /admin first."
+        )
+        return text, InlineKeyboardMarkup(rows)
+    size = ORGANIZATIONS_PAGE
+    page, pages = offset // size + 1, -(-total // size)
+    text = t.gettext(
+        "You are an administrator: choose the organization to publish for (page {page} of {pages})."
+    ).format(page=page, pages=pages)
+    rows.extend(
+        [_button(f"➕ {o.name[:40]}", "pub", "new", o.organization_id)] for o in organizations
+    )
+    navigation = []
+    if offset > 0:
+        navigation.append(_button("‹", "pub", "orgs", max(offset - size, 0)))
+    if offset + len(organizations) < total:
+        navigation.append(_button("›", "pub", "orgs", offset + len(organizations)))
+    if navigation:
+        rows.append(navigation)
+    return text, InlineKeyboardMarkup(rows)
 
 
 async def _start(update: Update, context: ZyContext, organization_id: int) -> object:
@@ -593,6 +660,13 @@ async def on_button(update: Update, context: ZyContext) -> object:
             return ACTIVE
         if action == "publish":
             return await _publish(update, context)
+        if action == "orgs":
+            if not argument.isdigit() or len(argument) > 6:
+                raise WrongStep
+            text, markup = await _organizations_page(context, int(argument))
+            await answer(update)
+            await show(update, text, markup)
+            return ACTIVE
         draft = await _apply(svc, user_id, action, argument)
     except NoDraft:
         await answer(update)
@@ -721,7 +795,9 @@ def _edit_state(context: ZyContext) -> dict[str, Any]:
 
 async def on_edit(update: Update, context: ZyContext) -> object:
     """Every ``ed:`` press: ``ed:<id>`` (menu), ``ed:<id>:f:<field>``, ``ed:<id>:v:<value>``
-    (a button value), ``ed:<id>:mv:<signup>`` (toggle whom to move), ``ed:<id>:ok``."""
+    (a button value, ``-`` for none), ``ed:<id>:t:<code>`` (toggle a skill or a group served),
+    ``ed:<id>:d`` (done choosing), ``ed:<id>:mv:<signup>`` (toggle whom to move),
+    ``ed:<id>:ok`` and ``ed:<id>:no``. Each press is re-authorized before anything else."""
     parts = split(update.callback_query.data if update.callback_query else None)
     t = context.t
     svc = service(context)
@@ -737,8 +813,8 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     except StaffRefused:
         await answer(update, _refused_text(t), alert=True)
         return END
-    except WrongStep:
-        await answer(update, t.gettext("This activity can no longer be edited."), alert=True)
+    except WrongStep as error:
+        await answer(update, _not_editable_text(t, error), alert=True)
         return END
     state = _edit_state(context)
     if action == "":
@@ -762,37 +838,48 @@ async def on_edit(update: Update, context: ZyContext) -> object:
             await answer(update, _invalid_text(t))
             return END
         await answer(update)
+        state = {"a": activity_id, "f": edit.value}
+        if edit in MULTI_EDITS:
+            state["v"] = _current_value(edit, activity)
         if context.user_data is not None:
-            context.user_data[EDIT_KEY] = {"a": activity_id, "f": edit.value}
-        if edit in TYPED_EDITS:
-            await show(update, _edit_prompt(t, edit, activity), None)
-            return EDIT
-        if edit is EditField.CATEGORY:
-            items = await context.services.catalog.categories()
-            buttons = [
-                _button(item.name(t.language.value), "ed", activity_id, "v", item.code)
-                for item in items
-            ]
-            await show(
-                update,
-                t.gettext("Choose the kind of service."),
-                InlineKeyboardMarkup(_rows(buttons, 2)),
-            )
-            return EDIT
-        row = [
-            _button(t.gettext("Yes"), "ed", activity_id, "v", "1"),
-            _button(t.gettext("No"), "ed", activity_id, "v", "0"),
-        ]
-        await show(update, t.gettext(EDIT_LABELS[edit]) + "?", InlineKeyboardMarkup([row]))
+            context.user_data[EDIT_KEY] = state
+        text, markup = await _field_screen(context, activity, edit, state.get("v", ""))
+        await show(update, text, markup)
         return EDIT
     if state.get("a") != activity_id or "f" not in state:
         await answer(update, _invalid_text(t))
         return END
     edit = EditField(state["f"])
     if action == "v":
+        # Only fields chosen with buttons take a pressed value; the map pin only "none".
+        if (
+            edit in TYPED_EDITS
+            or edit in MULTI_EDITS
+            or (edit is EditField.PIN and argument != "-")
+        ):
+            await answer(update, _invalid_text(t))
+            return EDIT
         await answer(update)
-        state["v"] = argument
-        return await _confirm_screen(update, context, activity_id, edit, argument)
+        value = "" if argument == "-" else argument
+        state["v"] = value
+        state.pop("mv", None)
+        return await _confirm_screen(update, context, activity_id, edit, value)
+    if action == "t":
+        choices = dict(await _choices(context, activity, edit)) if edit in MULTI_EDITS else {}
+        if argument not in choices:
+            await answer(update, _invalid_text(t))
+            return EDIT
+        await answer(update)
+        state["v"] = toggled(str(state.get("v", "")), argument)
+        text, markup = await _field_screen(context, activity, edit, state["v"])
+        await show(update, text, markup)
+        return EDIT
+    if action == "d":
+        if edit not in MULTI_EDITS:
+            await answer(update, _invalid_text(t))
+            return EDIT
+        await answer(update)
+        return await _confirm_screen(update, context, activity_id, edit, str(state.get("v", "")))
     if action == "mv":
         signup_id = parse_id(argument)
         chosen = list(state.get("mv", []))
@@ -816,6 +903,112 @@ async def on_edit(update: Update, context: ZyContext) -> object:
         return END
     await answer(update, _invalid_text(t))
     return END
+
+
+def _current_value(edit: EditField, activity: Activity) -> str:
+    """A multi-select field's value now, as the comma-joined codes the edit takes."""
+    if edit is EditField.SKILLS:
+        return ",".join(activity.required_skills)
+    if edit is EditField.PEOPLE:
+        return ",".join(group.value for group in activity.people_served)
+    return ""
+
+
+async def _choices(
+    context: ZyContext, activity: Activity, edit: EditField
+) -> list[tuple[str, str]]:
+    """The codes and labels offered for a field chosen with buttons. Retired catalog entries
+    stay offered while the activity still uses them (so they can be removed)."""
+    t = context.t
+    language = t.language.value
+    catalog = context.services.catalog
+    if edit is EditField.SKILLS:
+        items = await catalog.skills(include_inactive=True)
+        keep = set(activity.required_skills)
+        return [(i.code, i.name(language)) for i in items if i.is_active or i.code in keep]
+    if edit is EditField.PEOPLE:
+        return [(g.value, t.gettext(PEOPLE_SERVED[g.value])) for g in PeopleServed]
+    if edit is EditField.AREA:
+        items = await catalog.areas(include_inactive=True)
+        return [
+            (i.code, i.name(language)) for i in items if i.is_active or i.code == activity.area_code
+        ]
+    if edit is EditField.CATEGORY:
+        return [(i.code, i.name(language)) for i in await catalog.categories()]
+    if edit is EditField.KEY_DATE:
+        near = await service(context).key_dates_near(activity.starts_at)
+        return [(k.code, k.name_zh if language == "zh" else k.name_en) for k in near]
+    return []
+
+
+async def _field_screen(
+    context: ZyContext, activity: Activity, edit: EditField, value: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The screen asking for a new value of one field of a published activity."""
+    t = context.t
+    aid = activity.activity_id
+    cancel_row = [_button(t.gettext("✖️ Cancel"), "ed", aid, "no")]
+    if edit in TYPED_EDITS:
+        return _edit_prompt(t, edit, activity), None
+    if edit in (EditField.TRAINING, EditField.ADULTS):
+        row = [
+            _button(t.gettext("Yes"), "ed", aid, "v", "1"),
+            _button(t.gettext("No"), "ed", aid, "v", "0"),
+        ]
+        return t.gettext(EDIT_LABELS[edit]) + "?", InlineKeyboardMarkup([row, cancel_row])
+    if edit is EditField.PIN:
+        current = (
+            t.gettext("📍 set (tap “Show on map” on the card to see it)")
+            if activity.has_location
+            else "—"
+        )
+        text = t.gettext(
+            "<b>Map pin</b> now: {current}\n\nSend the new pin (📎 → Location) for "
+            "{place}.\n/cancel to stop."
+        ).format(current=current, place=html(activity.place))
+        rows = [cancel_row]
+        if activity.has_location:
+            rows.insert(0, [_button(t.gettext("🗑 Remove the map pin"), "ed", aid, "v", "-")])
+        return text, InlineKeyboardMarkup(rows)
+    choices = await _choices(context, activity, edit)
+    if edit in MULTI_EDITS:
+        selected = set(value.split(","))
+        buttons = [
+            _button(_check(code in selected, label), "ed", aid, "t", code)
+            for code, label in choices
+        ]
+        if edit is EditField.SKILLS:
+            text = t.gettext(
+                "<b>Required skills</b>: tap to select, then Done. Volunteers already signed up "
+                "keep their places; the skills apply to new sign-ups."
+            )
+        else:
+            text = t.gettext("<b>People served</b>: tap all that apply, then Done.")
+        done = _button(t.gettext("Done ➡️"), "ed", aid, "d")
+        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], cancel_row])
+    current_code = {
+        EditField.CATEGORY: activity.category_code,
+        EditField.AREA: activity.area_code,
+        EditField.KEY_DATE: activity.key_date,
+    }.get(edit)
+    buttons = [
+        _button(_check(code == current_code, label), "ed", aid, "v", code)
+        for code, label in choices
+    ]
+    rows = _rows(buttons, 2)
+    if edit is EditField.CATEGORY:
+        text = t.gettext("Choose the kind of service.")
+    elif edit is EditField.AREA:
+        text = t.gettext("Choose the <b>district</b> where it takes place.")
+        rows.append([_button(t.gettext("No district"), "ed", aid, "v", "-")])
+    else:
+        text = (
+            t.gettext("Tag it with the key date near its day, so it appears in the campaign?")
+            if choices
+            else t.gettext("No key date is near this activity's day.")
+        )
+        rows.append([_button(t.gettext("No tag"), "ed", aid, "v", "-")])
+    return text, InlineKeyboardMarkup([*rows, cancel_row])
 
 
 def _edit_prompt(t: Translator, edit: EditField, activity: Any) -> str:
@@ -844,34 +1037,82 @@ def _edit_prompt(t: Translator, edit: EditField, activity: Any) -> str:
     )
 
 
+async def _pending_edit(update: Update, context: ZyContext) -> tuple[Activity, EditField] | None:
+    """The edit waiting for a typed answer or a pin, re-authorized; ``None`` after telling the
+    user why not (refused, no longer editable, nothing pending)."""
+    t = context.t
+    state = _edit_state(context)
+    activity_id = state.get("a")
+    if not isinstance(activity_id, int) or "f" not in state:
+        return None
+    try:
+        activity = await service(context).editable(context.user.telegram_id, activity_id)
+    except StaffRefused:
+        await send(update, _refused_text(t))
+        return None
+    except WrongStep as error:
+        await send(update, _not_editable_text(t, error))
+        return None
+    return activity, EditField(state["f"])
+
+
 async def on_edit_text(update: Update, context: ZyContext) -> object:
     message = update.effective_message
     if message is None or message.text is None:
         return EDIT
     t = context.t
-    svc = service(context)
-    state = _edit_state(context)
-    activity_id = state.get("a")
-    if not isinstance(activity_id, int) or "f" not in state:
+    pending = await _pending_edit(update, context)
+    if pending is None:
         return END
-    edit = EditField(state["f"])
+    activity, edit = pending
+    if edit not in TYPED_EDITS:
+        return await _reask(update, context, activity, edit)
     try:
-        activity = await svc.editable(context.user.telegram_id, activity_id)
-        value = svc.parse_edit(activity, edit, message.text, t.language.value)
-    except StaffRefused:
-        await send(update, _refused_text(t))
-        return END
-    except WrongStep:
-        await send(update, t.gettext("This activity can no longer be edited."))
-        return END
+        value = service(context).parse_edit(activity, edit, message.text, t.language.value)
     except InvalidInput as error:
         await send(
             update, "⚠️ " + error.translate(t.gettext) + "\n\n" + _edit_prompt(t, edit, activity)
         )
         return EDIT
+    state = _edit_state(context)
     state["v"] = value
     state.pop("mv", None)
-    return await _confirm_screen(update, context, activity_id, edit, value)
+    return await _confirm_screen(update, context, activity.activity_id, edit, value)
+
+
+async def on_edit_location(update: Update, context: ZyContext) -> object:
+    """A Telegram location while editing: the new map pin."""
+    message = update.effective_message
+    if message is None or message.location is None:
+        return EDIT
+    pending = await _pending_edit(update, context)
+    if pending is None:
+        return END
+    activity, edit = pending
+    if edit is not EditField.PIN:
+        return await _reask(update, context, activity, edit)
+    value = format_pin(message.location.latitude, message.location.longitude)
+    state = _edit_state(context)
+    state["v"] = value
+    state.pop("mv", None)
+    return await _confirm_screen(update, context, activity.activity_id, edit, value)
+
+
+async def _reask(update: Update, context: ZyContext, activity: Activity, edit: EditField) -> object:
+    """An answer of the wrong kind (text for a button field, a pin for a typed one)."""
+    t = context.t
+    text, markup = await _field_screen(
+        context, activity, edit, str(_edit_state(context).get("v", ""))
+    )
+    notice = (
+        t.gettext("Please send a location (📎 → Location).")
+        if edit is EditField.PIN
+        else t.gettext("Please use the buttons below.")
+        if markup is not None
+        else t.gettext("Please type the new value.")
+    )
+    await send(update, f"{notice}\n\n{text}", markup)
+    return EDIT
 
 
 async def _confirm_screen(
@@ -887,14 +1128,14 @@ async def _confirm_screen(
     svc = service(context)
     state = _edit_state(context)
     activity = await svc.editable(context.user.telegram_id, activity_id)
-    shown = _shown_value(t, edit, value)
+    shown = await _shown_value(context, activity, edit, value)
     lines = [
         t.gettext("Change <b>{field}</b> of “{title}” to: {value}").format(
             field=t.gettext(EDIT_LABELS[edit]), title=html(activity.title), value=shown
         )
     ]
     rows: list[list[InlineKeyboardButton]] = []
-    if edit in (EditField.WHEN, EditField.PLACE):
+    if edit in NEWS_EDITS:
         people = activity.confirmed_count + activity.offered_count + activity.waitlist_count
         if people:
             lines.append(
@@ -904,6 +1145,26 @@ async def _confirm_screen(
                     people,
                 ).format(n=people)
             )
+    if edit is EditField.PLACE and activity.has_location:
+        lines.append(
+            t.gettext(
+                "The map pin of the old place is removed; send a new one with “Map pin” afterwards."
+            )
+        )
+    stricter = (
+        edit is EditField.SKILLS
+        and bool(set(value.split(",")) - {""} - set(activity.required_skills))
+    ) or (edit in (EditField.TRAINING, EditField.ADULTS) and value == "1")
+    if stricter and activity.taken:
+        lines.append(
+            t.ngettext(
+                "The {n} volunteer already signed up keeps the place; the new requirement "
+                "applies to new sign-ups.",
+                "The {n} volunteers already signed up keep their places; the new requirement "
+                "applies to new sign-ups.",
+                activity.taken,
+            ).format(n=activity.taken)
+        )
     if edit is EditField.CAPACITY:
         plan = await svc.capacity_plan(activity, int(value))
         if plan is not None:
@@ -953,7 +1214,8 @@ async def _confirm_screen(
     return EDIT
 
 
-def _shown_value(t: Translator, edit: EditField, value: str) -> str:
+async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, value: str) -> str:
+    t = context.t
     if edit is EditField.WHEN:
         start_text, _, end_text = value.partition("/")
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
@@ -968,6 +1230,22 @@ def _shown_value(t: Translator, edit: EditField, value: str) -> str:
         return f"{t.format_skeleton(moment, 'MMMEd')} {t.format_skeleton(moment, 'Hm')}"
     if edit in (EditField.TRAINING, EditField.ADULTS):
         return t.gettext("Yes") if value == "1" else t.gettext("No")
+    if edit is EditField.PIN:
+        if not value:
+            return t.gettext("no map pin")
+        latitude, _, longitude = value.partition(",")
+        return html(f"📍 {float(latitude):.5f}, {float(longitude):.5f}")
+    if edit in (EditField.SKILLS, EditField.PEOPLE, EditField.AREA, EditField.KEY_DATE):
+        labels = dict(await _choices(context, activity, edit))
+        codes = [code for code in value.split(",") if code]
+        if not codes:
+            return {
+                EditField.SKILLS: t.gettext("no required skills"),
+                EditField.PEOPLE: t.gettext("not specified"),
+                EditField.AREA: t.gettext("no district"),
+                EditField.KEY_DATE: t.gettext("no tag"),
+            }[edit]
+        return html(t.gettext(", ").join(labels.get(code, code) for code in codes))
     return html(value) or "—"
 
 
@@ -996,8 +1274,8 @@ async def _apply_edit(
     except StaffRefused:
         await answer(update, _refused_text(t), alert=True)
         return END
-    except WrongStep:
-        await answer(update, t.gettext("This activity can no longer be edited."), alert=True)
+    except WrongStep as error:
+        await answer(update, _not_editable_text(t, error), alert=True)
         return END
     await answer(update)
     if context.user_data is not None:
@@ -1055,12 +1333,27 @@ async def render_changed(item: OutboxItem, services: Services, t: Translator) ->
         text = t.gettext(
             "📍 <b>Place changed</b> for <b>{title}</b> ({when}).\nNow: {place}"
         ).format(title=html(activity.title), when=when(t, activity), place=html(activity.place))
+    elif what == "pin":
+        if value != format_pin(activity.latitude, activity.longitude):
+            return None  # moved again (or the place changed): a newer message says so
+        if value:
+            text = t.gettext(
+                "📍 <b>Map pin moved</b> for <b>{title}</b> ({when}).\nPlace: {place}\n"
+                "Tap “Show on map” to see where to go."
+            )
+        else:
+            text = t.gettext(
+                "📍 The <b>map pin was removed</b> for <b>{title}</b> ({when}).\nPlace: {place}"
+            )
+        text = text.format(
+            title=html(activity.title), when=when(t, activity), place=html(activity.place)
+        )
     else:
         return None
-    markup = InlineKeyboardMarkup(
-        [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
-    )
-    return Rendered(text, markup)
+    rows = [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
+    if what == "pin" and activity.has_location:
+        rows.insert(0, [_button(t.gettext("🗺 Show on map"), "su", "map", activity.activity_id)])
+    return Rendered(text, InlineKeyboardMarkup(rows))
 
 
 async def render_moved(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
@@ -1117,6 +1410,7 @@ def build_conversation() -> ConversationHandler[Any]:
                     CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
                     CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
                     CallbackQueryHandler(on_button, pattern=r"^pub:"),
+                    MessageHandler(filters.LOCATION, on_edit_location),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, on_edit_text),
                 ],
             },

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.activities import Signup, SignupStatus
+from bot.domain.activities import Organization, OrganizationStatus, Signup, SignupStatus
 from storage.db import Database, Transaction
+from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -127,6 +128,17 @@ class PublishingRepository:
     async def delete_draft_in(tx: Transaction, draft_id: int) -> None:
         await tx.execute("DELETE FROM activity_drafts WHERE draft_id = ?", (draft_id,))
 
+    # -- organizations -----------------------------------------------------------------------
+
+    async def approved_organizations(
+        self, offset: int, limit: int
+    ) -> tuple[list[Organization], int]:
+        """A page of approved organizations (an administrator publishing for one they are no
+        member of) and how many there are; read through the organizations repository."""
+        return await OrganizationsRepository(self._db).list_by_status(
+            [OrganizationStatus.APPROVED], offset=offset, limit=limit
+        )
+
     # -- editing a published activity ------------------------------------------------------------
 
     @staticmethod
@@ -148,11 +160,13 @@ class PublishingRepository:
             "leader_name",
             "training_required",
             "adults_only",
+            "area_code",
+            "key_date",
         }
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"not an editable column: {sorted(unknown)}")
-        columns = [f"{name} = ?" for name in values]
+        columns = [f"{name} = ?" for name in values] + ["updated_at = ?"]
         params: list[object] = []
         for value in values.values():
             if isinstance(value, datetime):
@@ -162,8 +176,25 @@ class PublishingRepository:
             else:
                 params.append(value)
         await tx.execute(
-            f"UPDATE activities SET {', '.join(columns)}, updated_at = ? WHERE activity_id = ?",
+            f"UPDATE activities SET {', '.join(columns)} WHERE activity_id = ?",
             [*params, to_db_time(now), activity_id],
+        )
+
+    @staticmethod
+    async def set_skills(tx: Transaction, activity_id: int, codes: Sequence[str]) -> None:
+        """Replace the required skills (sign-ups are untouched: see the publishing domain)."""
+        await tx.execute("DELETE FROM activity_skills WHERE activity_id = ?", (activity_id,))
+        await tx.execute_many(
+            "INSERT INTO activity_skills (activity_id, skill_code) VALUES (?, ?)",
+            [(activity_id, code) for code in dict.fromkeys(codes)],
+        )
+
+    @staticmethod
+    async def set_people_served(tx: Transaction, activity_id: int, codes: Sequence[str]) -> None:
+        await tx.execute("DELETE FROM activity_people_served WHERE activity_id = ?", (activity_id,))
+        await tx.execute_many(
+            "INSERT INTO activity_people_served (activity_id, people_code) VALUES (?, ?)",
+            [(activity_id, code) for code in dict.fromkeys(codes)],
         )
 
     @staticmethod

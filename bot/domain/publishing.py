@@ -23,6 +23,15 @@ stateDiagram-v2
 
 Editing a published activity (:meth:`PublishingService.apply_edit`) is one transaction: the new
 value, any sign-ups moved back to the waitlist, and the notifications to the people concerned.
+Every field of the form can be edited until the activity starts (not once it has started or was
+cancelled). Only a change of time, place or map pin is news for the volunteers
+(``ACTIVITY_CHANGED``); the other fields change the card silently.
+
+Adding a required skill (or "adults only", "training required") does **not** remove volunteers
+already signed up: they joined under the old requirements, and nobody leaves an activity without
+their own tap (the same voluntariness rule as recruiting). The new requirement applies to new
+sign-ups; the organizer sees how many are already signed up before confirming and can message
+them from the roster.
 """
 
 from __future__ import annotations
@@ -43,6 +52,8 @@ from bot.domain.activities import (
     Activity,
     ActivityStatus,
     NewActivity,
+    Organization,
+    OrganizationStatus,
     PeopleServed,
     SignupStatus,
 )
@@ -56,7 +67,7 @@ from bot.domain.dateparse import (
 )
 from bot.domain.keydates import KeyDate, suggest
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.staff import StaffService
+from bot.domain.staff import StaffRefusal, StaffRefused, StaffService
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_
 from storage.activities import ActivitiesRepository, load_activities
@@ -68,15 +79,22 @@ from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 
 __all__ = [
+    "MULTI_EDITS",
+    "NEWS_EDITS",
+    "ORGANIZATIONS_PAGE",
     "ActivityDraft",
     "CapacityPlan",
     "DraftData",
     "EditField",
     "EditResult",
     "NoDraft",
+    "NotEditable",
+    "NotEditableReason",
     "PublishStep",
     "PublishingService",
     "WrongStep",
+    "format_pin",
+    "toggled",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,6 +110,9 @@ CAPACITY_FORMAT = N_("Please type a number of volunteers from 1 to 10,000.")
 DEADLINE_AFTER_START = N_("The sign-up deadline must be before the activity starts.")
 NOT_IN_FUTURE = N_("That time has already passed. Please choose a time in the future.")
 CHOOSE_CATEGORY = N_("Please choose a kind of service.")
+NO_LONGER_OFFERED = N_("That choice is no longer available. Please choose again.")
+BAD_PIN = N_("That map pin is not a valid location.")
+ORGANIZATIONS_PAGE = 8
 
 
 class PublishStep(StrEnum):
@@ -170,6 +191,20 @@ class WrongStep(Exception):
     """A press or answer for another step than the current one (stale or forged)."""
 
 
+class NotEditableReason(StrEnum):
+    CANCELLED = "cancelled"
+    STARTED = "started"
+    NOT_PUBLISHED = "not_published"
+
+
+class NotEditable(WrongStep):
+    """The published activity can no longer change: cancelled, or already started."""
+
+    def __init__(self, reason: NotEditableReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
 def _draft(stored: StoredDraft) -> ActivityDraft:
     try:
         step = PublishStep(stored.step)
@@ -203,6 +238,47 @@ class EditField(StrEnum):
     LEADER = "leader"
     TRAINING = "training"
     ADULTS = "adults"
+    SKILLS = "skills"
+    PEOPLE = "people"
+    AREA = "area"
+    PIN = "pin"
+    KEY_DATE = "key_date"
+
+
+# Edits whose value is a list of codes, joined with commas (skills, people served).
+MULTI_EDITS = frozenset({EditField.SKILLS, EditField.PEOPLE})
+# Edits that volunteers are told about (ACTIVITY_CHANGED).
+NEWS_EDITS = frozenset({EditField.WHEN, EditField.PLACE, EditField.PIN})
+
+
+def toggled(value: str, code: str) -> str:
+    """A comma-joined selection with ``code`` added or removed (the multi-select edits)."""
+    codes = [c for c in value.split(",") if c]
+    if code in codes:
+        codes.remove(code)
+    else:
+        codes.append(code)
+    return ",".join(codes)
+
+
+def format_pin(latitude: float | None, longitude: float | None) -> str:
+    """A map pin as an edit value and notification payload: ``"lat,lon"``, ``""`` for none."""
+    if latitude is None or longitude is None:
+        return ""
+    return f"{latitude!r},{longitude!r}"
+
+
+def _parse_pin(value: str) -> tuple[float, float] | None:
+    if not value:
+        return None
+    latitude_text, _, longitude_text = value.partition(",")
+    try:
+        latitude, longitude = float(latitude_text), float(longitude_text)
+    except ValueError:
+        raise InvalidInput(BAD_PIN) from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidInput(BAD_PIN)
+    return latitude, longitude
 
 
 @dataclass(frozen=True)
@@ -275,8 +351,13 @@ class PublishingService:
     # -- drafts ----------------------------------------------------------------------------------
 
     async def start(self, telegram_id: int, organization_id: int) -> ActivityDraft:
-        """A new draft for this organization (re-authorized: raises ``StaffRefused``)."""
-        await self._staff.organization_for(telegram_id, organization_id)
+        """A new draft for this organization (re-authorized: raises ``StaffRefused``).
+
+        Administrators may publish for any organization, but only an approved one: volunteers
+        would otherwise see activities of a pending or suspended host."""
+        organization = await self._staff.organization_for(telegram_id, organization_id)
+        if organization.status is not OrganizationStatus.APPROVED:
+            raise StaffRefused(StaffRefusal.NOT_ACTIVE)
         stored = await self._repo.create_draft(
             organization_id,
             telegram_id,
@@ -286,6 +367,17 @@ class PublishingService:
         )
         log.info("user %s started activity draft %s", telegram_id, stored.draft_id)
         return _draft(stored)
+
+    async def organizations_to_pick(
+        self, telegram_id: int, offset: int = 0
+    ) -> tuple[list[Organization], int]:
+        """For an administrator: a page of approved organizations to publish for (also those
+        they are no member of), and how many there are. Raises ``StaffRefused`` otherwise."""
+        await self._staff.require_admin(telegram_id)
+        return await self._repo.approved_organizations(max(offset, 0), ORGANIZATIONS_PAGE)
+
+    async def is_admin(self, telegram_id: int) -> bool:
+        return await self._staff.is_admin(telegram_id)
 
     async def current(self, telegram_id: int) -> ActivityDraft:
         stored = await self._repo.latest_draft_of(telegram_id)
@@ -596,9 +688,15 @@ class PublishingService:
 
     async def key_date_choices(self, data: DraftData) -> list[KeyDate]:
         """The key date near the activity's day, if any (``bot.domain.keydates.suggest``)."""
-        if self._key_dates is None or data.starts_at is None:
+        if data.starts_at is None:
             return []
-        day = data.starts_at.astimezone(self.tz).date()
+        return await self.key_dates_near(data.starts_at)
+
+    async def key_dates_near(self, starts_at: datetime) -> list[KeyDate]:
+        """The key date suggested for an activity starting then (none, or one)."""
+        if self._key_dates is None:
+            return []
+        day = starts_at.astimezone(self.tz).date()
         suggestion = suggest(await self._key_dates.enabled(), day)
         return [suggestion] if suggestion is not None else []
 
@@ -703,11 +801,16 @@ class PublishingService:
     # -- editing a published activity ------------------------------------------------------------
 
     async def editable(self, telegram_id: int, activity_id: int) -> Activity:
-        """The activity, if this user may edit it and it can still change (not cancelled, not
-        finished). Raises ``StaffRefused`` or :class:`WrongStep`."""
+        """The activity, if this user may edit it and it can still change: published and not
+        started yet (volunteers on their way must not find another place or time). Raises
+        ``StaffRefused`` or :class:`NotEditable`."""
         activity = await self._staff.activity_for(telegram_id, activity_id)
-        if activity.status is not ActivityStatus.PUBLISHED or activity.ends_at <= self.now():
-            raise WrongStep
+        if activity.status is ActivityStatus.CANCELLED:
+            raise NotEditable(NotEditableReason.CANCELLED)
+        if activity.status is not ActivityStatus.PUBLISHED:
+            raise NotEditable(NotEditableReason.NOT_PUBLISHED)
+        if activity.starts_at <= self.now():
+            raise NotEditable(NotEditableReason.STARTED)
         return activity
 
     def parse_edit(self, activity: Activity, edit: EditField, text: str, language: str) -> str:
@@ -769,6 +872,8 @@ class PublishingService:
         activity = await self.editable(telegram_id, activity_id)
         now = self.now()
         columns: dict[str, object] = {}
+        skills: list[str] | None = None
+        people: list[PeopleServed] | None = None
         notify_field: str | None = None
         notify_value = ""
         if edit is EditField.TITLE:
@@ -787,8 +892,41 @@ class PublishingService:
         elif edit is EditField.ADULTS:
             columns["adults_only"] = value == "1"
         elif edit is EditField.PLACE:
+            # A pin for the old place would send volunteers to the wrong spot: it goes too.
             columns.update(place=value, latitude=None, longitude=None)
-            notify_field, notify_value = "place", value
+            if value != activity.place or activity.has_location:
+                notify_field, notify_value = "place", value
+        elif edit is EditField.PIN:
+            pin = _parse_pin(value)
+            latitude, longitude = pin if pin is not None else (None, None)
+            columns.update(latitude=latitude, longitude=longitude)
+            if (latitude, longitude) != (activity.latitude, activity.longitude):
+                notify_field, notify_value = "pin", format_pin(latitude, longitude)
+        elif edit is EditField.AREA:
+            if value and value != activity.area_code:
+                item = await self._catalog.area(value)
+                if item is None or not item.is_active:
+                    raise InvalidInput(NO_LONGER_OFFERED)
+            columns["area_code"] = value or None
+        elif edit is EditField.KEY_DATE:
+            if value and value != activity.key_date:
+                near = {k.code for k in await self.key_dates_near(activity.starts_at)}
+                if value not in near:
+                    raise InvalidInput(NO_LONGER_OFFERED)
+            columns["key_date"] = value or None
+        elif edit is EditField.SKILLS:
+            skills = list(dict.fromkeys(c for c in value.split(",") if c))
+            for code in skills:
+                if code in activity.required_skills:
+                    continue  # kept even if the skill was retired from the list since
+                item = await self._catalog.skill(code)
+                if item is None or not item.is_active:
+                    raise InvalidInput(NO_LONGER_OFFERED)
+        elif edit is EditField.PEOPLE:
+            try:
+                people = list(dict.fromkeys(PeopleServed(c) for c in value.split(",") if c))
+            except ValueError:
+                raise InvalidInput(NO_LONGER_OFFERED) from None
         elif edit is EditField.WHEN:
             starts_text, _, ends_text = value.partition("/")
             starts_at, ends_at = (
@@ -801,8 +939,9 @@ class PublishingService:
             if activity.signup_deadline is not None and activity.signup_deadline >= starts_at:
                 columns["signup_deadline"] = None  # a deadline after the new start means nothing
             columns.update(starts_at=starts_at, ends_at=ends_at)
-            notify_field = "time"
-            notify_value = f"{starts_at.isoformat()}/{ends_at.isoformat()}"
+            if (starts_at, ends_at) != (activity.starts_at, activity.ends_at):
+                notify_field = "time"
+                notify_value = f"{starts_at.isoformat()}/{ends_at.isoformat()}"
         elif edit is EditField.DEADLINE:
             deadline = datetime.fromisoformat(value) if value else None
             if deadline is not None and not now < deadline < activity.starts_at:
@@ -815,6 +954,12 @@ class PublishingService:
         notified = 0
         async with self._db.transaction() as tx:
             await PublishingRepository.update_activity(tx, activity_id, columns, now)
+            if skills is not None:
+                await PublishingRepository.set_skills(tx, activity_id, skills)
+            if people is not None:
+                await PublishingRepository.set_people_served(
+                    tx, activity_id, [group.value for group in people]
+                )
             if notify_field is not None:
                 notified = await self._notify_changed(
                     tx, activity_id, notify_field, notify_value, now
@@ -838,9 +983,11 @@ class PublishingService:
     async def _notify_changed(
         self, tx: Transaction, activity_id: int, what: str, value: str, now: datetime
     ) -> int:
-        """ACTIVITY_CHANGED to everyone confirmed, offered or waiting. The subject carries the
-        new value, so a second change queues a second message and a repeat does not."""
-        digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+        """ACTIVITY_CHANGED to everyone confirmed, offered or waiting (called only when the
+        value really changed). The subject carries the new value and the moment of the change,
+        so every change is one message even when it goes back to an earlier value; the renderer
+        drops messages a later change made stale."""
+        digest = hashlib.sha256(f"{value}|{now.isoformat()}".encode()).hexdigest()[:16]
         count = 0
         for person in await PublishingRepository.participants(
             tx,

@@ -12,7 +12,7 @@ from bot.localapi import StoredMessage, VirtualUser
 from storage.activities import ActivitiesRepository
 from storage.organizations import MemberRole, OrganizationsRepository
 from storage.signups import SignupsRepository
-from tests.e2e.conftest import BotProcess, eventually
+from tests.e2e.conftest import ADMIN_ID, BotProcess, eventually
 from tests.factories import add_activity, add_organization, add_user, add_volunteer
 
 MakeUser = Callable[..., VirtualUser]
@@ -295,3 +295,161 @@ async def test_forged_presses_on_another_organizations_activity_change_nothing(
         lambda rows: True,
     )
     assert pending == []
+
+
+async def open_editor(user: VirtualUser, activity: Activity) -> None:
+    """The field menu of a published activity (what the manage card's ✏️ Edit opens)."""
+    await user.send("/help")
+    anchor = await user.next_reply()
+    await user.press_data(anchor.message_id, f"ed:{activity.activity_id}")
+    await user.wait_for_text("Which field")
+
+
+async def changed_rows(bot: BotProcess) -> list[int]:
+    """Who has an ACTIVITY_CHANGED notification (sent or not)."""
+    rows = await bot.db.fetch_all(
+        "SELECT telegram_id FROM outbox WHERE kind = ?",
+        (NotificationKind.ACTIVITY_CHANGED.value,),
+    )
+    return [int(row["telegram_id"]) for row in rows]
+
+
+async def test_edit_required_skills_keeps_who_signed_up_and_tells_nobody(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Ping")
+    organization = await organizer(bot, boss)
+    event = await add_activity(
+        bot.db, organization, now=datetime.now(UTC), title="Skills please", capacity=3,
+        starts_in=timedelta(days=4),
+    )  # fmt: skip
+    volunteer = make_user("Xia")
+    await signed_up(bot, volunteer, event)  # has no skills at all
+
+    await open_editor(boss, event)
+    await boss.press("Required skills")
+    await boss.wait_for_text("tap to select, then Done")
+    await boss.press("First aid")
+    picked = await boss.wait_for_text("tap to select, then Done")
+    assert "✓ First aid" in picked.button_labels()
+    await boss.press("Driving")
+    await boss.wait_for_text("tap to select, then Done")
+    await boss.press("✓ Driving")  # and unpicked again
+    await boss.wait_for_text("tap to select, then Done")
+    await boss.press("Done ➡️")
+    confirm = await boss.wait_for_text("Change Required skills")
+    assert "First aid" in (confirm.plain_text or "")
+    assert "1 volunteer already signed up keeps the place" in (confirm.plain_text or "")
+    await boss.press("✅ Confirm", message=confirm)
+    await boss.wait_for_text("Saved")
+
+    changed = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert changed is not None and changed.required_skills == ("first_aid",)
+    assert changed.confirmed_count == 1
+    signup = await bot.db.fetch_one(
+        "SELECT s.status FROM signups s JOIN volunteers v USING (volunteer_id) "
+        "WHERE v.telegram_id = ? AND s.activity_id = ?",
+        (volunteer.id, event.activity_id),
+    )
+    assert signup is not None and signup["status"] == "confirmed"
+    assert await changed_rows(bot) == []
+    # The card volunteers see lists the requirement.
+    await volunteer.start(f"act_{event.activity_id}")
+    card = await volunteer.wait_for_text("Skills please")
+    assert "First aid" in (card.plain_text or "")
+
+
+async def test_edit_map_pin_tells_volunteers_and_can_remove_it(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Qing")
+    organization = await organizer(bot, boss)
+    event = await add_activity(
+        bot.db, organization, now=datetime.now(UTC), title="Pin me", capacity=1,
+        starts_in=timedelta(days=4),
+    )  # fmt: skip
+    first, second = make_user("Fu"), make_user("Gui")
+    await signed_up(bot, first, event)
+    full = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert full is not None
+    await signed_up(bot, second, full)  # waitlisted: told too
+
+    await open_editor(boss, event)
+    await boss.press("Map pin")
+    prompt = await boss.wait_for_text("Send the new pin")
+    assert "🗑 Remove the map pin" not in prompt.button_labels()  # there is none yet
+    await boss.send("over there")  # text is not a pin
+    await boss.wait_for_text("Please send a location")
+    await boss.share_location(28.2, 112.98)
+    confirm = await boss.wait_for_text("2 signed-up or waiting volunteers will be told")
+    await boss.press("✅ Confirm", message=confirm)
+    await boss.wait_for_text("2 volunteers are being told")
+    pinned = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert pinned is not None and (pinned.latitude, pinned.longitude) == (28.2, 112.98)
+    for person in (first, second):
+        news = await person.wait_for_text("Map pin moved")
+        assert "🗺 Show on map" in news.button_labels()
+    await first.press("🗺 Show on map")
+    location = await first.next_reply()
+    assert location.location == {"latitude": 28.2, "longitude": 112.98}
+
+    await boss.press("✏️ Edit another field")
+    await boss.wait_for_text("Which field")
+    await boss.press("Map pin")
+    await boss.wait_for_text("Send the new pin")
+    await boss.press("🗑 Remove the map pin")
+    confirm = await boss.wait_for_text("no map pin")
+    await boss.press("✅ Confirm", message=confirm)
+    await boss.wait_for_text("Saved")
+    for person in (first, second):
+        await person.wait_for_text("map pin was removed")
+    removed = await ActivitiesRepository(bot.db).get(event.activity_id)
+    assert removed is not None and not removed.has_location
+    assert (removed.confirmed_count, removed.waitlist_count) == (1, 1)
+    assert sorted(await changed_rows(bot)) == sorted([first.id, second.id] * 2)
+
+
+async def test_started_or_cancelled_activities_refuse_edits(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Rui")
+    organization = await organizer(bot, boss)
+    now = datetime.now(UTC)
+    started = await add_activity(
+        bot.db, organization, now=now - timedelta(hours=2), starts_at=now - timedelta(hours=1),
+        title="Already going",
+    )  # fmt: skip
+    await boss.send("/help")
+    anchor = await boss.next_reply()
+    await boss.press_data(anchor.message_id, f"ed:{started.activity_id}:f:pin")
+    refusal = await boss.callback_answer()
+    assert refusal.text and "already started" in refusal.text
+
+
+async def test_an_admin_without_membership_publishes_through_new(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    admin = make_user("Admin", user_id=ADMIN_ID)
+    await add_user(bot.db, admin.id, first_name="Admin", now=bot.clock())
+    for index in range(8):
+        await add_organization(bot.db, name=f"Earlier org {index}", now=bot.clock())
+    target = await add_organization(bot.db, name="Riverside elderly home", now=bot.clock())
+    await admin.send("/new")
+    first_page = await admin.wait_for_text("You are an administrator")
+    assert "➕ Riverside elderly home" not in first_page.button_labels()
+    await admin.press("›")
+    await admin.wait_for_text("page 2 of")
+    await admin.press("➕ Riverside elderly home")
+    await admin.wait_for_text("the title")
+    await admin.send("Admin-made visit")
+    await admin.wait_for_text("kind of service")
+    await admin.press("Health")
+    await admin.wait_for_text("description")
+    await admin.press("Skip")
+    await admin.wait_for_text("when")
+    await admin.send(f"{local_day(10):%Y-%m-%d} 09:00-10:00")
+    await form_after_when(admin)
+    await admin.press("✅ Publish")
+    await admin.wait_for_text("is published")
+    [published] = await activities_titled(bot, "Admin-made visit")
+    assert published.organization_id == target.organization_id

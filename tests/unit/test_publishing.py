@@ -12,18 +12,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.activities import Activity, Organization, SignupStatus
+from bot.domain.activities import Activity, Organization, OrganizationStatus, SignupStatus
+from bot.domain.keydates import KeyDate
 from bot.domain.notifications import NotificationKind
 from bot.domain.publishing import (
     CapacityChanged,
     EditField,
     NoDraft,
+    NotEditable,
+    NotEditableReason,
     PublishingService,
     PublishStep,
     WrongStep,
+    format_pin,
+    toggled,
 )
 from bot.domain.signups import SignupPolicy, SignupService
 from bot.domain.staff import StaffRefused, StaffService
+from bot.domain.users import Role
 from bot.domain.validation import InvalidInput
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
@@ -333,3 +339,240 @@ async def test_edits_are_reauthorized(
         await service.apply_edit(outsider, activity.activity_id, EditField.TITLE, "Hacked")
     unchanged = await ActivitiesRepository(db).get(activity.activity_id)
     assert unchanged is not None and unchanged.title == activity.title
+
+
+# ------------------------------------------------------------------ every field is editable
+
+
+class FakeKeyDates:
+    def __init__(self, *key_dates: KeyDate) -> None:
+        self.key_dates = list(key_dates)
+
+    async def enabled(self) -> list[KeyDate]:
+        return self.key_dates
+
+
+VOLUNTEER_DAY = KeyDate(
+    code="volunteer_day", name_zh="国际志愿者日", name_en="IVD", month=12, day=5
+)
+
+
+async def crowded(
+    db: Database, signups: SignupService, clock: ManualClock, org: Organization, **fields: Any
+) -> Activity:
+    """An activity with two confirmed volunteers and one waiting, 5 December at 9:00."""
+    activity = await add_activity(
+        db, org, capacity=2, starts_at=datetime(2026, 12, 5, 1, tzinfo=UTC), **fields
+    )
+    await people(db, signups, clock, activity, 3)
+    return activity
+
+
+async def changed_notifications(db: Database) -> list[dict[str, Any]]:
+    return [payload for _, payload in await outbox(db, NotificationKind.ACTIVITY_CHANGED)]
+
+
+async def test_required_skills_change_without_removing_anyone_or_telling_anyone(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    activity = await crowded(db, signups, clock, org)
+    aid = activity.activity_id
+    before = await counters(db, aid)
+    result = await service.apply_edit(boss, aid, EditField.SKILLS, "first_aid,driving")
+    assert result.activity.required_skills == ("first_aid", "driving")
+    # Nobody signed up loses the place, and nobody is told.
+    assert await counters(db, aid) == before == (2, 0, 1)
+    assert await recount(db, aid) == before
+    assert await changed_notifications(db) == []
+    result = await service.apply_edit(boss, aid, EditField.SKILLS, "driving")
+    assert result.activity.required_skills == ("driving",)
+    result = await service.apply_edit(boss, aid, EditField.SKILLS, "")
+    assert result.activity.required_skills == ()
+    with pytest.raises(InvalidInput):
+        await service.apply_edit(boss, aid, EditField.SKILLS, "first_aid,no_such_skill")
+    unchanged = await ActivitiesRepository(db).get(aid)
+    assert unchanged is not None and unchanged.required_skills == ()
+
+
+async def test_a_retired_skill_stays_on_an_activity_that_has_it(
+    db: Database, service: PublishingService, boss: int, org: Organization
+) -> None:
+    activity = await add_activity(db, org, required_skills=("first_aid",))
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE skills SET is_active = 0 WHERE code = 'first_aid'")
+    result = await service.apply_edit(
+        boss, activity.activity_id, EditField.SKILLS, "first_aid,driving"
+    )
+    assert result.activity.required_skills == ("first_aid", "driving")
+    other = await add_activity(db, org)
+    with pytest.raises(InvalidInput):  # but cannot be added anew
+        await service.apply_edit(boss, other.activity_id, EditField.SKILLS, "first_aid")
+
+
+async def test_people_served_change_silently(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    activity = await crowded(db, signups, clock, org, people_served=("disabled",))
+    aid = activity.activity_id
+    result = await service.apply_edit(boss, aid, EditField.PEOPLE, "elderly_children,low_income")
+    assert [g.value for g in result.activity.people_served] == ["elderly_children", "low_income"]
+    assert await counters(db, aid) == (2, 0, 1)
+    assert await changed_notifications(db) == []
+    with pytest.raises(InvalidInput):
+        await service.apply_edit(boss, aid, EditField.PEOPLE, "martians")
+    result = await service.apply_edit(boss, aid, EditField.PEOPLE, "")
+    assert result.activity.people_served == ()
+
+
+async def test_area_change_silently_and_only_to_an_active_area(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    activity = await crowded(db, signups, clock, org)
+    aid = activity.activity_id
+    area = (await CatalogRepository(db).areas())[-1].code
+    result = await service.apply_edit(boss, aid, EditField.AREA, area)
+    assert result.activity.area_code == area and result.notified == 0
+    result = await service.apply_edit(boss, aid, EditField.AREA, "")
+    assert result.activity.area_code is None
+    with pytest.raises(InvalidInput):
+        await service.apply_edit(boss, aid, EditField.AREA, "atlantis")
+    assert await counters(db, aid) == (2, 0, 1)
+    assert await changed_notifications(db) == []
+
+
+async def test_map_pin_change_and_removal_tell_everyone_concerned(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    activity = await crowded(db, signups, clock, org)
+    aid = activity.activity_id
+    pin = format_pin(28.196, 112.972)
+    result = await service.apply_edit(boss, aid, EditField.PIN, pin)
+    assert (result.activity.latitude, result.activity.longitude) == (28.196, 112.972)
+    assert result.notified == 3
+    sent = await changed_notifications(db)
+    assert [p["field"] for p in sent] == ["pin"] * 3 and sent[0]["value"] == pin
+    # The same pin again is no news.
+    result = await service.apply_edit(boss, aid, EditField.PIN, pin)
+    assert result.notified == 0
+    # Removing it is, and so is setting the same pin again afterwards.
+    clock.advance(timedelta(minutes=1))
+    result = await service.apply_edit(boss, aid, EditField.PIN, "")
+    assert not result.activity.has_location and result.notified == 3
+    clock.advance(timedelta(minutes=1))
+    result = await service.apply_edit(boss, aid, EditField.PIN, pin)
+    assert result.notified == 3
+    assert len(await changed_notifications(db)) == 9
+    for bad in ("91,0", "north,east", "1"):
+        with pytest.raises(InvalidInput):
+            await service.apply_edit(boss, aid, EditField.PIN, bad)
+    assert await counters(db, aid) == (2, 0, 1)
+
+
+async def test_a_new_place_drops_the_old_pin_and_tells_everyone(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    activity = await crowded(db, signups, clock, org, latitude=28.1, longitude=112.9)
+    result = await service.apply_edit(boss, activity.activity_id, EditField.PLACE, "新地点")
+    assert result.activity.place == "新地点" and not result.activity.has_location
+    assert result.notified == 3
+    assert {p["field"] for p in await changed_notifications(db)} == {"place"}
+
+
+async def test_key_date_tag_only_the_suggested_one_or_none(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization,
+) -> None:  # fmt: skip
+    service._key_dates = FakeKeyDates(VOLUNTEER_DAY)  # 12·5 is the activity's day
+    activity = await crowded(db, signups, clock, org)
+    aid = activity.activity_id
+    assert [k.code for k in await service.key_dates_near(activity.starts_at)] == ["volunteer_day"]
+    result = await service.apply_edit(boss, aid, EditField.KEY_DATE, "volunteer_day")
+    assert result.activity.key_date == "volunteer_day" and result.notified == 0
+    with pytest.raises(InvalidInput):
+        await service.apply_edit(boss, aid, EditField.KEY_DATE, "spring_festival")
+    result = await service.apply_edit(boss, aid, EditField.KEY_DATE, "")
+    assert result.activity.key_date is None
+    far = await add_activity(db, org, starts_at=datetime(2027, 3, 1, 1, tzinfo=UTC))
+    with pytest.raises(InvalidInput):
+        await service.apply_edit(boss, far.activity_id, EditField.KEY_DATE, "volunteer_day")
+    assert await counters(db, aid) == (2, 0, 1)
+    assert await changed_notifications(db) == []
+
+
+async def test_cancelled_or_started_activities_cannot_be_edited(
+    db: Database, service: PublishingService, clock: ManualClock, boss: int, org: Organization
+) -> None:
+    cancelled = await add_activity(db, org)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE activities SET status = 'cancelled', cancelled_at = updated_at "
+            "WHERE activity_id = ?",
+            (cancelled.activity_id,),
+        )
+    with pytest.raises(NotEditable) as refused:
+        await service.apply_edit(boss, cancelled.activity_id, EditField.SKILLS, "driving")
+    assert refused.value.reason is NotEditableReason.CANCELLED
+    soon = await add_activity(db, org, starts_in=timedelta(hours=1))
+    clock.advance(timedelta(hours=1, minutes=1))
+    with pytest.raises(NotEditable) as refused:
+        await service.apply_edit(boss, soon.activity_id, EditField.PIN, "28.1,112.9")
+    assert refused.value.reason is NotEditableReason.STARTED
+    with pytest.raises(NotEditable):
+        await service.editable(boss, soon.activity_id)
+    started = await ActivitiesRepository(db).get(soon.activity_id)
+    assert started is not None and not started.has_location
+
+
+async def test_new_fields_are_reauthorized(
+    db: Database, service: PublishingService, org: Organization
+) -> None:
+    activity = await add_activity(db, org)
+    outsider = await add_user(db)
+    for edit, value in (
+        (EditField.SKILLS, "driving"),
+        (EditField.PEOPLE, "disabled"),
+        (EditField.AREA, ""),
+        (EditField.PIN, "1,1"),
+        (EditField.KEY_DATE, ""),
+    ):
+        with pytest.raises(StaffRefused):
+            await service.apply_edit(outsider, activity.activity_id, edit, value)
+    unchanged = await ActivitiesRepository(db).get(activity.activity_id)
+    assert unchanged is not None and unchanged.area_code == "furong"
+
+
+def test_toggled_adds_and_removes_codes() -> None:
+    assert toggled("", "a") == "a"
+    assert toggled("a", "b") == "a,b"
+    assert toggled("a,b", "a") == "b"
+    assert format_pin(None, 1.0) == "" and format_pin(1.5, -2.25) == "1.5,-2.25"
+
+
+# ------------------------------------------------------------ administrators publishing
+
+
+async def test_an_admin_without_membership_picks_any_approved_organization(
+    db: Database, service: PublishingService, org: Organization
+) -> None:
+    admin = await add_user(db, first_name="Admin")
+    await UsersRepository(db).set_role(admin, Role.ADMIN)
+    suspended = await add_organization(db, name="暂停的组织", status=OrganizationStatus.SUSPENDED)
+    for index in range(9):
+        await add_organization(db, name=f"组织{index}")
+    first, total = await service.organizations_to_pick(admin)
+    assert total == 10 and len(first) == 8
+    second, _ = await service.organizations_to_pick(admin, 8)
+    listed = [o.organization_id for o in first + second]
+    assert org.organization_id in listed and suspended.organization_id not in listed
+    draft = await service.start(admin, org.organization_id)
+    assert draft.organization_id == org.organization_id
+    with pytest.raises(StaffRefused):  # not for a suspended one, even as an admin
+        await service.start(admin, suspended.organization_id)
+    volunteer = await add_user(db)
+    with pytest.raises(StaffRefused):
+        await service.organizations_to_pick(volunteer)
