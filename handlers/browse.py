@@ -8,10 +8,14 @@ flowchart LR
     home -->|br:fy| foryou[For you, with reasons]
     home -->|br:nr| ask[Share your location] -->|location| near[Near me, by distance]
     search["/search words"] --> found[Search results] -->|br:sr:page| found
+    bare["/search"] --> words[Type the words] -->|text| found
     list & window & foryou & near & found -->|act:id:view| card[Activity card]
     card -->|br:view| list
     link["/start act_42"] --> card
 ```
+
+A bare ``/search`` waits for the words in a small conversation, so a form left half-way does
+not take them (handlers.conversation).
 
 Every callback is parsed strictly: a malformed or forged one gets the "no longer valid" notice
 and the service menu, never an exception.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +37,15 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from bot.app import ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
@@ -61,7 +74,7 @@ from handlers.activity_view import (
     with_view,
 )
 from handlers.callbacks import callback, split
-from handlers.conversation import ACTIVE_FLOW_KEY
+from handlers.conversation import ACTIVE_FLOW_KEY, ExclusiveConversation
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -440,26 +453,63 @@ def search_words(text: str) -> list[str]:
     return [word for word in cleaned.split() if word][:5]
 
 
-async def search_command(update: Update, context: ZyContext) -> None:
-    t = context.t
-    text = " ".join(context.args or [])
-    if not text.strip():
-        await send(
-            update,
-            t.gettext(
-                "Send /search followed by words from the title, place or organizer, for "
-                "example: /search 敬老院"
-            ),
-        )
-        return
+WORDS = "words"  # the conversation state of a bare /search: waiting for the words
+END = ConversationHandler.END
+
+
+async def search_command(update: Update, context: ZyContext) -> object:
+    """``/search words``: search at once (a one-off command, not a flow: a form left half-way
+    still reads the next typed answer)."""
+    return await _search(update, context, " ".join(context.args or []))
+
+
+async def ask_words(update: Update, context: ZyContext) -> object:
+    """A bare ``/search``: the next typed text is the words (not an answer to a form)."""
+    await send(
+        update,
+        context.t.gettext(
+            "Type the words to look for in the title, place or organizer, for example "
+            "敬老院 (or send /search followed by words). /cancel to stop."
+        ),
+    )
+    return WORDS
+
+
+async def on_search_words(update: Update, context: ZyContext) -> object:
+    message = update.effective_message
+    return await _search(update, context, message.text if message and message.text else "")
+
+
+async def _search(update: Update, context: ZyContext, text: str) -> object:
     try:
         words = search_words(text)
     except InvalidInput as error:
-        await send(update, error.translate(t.gettext))
-        return
+        await send(update, error.translate(context.t.gettext))
+        return WORDS
     if context.user_data is not None:
         context.user_data[SEARCH_KEY] = words
     await _search_page(update, context, View(SEARCH))
+    return END
+
+
+async def cancel_search(update: Update, context: ZyContext) -> object:
+    await send(update, context.t.gettext("OK, no search."))
+    return END
+
+
+def build_search_conversation() -> ConversationHandler[Any]:
+    # Text only; per chat and user, not per message (PTB warns about per_message=False).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
+        return ExclusiveConversation(
+            entry_points=[CommandHandler("search", ask_words, has_args=False)],
+            states={WORDS: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_search_words)]},
+            fallbacks=[CommandHandler("cancel", cancel_search)],
+            name="search",
+            persistent=True,
+            allow_reentry=True,
+            per_message=False,
+        )
 
 
 async def _search_page(update: Update, context: ZyContext, view: View) -> None:
@@ -531,7 +581,8 @@ async def show_card(
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("menu", menu_home))
-    application.add_handler(CommandHandler("search", search_command))
+    application.add_handler(build_search_conversation())
+    application.add_handler(CommandHandler("search", search_command, has_args=True))
     application.add_handler(CallbackQueryHandler(menu_home, pattern=r"^menu:browse$"))
     application.add_handler(CallbackQueryHandler(on_browse, pattern=r"^br:"))
     application.add_handler(CallbackQueryHandler(on_card, pattern=r"^act:"))

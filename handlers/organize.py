@@ -371,10 +371,12 @@ async def show_home(
             ]
         )
     rows.append(_home_row(t))
-    role_text = t.gettext("manager") if role is MemberRole.MANAGER else t.gettext("organizer")
-    text = t.gettext("🏢 <b>{name}</b>\nYou are a {role} of this organization.").format(
-        name=html(organization.name), role=role_text
-    )
+    # Whole sentences per role: English needs "a manager" but "an organizer".
+    if role is MemberRole.MANAGER:
+        text = t.gettext("🏢 <b>{name}</b>\nYou are a manager of this organization.")
+    else:
+        text = t.gettext("🏢 <b>{name}</b>\nYou are an organizer of this organization.")
+    text = text.format(name=html(organization.name))
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, InlineKeyboardMarkup(rows))
