@@ -68,11 +68,20 @@ class ExclusiveConversation(ConversationHandler[Any]):
         check_result: Any,
         context: Any,
     ) -> object:
-        _state, _key, handler, _check = check_result
+        _state, key, handler, _check = check_result
         pressed = isinstance(update, Update) and update.callback_query is not None
-        if (handler in self.entry_points or pressed) and context.user_data is not None:
+        result = await super().handle_update(update, application, check_result, context)
+        # Only a conversation that is still waiting for an answer takes the typed input over:
+        # an entry that just shows a screen and ends (an organization home, say) leaves a form
+        # the user left half-way in charge.
+        still_open = self._conversations.get(key) is not None
+        if (
+            (handler in self.entry_points or pressed)
+            and still_open
+            and context.user_data is not None
+        ):
             context.user_data[ACTIVE_FLOW_KEY] = self.name
-        return await super().handle_update(update, application, check_result, context)
+        return result
 
 
 def bind_conversations(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -453,3 +453,21 @@ async def test_an_admin_without_membership_publishes_through_new(
     await admin.wait_for_text("is published")
     [published] = await activities_titled(bot, "Admin-made visit")
     assert published.organization_id == target.organization_id
+
+
+async def test_a_screen_that_ends_at_once_does_not_take_over_a_half_filled_form(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    boss = make_user("Fang")
+    await organizer(bot, boss)
+    await boss.send("/new")
+    await boss.wait_for_text("the title")
+    # The organization home opens and ends at once: the /new form still reads typed answers.
+    await boss.send("/organize")
+    await boss.wait_for_text("You are an organizer")
+    await boss.send("Blood pressure checks")
+    await boss.wait_for_text("kind of service")
+    # … and /cancel still belongs to the form.
+    await boss.send("/cancel")
+    reply = await boss.next_reply()
+    assert "nothing to cancel" not in (reply.text or "")
