@@ -760,6 +760,7 @@ async def _publish(update: Update, context: ZyContext) -> object:
     rows = [
         [_button(t.gettext("🔎 Open the card"), "act", activity.activity_id, NOWHERE)],
         [_button(t.gettext("✏️ Edit"), "ed", activity.activity_id)],
+        [_button(t.gettext("📋 Manage the activity"), "mg", "a", activity.activity_id)],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
     return END
@@ -784,6 +785,11 @@ async def _lost(update: Update, context: ZyContext) -> object:
 
 
 # ------------------------------------------------------------------------ editing published
+
+
+def _back_to_activity(t: Translator, activity_id: int) -> InlineKeyboardButton:
+    """Back to the activity's management card (handlers.manage), where editing started."""
+    return _button(t.gettext("⬅️ Back to the activity"), "mg", "a", activity_id)
 
 
 def _edit_state(context: ZyContext) -> dict[str, Any]:
@@ -828,7 +834,7 @@ async def on_edit(update: Update, context: ZyContext) -> object:
             t.gettext("✏️ <b>{title}</b>\nWhich field do you want to change?").format(
                 title=html(activity.title)
             ),
-            InlineKeyboardMarkup(_rows(buttons, 2)),
+            InlineKeyboardMarkup([*_rows(buttons, 2), [_back_to_activity(t, activity_id)]]),
         )
         return EDIT
     if action == "f":
@@ -955,7 +961,8 @@ async def _field_screen(
             _button(t.gettext("Yes"), "ed", aid, "v", "1"),
             _button(t.gettext("No"), "ed", aid, "v", "0"),
         ]
-        return t.gettext(EDIT_LABELS[edit]) + "?", InlineKeyboardMarkup([row, cancel_row])
+        question = t.gettext("{field}?").format(field=t.gettext(EDIT_LABELS[edit]))
+        return question, InlineKeyboardMarkup([row, cancel_row])
     if edit is EditField.PIN:
         current = (
             t.gettext("📍 set (tap “Show on map” on the card to see it)")
@@ -1188,7 +1195,7 @@ async def _confirm_screen(
             for person in plan.candidates:
                 label = person.name or t.gettext("(deleted account)")
                 if person.status is SignupStatus.OFFERED:
-                    label += " " + t.gettext("(offered)")
+                    label = t.gettext("{name} (offered)").format(name=label)
                 rows.append(
                     [
                         _button(
@@ -1295,7 +1302,10 @@ async def _apply_edit(
                 len(result.moved),
             ).format(n=len(result.moved))
         )
-    rows = [[_button(t.gettext("✏️ Edit another field"), "ed", activity_id)]]
+    rows = [
+        [_button(t.gettext("✏️ Edit another field"), "ed", activity_id)],
+        [_back_to_activity(t, activity_id)],
+    ]
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
     nudge_outbox(context)
     return END

@@ -109,7 +109,8 @@ async def test_publish_with_a_typed_date_refusing_bad_ones(
     assert "王芳" in text
 
     await boss.press("✅ Publish")
-    await boss.wait_for_text("is published")
+    done = await boss.wait_for_text("is published")
+    assert "📋 Manage the activity" in done.button_labels()
     [published] = await activities_titled(bot, "Blood pressure morning")
     assert published.starts_at == datetime(day.year, day.month, day.day, 9, tzinfo=SHANGHAI)
     assert published.ends_at == datetime(day.year, day.month, day.day, 11, 30, tzinfo=SHANGHAI)
@@ -228,7 +229,8 @@ async def test_edit_time_notifies_and_capacity_drop_moves_the_last_signed_up(
     await boss.send(f"{day:%Y-%m-%d} 15:00-17:00")
     confirm = await boss.wait_for_text("3 signed-up or waiting volunteers will be told")
     await boss.press("✅ Confirm", message=confirm)
-    await boss.wait_for_text("Saved")
+    saved = await boss.wait_for_text("Saved")
+    assert "⬅️ Back to the activity" in saved.button_labels()
     for person in (first, second, third):
         await person.wait_for_text("Time changed")
     changed = await ActivitiesRepository(bot.db).get(event.activity_id)
@@ -236,6 +238,11 @@ async def test_edit_time_notifies_and_capacity_drop_moves_the_last_signed_up(
     assert changed.starts_at == datetime(day.year, day.month, day.day, 15, tzinfo=SHANGHAI)
 
     await boss.press("✏️ Edit another field")
+    fields = await boss.wait_for_text("Which field")
+    # The field list leads back to the management card it was opened from.
+    await boss.press("⬅️ Back to the activity", message=fields)
+    await boss.wait_for_text("signed up · 0 offered")
+    await boss.press("✏️ Edit")
     await boss.wait_for_text("Which field")
     await boss.press("Volunteers needed")
     await boss.wait_for_text("number of volunteers")
