@@ -805,12 +805,7 @@ class PublishingService:
         started yet (volunteers on their way must not find another place or time). Raises
         ``StaffRefused`` or :class:`NotEditable`."""
         activity = await self._staff.activity_for(telegram_id, activity_id)
-        if activity.status is ActivityStatus.CANCELLED:
-            raise NotEditable(NotEditableReason.CANCELLED)
-        if activity.status is not ActivityStatus.PUBLISHED:
-            raise NotEditable(NotEditableReason.NOT_PUBLISHED)
-        if activity.starts_at <= self.now():
-            raise NotEditable(NotEditableReason.STARTED)
+        _check_editable(activity, self.now())
         return activity
 
     def parse_edit(self, activity: Activity, edit: EditField, text: str, language: str) -> str:
@@ -953,6 +948,8 @@ class PublishingService:
             raise WrongStep
         notified = 0
         async with self._db.transaction() as tx:
+            # Checked again inside the write: a co-organizer may have cancelled it meanwhile.
+            _check_editable((await load_activities(tx.fetch_all, [activity_id]))[activity_id], now)
             await PublishingRepository.update_activity(tx, activity_id, columns, now)
             if skills is not None:
                 await PublishingRepository.set_skills(tx, activity_id, skills)
@@ -1020,6 +1017,7 @@ class PublishingService:
         moved: list[int] = []
         async with self._db.transaction() as tx:
             current = (await load_activities(tx.fetch_all, [activity_id]))[activity_id]
+            _check_editable(current, now)  # not cancelled or started since the screen was shown
             needed = current.taken - capacity
             if needed <= 0:
                 await PublishingRepository.set_capacity(tx, activity_id, capacity, now)
@@ -1090,6 +1088,16 @@ class CapacityChanged(Exception):
     def __init__(self, needed: int) -> None:
         super().__init__(str(needed))
         self.needed = needed
+
+
+def _check_editable(activity: Activity, now: datetime) -> None:
+    """Raise :class:`NotEditable` unless the activity is published and not started yet."""
+    if activity.status is ActivityStatus.CANCELLED:
+        raise NotEditable(NotEditableReason.CANCELLED)
+    if activity.status is not ActivityStatus.PUBLISHED:
+        raise NotEditable(NotEditableReason.NOT_PUBLISHED)
+    if activity.starts_at <= now:
+        raise NotEditable(NotEditableReason.STARTED)
 
 
 def _move_order(people: Sequence[Participant]) -> list[Participant]:

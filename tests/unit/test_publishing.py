@@ -576,3 +576,35 @@ async def test_an_admin_without_membership_picks_any_approved_organization(
     volunteer = await add_user(db)
     with pytest.raises(StaffRefused):
         await service.organizations_to_pick(volunteer)
+
+
+async def test_an_edit_racing_a_cancellation_changes_nothing(
+    db: Database, service: PublishingService, signups: SignupService, clock: ManualClock,
+    boss: int, org: Organization, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    activity = await add_activity(db, org, capacity=3)
+    await people(db, signups, clock, activity, 3)
+    before = await ActivitiesRepository(db).get(activity.activity_id)
+    assert before is not None
+    plan = await service.capacity_plan(before, 1)
+    assert plan is not None
+
+    async def checked_before_the_cancel(telegram_id: int, activity_id: int) -> Activity:
+        return before  # the screen's check passed; a co-organizer cancels right after
+
+    monkeypatch.setattr(service, "editable", checked_before_the_cancel)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE activities SET status = 'cancelled', cancelled_at = updated_at "
+            "WHERE activity_id = ?",
+            (activity.activity_id,),
+        )
+    with pytest.raises(NotEditable):
+        await service.apply_edit(
+            boss, activity.activity_id, EditField.CAPACITY, "1", move=plan.default
+        )
+    with pytest.raises(NotEditable):
+        await service.apply_edit(boss, activity.activity_id, EditField.TITLE, "A new title")
+    after = await ActivitiesRepository(db).get(activity.activity_id)
+    assert after is not None and (after.capacity, after.title) == (3, before.title)
+    assert await counters(db, activity.activity_id) == (3, 0, 0)
