@@ -24,6 +24,7 @@ from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.domain.accounts import AccountService
 from bot.domain.broadcasts import BroadcastService
 from bot.domain.campaigns import CampaignPolicy, CampaignService
+from bot.domain.keydate_admin import KeyDateAdminService
 from bot.domain.organizations import OrganizationAdminService
 from bot.domain.organizing import OrganizingService
 from bot.domain.publishing import PublishingService
@@ -74,6 +75,7 @@ class Services:
     org_admin: OrganizationAdminService
     broadcasts: BroadcastService
     key_dates: KeyDatesRepository
+    key_date_admin: KeyDateAdminService
     campaigns: CampaignService
     # Built right after the container (it calls the sign-up sweep and reminders).
     publishing: PublishingService
@@ -201,6 +203,7 @@ def build_application(
         ),
         broadcasts=BroadcastService(db, BroadcastsRepository(db), outbox, catalog, staff, clock),
         key_dates=key_dates,
+        key_date_admin=KeyDateAdminService(key_dates, staff, clock),
         campaigns=CampaignService(
             db,
             key_dates,

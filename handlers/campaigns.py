@@ -13,10 +13,12 @@ stateDiagram-v2
     Typing --> List: /cancel
 ```
 
-Every press and every typed answer re-checks ``services.staff.is_admin`` on the server: a forged
-or stale ``kd:`` press from anyone else gets a short refusal, is logged, and changes nothing.
-The half-typed key date lives in ``key_date_drafts`` (survives restarts); the conversation only
-knows that it is waiting for text.
+The screens are thin: they parse the press or the typed text, call
+``services.key_date_admin`` (bot/domain/keydate_admin.py) and render. That service re-checks on
+the server that the presser is an administrator, validates, writes and logs; its errors map to
+short localized answers here (a forged or stale ``kd:`` press gets a refusal and changes
+nothing). The half-typed key date lives in ``key_date_drafts`` (survives restarts); the
+conversation only knows that it is waiting for text.
 """
 
 from __future__ import annotations
@@ -40,10 +42,18 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.keydates import CODE_PATTERN, KeyDate, is_valid_day, occurrences_between
+from bot.domain.keydate_admin import (
+    MAX_NAME_LENGTH,
+    InvalidKeyDay,
+    KeyDateNotAdded,
+    KeyDateNotFound,
+    clean_name,
+)
+from bot.domain.keydates import KeyDate, occurrences_between
 from bot.domain.matching import Match
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.validation import InvalidInput, clean_free_text
+from bot.domain.staff import StaffRefused
+from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
 from handlers.activity_view import (
     NOWHERE,
@@ -68,7 +78,6 @@ PLAN_FIRST_SECONDS = 1
 TYPING = "TYPING"
 END = ConversationHandler.END
 
-MAX_NAME_LENGTH = 40
 FIELD_ZH, FIELD_EN, FIELD_DATE = "zh", "en", "dt"
 _FIELDS = (FIELD_ZH, FIELD_EN, FIELD_DATE)
 
@@ -110,42 +119,37 @@ def _days_until_text(t: Translator, days: int) -> str:
 
 
 def parse_day(text: str) -> tuple[int, int, bool] | None:
-    """(month, day, lunar) from typed text, or ``None`` when it is no possible day."""
+    """(month, day, lunar) from typed text, or ``None`` when it does not look like a day.
+    Whether that day exists (2-30 does not) is the service's check."""
     found = _DATE_INPUT.match(text.strip())
     if found is None:
         return None
-    lunar = found.group(1) is not None
-    month, day = int(found.group(2)), int(found.group(3))
-    return (month, day, lunar) if is_valid_day(month, day, lunar=lunar) else None
-
-
-def new_code(name_en: str, taken: set[str]) -> str:
-    """A short ASCII code from the English name ("Arbor Day" → ``arbor_day``), unique."""
-    base = re.sub(r"[^a-z0-9]+", "_", name_en.lower()).strip("_")[:20].strip("_")
-    if not base or not base[0].isalpha():
-        base = f"kd_{base}"[:20].strip("_")
-    code, number = base, 2
-    while code in taken or not CODE_PATTERN.fullmatch(code):
-        code = f"{base}_{number}"
-        number += 1
-    return code
+    return int(found.group(2)), int(found.group(3)), found.group(1) is not None
 
 
 async def _refuse(update: Update, context: ZyContext) -> None:
-    query = update.callback_query
-    log.warning(
-        "key-date action refused: user %s is not an administrator (%r)",
-        context.user.telegram_id,
-        query.data if query is not None else "text",
-    )
+    # StaffService.require_admin has logged the refusal.
     await answer(update, context.t.gettext("This is for administrators only."), alert=True)
 
 
 async def _is_admin(update: Update, context: ZyContext) -> bool:
-    if await context.services.staff.is_admin(context.user.telegram_id):
-        return True
-    await _refuse(update, context)
-    return False
+    try:
+        await context.services.staff.require_admin(context.user.telegram_id)
+    except StaffRefused:
+        await _refuse(update, context)
+        return False
+    return True
+
+
+def _code_of(update: Update) -> tuple[list[str], str]:
+    """The callback data's parts and the key-date code in it (``kd:<action>:<code>…``)."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    return parts, parts[2] if len(parts) > 2 else ""
+
+
+async def _gone_press(update: Update, context: ZyContext) -> None:
+    await answer(update, context.t.gettext("This key date no longer exists."))
+    await show_list(update, context)
 
 
 # ------------------------------------------------------------------------------------- screens
@@ -271,18 +275,19 @@ async def on_list(update: Update, context: ZyContext) -> None:
 
 
 async def _key_date_from(update: Update, context: ZyContext, code: str) -> KeyDate | None:
-    key_date = await context.services.key_dates.get(code) if CODE_PATTERN.fullmatch(code) else None
-    if key_date is None:
-        await answer(update, context.t.gettext("This key date no longer exists."))
-        await show_list(update, context)
-    return key_date
+    """The key date, or ``None`` after answering the press (refused, or no longer there)."""
+    try:
+        return await context.services.key_date_admin.get(context.user.telegram_id, code)
+    except StaffRefused:
+        await _refuse(update, context)
+    except KeyDateNotFound:
+        await _gone_press(update, context)
+    return None
 
 
 async def on_view(update: Update, context: ZyContext) -> None:
-    if not await _is_admin(update, context):
-        return
-    parts = split(update.callback_query.data if update.callback_query else None)
-    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
+    _parts, code = _code_of(update)
+    key_date = await _key_date_from(update, context, code)
     if key_date is None:
         return
     await answer(update)
@@ -291,29 +296,26 @@ async def on_view(update: Update, context: ZyContext) -> None:
 
 async def on_toggle(update: Update, context: ZyContext) -> None:
     """``kd:on:<code>`` / ``kd:off:<code>``."""
-    if not await _is_admin(update, context):
+    parts, code = _code_of(update)
+    enable = parts[1] == "on"
+    try:
+        key_date = await context.services.key_date_admin.set_enabled(
+            context.user.telegram_id, code, enable
+        )
+    except StaffRefused:
+        await _refuse(update, context)
         return
-    parts = split(update.callback_query.data if update.callback_query else None)
-    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
-    if key_date is None:
+    except KeyDateNotFound:
+        await _gone_press(update, context)
         return
     t = context.t
-    enable = parts[1] == "on"
-    changed = key_date.model_copy(update={"is_enabled": enable})
-    await context.services.key_dates.update(changed, context.services.clock())
-    log.info(
-        "admin %s %s key date %s",
-        context.user.telegram_id,
-        "enabled" if enable else "disabled",
-        key_date.code,
-    )
     await answer(update)
     notice = (
         t.gettext("✅ Enabled: campaigns will run for it.")
         if enable
         else t.gettext("🚫 Disabled: no more campaign messages for it.")
     )
-    await show_key_date(update, context, changed, notice=notice)
+    await show_key_date(update, context, key_date, notice=notice)
 
 
 async def on_add(update: Update, context: ZyContext) -> object:
@@ -330,11 +332,9 @@ async def on_add(update: Update, context: ZyContext) -> object:
 
 async def on_edit(update: Update, context: ZyContext) -> object:
     """``kd:ed:<code>:<field>``: wait for the new value."""
-    if not await _is_admin(update, context):
-        return END
-    parts = split(update.callback_query.data if update.callback_query else None)
+    parts, code = _code_of(update)
     field = parts[3] if len(parts) > 3 else ""
-    key_date = await _key_date_from(update, context, parts[2] if len(parts) > 2 else "")
+    key_date = await _key_date_from(update, context, code)
     if key_date is None:
         return END
     if field not in _FIELDS:
@@ -370,87 +370,89 @@ def _draft(
 async def on_text(update: Update, context: ZyContext) -> object:
     t = context.t
     services = context.services
+    actor = context.user.telegram_id
     message = update.effective_message
     if message is None or message.text is None:
         return TYPING
-    if not await services.staff.is_admin(context.user.telegram_id):
-        log.warning("key-date input refused: user %s is not an administrator",
-                    context.user.telegram_id)  # fmt: skip
-        await services.key_dates.delete_draft(context.user.telegram_id)
+    if not await services.staff.is_admin(actor):
+        # No longer an administrator: drop the draft (the service would refuse the save anyway).
+        log.warning("key-date input refused: user %s is not an administrator", actor)
+        await services.key_dates.delete_draft(actor)
         await send(update, t.gettext("This is for administrators only."))
         return END
-    draft = await services.key_dates.get_draft(context.user.telegram_id)
+    draft = await services.key_dates.get_draft(actor)
     if draft is None:
         await send(update, t.gettext("Nothing is being edited. Open /admin again."))
         return END
-    now = services.clock()
-    text = message.text
+    try:
+        return await _apply(update, context, draft, message.text)
+    except InvalidInput as error:  # a name too long, empty, several lines …
+        await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
+        return TYPING
+    except InvalidKeyDay:
+        return await _not_a_day(update, t)
+    except KeyDateNotFound:
+        return await _gone(update, context)
+    except KeyDateNotAdded:
+        # Nothing was written; the draft stays at the date step so sending it again retries.
+        await send(
+            update,
+            t.gettext("The key date could not be saved. Send the date again to retry, or /cancel."),
+        )
+        return TYPING
+    except StaffRefused:
+        await services.key_dates.delete_draft(actor)
+        await send(update, t.gettext("This is for administrators only."))
+        return END
+
+
+async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: str) -> object:
+    """One typed answer: the next step of adding, or the save through the service."""
+    t = context.t
+    services = context.services
+    admin = services.key_date_admin
+    actor = draft.telegram_id
     if draft.field in (FIELD_ZH, FIELD_EN):
-        try:
-            name = clean_free_text(text, min_length=1, max_length=MAX_NAME_LENGTH)
-        except InvalidInput as error:
-            await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
-            return TYPING
-        name_zh = name if draft.field == FIELD_ZH else draft.name_zh
-        name_en = name if draft.field == FIELD_EN else draft.name_en
+        name = clean_name(text)
         if draft.code is None:  # adding: Chinese name → English name → date
+            name_zh = name if draft.field == FIELD_ZH else draft.name_zh
+            name_en = name if draft.field == FIELD_EN else draft.name_en
             following = FIELD_EN if draft.field == FIELD_ZH else FIELD_DATE
             await services.key_dates.save_draft(
-                _draft(draft.telegram_id, None, following, name_zh, name_en, now)
+                _draft(actor, None, following, name_zh, name_en, services.clock())
             )
             await send(update, _prompt(t, following))
             return TYPING
-        key_date = await services.key_dates.get(draft.code)
-        if key_date is None:
-            return await _gone(update, context)
-        changed = key_date.model_copy(update={"name_zh": name_zh, "name_en": name_en})
-        return await _saved(update, context, changed, t.gettext("✅ Name saved."))
-    parsed = parse_day(text)
-    if parsed is None:
-        await send(
-            update,
-            t.gettext("That is not a date that exists. {prompt}").format(
-                prompt=_prompt(t, FIELD_DATE)
-            ),
-        )
-        return TYPING
-    month, day, lunar = parsed
-    if draft.code is not None:
-        key_date = await services.key_dates.get(draft.code)
-        if key_date is None:
-            return await _gone(update, context)
-        changed = key_date.model_copy(update={"month": month, "day": day, "is_lunar": lunar})
-        return await _saved(update, context, changed, t.gettext("✅ Date saved."))
-    if not draft.name_zh or not draft.name_en:  # pragma: no cover - the steps set them
-        return await _gone(update, context)
-    taken = {key_date.code for key_date in await services.key_dates.all()}
-    new = KeyDate(
-        code=new_code(draft.name_en, taken),
-        name_zh=draft.name_zh,
-        name_en=draft.name_en,
-        month=month,
-        day=day,
-        is_lunar=lunar,
-    )
-    await services.key_dates.add(new, now)
-    await services.key_dates.delete_draft(draft.telegram_id)
-    log.info("admin %s added key date %s", context.user.telegram_id, new.code)
-    await _show_new(update, context, new, t.gettext("✅ Key date added."))
-    return END
-
-
-async def _saved(update: Update, context: ZyContext, key_date: KeyDate, notice: str) -> object:
-    services = context.services
-    await services.key_dates.update(key_date, services.clock())
-    await services.key_dates.delete_draft(context.user.telegram_id)
-    log.info("admin %s edited key date %s", context.user.telegram_id, key_date.code)
-    await _show_new(update, context, key_date, notice)
-    return END
-
-
-async def _show_new(update: Update, context: ZyContext, key_date: KeyDate, notice: str) -> None:
+        if draft.field == FIELD_ZH:
+            key_date = await admin.rename(actor, draft.code, name_zh=name)
+        else:
+            key_date = await admin.rename(actor, draft.code, name_en=name)
+        notice = t.gettext("✅ Name saved.")
+    else:
+        parsed = parse_day(text)
+        if parsed is None:
+            return await _not_a_day(update, t)
+        month, day, lunar = parsed
+        if draft.code is not None:
+            key_date = await admin.set_day(actor, draft.code, month, day, lunar)
+            notice = t.gettext("✅ Date saved.")
+        else:
+            key_date = await admin.add(
+                actor, draft.name_zh or "", draft.name_en or "", month, day, lunar
+            )
+            notice = t.gettext("✅ Key date added.")
+    await services.key_dates.delete_draft(actor)
     # A typed answer has no message to edit: show() sends a new one.
     await show_key_date(update, context, key_date, notice=notice)
+    return END
+
+
+async def _not_a_day(update: Update, t: Translator) -> object:
+    await send(
+        update,
+        t.gettext("That is not a date that exists. {prompt}").format(prompt=_prompt(t, FIELD_DATE)),
+    )
+    return TYPING
 
 
 async def _gone(update: Update, context: ZyContext) -> object:

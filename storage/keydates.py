@@ -58,7 +58,8 @@ class KeyDatesRepository:
         return _to_key_date(row) if row is not None else None
 
     async def add(self, key_date: KeyDate, now: datetime) -> bool:
-        """Store a new key date; ``False`` when the code is taken."""
+        """Store a new key date; ``False`` when the code is taken (nothing was written: the
+        caller must not report success, see ``KeyDateAdminService.add``)."""
         self._check(key_date)
         stamp = to_db_time(now)
         async with self._db.transaction() as tx:
@@ -97,6 +98,45 @@ class KeyDatesRepository:
                     to_db_time(now),
                     key_date.code,
                 ),
+            )
+        return changed > 0
+
+    # Narrow writes for the admin screens: each touches only its own columns, so a rename and
+    # a concurrent enable/disable by another administrator do not undo each other.
+
+    async def set_enabled(self, code: str, enabled: bool, now: datetime) -> bool:
+        """``False`` when no key date has this code."""
+        return await self._set(code, "is_enabled = ?", (int(enabled),), now)
+
+    async def rename(
+        self, code: str, name_zh: str | None, name_en: str | None, now: datetime
+    ) -> bool:
+        """Set the names given (``None`` keeps that name); ``False`` when no key date has this
+        code."""
+        if any(name is not None and not name.strip() for name in (name_zh, name_en)):
+            raise ValueError("a key date name cannot be empty")
+        return await self._set(
+            code,
+            "name_zh = COALESCE(?, name_zh), name_en = COALESCE(?, name_en)",
+            (name_zh, name_en),
+            now,
+        )
+
+    async def set_day(self, code: str, month: int, day: int, is_lunar: bool, now: datetime) -> bool:
+        """``False`` when no key date has this code."""
+        if not is_valid_day(month, day, lunar=is_lunar):
+            raise ValueError(f"no such day {month}-{day}")
+        return await self._set(
+            code, "month = ?, day = ?, is_lunar = ?", (month, day, int(is_lunar)), now
+        )
+
+    async def _set(
+        self, code: str, assignments: str, params: tuple[object, ...], now: datetime
+    ) -> bool:
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                f"UPDATE key_dates SET {assignments}, updated_at = ? WHERE code = ?",
+                (*params, to_db_time(now), code),
             )
         return changed > 0
 

@@ -176,3 +176,28 @@ async def test_forged_key_date_presses_change_nothing(
     await user.next_reply()  # the bot has handled it (as ordinary text)
     assert await key_dates.all() == before
     assert await key_dates.get_draft(user.id) is None
+
+
+async def test_admin_renames_a_key_date(clocked_bot: BotProcess, make_user: MakeUser) -> None:
+    bot = clocked_bot
+    admin = make_user("Admin", language_code="en", user_id=ADMIN_ID)
+    await admin.start()
+    welcome = await admin.next_reply()
+    await admin.press_data(welcome.message_id, "kd:ed:lei_feng:en")
+    await admin.wait_for_text("English name")
+    await admin.send("x" * 41)  # over the limit: asked again, nothing saved
+    refused = await admin.wait_for_text("English name")
+    assert "41" in refused.visible_text  # the length error comes before the prompt
+    await admin.send("Learn from Lei Feng Day")
+    saved = await admin.wait_for_text("Name saved")
+    assert "Learn from Lei Feng Day" in saved.visible_text
+    key_dates = KeyDatesRepository(bot.db)
+    lei_feng = await key_dates.get("lei_feng")
+    assert lei_feng is not None
+    assert (lei_feng.name_zh, lei_feng.name_en) == ("学雷锋纪念日", "Learn from Lei Feng Day")
+    assert await key_dates.get_draft(admin.id) is None
+
+    # A stale button of a key date that no longer exists changes nothing.
+    await admin.press_data(saved.message_id, "kd:off:no_such_key_date")
+    answer = await admin.callback_answer()
+    assert answer.text is not None and "no longer exists" in answer.text

@@ -1,11 +1,22 @@
-"""Key dates: lunar festivals pinned for 2026–2030, fixed dates, edge rules, the repository."""
+"""Key dates: lunar festivals pinned for 2026–2030, fixed dates, edge rules, the repository, and
+the administrators' service (refusals, validation, honest failures, code collisions)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.domain.keydate_admin import (
+    ADD_ATTEMPTS,
+    MAX_NAME_LENGTH,
+    InvalidKeyDay,
+    KeyDateAdminService,
+    KeyDateNotAdded,
+    KeyDateNotFound,
+    new_code,
+)
 from bot.domain.keydates import (
     BUILTIN_CODES,
     KeyDate,
@@ -15,9 +26,14 @@ from bot.domain.keydates import (
     suggest,
     upcoming,
 )
+from bot.domain.staff import StaffRefused, StaffService
+from bot.domain.validation import InvalidInput
+from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.keydates import KeyDatesRepository
-from tests.factories import NOW
+from storage.organizations import OrganizationsRepository
+from storage.users import UsersRepository
+from tests.factories import NOW, add_user
 
 SPRING = KeyDate(code="spring_festival", name_zh="春节", name_en="Spring", month=1, day=1,
                  is_lunar=True)  # fmt: skip
@@ -122,3 +138,159 @@ async def test_repository_seeds_builtins_and_edits(db: Database) -> None:
     assert found is not None and not found.is_enabled and not found.builtin
     with pytest.raises(ValueError):
         await repo.add(new.model_copy(update={"code": "bad", "month": 2, "day": 30}), NOW)
+
+
+# ------------------------------------------------------------------------ the admin service
+
+ADMIN = 4242
+
+
+def admin_service(db: Database, repo: KeyDatesRepository | None = None) -> KeyDateAdminService:
+    staff = StaffService(
+        UsersRepository(db), OrganizationsRepository(db), ActivitiesRepository(db), {ADMIN}
+    )
+    return KeyDateAdminService(repo or KeyDatesRepository(db), staff, ManualClock(NOW))
+
+
+async def stored(db: Database) -> list[tuple[object, ...]]:
+    """Every key-date row, updated_at included (proves that nothing was written)."""
+    rows = await db.fetch_all("SELECT * FROM key_dates ORDER BY code")
+    return [tuple(row) for row in rows]
+
+
+class StaleRepository(KeyDatesRepository):
+    """Reads the list before another administrator's insert of ``hidden`` became visible."""
+
+    def __init__(self, db: Database, hidden: str) -> None:
+        super().__init__(db)
+        self.hidden = hidden
+
+    async def all(self) -> list[KeyDate]:
+        return [key_date for key_date in await super().all() if key_date.code != self.hidden]
+
+
+class FullRepository(KeyDatesRepository):
+    """Every insert writes nothing (as if each code were taken in the meantime)."""
+
+    attempts = 0
+
+    async def add(self, key_date: KeyDate, now: datetime) -> bool:
+        self.attempts += 1
+        return False
+
+
+def test_new_code() -> None:
+    assert new_code("Arbor Day", set()) == "arbor_day"
+    assert new_code("Arbor Day", {"arbor_day"}) == "arbor_day_2"
+    assert new_code("Arbor Day", {"arbor_day", "arbor_day_2"}) == "arbor_day_3"
+    assert new_code("植树节", set()) == "kd"
+    assert new_code("1st of May", set()) == "kd_1st_of_may"
+
+
+async def test_admin_service_refuses_non_admins_and_writes_nothing(db: Database) -> None:
+    service = admin_service(db)
+    mallory = await add_user(db)
+    before = await stored(db)
+    calls = [
+        service.all(mallory),
+        service.get(mallory, "lei_feng"),
+        service.set_enabled(mallory, "lei_feng", False),
+        service.rename(mallory, "lei_feng", name_zh="改名", name_en="Renamed"),
+        service.set_day(mallory, "lei_feng", 3, 6, False),
+        service.add(mallory, "植树节", "Arbor Day", 3, 12, False),
+    ]
+    for call in calls:
+        with pytest.raises(StaffRefused):
+            await call
+    assert await stored(db) == before
+
+
+async def test_admin_service_edits(db: Database) -> None:
+    service = admin_service(db)
+    disabled = await service.set_enabled(ADMIN, "lei_feng", False)
+    assert not disabled.is_enabled
+    renamed = await service.rename(ADMIN, "lei_feng", name_en="  Learn from Lei Feng Day ")
+    # Only the given name changes, and the rename keeps the earlier disable.
+    assert (renamed.name_zh, renamed.name_en) == ("学雷锋纪念日", "Learn from Lei Feng Day")
+    assert not renamed.is_enabled
+    moved = await service.set_day(ADMIN, "lei_feng", 1, 30, True)
+    assert (moved.month, moved.day, moved.is_lunar) == (1, 30, True)
+    again = await KeyDatesRepository(db).get("lei_feng")
+    assert again == moved
+    assert await service.get(ADMIN, "lei_feng") == moved
+
+
+@pytest.mark.parametrize("code", ["no_such_day", "Bad Code!", ""])
+async def test_admin_service_refuses_a_missing_code(db: Database, code: str) -> None:
+    service = admin_service(db)
+    before = await stored(db)
+    with pytest.raises(KeyDateNotFound):
+        await service.get(ADMIN, code)
+    with pytest.raises(KeyDateNotFound):
+        await service.set_enabled(ADMIN, code, False)
+    with pytest.raises(KeyDateNotFound):
+        await service.rename(ADMIN, code, name_zh="新名字")
+    with pytest.raises(KeyDateNotFound):
+        await service.set_day(ADMIN, code, 3, 6, False)
+    assert await stored(db) == before
+
+
+async def test_admin_service_refuses_a_key_date_that_vanished(db: Database) -> None:
+    service = admin_service(db)
+    added = await service.add(ADMIN, "植树节", "Arbor Day", 3, 12, False)
+    async with db.transaction() as tx:  # another administrator's deletion, say
+        await tx.execute("DELETE FROM key_dates WHERE code = ?", (added.code,))
+    # The write itself finds no row (no read comes first): refused, nothing re-created.
+    with pytest.raises(KeyDateNotFound):
+        await service.set_enabled(ADMIN, added.code, False)
+    assert await KeyDatesRepository(db).get(added.code) is None
+
+
+async def test_admin_service_validates(db: Database) -> None:
+    service = admin_service(db)
+    before = await stored(db)
+    with pytest.raises(InvalidKeyDay):
+        await service.set_day(ADMIN, "lei_feng", 2, 30, False)
+    with pytest.raises(InvalidKeyDay):
+        await service.set_day(ADMIN, "lei_feng", 13, 1, False)
+    with pytest.raises(InvalidKeyDay):
+        await service.add(ADMIN, "植树节", "Arbor Day", 1, 31, True)
+    with pytest.raises(InvalidInput):
+        await service.rename(ADMIN, "lei_feng", name_zh="   ")
+    with pytest.raises(InvalidInput):
+        await service.rename(ADMIN, "lei_feng", name_en="x" * (MAX_NAME_LENGTH + 1))
+    with pytest.raises(InvalidInput):
+        await service.add(ADMIN, "植树\n节", "Arbor Day", 3, 12, False)
+    assert await stored(db) == before
+
+
+async def test_admin_service_adds(db: Database) -> None:
+    service = admin_service(db)
+    added = await service.add(ADMIN, " 植树节 ", "Arbor Day", 3, 12, False)
+    assert added == await KeyDatesRepository(db).get("arbor_day")
+    assert (added.name_zh, added.is_enabled, added.builtin) == ("植树节", True, False)
+    # The same name again gets its own code (two key dates, as asked).
+    second = await service.add(ADMIN, "植树节", "Arbor Day", 3, 12, False)
+    assert second.code == "arbor_day_2"
+
+
+async def test_admin_service_add_retries_a_code_taken_meanwhile(db: Database) -> None:
+    first = await admin_service(db).add(ADMIN, "植树节", "Arbor Day", 3, 12, False)
+    assert first.code == "arbor_day"
+    # The second administrator read the list before the first one's insert: it computes
+    # arbor_day too, the insert writes nothing, and the retry takes the next code.
+    late = admin_service(db, StaleRepository(db, hidden="arbor_day"))
+    second = await late.add(ADMIN, "植树节 2", "Arbor Day", 4, 1, False)
+    assert second.code == "arbor_day_2"
+    repo = KeyDatesRepository(db)
+    assert await repo.get("arbor_day") == first  # untouched
+    assert await repo.get("arbor_day_2") == second
+
+
+async def test_admin_service_add_reports_when_nothing_was_written(db: Database) -> None:
+    repo = FullRepository(db)
+    before = await stored(db)
+    with pytest.raises(KeyDateNotAdded):
+        await admin_service(db, repo).add(ADMIN, "植树节", "Arbor Day", 3, 12, False)
+    assert repo.attempts == ADD_ATTEMPTS
+    assert await stored(db) == before
