@@ -265,7 +265,11 @@ def notifications_text(t: Translator, settings: NotificationSettings) -> str:
     if settings.quiet_start == settings.quiet_end:
         quiet = t.gettext("Quiet hours: off.")
     else:
-        quiet = t.gettext("Quiet hours: {start}–{end} (only reminders are sent then).").format(
+        quiet = t.gettext(
+            "Quiet hours: {start}–{end}. Only reminders and urgent changes to your sign-ups "
+            "are sent then; invitations, campaigns, digests and announcements wait until the "
+            "end."
+        ).format(
             start=settings.quiet_start.strftime("%H:%M"), end=settings.quiet_end.strftime("%H:%M")
         )
     return t.gettext("<b>Notifications</b>\nTap to switch each kind on or off.") + "\n" + quiet
