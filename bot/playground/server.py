@@ -379,6 +379,11 @@ class PlaygroundWeb:
             )
             for p in personas
         }
+        # The personas stand for people who have used the bot before (the demo data has their
+        # accounts, an application, sign-ups): their chats exist, so notifications reach them
+        # even before they write in this run.
+        for chat in self.chats.values():
+            api.open_private_chat(bot, chat.user)
         static = importlib.resources.files("bot.playground") / "static"
         self.static = {name: (static / name).read_bytes() for name in _STATIC_FILES}
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._middleware])

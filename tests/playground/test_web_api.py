@@ -448,3 +448,21 @@ async def test_zhiyuan_playground_refuses_a_public_host(tmp_path: Path) -> None:
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2
     assert "--allow-public" in stderr.decode()
+
+
+async def test_the_admin_persona_approves_the_waiting_application(client: PlaygroundClient) -> None:
+    """The demo data's application (sent by the English visitor) goes through the admin panel,
+    and the decision reaches the visitor's own chat."""
+    await client.send("admin-en", "/admin")
+    panel = await client.wait_for_text("admin-en", "Administrator panel")
+    await client.press("admin-en", panel, "📥 Applications (1)")
+    pending = await client.wait_for_text("admin-en", "Applications waiting for review")
+    await client.press(
+        "admin-en",
+        pending,
+        "Meixi Lake International School Volunteer Club · ⏳ waiting for review",
+    )
+    detail = await client.wait_for_text("admin-en", "Nina Clarke")
+    await client.press("admin-en", detail, "✅ Approve")
+    await client.wait_for_text("admin-en", "is approved")
+    await client.wait_for_text("visitor-en", "is approved! You are its manager")
