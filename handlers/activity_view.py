@@ -25,7 +25,7 @@ from bot.domain.organizing import shown_cancel_reason
 from bot.domain.signups import Refusal, SignupRefused, Viewer
 from bot.domain.volunteers import Slot
 from bot.i18n import N_, Translator
-from handlers.callbacks import callback
+from handlers.callbacks import callback, parse_page
 from handlers.render import html
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -72,10 +72,10 @@ class View:
         if kind in _PLAIN and not rest:
             return cls(kind)
         if kind == CATEGORY and len(rest) == 2 and _CODE.fullmatch(rest[0]):
-            page = _page(rest[1])
+            page = parse_page(rest[1], MAX_PAGE)
             return cls(CATEGORY, rest[0], page) if page is not None else None
         if kind in _PAGED and len(rest) == 1:
-            page = _page(rest[0])
+            page = parse_page(rest[0], MAX_PAGE)
             return cls(kind, "", page) if page is not None else None
         return None
 
@@ -87,15 +87,6 @@ def with_view(*parts: str | int, view: View) -> str:
         return callback(*parts, *view.parts())
     except ValueError:
         return callback(*parts, NOWHERE)
-
-
-def _page(text: str) -> int | None:
-    return int(text) if text.isdigit() and int(text) <= MAX_PAGE else None
-
-
-def parse_id(text: str) -> int | None:
-    """An id from callback data (positive, at most 12 digits), or ``None``."""
-    return int(text) if text.isdigit() and 0 < len(text) <= 12 and int(text) > 0 else None
 
 
 @dataclass(frozen=True)

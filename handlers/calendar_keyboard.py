@@ -15,21 +15,21 @@ from babel.dates import get_day_names, get_month_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from handlers.callbacks import callback
+from handlers.callbacks import button, button_rows, callback, parse_int
 
 MINUTES = (0, 15, 30, 45)
 MONTHS_AHEAD = 24  # the calendar does not page further than this
 
 
 def parse_month(text: str) -> tuple[int, int] | None:
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or parse_int(text, 6) is None:
         return None
     year, month = int(text[:4]), int(text[4:])
     return (year, month) if 1 <= month <= 12 else None
 
 
 def parse_day(text: str) -> date | None:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or parse_int(text, 8) is None:
         return None
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -100,13 +100,9 @@ def month_keyboard(
 def hour_keyboard(
     prefix: str, t: Translator, *, extra: list[list[InlineKeyboardButton]] | None = None
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(f"{hour:02d}", callback_data=callback(prefix, "hr", hour))
-        for hour in range(24)
-    ]
-    rows = [buttons[i : i + 6] for i in range(0, 24, 6)]
-    back = InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback(prefix, "unpick"))
-    return InlineKeyboardMarkup([*rows, [back], *(extra or [])])
+    hours = button_rows([button(f"{hour:02d}", prefix, "hr", hour) for hour in range(24)], 6)
+    back = button(t.gettext("⬅️ Back"), prefix, "unpick")
+    return InlineKeyboardMarkup([*hours, [back], *(extra or [])])
 
 
 def minute_keyboard(

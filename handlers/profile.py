@@ -34,7 +34,7 @@ from bot.domain.registration import (
 )
 from bot.domain.volunteers import NotificationSettings, RegistrationStep, VolunteerProfile
 from bot.i18n import N_, Translator
-from handlers.callbacks import callback, split
+from handlers.callbacks import callback, parse_int, split
 from handlers.registration import FIELD_LABELS, describe_answers
 from handlers.render import answer, show
 
@@ -194,7 +194,8 @@ async def on_profile_button(update: Update, context: ZyContext) -> object:
         )
     elif action == "pause":
         try:
-            until = await svc.pause(user_id, int(argument) if argument.isdigit() else -1)
+            days = parse_int(argument, 4)
+            until = await svc.pause(user_id, days if days is not None else -1)
         except WrongStep:
             await answer(update, t.gettext("This button is no longer valid."))
             return None

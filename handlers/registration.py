@@ -59,8 +59,7 @@ from bot.domain.volunteers import (
     VolunteerGroup,
 )
 from bot.i18n import N_, Translator
-from handlers.activity_view import parse_id
-from handlers.callbacks import callback, split
+from handlers.callbacks import button_rows, callback, parse_id, parse_int, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 
@@ -118,10 +117,6 @@ def back_label(t: Translator) -> str:
     return t.gettext("⬅️ Back")
 
 
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def _back_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(back_label(t), callback_data=callback("reg", "back"))]
 
@@ -129,7 +124,7 @@ def _back_row(t: Translator) -> list[InlineKeyboardButton]:
 def _multi_select(buttons: list[InlineKeyboardButton], t: Translator) -> InlineKeyboardMarkup:
     """Toggle buttons two per row, then Done and Back (skills, services, times, groups)."""
     done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
-    return InlineKeyboardMarkup([*_rows(buttons, 2), [done], _back_row(t)])
+    return InlineKeyboardMarkup([*button_rows(buttons, 2), [done], _back_row(t)])
 
 
 def _check(selected: bool, label: str) -> str:
@@ -287,7 +282,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             )
             for area in areas
         ]
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), _back_row(t)])
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), _back_row(t)])
 
     if step in (Step.SKILLS, Step.CATEGORIES):
         catalog = context.services.catalog
@@ -352,7 +347,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         for field, _ in answers
     ]
     confirm = InlineKeyboardButton(t.gettext("✅ Confirm"), callback_data="reg:confirm")
-    return "\n".join(lines), InlineKeyboardMarkup([*_rows(edit_buttons, 2), [confirm]])
+    return "\n".join(lines), InlineKeyboardMarkup([*button_rows(edit_buttons, 2), [confirm]])
 
 
 def _birth_date_screen(
@@ -370,14 +365,14 @@ def _birth_date_screen(
             InlineKeyboardButton(f"{decade}…", callback_data=callback("reg", "dec", decade // 10))
             for decade in range(first, last + 1, 10)
         ]
-        return text, InlineKeyboardMarkup([*_rows(buttons, 4), _back_row(t)])
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 4), _back_row(t)])
     if data.birth_month is None:
         chosen = t.gettext("Year {year}: now pick the month.").format(year=data.birth_year)
         buttons = [
             InlineKeyboardButton(str(month), callback_data=callback("reg", "m", month))
             for month in range(1, 13)
         ]
-        return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*_rows(buttons, 6), _back_row(t)])
+        return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*button_rows(buttons, 6), _back_row(t)])
     chosen = t.gettext("{year}-{month}: now pick the day.").format(
         year=data.birth_year, month=data.birth_month
     )
@@ -385,7 +380,7 @@ def _birth_date_screen(
         InlineKeyboardButton(str(day), callback_data=callback("reg", "d", day))
         for day in range(1, 32)
     ]
-    return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*_rows(buttons, 7), _back_row(t)])
+    return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*button_rows(buttons, 7), _back_row(t)])
 
 
 def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> InlineKeyboardMarkup:
@@ -398,7 +393,7 @@ def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> Inlin
     buttons = [
         InlineKeyboardButton(str(year), callback_data=callback("reg", "y", year)) for year in years
     ]
-    return InlineKeyboardMarkup([*_rows(buttons, 5), _back_row(t)])
+    return InlineKeyboardMarkup([*button_rows(buttons, 5), _back_row(t)])
 
 
 async def present(
@@ -572,11 +567,12 @@ async def on_button(update: Update, context: ZyContext) -> object:
     try:
         if action == "dec":
             draft = await svc.current(user_id)
-            if draft.step is not Step.BIRTH_DATE or not argument.isdigit():
+            decade = parse_int(argument, 4)
+            if draft.step is not Step.BIRTH_DATE or decade is None:
                 raise WrongStep
             await answer(update)
             text, _ = await render(draft, context, t)
-            await show(update, text, decade_screen(t, int(argument), svc))
+            await show(update, text, decade_screen(t, decade, svc))
             return ACTIVE
         draft = await _apply(svc, user_id, action, argument)
     except NoDraft:
@@ -601,9 +597,10 @@ async def _apply(
     svc: RegistrationService, user_id: int, action: str, argument: str
 ) -> RegistrationDraft:
     def number() -> int:
-        if not argument.isdigit() or len(argument) > 6:
+        value = parse_int(argument, 6)
+        if value is None:
             raise WrongStep
-        return int(argument)
+        return value
 
     if action == "consent":
         return await svc.accept_consent(user_id)

@@ -30,8 +30,8 @@ from bot.domain.activities import Activity
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.signups import Refusal, SignupRefused, StillComingOutcome
 from bot.i18n import N_, Translator
-from handlers.activity_view import NOWHERE, parse_id, when
-from handlers.callbacks import callback, pattern, split
+from handlers.activity_view import NOWHERE, when
+from handlers.callbacks import callback, parse_id, pattern, split
 from handlers.render import answer, html, show
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,6 @@ from handlers.activity_view import (
     Names,
     View,
     deep_link,
-    parse_id,
     refusal_text,
     refusal_toast,
     short_when,
@@ -58,7 +57,7 @@ from handlers.activity_view import (
     with_view,
 )
 from handlers.browse import render_menu, show_card
-from handlers.callbacks import callback, split
+from handlers.callbacks import callback, parse_id, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 

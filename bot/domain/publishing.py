@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -104,6 +105,8 @@ DESCRIPTION_MAX = 1000
 PLACE_MAX = 100
 LEADER_MAX = 30
 MAX_CAPACITY = 10_000
+_CAPACITY_DIGITS = re.compile(r"[0-9]{1,12}")
+_FULL_WIDTH_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}
 DRAFTS_LISTED = 20
 
 CAPACITY_FORMAT = N_("Please type a number of volunteers from 1 to 10,000.")
@@ -1114,8 +1117,11 @@ def _move_order(people: Sequence[Participant]) -> list[Participant]:
 
 
 def parse_capacity(text: str) -> int:
-    cleaned = validation.clean_free_text(text, min_length=1, max_length=12).replace(",", "")
+    # Full-width digits (Chinese keyboards) count; then only ASCII digits are a number:
+    # str.isdigit() also passes "²" or "፩", which int() rejects.
+    cleaned = validation.clean_free_text(text, min_length=1, max_length=12)
+    cleaned = cleaned.translate(_FULL_WIDTH_DIGITS).replace(",", "")
     cleaned = cleaned.replace("，", "").replace(" ", "").removesuffix("人")
-    if not cleaned.isdigit() or not 1 <= int(cleaned) <= MAX_CAPACITY:
+    if not _CAPACITY_DIGITS.fullmatch(cleaned) or not 1 <= int(cleaned) <= MAX_CAPACITY:
         raise InvalidInput(CAPACITY_FORMAT)
     return int(cleaned)
