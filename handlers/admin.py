@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -56,18 +57,19 @@ from bot.domain.staff import StaffRefusal, StaffRefused
 from bot.domain.users import User
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
-from handlers.activity_view import parse_id
-from handlers.callbacks import callback, split
+from handlers.callbacks import button, button_rows, parse_id, parse_page, parse_telegram_id, split
 from handlers.commands import set_chat_commands
 from handlers.conversation import ExclusiveConversation
-from handlers.organize import STATUS_LABELS, describe, refusal_text, staff_refusal_text
+from handlers.organize import STATUS_LABELS, describe, refusal_text
 from handlers.render import answer, html, send, show
+from handlers.staff import refuse_staff
 from storage.catalog import CatalogKind
 
 log = logging.getLogger(__name__)
 
 TYPING = "typing"
 END = ConversationHandler.END
+MAX_PAGE = 9999
 INPUT_KEY = "admin_input"  # user_data: what the typed text is for
 
 KIND_LABELS: dict[CatalogKind, str] = {
@@ -81,12 +83,8 @@ def service(context: ZyContext) -> OrganizationAdminService:
     return context.services.org_admin
 
 
-def _button(label: str, *data: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback(*data))
-
-
 def _back(t: Translator, *data: str | int) -> list[InlineKeyboardButton]:
-    return [_button(t.gettext("⬅️ Back"), *(data or ("adm", "home")))]
+    return [button(t.gettext("⬅️ Back"), *(data or ("adm", "home")))]
 
 
 def _person(user: User | None, telegram_id: int) -> str:
@@ -113,15 +111,15 @@ async def panel(update: Update, context: ZyContext, notice: str | None = None) -
     if notice:
         text = f"{notice}\n\n{text}"
     rows = [
-        [_button(t.gettext("📥 Applications ({count})").format(count=pending), "adm", "pend", 0)],
-        [_button(t.gettext("🏢 Organizations"), "adm", "orgs", 0)],
-        [_button(t.gettext("👮 Administrators"), "adm", "admins")],
-        [_button(t.gettext("📚 Areas, skills and categories"), "adm", "cat")],
+        [button(t.gettext("📥 Applications ({count})").format(count=pending), "adm", "pend", 0)],
+        [button(t.gettext("🏢 Organizations"), "adm", "orgs", 0)],
+        [button(t.gettext("👮 Administrators"), "adm", "admins")],
+        [button(t.gettext("📚 Areas, skills and categories"), "adm", "cat")],
         [
-            _button(t.gettext("🗓 Key dates"), "kd", "list"),
-            _button(t.gettext("📣 Broadcast"), "bc", "new"),
+            button(t.gettext("🗓 Key dates"), "kd", "list"),
+            button(t.gettext("📣 Broadcast"), "bc", "new"),
         ],
-        [_button(t.gettext("🏠 Main menu"), "menu", "home")],
+        [button(t.gettext("🏠 Main menu"), "menu", "home")],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
     _clear_input(context)
@@ -140,7 +138,7 @@ async def org_list(update: Update, context: ZyContext, pending: bool, page: int)
         title = t.gettext("🏢 <b>Organizations</b> ({count})").format(count=total)
     rows = [
         [
-            _button(
+            button(
                 f"{organization.name} · {t.gettext(STATUS_LABELS[organization.status])}",
                 "adm",
                 "o",
@@ -154,9 +152,9 @@ async def org_list(update: Update, context: ZyContext, pending: bool, page: int)
     action = "pend" if pending else "orgs"
     paging = []
     if page > 0:
-        paging.append(_button(t.gettext("◀️ Previous"), "adm", action, page - 1))
+        paging.append(button(t.gettext("◀️ Previous"), "adm", action, page - 1))
     if (page + 1) * PAGE_SIZE < total:
-        paging.append(_button(t.gettext("Next ▶️"), "adm", action, page + 1))
+        paging.append(button(t.gettext("Next ▶️"), "adm", action, page + 1))
     if paging:
         rows.append(paging)
     rows.append(_back(t))
@@ -182,14 +180,14 @@ async def org_detail(
     if organization.status is OrganizationStatus.PENDING:
         rows.append(
             [
-                _button(t.gettext("✅ Approve"), "adm", "ap", oid),
-                _button(t.gettext("❌ Reject"), "adm", "rj", oid),
+                button(t.gettext("✅ Approve"), "adm", "ap", oid),
+                button(t.gettext("❌ Reject"), "adm", "rj", oid),
             ]
         )
     elif organization.status is OrganizationStatus.APPROVED:
-        rows.append([_button(t.gettext("⛔ Suspend"), "adm", "sus", oid)])
+        rows.append([button(t.gettext("⛔ Suspend"), "adm", "sus", oid)])
     elif organization.status is OrganizationStatus.SUSPENDED:
-        rows.append([_button(t.gettext("♻️ Reinstate"), "adm", "rei", oid)])
+        rows.append([button(t.gettext("♻️ Reinstate"), "adm", "rei", oid)])
     back_to = "pend" if organization.status is OrganizationStatus.PENDING else "orgs"
     rows.append(_back(t, "adm", back_to, 0))
     await show(update, text, InlineKeyboardMarkup(rows))
@@ -208,11 +206,11 @@ async def admins_screen(update: Update, context: ZyContext, notice: str | None =
         lines.append(f"• {html(_person(user, admin_id))}{mark}")
         if not fixed and admin_id != uid:
             label = t.gettext("➖ Remove {name}").format(name=user.first_name if user else admin_id)
-            rows.append([_button(label, "adm", "rmadm", admin_id)])
+            rows.append([button(label, "adm", "rmadm", admin_id)])
     lines += ["", t.gettext("🔒 set in the bot's configuration (ADMIN_IDS)")]
     if notice:
         lines = [notice, "", *lines]
-    rows.insert(0, [_button(t.gettext("➕ Appoint an administrator"), "adm", "appoint")])
+    rows.insert(0, [button(t.gettext("➕ Appoint an administrator"), "adm", "appoint")])
     rows.append(_back(t))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
     return END
@@ -221,7 +219,7 @@ async def admins_screen(update: Update, context: ZyContext, notice: str | None =
 async def catalog_kinds(update: Update, context: ZyContext) -> object:
     t = context.t
     rows = [
-        [_button(t.gettext(label), "adm", "cl", kind.value)] for kind, label in KIND_LABELS.items()
+        [button(t.gettext(label), "adm", "cl", kind.value)] for kind, label in KIND_LABELS.items()
     ]
     rows.append(_back(t))
     await show(
@@ -237,7 +235,7 @@ async def catalog_list(
     items = await service(context).catalog_items(context.user.telegram_id, kind)
     language = t.language.value
     buttons = [
-        _button(
+        button(
             ("" if item.is_active else "⛔ ") + item.name(language),
             "adm",
             "ci",
@@ -246,8 +244,8 @@ async def catalog_list(
         )
         for item in items
     ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button(t.gettext("➕ Add an entry"), "adm", "cadd", kind.value)])
+    rows = button_rows(buttons, 2)
+    rows.append([button(t.gettext("➕ Add an entry"), "adm", "cadd", kind.value)])
     rows.append(_back(t, "adm", "cat"))
     text = t.gettext(
         "📚 <b>{list}</b>: tap an entry to rename or deactivate it. ⛔ = not shown to users."
@@ -277,12 +275,12 @@ async def catalog_item(
     if notice:
         text = f"{notice}\n\n{text}"
     toggle = (
-        _button(t.gettext("⛔ Deactivate"), "adm", "cact", kind.value, code, 0)
+        button(t.gettext("⛔ Deactivate"), "adm", "cact", kind.value, code, 0)
         if item.is_active
-        else _button(t.gettext("♻️ Reactivate"), "adm", "cact", kind.value, code, 1)
+        else button(t.gettext("♻️ Reactivate"), "adm", "cact", kind.value, code, 1)
     )
     rows = [
-        [_button(t.gettext("✏️ Rename"), "adm", "crn", kind.value, code)],
+        [button(t.gettext("✏️ Rename"), "adm", "crn", kind.value, code)],
         [toggle],
         _back(t, "adm", "cl", kind.value),
     ]
@@ -331,13 +329,14 @@ async def on_button(update: Update, context: ZyContext) -> object:
     uid = context.user.telegram_id
     svc = service(context)
 
-    def number(index: int) -> int:
-        value = parse_id(args[index]) if len(args) > index else None
+    def number(index: int, parse: Callable[[str], int | None] = parse_id) -> int:
+        value = parse(args[index]) if len(args) > index else None
         if value is None:
-            if len(args) > index and args[index] == "0":
-                return 0
             raise StaffRefused(StaffRefusal.NOT_FOUND)
         return value
+
+    def page(text: str) -> int | None:
+        return parse_page(text, MAX_PAGE)
 
     try:
         await context.services.staff.require_admin(uid)
@@ -346,9 +345,9 @@ async def on_button(update: Update, context: ZyContext) -> object:
             await answer(update)
             return await panel(update, context)
         if action in ("pend", "orgs"):
-            page = number(0)
+            shown = number(0, page)
             await answer(update)
-            return await org_list(update, context, action == "pend", page)
+            return await org_list(update, context, action == "pend", shown)
         if action == "o":
             oid = number(0)
             await answer(update)
@@ -396,7 +395,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
             )
             return await ask(update, context, prompt, what="appoint")
         if action == "rmadm":
-            target = number(0)
+            target = number(0, parse_telegram_id)
             user = await svc.remove_admin(uid, target)
             await answer(update, t.gettext("Removed."))
             await _refresh_commands(context, user, admin=False)
@@ -442,7 +441,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
             return await catalog_item(update, context, kind, item.code, notice=notice)
         raise StaffRefused(StaffRefusal.NOT_FOUND)
     except StaffRefused as error:
-        await answer(update, staff_refusal_text(t, error), alert=True)
+        await refuse_staff(update, context, error)
         return END
     except AlreadyDecided as error:
         await answer(update, _already_text(t, error), alert=True)
@@ -535,7 +534,7 @@ async def on_text(update: Update, context: ZyContext) -> object:
         return TYPING
     except StaffRefused as error:
         _clear_input(context)
-        await send(update, staff_refusal_text(t, error))
+        await refuse_staff(update, context, error)
         return END
     except AlreadyDecided as error:
         _clear_input(context)
@@ -579,8 +578,8 @@ async def render_application(
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("✅ Approve"), "adm", "ap", oid),
-                _button(t.gettext("❌ Reject"), "adm", "rj", oid),
+                button(t.gettext("✅ Approve"), "adm", "ap", oid),
+                button(t.gettext("❌ Reject"), "adm", "rj", oid),
             ]
         ]
     )

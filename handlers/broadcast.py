@@ -56,8 +56,8 @@ from bot.domain.broadcasts import (
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
-from handlers.activity_view import parse_id, short_when
-from handlers.callbacks import callback, pattern, split
+from handlers.activity_view import short_when
+from handlers.callbacks import button_rows, callback, parse_id, pattern, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 
@@ -134,10 +134,6 @@ def _past_button(t: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(t.gettext("📋 Past broadcasts"), callback_data="bc:list")
 
 
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def compose_screen(t: Translator, notice: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
     text = t.gettext(
         "📣 <b>New broadcast</b>\n\n"
@@ -193,7 +189,7 @@ async def list_screen(context: ZyContext, kind: AudienceKind) -> tuple[str, Inli
         for item in items
     ]
     back = InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data="bc:back")
-    return text, InlineKeyboardMarkup([*_rows(buttons, 2), [back]])
+    return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [back]])
 
 
 async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraft) -> object:
@@ -537,7 +533,7 @@ async def on_list(update: Update, context: ZyContext) -> None:
         for broadcast, _ in recent
     ]
     new = InlineKeyboardButton(t.gettext("📣 New broadcast"), callback_data="bc:new")
-    await show(update, text, InlineKeyboardMarkup([*_rows(buttons, 5), [new]]))
+    await show(update, text, InlineKeyboardMarkup([*button_rows(buttons, 5), [new]]))
 
 
 async def on_stale(update: Update, context: ZyContext) -> None:

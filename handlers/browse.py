@@ -69,11 +69,10 @@ from handlers.activity_view import (
     card_text,
     clip,
     distance_text,
-    parse_id,
     reasons_text,
     with_view,
 )
-from handlers.callbacks import callback, split
+from handlers.callbacks import button_rows, callback, parse_id, split
 from handlers.conversation import ACTIVE_FLOW_KEY, ExclusiveConversation
 from handlers.render import answer, html, send, show
 
@@ -89,10 +88,6 @@ MAX_SEARCH_LENGTH = 60
 # user_data keys (persisted as JSON)
 LOCATION_KEY = "location"  # [latitude, longitude, unix time shared]
 SEARCH_KEY = "search"  # the last search's words
-
-
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
@@ -153,7 +148,7 @@ async def render_menu(update: Update, context: ZyContext, *, notice: str | None 
         for item in categories
         if counts.get(item.code)
     ]
-    rows = [*_rows(quick, 2), *_rows(category_buttons, 2)]
+    rows = [*button_rows(quick, 2), *button_rows(category_buttons, 2)]
     rows.append(
         [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
     )
@@ -216,7 +211,7 @@ async def _list_screen(
             "",
             t.gettext("Page {page} of {pages}").format(page=page.page + 1, pages=page.pages),
         ]
-    rows = _rows(open_buttons, 3)
+    rows = button_rows(open_buttons, 3)
     paging: list[InlineKeyboardButton] = []
     if page.has_previous:
         paging.append(

@@ -52,7 +52,7 @@ from bot.domain.keydate_admin import (
 from bot.domain.keydates import KeyDate, occurrences_between
 from bot.domain.matching import Match
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.staff import StaffRefused
+from bot.domain.staff import StaffRefusal, StaffRefused
 from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
 from handlers.activity_view import (
@@ -67,6 +67,7 @@ from handlers.activity_view import (
 from handlers.callbacks import callback, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
+from handlers.staff import refuse_staff, staff_refusal_text
 from storage.keydates import KeyDateDraft
 
 log = logging.getLogger(__name__)
@@ -127,16 +128,11 @@ def parse_day(text: str) -> tuple[int, int, bool] | None:
     return int(found.group(2)), int(found.group(3)), found.group(1) is not None
 
 
-async def _refuse(update: Update, context: ZyContext) -> None:
-    # StaffService.require_admin has logged the refusal.
-    await answer(update, context.t.gettext("This is for administrators only."), alert=True)
-
-
 async def _is_admin(update: Update, context: ZyContext) -> bool:
     try:
         await context.services.staff.require_admin(context.user.telegram_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return False
     return True
 
@@ -278,8 +274,8 @@ async def _key_date_from(update: Update, context: ZyContext, code: str) -> KeyDa
     """The key date, or ``None`` after answering the press (refused, or no longer there)."""
     try:
         return await context.services.key_date_admin.get(context.user.telegram_id, code)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
     except KeyDateNotFound:
         await _gone_press(update, context)
     return None
@@ -302,8 +298,8 @@ async def on_toggle(update: Update, context: ZyContext) -> None:
         key_date = await context.services.key_date_admin.set_enabled(
             context.user.telegram_id, code, enable
         )
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     except KeyDateNotFound:
         await _gone_press(update, context)
@@ -378,7 +374,7 @@ async def on_text(update: Update, context: ZyContext) -> object:
         # No longer an administrator: drop the draft (the service would refuse the save anyway).
         log.warning("key-date input refused: user %s is not an administrator", actor)
         await services.key_dates.delete_draft(actor)
-        await send(update, t.gettext("This is for administrators only."))
+        await send(update, staff_refusal_text(t, StaffRefusal.NOT_ALLOWED))
         return END
     draft = await services.key_dates.get_draft(actor)
     if draft is None:
@@ -400,9 +396,9 @@ async def on_text(update: Update, context: ZyContext) -> object:
             t.gettext("The key date could not be saved. Send the date again to retry, or /cancel."),
         )
         return TYPING
-    except StaffRefused:
+    except StaffRefused as error:
         await services.key_dates.delete_draft(actor)
-        await send(update, t.gettext("This is for administrators only."))
+        await refuse_staff(update, context, error)
         return END
 
 

@@ -75,10 +75,11 @@ from bot.domain.organizing import (
 from bot.domain.staff import StaffRefused
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
-from handlers.activity_view import NOWHERE, Names, clip, parse_id, short_when, when
-from handlers.callbacks import callback, split
+from handlers.activity_view import NOWHERE, Names, clip, short_when, when
+from handlers.callbacks import callback, parse_id, parse_page, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
+from handlers.staff import refuse_staff
 from storage.rosters import ActivityTab, ManageDraft
 
 log = logging.getLogger(__name__)
@@ -99,18 +100,8 @@ def _id_at(parts: list[str], index: int) -> int | None:
 
 
 def _page_at(parts: list[str], index: int) -> int:
-    text = parts[index] if len(parts) > index else "0"
-    return int(text) if text.isdigit() and int(text) <= MAX_PAGE else 0
-
-
-async def _refuse(update: Update, context: ZyContext) -> None:
-    """A press this user may not make (forged, or their membership ended): nothing changes."""
-    t = context.t
-    text = t.gettext("You cannot manage this activity.")
-    if update.callback_query is not None:
-        await answer(update, text, alert=True)
-    else:
-        await send(update, text)
+    page = parse_page(parts[index], MAX_PAGE) if len(parts) > index else None
+    return page if page is not None else 0
 
 
 async def _not_now(update: Update, context: ZyContext, error: ManageRefused) -> None:
@@ -166,8 +157,8 @@ async def on_list(update: Update, context: ZyContext) -> None:
     try:
         organization = await services.staff.organization_for(user_id, organization_id)
         page = await services.organizing.activities_of(user_id, organization_id, tab, page_number)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     await answer(update)
     t = context.t
@@ -407,12 +398,12 @@ async def on_card(update: Update, context: ZyContext) -> None:
     """``mg:a:<id>``."""
     activity_id = _id_at(_parts(update), 2)
     if activity_id is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     try:
         activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     await answer(update)
     await show_card(update, context, activity)
@@ -448,14 +439,14 @@ async def on_roster(update: Update, context: ZyContext) -> None:
     parts = _parts(update)
     activity_id = _id_at(parts, 2)
     if activity_id is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     try:
         activity, roster = await context.services.organizing.roster(
             context.user.telegram_id, activity_id, _page_at(parts, 3)
         )
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     await answer(update)
     t = context.t
@@ -513,15 +504,15 @@ async def on_export(update: Update, context: ZyContext) -> None:
     kind = parts[1] if len(parts) > 1 else ""
     activity_id = _id_at(parts, 2)
     if activity_id is None or kind not in {"csv", "xlsx"}:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     services = context.services
     try:
         activity, entries = await services.organizing.roster_all(
             context.user.telegram_id, activity_id
         )
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     t = context.t
     await answer(update, t.gettext("Preparing the file…"))
@@ -558,7 +549,7 @@ async def on_close(update: Update, context: ZyContext) -> None:
     parts = _parts(update)
     activity_id = _id_at(parts, 2)
     if activity_id is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     organizing = context.services.organizing
     user_id = context.user.telegram_id
@@ -571,8 +562,8 @@ async def on_close(update: Update, context: ZyContext) -> None:
             activity = await organizing.reopen_signups(user_id, activity_id)
             notice = t.gettext("▶️ Sign-up is open again.")
             nudge_outbox(context)  # free spots go to the waitlist on the sweep
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     except ManageRefused as error:
         await _not_now(update, context, error)
@@ -588,12 +579,12 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
     """``mg:cx:<id>``: why? (presets, or type a reason)."""
     activity_id = _id_at(_parts(update), 2)
     if activity_id is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     try:
         activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     now = context.services.organizing.now()
     if Action.CANCEL not in actions(activity, now):
@@ -655,10 +646,7 @@ async def _confirm_cancel(
             )
         ],
     ]
-    if update.callback_query is not None:
-        await show(update, text, InlineKeyboardMarkup(rows))
-    else:
-        await send(update, text, InlineKeyboardMarkup(rows))
+    await show(update, text, InlineKeyboardMarkup(rows))
 
 
 async def on_cancel_preset(update: Update, context: ZyContext) -> None:
@@ -667,12 +655,12 @@ async def on_cancel_preset(update: Update, context: ZyContext) -> None:
     activity_id = _id_at(parts, 2)
     code = parts[3] if len(parts) > 3 else ""
     if activity_id is None or code not in CANCEL_PRESETS:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     try:
         activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     await answer(update)
     await _confirm_cancel(update, context, activity, context.t.gettext(CANCEL_PRESETS[code]), code)
@@ -687,7 +675,7 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     if activity_id is None or (code != "t" and code not in CANCEL_PRESETS):
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     if code == "t":
         draft = await organizing.draft(user_id)
@@ -704,8 +692,8 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
         reason = CANCEL_PRESETS[code]  # stored untranslated: each reader gets their language
     try:
         report = await organizing.cancel(user_id, activity_id, reason)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     except ManageRefused as error:
         await _not_now(update, context, error)
@@ -753,8 +741,8 @@ async def on_reason_text(update: Update, context: ZyContext) -> object:
         activity = await context.services.organizing.activity(
             context.user.telegram_id, draft.activity_id
         )
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     await _confirm_cancel(update, context, activity, reason, "t")
     return END
@@ -796,8 +784,8 @@ async def on_message_text(update: Update, context: ZyContext) -> object:
     try:
         await organizing.save_draft(ManageDraft(user_id, "message", draft.activity_id, body, None))
         sizes = await organizing.audience_sizes(user_id, draft.activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     rows = [
         [
@@ -837,7 +825,7 @@ async def on_audience(update: Update, context: ZyContext) -> None:
     code = parts[3] if len(parts) > 3 else ""
     audience = {"c": Audience.CONFIRMED, "e": Audience.EVERYONE}.get(code)
     if activity_id is None or audience is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     organizing = context.services.organizing
     user_id = context.user.telegram_id
@@ -857,8 +845,8 @@ async def on_audience(update: Update, context: ZyContext) -> None:
         )
         activity = await organizing.activity(user_id, activity_id)
         sizes = await organizing.audience_sizes(user_id, activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     await answer(update)
     rendered = message_text(t, activity, draft.body)
@@ -891,7 +879,7 @@ async def on_send(update: Update, context: ZyContext) -> None:
     """``mg:send:<id>``: queue the message for everyone in the chosen audience."""
     activity_id = _id_at(_parts(update), 2)
     if activity_id is None:
-        await _refuse(update, context)
+        await refuse_staff(update, context)
         return
     organizing = context.services.organizing
     user_id = context.user.telegram_id
@@ -899,8 +887,8 @@ async def on_send(update: Update, context: ZyContext) -> None:
     try:
         report = await organizing.send_message(user_id, activity_id)
         activity = await organizing.activity(user_id, activity_id)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return
     except ManageRefused as error:
         await _not_now(update, context, error)
@@ -960,8 +948,8 @@ async def on_when_text(update: Update, context: ZyContext) -> object:
         return WHEN
     try:
         copy = await organizing.duplicate(context.user.telegram_id, draft.activity_id, parsed)
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     if isinstance(copy, WhenError):
         await send(update, when_invalid(copy).translate(t.gettext))
@@ -980,13 +968,13 @@ async def _begin(update: Update, context: ZyContext, action: str) -> Activity | 
     activity_id = _id_at(_parts(update), 2)
     try:
         if activity_id is None:
-            await _refuse(update, context)
+            await refuse_staff(update, context)
             return None
         activity = await context.services.organizing.begin(
             context.user.telegram_id, action, activity_id
         )
-    except StaffRefused:
-        await _refuse(update, context)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return None
     wanted = {"cancel": Action.CANCEL, "message": Action.MESSAGE, "duplicate": Action.DUPLICATE}
     if wanted[action] not in actions(activity, context.services.organizing.now()):

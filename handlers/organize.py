@@ -56,10 +56,10 @@ from bot.domain.organizations import (
 from bot.domain.staff import StaffRefusal, StaffRefused
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
-from handlers.activity_view import parse_id
-from handlers.callbacks import callback, split
+from handlers.callbacks import button_rows, callback, parse_id, parse_telegram_id, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
+from handlers.staff import refuse_staff
 from storage.organizations import MemberRole
 
 log = logging.getLogger(__name__)
@@ -136,23 +136,6 @@ def refusal_text(t: Translator, error: OrgRefused) -> str:
     return t.gettext(REFUSALS[error.reason]).format(organization=name)
 
 
-def staff_refusal_text(t: Translator, error: StaffRefused) -> str:
-    if error.reason is StaffRefusal.NOT_ACTIVE:
-        return t.gettext("This organization is not active at the moment.")
-    if error.reason is StaffRefusal.NOT_FOUND:
-        return t.gettext("This button is no longer valid.")
-    return t.gettext("Sorry, you are not allowed to do that.")
-
-
-async def refuse(update: Update, context: ZyContext, error: StaffRefused) -> None:
-    """A forged or stale staff press: a short notice, nothing changed."""
-    await answer(update, staff_refusal_text(context.t, error), alert=True)
-
-
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data="menu:home")]
 
@@ -222,7 +205,7 @@ async def render_step(
             )
             for area in areas
         ]
-        return text, InlineKeyboardMarkup([*_rows(area_buttons, 2), back])
+        return text, InlineKeyboardMarkup([*button_rows(area_buttons, 2), back])
     if step is Step.CONTACT:
         text = t.gettext(
             "{progress}: the <b>contact person</b>'s real name. Please type it."
@@ -261,7 +244,7 @@ async def render_step(
     submit = InlineKeyboardButton(
         t.gettext("📨 Submit the application"), callback_data="org:submit"
     )
-    return "\n".join(lines), InlineKeyboardMarkup([*_rows(edits, 2), [submit], quit_row])
+    return "\n".join(lines), InlineKeyboardMarkup([*button_rows(edits, 2), [submit], quit_row])
 
 
 async def present(
@@ -270,10 +253,7 @@ async def present(
     text, markup = await render_step(draft, context)
     if notice:
         text = f"{notice}\n\n{text}"
-    if update.callback_query is not None:
-        await show(update, text, markup)
-    else:
-        await send(update, text, markup)
+    await show(update, text, markup)
     return ACTIVE
 
 
@@ -413,7 +393,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
             return await _join(update, context, args)
         return await _form_button(update, context, action, args)
     except StaffRefused as error:
-        await refuse(update, context, error)
+        await refuse_staff(update, context, error)
         return END
     except OrgRefused as error:
         await answer(update, refusal_text(t, error), alert=True)
@@ -599,7 +579,7 @@ async def _invite(update: Update, context: ZyContext, args: list[str]) -> object
 async def _remove(update: Update, context: ZyContext, action: str, args: list[str]) -> object:
     t = context.t
     oid = parse_id(args[0]) if args else None
-    target = parse_id(args[1]) if len(args) > 1 else None
+    target = parse_telegram_id(args[1]) if len(args) > 1 else None
     if oid is None or target is None:
         raise StaffRefused(StaffRefusal.NOT_FOUND)
     svc = service(context)

@@ -46,7 +46,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import Activity, ActivityStatus, PeopleServed, SignupStatus
+from bot.domain.activities import Activity, ActivityStatus, PeopleServed, SignupStatus, page_count
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.publishing import (
     EDITABLE_STEPS,
@@ -70,10 +70,11 @@ from bot.domain.staff import StaffRefused
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from handlers import calendar_keyboard as cal
-from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, parse_id, when
-from handlers.callbacks import callback, split
+from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, when
+from handlers.callbacks import button, button_rows, parse_id, parse_int, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
+from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
@@ -143,28 +144,16 @@ def service(context: ZyContext) -> PublishingService:
     return context.services.publishing
 
 
-def _button(label: str, *parts: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback(*parts))
-
-
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 def _check(selected: bool, label: str) -> str:
     return f"✓ {label}" if selected else label
 
 
 def _save_row(t: Translator) -> list[InlineKeyboardButton]:
-    return [_button(t.gettext("💾 Save draft and stop"), "pub", "save")]
+    return [button(t.gettext("💾 Save draft and stop"), "pub", "save")]
 
 
 def _invalid_text(t: Translator) -> str:
     return t.gettext("This button is no longer valid.")
-
-
-def _refused_text(t: Translator) -> str:
-    return t.gettext("Only the organizers of this organization can do that.")
 
 
 def _not_editable_text(t: Translator, error: WrongStep) -> str:
@@ -200,7 +189,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
     if step is Step.CATEGORY:
         text = t.gettext("{progress}: the <b>kind of service</b>.").format(progress=progress)
         buttons = [
-            _button(
+            button(
                 _check(item.code == data.category_code, item.name(language)),
                 "pub",
                 "cat",
@@ -208,13 +197,13 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             )
             for item in await context.services.catalog.categories()
         ]
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), save])
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), save])
     if step is Step.DESCRIPTION:
         text = t.gettext(
             "{progress}: a short <b>description</b>: what volunteers will do, what to bring "
             "(up to 1000 characters). You may skip it."
         ).format(progress=progress)
-        return text, InlineKeyboardMarkup([[_button(t.gettext("Skip"), "pub", "nodesc")], save])
+        return text, InlineKeyboardMarkup([[button(t.gettext("Skip"), "pub", "nodesc")], save])
     if step in (Step.START, Step.END):
         return _time_screen(draft, context, progress)
     if step is Step.PLACE:
@@ -227,19 +216,19 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             "Optionally, send a <b>map pin</b> (📎 → Location) so volunteers nearby find the "
             "activity, or skip."
         )
-        return text, InlineKeyboardMarkup([[_button(t.gettext("Skip"), "pub", "noloc")], save])
+        return text, InlineKeyboardMarkup([[button(t.gettext("Skip"), "pub", "noloc")], save])
     if step is Step.AREA:
         text = t.gettext("{progress}: the <b>district</b> where it takes place.").format(
             progress=progress
         )
         buttons = [
-            _button(
+            button(
                 _check(item.code == data.area_code, item.name(language)), "pub", "area", item.code
             )
             for item in await context.services.catalog.areas()
         ]
-        skip = _button(t.gettext("Skip"), "pub", "noarea")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [skip], save])
+        skip = button(t.gettext("Skip"), "pub", "noarea")
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [skip], save])
     if step is Step.CAPACITY:
         text = t.gettext(
             "{progress}: how many <b>volunteers</b> are needed? Type a number from 1 to 10,000."
@@ -251,7 +240,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             "up). Tap to select, then Done; none is fine."
         ).format(progress=progress)
         buttons = [
-            _button(
+            button(
                 _check(item.code in data.required_skills, item.name(language)),
                 "pub",
                 "sk",
@@ -259,8 +248,8 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             )
             for item in await context.services.catalog.skills()
         ]
-        done = _button(t.gettext("Done ➡️"), "pub", "done")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], save])
+        done = button(t.gettext("Done ➡️"), "pub", "done")
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [done], save])
     if step in (Step.TRAINING, Step.ADULTS):
         if step is Step.TRAINING:
             text = t.gettext(
@@ -270,14 +259,14 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             text = t.gettext("{progress}: is it for <b>adults (18+) only</b>?").format(
                 progress=progress
             )
-        row = [_button(t.gettext("Yes"), "pub", "yes"), _button(t.gettext("No"), "pub", "no")]
+        row = [button(t.gettext("Yes"), "pub", "yes"), button(t.gettext("No"), "pub", "no")]
         return text, InlineKeyboardMarkup([row, save])
     if step is Step.PEOPLE:
         text = t.gettext(
             "{progress}: <b>people served</b> (optional). Tap all that apply, then Done."
         ).format(progress=progress)
         buttons = [
-            _button(
+            button(
                 _check(group in data.people_served, t.gettext(PEOPLE_SERVED[group.value])),
                 "pub",
                 "pp",
@@ -285,16 +274,14 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             )
             for group in PeopleServed
         ]
-        done = _button(t.gettext("Done ➡️"), "pub", "done")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], save])
+        done = button(t.gettext("Done ➡️"), "pub", "done")
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [done], save])
     if step is Step.DEADLINE:
         text = t.gettext(
             "{progress}: a <b>sign-up deadline</b> before the start? Type it like the date "
             "(e.g. 12/3 18:00), or tap “No deadline” (sign-up stays open until the start)."
         ).format(progress=progress)
-        return text, InlineKeyboardMarkup(
-            [[_button(t.gettext("No deadline"), "pub", "nodl")], save]
-        )
+        return text, InlineKeyboardMarkup([[button(t.gettext("No deadline"), "pub", "nodl")], save])
     if step is Step.LEADER:
         suggestion = await svc.leader_suggestion(context.user.telegram_id)
         text = t.gettext(
@@ -302,7 +289,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             "or use yours."
         ).format(progress=progress)
         rows = (
-            [[_button(t.gettext("Use “{name}”").format(name=suggestion), "pub", "lead")]]
+            [[button(t.gettext("Use “{name}”").format(name=suggestion), "pub", "lead")]]
             if suggestion
             else []
         )
@@ -314,7 +301,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             "The activity is close to <b>{names}</b>. Tag it, so it appears in the campaign?"
         ).format(names=html(names))
         buttons = [
-            _button(
+            button(
                 t.gettext("🏷 {name}").format(name=k.name_zh if language == "zh" else k.name_en),
                 "pub",
                 "kd",
@@ -323,7 +310,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
             for k in choices
         ]
         return text, InlineKeyboardMarkup(
-            [buttons, [_button(t.gettext("No tag"), "pub", "nokd")], save]
+            [buttons, [button(t.gettext("No tag"), "pub", "nokd")], save]
         )
     return await _preview_screen(draft, context)
 
@@ -388,11 +375,11 @@ async def _preview_screen(
     header = t.gettext("<b>Preview</b> — this is how volunteers will see it:")
     text = "\n".join([header, "", card, *extra])
     rows = [
-        [_button(t.gettext("✅ Publish"), "pub", "publish")],
-        [_button(t.gettext("✏️ Edit a field"), "pub", "fields")],
+        [button(t.gettext("✅ Publish"), "pub", "publish")],
+        [button(t.gettext("✏️ Edit a field"), "pub", "fields")],
         [
-            _button(t.gettext("💾 Save draft"), "pub", "save"),
-            _button(t.gettext("🗑 Discard"), "pub", "discard"),
+            button(t.gettext("💾 Save draft"), "pub", "save"),
+            button(t.gettext("🗑 Discard"), "pub", "discard"),
         ],
     ]
     return text, InlineKeyboardMarkup(rows)
@@ -400,10 +387,10 @@ async def _preview_screen(
 
 def _fields_keyboard(t: Translator) -> InlineKeyboardMarkup:
     buttons = [
-        _button(t.gettext(STEP_LABELS[step]), "pub", "edit", step.value) for step in EDITABLE_STEPS
+        button(t.gettext(STEP_LABELS[step]), "pub", "edit", step.value) for step in EDITABLE_STEPS
     ]
-    back = _button(t.gettext("⬅️ Back"), "pub", "show")
-    return InlineKeyboardMarkup([*_rows(buttons, 2), [back]])
+    back = button(t.gettext("⬅️ Back"), "pub", "show")
+    return InlineKeyboardMarkup([*button_rows(buttons, 2), [back]])
 
 
 async def present(
@@ -412,10 +399,7 @@ async def present(
     text, markup = await render(draft, context)
     if notice:
         text = f"{notice}\n\n{text}"
-    if update.callback_query is not None:
-        await show(update, text, markup)
-    else:
-        await send(update, text, markup)
+    await show(update, text, markup)
     return ACTIVE
 
 
@@ -447,7 +431,7 @@ async def enter(update: Update, context: ZyContext) -> object:
     if current is not None:
         title = current.data.title or t.gettext("(untitled)")
         rows.append(
-            [_button(t.gettext("▶️ Continue “{title}”").format(title=title[:30]), "pub", "cont")]
+            [button(t.gettext("▶️ Continue “{title}”").format(title=title[:30]), "pub", "cont")]
         )
     if admin and not organizations:
         text, markup = await _organizations_page(context, 0, rows)
@@ -455,9 +439,9 @@ async def enter(update: Update, context: ZyContext) -> object:
         return ACTIVE
     for organization, _role in organizations:
         label = t.gettext("➕ New activity for {name}").format(name=organization.name[:30])
-        rows.append([_button(label, "pub", "new", organization.organization_id)])
+        rows.append([button(label, "pub", "new", organization.organization_id)])
     if admin:
-        rows.append([_button(t.gettext("🏢 Another organization…"), "pub", "orgs", 0)])
+        rows.append([button(t.gettext("🏢 Another organization…"), "pub", "orgs", 0)])
     await send(update, t.gettext("What would you like to do?"), InlineKeyboardMarkup(rows))
     return ACTIVE
 
@@ -477,18 +461,18 @@ async def _organizations_page(
         )
         return text, InlineKeyboardMarkup(rows)
     size = ORGANIZATIONS_PAGE
-    page, pages = offset // size + 1, -(-total // size)
+    page, pages = offset // size + 1, page_count(total, size)
     text = t.gettext(
         "You are an administrator: choose the organization to publish for (page {page} of {pages})."
     ).format(page=page, pages=pages)
     rows.extend(
-        [_button(f"➕ {o.name[:40]}", "pub", "new", o.organization_id)] for o in organizations
+        [button(f"➕ {o.name[:40]}", "pub", "new", o.organization_id)] for o in organizations
     )
     navigation = []
     if offset > 0:
-        navigation.append(_button("‹", "pub", "orgs", max(offset - size, 0)))
+        navigation.append(button("‹", "pub", "orgs", max(offset - size, 0)))
     if offset + len(organizations) < total:
-        navigation.append(_button("›", "pub", "orgs", offset + len(organizations)))
+        navigation.append(button("›", "pub", "orgs", offset + len(organizations)))
     if navigation:
         rows.append(navigation)
     return text, InlineKeyboardMarkup(rows)
@@ -497,8 +481,8 @@ async def _organizations_page(
 async def _start(update: Update, context: ZyContext, organization_id: int) -> object:
     try:
         draft = await service(context).start(context.user.telegram_id, organization_id)
-    except StaffRefused:
-        await answer(update, _refused_text(context.t), alert=True)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     await answer(update)
     return await present(update, context, draft)
@@ -522,8 +506,8 @@ async def on_resume(update: Update, context: ZyContext) -> object:
         return END
     try:
         draft = await service(context).resume(context.user.telegram_id, draft_id)
-    except StaffRefused:
-        await answer(update, _refused_text(t), alert=True)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     except NoDraft:
         await answer(update, t.gettext("This draft was published or discarded."), alert=True)
@@ -568,8 +552,8 @@ async def on_text(update: Update, context: ZyContext) -> object:
     except InvalidInput as error:
         draft = await svc.current(user_id)
         return await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
-    except StaffRefused:
-        await send(update, _refused_text(t))
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     return await present(update, context, draft)
 
@@ -640,8 +624,8 @@ async def on_button(update: Update, context: ZyContext) -> object:
                 t.gettext("Discard this draft? Its answers will be deleted."),
                 InlineKeyboardMarkup(
                     [
-                        [_button(t.gettext("🗑 Yes, discard"), "pub", "discard_ok")],
-                        [_button(t.gettext("⬅️ Back"), "pub", "show")],
+                        [button(t.gettext("🗑 Yes, discard"), "pub", "discard_ok")],
+                        [button(t.gettext("⬅️ Back"), "pub", "show")],
                     ]
                 ),
             )
@@ -661,9 +645,10 @@ async def on_button(update: Update, context: ZyContext) -> object:
         if action == "publish":
             return await _publish(update, context)
         if action == "orgs":
-            if not argument.isdigit() or len(argument) > 6:
+            page = parse_int(argument, 6)
+            if page is None:
                 raise WrongStep
-            text, markup = await _organizations_page(context, int(argument))
+            text, markup = await _organizations_page(context, page)
             await answer(update)
             await show(update, text, markup)
             return ACTIVE
@@ -671,8 +656,8 @@ async def on_button(update: Update, context: ZyContext) -> object:
     except NoDraft:
         await answer(update)
         return await _lost(update, context)
-    except StaffRefused:
-        await answer(update, _refused_text(t), alert=True)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     except WrongStep:
         await answer(update, _invalid_text(t))
@@ -691,9 +676,10 @@ async def on_button(update: Update, context: ZyContext) -> object:
 
 async def _apply(svc: PublishingService, user_id: int, action: str, argument: str) -> ActivityDraft:
     def number() -> int:
-        if not argument.isdigit() or len(argument) > 4:
+        value = parse_int(argument, 4)
+        if value is None:
             raise WrongStep
-        return int(argument)
+        return value
 
     if action in ("cont", "show"):
         return await svc.current(user_id)
@@ -758,9 +744,9 @@ async def _publish(update: Update, context: ZyContext) -> object:
         "menu and sign up."
     ).format(title=html(activity.title), when=when(t, activity))
     rows = [
-        [_button(t.gettext("🔎 Open the card"), "act", activity.activity_id, NOWHERE)],
-        [_button(t.gettext("✏️ Edit"), "ed", activity.activity_id)],
-        [_button(t.gettext("📋 Manage the activity"), "mg", "a", activity.activity_id)],
+        [button(t.gettext("🔎 Open the card"), "act", activity.activity_id, NOWHERE)],
+        [button(t.gettext("✏️ Edit"), "ed", activity.activity_id)],
+        [button(t.gettext("📋 Manage the activity"), "mg", "a", activity.activity_id)],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
     return END
@@ -789,7 +775,7 @@ async def _lost(update: Update, context: ZyContext) -> object:
 
 def _back_to_activity(t: Translator, activity_id: int) -> InlineKeyboardButton:
     """Back to the activity's management card (handlers.manage), where editing started."""
-    return _button(t.gettext("⬅️ Back to the activity"), "mg", "a", activity_id)
+    return button(t.gettext("⬅️ Back to the activity"), "mg", "a", activity_id)
 
 
 def _edit_state(context: ZyContext) -> dict[str, Any]:
@@ -816,8 +802,8 @@ async def on_edit(update: Update, context: ZyContext) -> object:
         return END
     try:
         activity = await svc.editable(user_id, activity_id)
-    except StaffRefused:
-        await answer(update, _refused_text(t), alert=True)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     except WrongStep as error:
         await answer(update, _not_editable_text(t, error), alert=True)
@@ -826,7 +812,7 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     if action == "":
         await answer(update)
         buttons = [
-            _button(t.gettext(label), "ed", activity_id, "f", edit.value)
+            button(t.gettext(label), "ed", activity_id, "f", edit.value)
             for edit, label in EDIT_LABELS.items()
         ]
         await show(
@@ -834,7 +820,7 @@ async def on_edit(update: Update, context: ZyContext) -> object:
             t.gettext("✏️ <b>{title}</b>\nWhich field do you want to change?").format(
                 title=html(activity.title)
             ),
-            InlineKeyboardMarkup([*_rows(buttons, 2), [_back_to_activity(t, activity_id)]]),
+            InlineKeyboardMarkup([*button_rows(buttons, 2), [_back_to_activity(t, activity_id)]]),
         )
         return EDIT
     if action == "f":
@@ -953,13 +939,13 @@ async def _field_screen(
     """The screen asking for a new value of one field of a published activity."""
     t = context.t
     aid = activity.activity_id
-    cancel_row = [_button(t.gettext("✖️ Cancel"), "ed", aid, "no")]
+    cancel_row = [button(t.gettext("✖️ Cancel"), "ed", aid, "no")]
     if edit in TYPED_EDITS:
         return _edit_prompt(t, edit, activity), None
     if edit in (EditField.TRAINING, EditField.ADULTS):
         row = [
-            _button(t.gettext("Yes"), "ed", aid, "v", "1"),
-            _button(t.gettext("No"), "ed", aid, "v", "0"),
+            button(t.gettext("Yes"), "ed", aid, "v", "1"),
+            button(t.gettext("No"), "ed", aid, "v", "0"),
         ]
         question = t.gettext("{field}?").format(field=t.gettext(EDIT_LABELS[edit]))
         return question, InlineKeyboardMarkup([row, cancel_row])
@@ -975,14 +961,13 @@ async def _field_screen(
         ).format(current=current, place=html(activity.place))
         rows = [cancel_row]
         if activity.has_location:
-            rows.insert(0, [_button(t.gettext("🗑 Remove the map pin"), "ed", aid, "v", "-")])
+            rows.insert(0, [button(t.gettext("🗑 Remove the map pin"), "ed", aid, "v", "-")])
         return text, InlineKeyboardMarkup(rows)
     choices = await _choices(context, activity, edit)
     if edit in MULTI_EDITS:
         selected = set(value.split(","))
         buttons = [
-            _button(_check(code in selected, label), "ed", aid, "t", code)
-            for code, label in choices
+            button(_check(code in selected, label), "ed", aid, "t", code) for code, label in choices
         ]
         if edit is EditField.SKILLS:
             text = t.gettext(
@@ -991,30 +976,29 @@ async def _field_screen(
             )
         else:
             text = t.gettext("<b>People served</b>: tap all that apply, then Done.")
-        done = _button(t.gettext("Done ➡️"), "ed", aid, "d")
-        return text, InlineKeyboardMarkup([*_rows(buttons, 2), [done], cancel_row])
+        done = button(t.gettext("Done ➡️"), "ed", aid, "d")
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [done], cancel_row])
     current_code = {
         EditField.CATEGORY: activity.category_code,
         EditField.AREA: activity.area_code,
         EditField.KEY_DATE: activity.key_date,
     }.get(edit)
     buttons = [
-        _button(_check(code == current_code, label), "ed", aid, "v", code)
-        for code, label in choices
+        button(_check(code == current_code, label), "ed", aid, "v", code) for code, label in choices
     ]
-    rows = _rows(buttons, 2)
+    rows = button_rows(buttons, 2)
     if edit is EditField.CATEGORY:
         text = t.gettext("Choose the kind of service.")
     elif edit is EditField.AREA:
         text = t.gettext("Choose the <b>district</b> where it takes place.")
-        rows.append([_button(t.gettext("No district"), "ed", aid, "v", "-")])
+        rows.append([button(t.gettext("No district"), "ed", aid, "v", "-")])
     else:
         text = (
             t.gettext("Tag it with the key date near its day, so it appears in the campaign?")
             if choices
             else t.gettext("No key date is near this activity's day.")
         )
-        rows.append([_button(t.gettext("No tag"), "ed", aid, "v", "-")])
+        rows.append([button(t.gettext("No tag"), "ed", aid, "v", "-")])
     return text, InlineKeyboardMarkup([*rows, cancel_row])
 
 
@@ -1054,8 +1038,8 @@ async def _pending_edit(update: Update, context: ZyContext) -> tuple[Activity, E
         return None
     try:
         activity = await service(context).editable(context.user.telegram_id, activity_id)
-    except StaffRefused:
-        await send(update, _refused_text(t))
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return None
     except WrongStep as error:
         await send(update, _not_editable_text(t, error))
@@ -1198,7 +1182,7 @@ async def _confirm_screen(
                     label = t.gettext("{name} (offered)").format(name=label)
                 rows.append(
                     [
-                        _button(
+                        button(
                             ("☑️ " if person.signup_id in chosen else "⬜ ") + label[:40],
                             "ed",
                             activity_id,
@@ -1209,15 +1193,12 @@ async def _confirm_screen(
                 )
     rows.append(
         [
-            _button(t.gettext("✅ Confirm"), "ed", activity_id, "ok"),
-            _button(t.gettext("✖️ Cancel"), "ed", activity_id, "no"),
+            button(t.gettext("✅ Confirm"), "ed", activity_id, "ok"),
+            button(t.gettext("✖️ Cancel"), "ed", activity_id, "no"),
         ]
     )
     text = "\n\n".join(lines)
-    if update.callback_query is not None:
-        await show(update, text, InlineKeyboardMarkup(rows))
-    else:
-        await send(update, text, InlineKeyboardMarkup(rows))
+    await show(update, text, InlineKeyboardMarkup(rows))
     return EDIT
 
 
@@ -1278,8 +1259,8 @@ async def _apply_edit(
     except InvalidInput as error:
         await answer(update, error.translate(t.gettext), alert=True)
         return EDIT
-    except StaffRefused:
-        await answer(update, _refused_text(t), alert=True)
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return END
     except WrongStep as error:
         await answer(update, _not_editable_text(t, error), alert=True)
@@ -1303,7 +1284,7 @@ async def _apply_edit(
             ).format(n=len(result.moved))
         )
     rows = [
-        [_button(t.gettext("✏️ Edit another field"), "ed", activity_id)],
+        [button(t.gettext("✏️ Edit another field"), "ed", activity_id)],
         [_back_to_activity(t, activity_id)],
     ]
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
@@ -1360,9 +1341,9 @@ async def render_changed(item: OutboxItem, services: Services, t: Translator) ->
         )
     else:
         return None
-    rows = [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
+    rows = [[button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
     if what == "pin" and activity.has_location:
-        rows.insert(0, [_button(t.gettext("🗺 Show on map"), "su", "map", activity.activity_id)])
+        rows.insert(0, [button(t.gettext("🗺 Show on map"), "su", "map", activity.activity_id)])
     return Rendered(text, InlineKeyboardMarkup(rows))
 
 
@@ -1385,7 +1366,7 @@ async def render_moved(item: OutboxItem, services: Services, t: Translator) -> R
         "offered to you first. Sorry for the change."
     ).format(title=html(activity.title), when=when(t, activity))
     markup = InlineKeyboardMarkup(
-        [[_button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
+        [[button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
     )
     return Rendered(text, markup)
 

@@ -36,7 +36,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import Activity
+from bot.domain.activities import Activity, clamp_page, page_count
 from bot.domain.matching import Reason, ReasonKind
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.recruiting import (
@@ -54,15 +54,16 @@ from handlers.activity_view import (
     SLOT_NAMES,
     Names,
     card_text,
-    parse_id,
     when,
 )
-from handlers.callbacks import callback, split
+from handlers.callbacks import callback, parse_id, parse_int, parse_page, split
 from handlers.render import answer, html, show
+from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+MAX_PAGE = 999  # a page number in callback data has at most three digits
 UNDERSTAFFED_JOB = "understaffed"
 UNDERSTAFFED_INTERVAL_SECONDS = 60.0
 # Runs after the sign-up handlers (group 0) on the same press; a group of its own, so no other
@@ -77,12 +78,8 @@ async def _authorized(update: Update, context: ZyContext, activity_id: int) -> A
     """The activity if the presser may manage it; otherwise answer the press and return None."""
     try:
         return await context.services.staff.activity_for(context.user.telegram_id, activity_id)
-    except StaffRefused:
-        await answer(
-            update,
-            context.t.gettext("Sorry, you cannot recruit for this activity."),
-            alert=True,
-        )
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
         return None
 
 
@@ -171,8 +168,8 @@ async def render_list(
             ).format(days=policy.cooldown.days)
         )
     else:
-        pages = -(-len(matches) // PAGE_SIZE)
-        page = max(0, min(page, pages - 1))
+        pages = page_count(len(matches), PAGE_SIZE)
+        page = clamp_page(page, len(matches), PAGE_SIZE)
         start = page * PAGE_SIZE
         lines.append(
             t.ngettext(
@@ -226,8 +223,8 @@ async def on_find(update: Update, context: ZyContext) -> None:
     """``rc:<activity_id>[:<page>]``: the ranked list."""
     parts = split(update.callback_query.data if update.callback_query else None)
     activity_id = parse_id(parts[1]) if len(parts) > 1 else None
-    page_text = parts[2] if len(parts) > 2 else "0"
-    if activity_id is None or len(parts) > 3 or not page_text.isdigit() or len(page_text) > 3:
+    page = parse_page(parts[2], MAX_PAGE) if len(parts) > 2 else 0
+    if activity_id is None or len(parts) > 3 or page is None:
         await _invalid(update, context)
         return
     activity = await _authorized(update, context, activity_id)
@@ -235,7 +232,7 @@ async def on_find(update: Update, context: ZyContext) -> None:
         return
     found = await context.services.recruiting.find(activity)
     await answer(update)
-    await render_list(update, context, found, int(page_text))
+    await render_list(update, context, found, page)
 
 
 async def on_ask(update: Update, context: ZyContext) -> None:
@@ -284,8 +281,8 @@ async def on_go(update: Update, context: ZyContext) -> None:
     """``rc:go:<activity_id>:<invitations so far>``: invite the top N."""
     parts = split(update.callback_query.data if update.callback_query else None)
     activity_id = parse_id(parts[2]) if len(parts) == 4 else None
-    expected = parts[3] if len(parts) == 4 else ""
-    if activity_id is None or not expected.isdigit() or len(expected) > 9:
+    expected = parse_int(parts[3], 9) if len(parts) == 4 else None
+    if activity_id is None or expected is None:
         await _invalid(update, context)
         return
     activity = await _authorized(update, context, activity_id)
@@ -295,7 +292,7 @@ async def on_go(update: Update, context: ZyContext) -> None:
     services = context.services
     cap = services.recruiting.policy.daily_cap
     result = await services.recruiting.invite(
-        activity, context.user.telegram_id, expected_total=int(expected)
+        activity, context.user.telegram_id, expected_total=expected
     )
     if result.outcome is InviteOutcome.SENT:
         nudge_outbox(context)

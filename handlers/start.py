@@ -33,7 +33,7 @@ from bot.domain.deeplinks import (
 )
 from bot.domain.users import Language, Role
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from handlers.callbacks import callback, pattern, split
+from handlers.callbacks import button, button_rows, callback, pattern, split
 from handlers.commands import set_chat_commands
 from handlers.render import answer, html, send, show
 
@@ -54,11 +54,8 @@ COMING_SOON: dict[str, str] = {}
 
 
 def main_menu(t: Translator) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(t.gettext(label), callback_data=callback("menu", key))
-        for key, label in MENU_ENTRIES
-    ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    buttons = [button(t.gettext(label), "menu", key) for key, label in MENU_ENTRIES]
+    return InlineKeyboardMarkup(button_rows(buttons, 2))
 
 
 def home_button(t: Translator) -> InlineKeyboardMarkup:

@@ -286,7 +286,7 @@ async def test_forged_and_cross_organization_presses_change_nothing(
     for intruder in (member_a, plain):
         for data in forged:
             answer = await press_unshown(intruder, data)
-            assert answer == "You cannot manage this activity.", data
+            assert answer == "Sorry, you are not allowed to do that.", data
         # Nothing was shown or sent: no roster, no file, no phone number.
         for message in intruder.bot_messages():
             assert message.document is None

@@ -376,7 +376,7 @@ async def test_organizer_journey_from_application_to_cancellation(
     await manager.press("✅ Yes, remove")
     await manager.wait_for_text("Li is no longer a member")
     await helper.press("👥 Roster")
-    assert (await helper.callback_answer()).text == "You cannot manage this activity."
+    assert (await helper.callback_answer()).text == "Sorry, you are not allowed to do that."
     await helper.send("/organize")
     await helper.wait_for_text("full name")  # no organization any more: the application form
     assert aid == stored.activity_id

@@ -230,7 +230,7 @@ async def test_forged_recruiting_presses_are_refused(
         ):
             query = await user.press_data(message.message_id, data)
             answer = await user.callback_answer(query)
-            assert "cannot recruit for this activity" in (answer.text or "")
+            assert answer.text == "Sorry, you are not allowed to do that."
         assert all("Tea afternoon" not in (m.plain_text or "") for m in user.bot_messages())
     assert await invitations(bot.db, event) == []
     assert not await bot.db.fetch_all("SELECT 1 FROM outbox WHERE kind = 'invitation'")

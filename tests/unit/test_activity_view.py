@@ -16,11 +16,10 @@ from handlers.activity_view import (
     View,
     clip,
     distance_text,
-    parse_id,
     with_view,
 )
 from handlers.browse import search_words, week_window, weekend_window
-from handlers.callbacks import MAX_CALLBACK_BYTES, callback
+from handlers.callbacks import MAX_CALLBACK_BYTES, callback, parse_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,0 +1,39 @@
+"""The one answer to a refused staff press or step.
+
+``StaffService`` (bot/domain/staff.py) re-checks every organizer or administrator action on the
+server and raises :class:`StaffRefused` with a reason (it has logged the refusal already).
+Every staff screen answers it here, so the same reason always reads the same: an alert on the
+pressed button, or a message when the refused step was typed.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.app import ZyContext
+from bot.domain.staff import StaffRefusal, StaffRefused
+from bot.i18n import N_, Translator
+from handlers.render import answer, send
+
+REFUSALS = {
+    StaffRefusal.NOT_FOUND: N_("This button is no longer valid."),
+    StaffRefusal.NOT_ALLOWED: N_("Sorry, you are not allowed to do that."),
+    StaffRefusal.NOT_ACTIVE: N_("This organization is not active at the moment."),
+}
+
+
+def staff_refusal_text(t: Translator, reason: StaffRefusal) -> str:
+    return t.gettext(REFUSALS[reason])
+
+
+async def refuse_staff(
+    update: Update, context: ZyContext, error: StaffRefused | None = None
+) -> None:
+    """A forged or stale staff press (``error`` is ``None`` for malformed callback data):
+    a short notice, nothing changed."""
+    reason = error.reason if error is not None else StaffRefusal.NOT_FOUND
+    text = staff_refusal_text(context.t, reason)
+    if update.callback_query is not None:
+        await answer(update, text, alert=True)
+    else:
+        await send(update, text)
