@@ -19,6 +19,7 @@ from bot.domain.activities import (
     NewActivity,
     Page,
     PeopleServed,
+    clamp_page,
 )
 from bot.domain.geo import BoundingBox
 from storage.db import Database, Params, Transaction
@@ -306,13 +307,11 @@ class ActivitiesRepository:
         return await _attach(self._db.fetch_all, rows)
 
     async def _page(self, where: str, params: list[object], page: int, page_size: int) -> Page:
-        page = max(0, page)
         count = await self._db.fetch_one(
             f"SELECT COUNT(*) AS n FROM {ACTIVITY_FROM} WHERE {where}", params
         )
         total = int(count["n"]) if count is not None else 0
-        last_page = max(0, -(-total // page_size) - 1)
-        page = min(page, last_page)  # a stale "next" after the list shrank shows the last page
+        page = clamp_page(page, total, page_size)
         rows = await self._db.fetch_all(
             f"SELECT {ACTIVITY_COLUMNS} FROM {ACTIVITY_FROM} WHERE {where} "
             "ORDER BY a.starts_at, a.activity_id LIMIT ? OFFSET ?",

@@ -18,6 +18,7 @@ from bot.domain.broadcasts import (
     BroadcastDraft,
     BroadcastStatus,
 )
+from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
 from storage.db import Database, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
@@ -28,11 +29,9 @@ _COLUMNS = (
     "queued_through, created_at, queued_at, cancelled_at"
 )
 
-# Live (not deleted) volunteers whose account is reachable.
-_REACHABLE = """
-FROM volunteers v JOIN users u ON u.telegram_id = v.telegram_id
-WHERE v.deleted_at IS NULL AND v.telegram_id IS NOT NULL AND u.is_reachable = 1
-"""
+# Live (not deleted) volunteers whose account is reachable, paused ones included: a broadcast
+# is an announcement from the administrators (see bot/domain/broadcasts.py).
+_REACHABLE = f" FROM {VOLUNTEER_USERS} WHERE {reachable_volunteer(respect_pause=False)} "
 
 _AUDIENCE_FILTERS: dict[AudienceKind, str] = {
     AudienceKind.ALL: "",

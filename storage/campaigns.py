@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.domain.activities import Activity
 from storage.activities import load_activities
+from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
 from storage.db import Database, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
@@ -54,12 +55,10 @@ def _to_run(row: sqlite3.Row) -> CampaignRun:
     )
 
 
-# Live, reachable volunteers who are not paused today (paused_until is the first active day).
+# Live, reachable volunteers who are not paused today (parameters: today, the cursor).
 _VOLUNTEER_AUDIENCE = (
-    "SELECT v.volunteer_id AS cursor, v.telegram_id FROM volunteers v "
-    "JOIN users u ON u.telegram_id = v.telegram_id "
-    "WHERE v.deleted_at IS NULL AND v.telegram_id IS NOT NULL AND u.is_reachable = 1 "
-    "AND (v.paused_until IS NULL OR v.paused_until <= ?) AND v.volunteer_id > ? "
+    f"SELECT v.volunteer_id AS cursor, v.telegram_id FROM {VOLUNTEER_USERS} "
+    f"WHERE {reachable_volunteer(respect_pause=True)} AND v.volunteer_id > ? "
 )
 
 

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from bot.domain.activities import Activity
 from bot.domain.volunteers import VolunteerProfile
 from storage.activities import ACTIVITY_COLUMNS, ACTIVITY_FROM, load_activities
+from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
 from storage.db import Database, Params, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
@@ -141,12 +142,7 @@ class RecruitingRepository:
             activity.area_code if activity.area_code is not None else "",
             weights.area,
         ]
-        where = [
-            "v.deleted_at IS NULL",
-            "v.notify_invitations = 1",
-            "(v.paused_until IS NULL OR v.paused_until <= ?)",
-            "u.is_reachable = 1",
-        ]
+        where = [reachable_volunteer(respect_pause=True), "v.notify_invitations = 1"]
         where_params: list[object] = [today.isoformat()]
         if activity.adults_only:
             where.append("v.is_minor = 0")
@@ -183,8 +179,7 @@ class RecruitingRepository:
             to_db_time(activity.starts_at),
         ]
         sql = (
-            f"SELECT v.volunteer_id, {prerank} AS prerank FROM volunteers v "
-            "JOIN users u ON u.telegram_id = v.telegram_id "
+            f"SELECT v.volunteer_id, {prerank} AS prerank FROM {VOLUNTEER_USERS} "
             f"WHERE v.volunteer_id IN ({source}) AND {' AND '.join(where)} "
             "ORDER BY prerank DESC, v.volunteer_id LIMIT ?"
         )

@@ -23,6 +23,7 @@ from bot.domain.activities import (
     NewActivity,
     Page,
     SignupStatus,
+    clamp_page,
 )
 from bot.domain.exports import RosterEntry, RosterPage
 from bot.domain.volunteers import Gender
@@ -129,7 +130,7 @@ class RostersRepository:
             f"SELECT COUNT(*) AS n FROM activities a WHERE {where}", params
         )
         total = int(count["n"]) if count is not None else 0
-        page = max(0, min(page, max(0, -(-total // page_size) - 1)))
+        page = clamp_page(page, total, page_size)
         rows = await self._db.fetch_all(
             f"SELECT a.activity_id FROM activities a WHERE {where} ORDER BY {order} "
             "LIMIT ? OFFSET ?",
@@ -152,7 +153,7 @@ class RostersRepository:
             (activity_id,),
         )
         total = int(counts["total"] or 0) if counts is not None else 0
-        page = max(0, min(page, max(0, -(-total // page_size) - 1)))
+        page = clamp_page(page, total, page_size)
         entries = await self._entries(activity_id, limit=page_size, offset=page * page_size)
         return RosterPage(
             entries=tuple(entries),

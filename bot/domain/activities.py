@@ -211,19 +211,29 @@ class MySignup(BaseModel):
     waitlist_position: int | None = None
 
 
-class Page(BaseModel):
-    """One page of a list of activities."""
+def page_count(total: int, page_size: int) -> int:
+    """How many pages ``total`` items fill; an empty list is one empty page."""
+    return max(1, -(-total // page_size))
+
+
+def clamp_page(page: int, total: int, page_size: int) -> int:
+    """``page`` within the first and the last page: a stale "next" after the list shrank (or a
+    forged page number) shows the last page."""
+    return max(0, min(page, page_count(total, page_size) - 1))
+
+
+class Paged(BaseModel):
+    """Where one page stands in a list (the page itself is in the subclass)."""
 
     model_config = ConfigDict(frozen=True)
 
-    items: tuple[Activity, ...]
     page: int
     page_size: int
     total: int
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
 
     @property
     def has_previous(self) -> bool:
@@ -232,3 +242,9 @@ class Page(BaseModel):
     @property
     def has_next(self) -> bool:
         return self.page + 1 < self.pages
+
+
+class Page(Paged):
+    """One page of a list of activities."""
+
+    items: tuple[Activity, ...]

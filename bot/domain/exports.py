@@ -29,7 +29,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain.activities import EndReason, SignupStatus
+from bot.domain.activities import EndReason, Paged, SignupStatus
 from bot.domain.users import Language
 from bot.domain.volunteers import Gender
 
@@ -89,28 +89,11 @@ class RosterEntry(BaseModel):
         return self.status in (SignupStatus.CONFIRMED, SignupStatus.OFFERED)
 
 
-class RosterPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class RosterPage(Paged):
     entries: tuple[RosterEntry, ...]
-    page: int
-    page_size: int
-    total: int
     confirmed: int
     offered: int
     waitlisted: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page + 1 < self.pages
 
 
 # ------------------------------------------------------------------------------------ columns
