@@ -28,7 +28,6 @@ The panel also links 🗓 Key dates (``kd:list``, handlers.campaigns) and 📣 B
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +40,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -590,25 +588,20 @@ async def render_application(
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[
-                CommandHandler("admin", enter),
+    return ExclusiveConversation(
+        entry_points=[
+            CommandHandler("admin", enter),
+            CallbackQueryHandler(on_button, pattern=r"^adm:"),
+        ],
+        states={
+            TYPING: [
                 CallbackQueryHandler(on_button, pattern=r"^adm:"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
             ],
-            states={
-                TYPING: [
-                    CallbackQueryHandler(on_button, pattern=r"^adm:"),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="admin",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="admin",
+    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -25,7 +25,6 @@ rest (asked, then done), ``bc:list`` the last broadcasts. Every step and press a
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -38,7 +37,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -553,34 +551,29 @@ _COMPOSE_PRESSES = r"^bc:(aud|area|cat|back|edit)(:|$)"
 
 def build_conversation() -> ConversationHandler[Any]:
     # Mixed text and buttons: state per user and chat, not per message (PTB warns).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        compose_presses: list[BaseHandler[Update, Any, object]] = [
-            CallbackQueryHandler(on_confirm, pattern=r"^bc:ok$"),
-            CallbackQueryHandler(on_discard, pattern=r"^bc:stop$"),
-            CallbackQueryHandler(on_press, pattern=_COMPOSE_PRESSES),
-        ]
-        return ExclusiveConversation(
-            entry_points=[
-                CommandHandler("broadcast", on_start),
-                CallbackQueryHandler(on_start, pattern=r"^bc:new$"),
-                # A compose press after the state was lost still works from the stored draft.
-                *compose_presses,
-            ],
-            states={
-                TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), *compose_presses],
-                AUDIENCE: compose_presses,
-                PREVIEW: compose_presses,
-            },
-            fallbacks=[
-                CommandHandler("cancel", on_discard),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected),
-            ],
-            name="broadcast",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+    compose_presses: list[BaseHandler[Update, Any, object]] = [
+        CallbackQueryHandler(on_confirm, pattern=r"^bc:ok$"),
+        CallbackQueryHandler(on_discard, pattern=r"^bc:stop$"),
+        CallbackQueryHandler(on_press, pattern=_COMPOSE_PRESSES),
+    ]
+    return ExclusiveConversation(
+        entry_points=[
+            CommandHandler("broadcast", on_start),
+            CallbackQueryHandler(on_start, pattern=r"^bc:new$"),
+            # A compose press after the state was lost still works from the stored draft.
+            *compose_presses,
+        ],
+        states={
+            TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), *compose_presses],
+            AUDIENCE: compose_presses,
+            PREVIEW: compose_presses,
+        },
+        fallbacks=[
+            CommandHandler("cancel", on_discard),
+            MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected),
+        ],
+        name="broadcast",
+    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +44,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
@@ -494,17 +492,12 @@ async def cancel_search(update: Update, context: ZyContext) -> object:
 
 def build_search_conversation() -> ConversationHandler[Any]:
     # Text only; per chat and user, not per message (PTB warns about per_message=False).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[CommandHandler("search", ask_words, has_args=False)],
-            states={WORDS: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_search_words)]},
-            fallbacks=[CommandHandler("cancel", cancel_search)],
-            name="search",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+    return ExclusiveConversation(
+        entry_points=[CommandHandler("search", ask_words, has_args=False)],
+        states={WORDS: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_search_words)]},
+        fallbacks=[CommandHandler("cancel", cancel_search)],
+        name="search",
+    )
 
 
 async def _search_page(update: Update, context: ZyContext, view: View) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -38,7 +37,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -475,25 +473,20 @@ async def on_cancel(update: Update, context: ZyContext) -> object:
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[
-                CallbackQueryHandler(on_add, pattern=r"^kd:add$"),
-                CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"),
-            ],
-            states={
-                TYPING: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                    MessageHandler(~filters.COMMAND, on_unexpected),
-                ]
-            },
-            fallbacks=[CommandHandler("cancel", on_cancel)],
-            name="key_dates",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+    return ExclusiveConversation(
+        entry_points=[
+            CallbackQueryHandler(on_add, pattern=r"^kd:add$"),
+            CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"),
+        ],
+        states={
+            TYPING: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(~filters.COMMAND, on_unexpected),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", on_cancel)],
+        name="key_dates",
+    )
 
 
 # ------------------------------------------------------------------------------- notifications

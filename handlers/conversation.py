@@ -20,11 +20,13 @@ flowchart LR
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ConversationHandler
+from telegram.warnings import PTBUserWarning
 
 __all__ = ["ACTIVE_FLOW_KEY", "ExclusiveConversation", "bind_conversations"]
 
@@ -40,7 +42,17 @@ class ExclusiveConversation(ConversationHandler[Any]):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        # The house defaults: state survives restarts, entry points restart a conversation, and
+        # state is per user and chat rather than per message (PTB warns about the latter; for
+        # mixed text-and-button forms it is exactly what is wanted).
+        kwargs.setdefault("persistent", True)
+        kwargs.setdefault("allow_reentry", True)
+        kwargs.setdefault("per_message", False)
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=".*per_message=False", category=PTBUserWarning
+            )
+            super().__init__(**kwargs)
         if not self.name:
             raise ValueError("an exclusive conversation needs a name")
         self._user_data: Mapping[int, Any] = {}

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import io
 import logging
-import warnings
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +43,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -1029,34 +1027,29 @@ async def on_abandon(update: Update, context: ZyContext) -> object:
 def build_conversation() -> ConversationHandler[Any]:
     not_text = ~filters.TEXT & ~filters.COMMAND
     typed = filters.TEXT & ~filters.COMMAND
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[
-                CallbackQueryHandler(on_cancel_type, pattern=r"^mg:cxt:"),
-                CallbackQueryHandler(on_message_start, pattern=r"^mg:msg:"),
-                CallbackQueryHandler(on_duplicate_start, pattern=r"^mg:dup:"),
+    return ExclusiveConversation(
+        entry_points=[
+            CallbackQueryHandler(on_cancel_type, pattern=r"^mg:cxt:"),
+            CallbackQueryHandler(on_message_start, pattern=r"^mg:msg:"),
+            CallbackQueryHandler(on_duplicate_start, pattern=r"^mg:dup:"),
+        ],
+        states={
+            REASON: [
+                MessageHandler(typed, on_reason_text),
+                MessageHandler(not_text, _reprompt(REASON)),
             ],
-            states={
-                REASON: [
-                    MessageHandler(typed, on_reason_text),
-                    MessageHandler(not_text, _reprompt(REASON)),
-                ],
-                MESSAGE: [
-                    MessageHandler(typed, on_message_text),
-                    MessageHandler(not_text, _reprompt(MESSAGE)),
-                ],
-                WHEN: [
-                    MessageHandler(typed, on_when_text),
-                    MessageHandler(not_text, _reprompt(WHEN)),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", on_abandon)],
-            name="manage",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+            MESSAGE: [
+                MessageHandler(typed, on_message_text),
+                MessageHandler(not_text, _reprompt(MESSAGE)),
+            ],
+            WHEN: [
+                MessageHandler(typed, on_when_text),
+                MessageHandler(not_text, _reprompt(WHEN)),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", on_abandon)],
+        name="manage",
+    )
 
 
 # ---------------------------------------------------------------------------- notifications

@@ -27,7 +27,6 @@ Every ``org:`` press about an organization is re-authorized with ``services.staf
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -39,7 +38,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext
 from bot.delivery import Rendered
@@ -711,29 +709,24 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[
-                CommandHandler("organize", enter),
-                CallbackQueryHandler(enter, pattern=r"^menu:organize$"),
-                # A press on a form screen after the state was lost still works.
+    return ExclusiveConversation(
+        entry_points=[
+            CommandHandler("organize", enter),
+            CallbackQueryHandler(enter, pattern=r"^menu:organize$"),
+            # A press on a form screen after the state was lost still works.
+            CallbackQueryHandler(on_button, pattern=r"^org:"),
+        ],
+        states={
+            ACTIVE: [
                 CallbackQueryHandler(on_button, pattern=r"^org:"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other),
             ],
-            states={
-                ACTIVE: [
-                    CallbackQueryHandler(on_button, pattern=r"^org:"),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                    MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="organize",
-            persistent=True,
-            allow_reentry=True,
-            # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
-            per_message=False,
-        )
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="organize",
+        # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
+    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

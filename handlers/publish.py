@@ -29,7 +29,6 @@ The form's steps are drawn in :mod:`bot.domain.publishing`.
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +41,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -1376,41 +1374,36 @@ async def render_moved(item: OutboxItem, services: Services, t: Translator) -> R
 
 def build_conversation() -> ConversationHandler[Any]:
     # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[
-                CommandHandler("new", enter),
+    return ExclusiveConversation(
+        entry_points=[
+            CommandHandler("new", enter),
+            CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
+            CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
+            CallbackQueryHandler(on_edit, pattern=r"^ed:"),
+            # A press on a form screen after the state was lost still works.
+            CallbackQueryHandler(on_button, pattern=r"^pub:"),
+        ],
+        states={
+            ACTIVE: [
                 CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
                 CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
                 CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-                # A press on a form screen after the state was lost still works.
                 CallbackQueryHandler(on_button, pattern=r"^pub:"),
+                MessageHandler(filters.LOCATION, on_location),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
             ],
-            states={
-                ACTIVE: [
-                    CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
-                    CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
-                    CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-                    CallbackQueryHandler(on_button, pattern=r"^pub:"),
-                    MessageHandler(filters.LOCATION, on_location),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                ],
-                EDIT: [
-                    CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-                    CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
-                    CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
-                    CallbackQueryHandler(on_button, pattern=r"^pub:"),
-                    MessageHandler(filters.LOCATION, on_edit_location),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, on_edit_text),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="publish",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+            EDIT: [
+                CallbackQueryHandler(on_edit, pattern=r"^ed:"),
+                CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
+                CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
+                CallbackQueryHandler(on_button, pattern=r"^pub:"),
+                MessageHandler(filters.LOCATION, on_edit_location),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_edit_text),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="publish",
+    )
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -18,7 +18,6 @@ The steps themselves are drawn in :mod:`bot.domain.registration`.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -38,7 +37,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import ZyContext
 from bot.domain import validation
@@ -715,9 +713,7 @@ async def _lost(update: Update, context: ZyContext) -> object:
 def build_conversation() -> ConversationHandler[Any]:
     # PTB warns that with per_message=False button presses are tracked per chat, not per
     # message — exactly what a mixed text-and-button wizard wants.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return _conversation()
+    return _conversation()
 
 
 def _conversation() -> ConversationHandler[Any]:
@@ -741,10 +737,7 @@ def _conversation() -> ConversationHandler[Any]:
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         name="registration",
-        persistent=True,
-        allow_reentry=True,
         # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
-        per_message=False,
     )
 
 

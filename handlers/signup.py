@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import logging
-import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -35,7 +34,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.app import Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -279,17 +277,12 @@ async def on_reason_abandon(update: Update, context: ZyContext) -> object:
 
 
 def build_reason_conversation() -> ConversationHandler[Any]:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message=False", category=PTBUserWarning)
-        return ExclusiveConversation(
-            entry_points=[CallbackQueryHandler(on_why, pattern=r"^su:why:")],
-            states={REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text)]},
-            fallbacks=[CommandHandler("cancel", on_reason_abandon)],
-            name="cancel_reason",
-            persistent=True,
-            allow_reentry=True,
-            per_message=False,
-        )
+    return ExclusiveConversation(
+        entry_points=[CallbackQueryHandler(on_why, pattern=r"^su:why:")],
+        states={REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text)]},
+        fallbacks=[CommandHandler("cancel", on_reason_abandon)],
+        name="cancel_reason",
+    )
 
 
 # ------------------------------------------------------------------------------------- offers

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from handlers.conversation import ACTIVE_FLOW_KEY, ExclusiveConversation
-
-pytestmark = pytest.mark.filterwarnings("ignore:If 'per_message=False'")
 
 USER = User(id=5, first_name="Li", is_bot=False)
 CHAT = Chat(id=5, type="private")
@@ -33,7 +30,6 @@ def _conversation(name: str) -> ExclusiveConversation:
         fallbacks=[MessageHandler(filters.Regex("^/cancel$"), _noop)],
         name=name,
         persistent=False,
-        allow_reentry=True,
     )
     conversation._user_data = USER_DATA  # what bind() does with application.user_data
     # Both conversations are half-way through, as after two abandoned forms.
