@@ -277,7 +277,10 @@ class SignupService:
                 or now >= signup.offer_expires_at
             ):
                 raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
-            self._check_state(activity, now)
+            # An offer is a spot already held for this person: it is honoured until its own
+            # deadline even when the organizer closed sign-up meanwhile (closing stops new
+            # sign-ups; otherwise the held spot would sit idle until the offer expired).
+            self._check_state(activity, now, honour_offer=True)
             clash = await self._signups.clash(tx, profile.volunteer_id, activity)
             if clash is not None:
                 raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
@@ -458,12 +461,12 @@ class SignupService:
         return signup
 
     @staticmethod
-    def _check_state(activity: Activity, now: datetime) -> None:
+    def _check_state(activity: Activity, now: datetime, *, honour_offer: bool = False) -> None:
         if activity.status is ActivityStatus.CANCELLED:
             raise SignupRefused(Refusal.CANCELLED, activity=activity)
         if now >= activity.starts_at:
             raise SignupRefused(Refusal.STARTED, activity=activity)
-        if now >= activity.signup_closes_at:
+        if not honour_offer and now >= activity.signup_closes_at:
             raise SignupRefused(Refusal.CLOSED, activity=activity)
 
     async def _join(self, telegram_id: int, activity_id: int, *, waitlist: bool) -> SignupResult:

@@ -812,6 +812,29 @@ async def test_accepting_before_the_deadline_confirms(
     assert again.outcome is Outcome.ALREADY_CONFIRMED
 
 
+async def test_an_offer_made_before_sign_up_closed_early_is_still_honoured(
+    db: Database, service: SignupService, clock: ManualClock, org: Organization
+) -> None:
+    activity, holder, (first, _) = await full_with_waitlist(db, service, org, waiting=2)
+    await service.cancel(holder.telegram_id, activity.activity_id)
+    offer = await signup_of(db, activity.activity_id, first)
+    async with db.transaction() as tx:  # the organizer closes sign-up early
+        await tx.execute(
+            "UPDATE activities SET signups_closed_at = ? WHERE activity_id = ?",
+            (to_db_time(clock()), activity.activity_id),
+        )
+    clock.advance(timedelta(minutes=5))
+
+    result = await service.accept_offer(first.telegram_id, offer.signup_id)
+
+    assert result.outcome is Outcome.CONFIRMED
+    # New sign-ups stay closed.
+    newcomer = await add_volunteer(db)
+    refusal = await refusal_of(service.sign_up(newcomer.telegram_id, activity.activity_id))
+    assert refusal.reason is Refusal.CLOSED
+    assert await assert_counters_right(db, activity.activity_id) == Counts(1, 0, 1)
+
+
 @pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=1)])
 async def test_accepting_at_or_after_the_deadline_is_too_late(
     db: Database, service: SignupService, clock: ManualClock, org: Organization, late: timedelta
