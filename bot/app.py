@@ -271,7 +271,9 @@ OUTBOX_JOB = "outbox"
 
 async def deliver_outbox(context: ZyContext) -> None:
     """The outbox job (see :mod:`bot.delivery`). Errors are logged by the error handler."""
-    await context.services.deliverer.run_once(context.bot)
+    report = await context.services.deliverer.run_once(context.bot)
+    if report.cut_short:
+        nudge_outbox(context)
 
 
 def nudge_outbox(context: ZyContext) -> None:

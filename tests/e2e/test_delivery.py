@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app import Services
+from bot import delivery
+from bot.app import Services, deliver_outbox
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import BATCH_SIZE, LEASE, Rendered
@@ -363,3 +364,30 @@ async def test_quiet_hours_defer_a_campaign_but_not_a_reminder(
 
     clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))
     await volunteer.wait_for_text("campaign at night")
+
+
+async def test_a_run_cut_short_by_its_time_limit_hands_over_at_once(
+    settings: Settings,
+    api: LocalBotApi,
+    bot_info: BotInfo,
+    clock: ManualClock,
+    make_user: Callable[..., VirtualUser],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every run stops after one batch of two; the ticks are 60 s apart, so only the hand-over
+    # (not the next tick) can deliver the rest within the test's waits.
+    monkeypatch.setattr(delivery, "MAX_RUN", timedelta(0))
+    monkeypatch.setattr(delivery, "BATCH_SIZE", 2)
+    running = BotProcess(settings.model_copy(update={"outbox_interval_seconds": 60}), clock)
+    try:
+        services = await start(running)
+        users = [await recipient(services, api, make_user) for _ in range(5)]
+        for user in users:
+            await enqueue(services, user.id, f"for {user.id}")
+        application = running.runtime.application  # type: ignore[union-attr]
+        assert application.job_queue is not None
+        application.job_queue.run_once(deliver_outbox, 0)
+        for user in users:
+            await user.wait_for_text(f"for {user.id}")
+    finally:
+        await running.stop()
