@@ -147,10 +147,9 @@ SLOT_NAMES: dict[str, str] = {
 def when(t: Translator, activity: Activity) -> str:
     """ "Sat, Dec 5 09:00–11:30" / "12月5日周六 09:00–11:30"; both dates when it spans days."""
     start, end = activity.starts_at, activity.ends_at
-    start_text = f"{t.format_skeleton(start, 'MMMEd')} {t.format_skeleton(start, 'Hm')}"
     if t.format_date(start) == t.format_date(end):
-        return f"{start_text}–{t.format_skeleton(end, 'Hm')}"
-    return f"{start_text} – {t.format_skeleton(end, 'MMMEd')} {t.format_skeleton(end, 'Hm')}"
+        return f"{short_when(t, start)}–{t.format_skeleton(end, 'Hm')}"
+    return f"{short_when(t, start)} – {short_when(t, end)}"
 
 
 def clip(text: str, limit: int = 24) -> str:

@@ -68,7 +68,7 @@ from bot.domain.staff import StaffRefused
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from handlers import calendar_keyboard as cal
-from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, when
+from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
 from handlers.callbacks import button, button_rows, parse_id, parse_int, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
@@ -328,11 +328,7 @@ def _time_screen(
         assert data.starts_at is not None
         text = t.gettext(
             "Starts {start}. When does it <b>end</b>? Type a time (e.g. 11:30) or pick it below."
-        ).format(
-            start=t.format_skeleton(data.starts_at, "MMMEd")
-            + " "
-            + t.format_skeleton(data.starts_at, "Hm")
-        )
+        ).format(start=short_when(t, data.starts_at))
     save = [_save_row(t)]
     if data.picked_day is not None and data.picked_hour is not None:
         text += "\n\n" + t.gettext("{day}: now the minutes.").format(
@@ -1008,11 +1004,7 @@ def _edit_prompt(t: Translator, edit: EditField, activity: Any) -> str:
         EditField.PLACE: html(activity.place),
         EditField.CAPACITY: str(activity.capacity),
         EditField.DEADLINE: (
-            t.format_skeleton(activity.signup_deadline, "MMMEd")
-            + " "
-            + t.format_skeleton(activity.signup_deadline, "Hm")
-            if activity.signup_deadline
-            else "—"
+            short_when(t, activity.signup_deadline) if activity.signup_deadline else "—"
         ),
         EditField.LEADER: html(activity.leader_name or "—"),
     }[edit]
@@ -1205,15 +1197,12 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
     if edit is EditField.WHEN:
         start_text, _, end_text = value.partition("/")
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
-        return (
-            f"{t.format_skeleton(start, 'MMMEd')} {t.format_skeleton(start, 'Hm')}–"
-            f"{t.format_skeleton(end, 'MMMEd')} {t.format_skeleton(end, 'Hm')}"
-        )
+        return f"{short_when(t, start)}–{short_when(t, end)}"
     if edit is EditField.DEADLINE:
         if not value:
             return t.gettext("no deadline")
         moment = datetime.fromisoformat(value)
-        return f"{t.format_skeleton(moment, 'MMMEd')} {t.format_skeleton(moment, 'Hm')}"
+        return short_when(t, moment)
     if edit in (EditField.TRAINING, EditField.ADULTS):
         return t.gettext("Yes") if value == "1" else t.gettext("No")
     if edit is EditField.PIN:
