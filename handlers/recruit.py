@@ -44,7 +44,6 @@ from bot.domain.recruiting import (
     FoundVolunteers,
     InviteOutcome,
     VolunteerMatch,
-    is_paused,
     is_understaffed,
 )
 from bot.domain.staff import StaffRefused
@@ -396,7 +395,7 @@ async def render_invitation(item: OutboxItem, services: Services, t: Translator)
         or viewer.active_signup is not None
         or viewer.missing_skills
         or viewer.too_young
-        or is_paused(profile, now, services.settings.tz)
+        or profile.is_paused_on(now.astimezone(services.settings.tz).date())
         or not profile.notifications.invitations
     ):
         return None

@@ -356,12 +356,13 @@ class CampaignService:
         """The volunteer, if campaigns may still reach them (they may have opted out, paused or
         left since planning)."""
         profile = await self._volunteers.get_profile(telegram_id)
-        if profile is None or not profile.notifications.campaigns or self._paused(profile):
+        if (
+            profile is None
+            or not profile.notifications.campaigns
+            or profile.is_paused_on(self.today())
+        ):
             return None
         return profile
-
-    def _paused(self, profile: VolunteerProfile) -> bool:
-        return profile.paused_until is not None and profile.paused_until > self.today()
 
     async def campaign_matches(
         self, telegram_id: int, code: object, day: object
@@ -398,7 +399,11 @@ class CampaignService:
         if not isinstance(since, str) or not isinstance(until, str):
             return []
         profile = await self._volunteers.get_profile(telegram_id)
-        if profile is None or not profile.notifications.digest or self._paused(profile):
+        if (
+            profile is None
+            or not profile.notifications.digest
+            or profile.is_paused_on(self.today())
+        ):
             return []
         now = self._clock()
         if now - datetime.fromisoformat(until) > CATCH_UP:

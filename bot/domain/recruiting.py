@@ -152,10 +152,6 @@ def local_day_start(now: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=tz)
 
 
-def is_paused(profile: VolunteerProfile, now: datetime, tz: ZoneInfo) -> bool:
-    return profile.paused_until is not None and profile.paused_until > now.astimezone(tz).date()
-
-
 def rank_volunteers(
     activity: Activity,
     profiles: Iterable[VolunteerProfile],
@@ -173,7 +169,7 @@ def rank_volunteers(
     for profile in profiles:
         if (
             not can_join(activity, profile, now)
-            or is_paused(profile, now, tz)
+            or profile.is_paused_on(now.astimezone(tz).date())
             or not profile.notifications.invitations
         ):
             continue

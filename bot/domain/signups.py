@@ -381,7 +381,7 @@ class SignupService:
             position=position,
             missing_skills=missing_skills(activity, profile.skills),
             too_young=activity.adults_only and profile.is_minor,
-            paused=self._is_paused(profile),
+            paused=profile.is_paused_on(self.today()),
         )
 
     async def my_signups(self, telegram_id: int, *, upcoming: bool, limit: int) -> list[MySignup]:
@@ -430,14 +430,11 @@ class SignupService:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _is_paused(self, profile: VolunteerProfile) -> bool:
-        return profile.paused_until is not None and profile.paused_until > self.today()
-
     async def _profile(self, telegram_id: int, *, allow_paused: bool) -> VolunteerProfile:
         profile = await self._volunteers.get_profile(telegram_id)
         if profile is None:
             raise SignupRefused(Refusal.NO_PROFILE)
-        if not allow_paused and self._is_paused(profile):
+        if not allow_paused and profile.is_paused_on(self.today()):
             raise SignupRefused(Refusal.PAUSED)
         return profile
 

@@ -145,6 +145,11 @@ class VolunteerProfile(BaseModel):
     paused_until: date | None
     notifications: NotificationSettings
 
+    def is_paused_on(self, day: date) -> bool:
+        """Paused that (local) day: no sign-ups, invitations or campaigns; active again on
+        ``paused_until`` itself."""
+        return self.paused_until is not None and self.paused_until > day
+
 
 class DeletionReport(BaseModel):
     """What deleting an account erased and what it kept (told to the user, written to the log).
