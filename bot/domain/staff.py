@@ -80,8 +80,7 @@ class StaffService:
             raise self._refuse(telegram_id, StaffRefusal.NOT_FOUND, f"org {organization_id}")
         if await self.is_admin(telegram_id):
             return organization
-        roles = dict(await self._organizations.memberships(telegram_id))
-        role = roles.get(organization_id)
+        role = await self._organizations.membership(organization_id, telegram_id)
         if role is None or (manager and role is not MemberRole.MANAGER):
             raise self._refuse(telegram_id, StaffRefusal.NOT_ALLOWED, f"org {organization_id}")
         if organization.status is not OrganizationStatus.APPROVED:
