@@ -16,7 +16,7 @@ chats opened on the server), organizations and published activities starting bet
 and 2 hours after the delivery time, and confirmed sign-ups so that, with the settings'
 ``REMINDER_OFFSETS`` (24h, 2h), ``--rows`` reminders are due (2,500 volunteers × 2 sign-ups × 2
 offsets). The reminders are then planned by the real
-:meth:`bot.domain.reminders.ReminderService.plan_signup` (the clock two days before the
+:meth:`bot.services.reminders.ReminderService.plan_signup` (the clock two days before the
 activities), the :class:`~bot.clock.ManualClock` is moved to the delivery time (09:00 Shanghai,
 outside quiet hours — reminders ignore them anyway) and the outbox job sends. Each sent reminder
 renders from the database (sign-up, volunteer, activity), and the "Still coming?" one records
@@ -277,7 +277,9 @@ async def run(rows: int, users: int, latency: float, stand_in: bool) -> None:
                 started = time.perf_counter()
                 if stand_in:
                     clock.set(DELIVER_AT)
-                    services.deliverer.register(NotificationKind.REMINDER, render_stand_in)
+                    runtime.application.deliverer.register(
+                        NotificationKind.REMINDER, render_stand_in
+                    )
                     seeded = await seed_stand_in(db, server, bot_info, rows, users, DELIVER_AT)
                     print(
                         f"stand-in mode: {rows:,} due rows for {users:,} recipients inserted "

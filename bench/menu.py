@@ -43,8 +43,8 @@ from zoneinfo import ZoneInfo
 from bot.clock import ManualClock
 from bot.domain.activities import OrganizationType, PeopleServed
 from bot.domain.geo import Point
-from bot.domain.signups import SignupPolicy, SignupRefused, SignupService
 from bot.domain.volunteers import VolunteerGroup
+from bot.services.signups import SignupPolicy, SignupRefused, SignupService
 from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.migrate import migrate

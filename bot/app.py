@@ -1,41 +1,35 @@
-"""The ``Application`` factory: one place that wires settings, storage, services and handlers.
+"""The composition root: the one place that wires settings, storage, services and handlers.
 
 ``zhiyuan run``, the end-to-end tests and the playground all build the bot through
-:func:`build_application`, so what is tested is what runs.
+:func:`build_application` (by way of :class:`bot.runtime.BotRuntime`), so what is tested is
+what runs. Only the entry points import this module; handlers see the types of
+:mod:`bot.context`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackContext,
-    ContextTypes,
-    ExtBot,
-    PersistenceInput,
-)
+from telegram.ext import ApplicationBuilder, ContextTypes, PersistenceInput
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
+from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_outbox
 from bot.delivery import Deliverer, DeliveryRateLimiter
-from bot.domain.accounts import AccountService
-from bot.domain.broadcasts import BroadcastService
-from bot.domain.campaigns import CampaignPolicy, CampaignService
-from bot.domain.keydate_admin import KeyDateAdminService
-from bot.domain.organizations import OrganizationAdminService
-from bot.domain.organizing import OrganizingService
-from bot.domain.publishing import PublishingService
-from bot.domain.recruiting import RecruitingPolicy, RecruitingService
-from bot.domain.registration import RegistrationService
-from bot.domain.reminders import ReminderService
-from bot.domain.signups import SignupPolicy, SignupService
-from bot.domain.staff import StaffService
-from bot.domain.users import Language, User
-from bot.i18n import Translator, translator
+from bot.services.accounts import AccountService
+from bot.services.broadcasts import BroadcastService
+from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.keydate_admin import KeyDateAdminService
+from bot.services.organizations import OrganizationAdminService
+from bot.services.organizing import OrganizingService
+from bot.services.publishing import PublishingService
+from bot.services.recruiting import RecruitingPolicy, RecruitingService
+from bot.services.registration import RegistrationService
+from bot.services.reminders import ReminderService
+from bot.services.signups import SignupPolicy, SignupService
+from bot.services.staff import StaffService
 from bot.update_processor import PerUserUpdateProcessor
+from handlers import notification_renderers, register_handlers
 from storage.activities import ActivitiesRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.campaigns import CampaignsRepository
@@ -52,77 +46,6 @@ from storage.rosters import RostersRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
-
-
-@dataclass
-class Services:
-    """Everything handlers may call. Built once per application; no Telegram types inside."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    accounts: AccountService
-    registration: RegistrationService
-    catalog: CatalogRepository
-    organizations: OrganizationsRepository
-    activities: ActivitiesRepository
-    signups: SignupService
-    reminders: ReminderService
-    outbox: OutboxRepository
-    staff: StaffService
-    recruiting: RecruitingService
-    organizing: OrganizingService
-    org_admin: OrganizationAdminService
-    broadcasts: BroadcastService
-    key_dates: KeyDatesRepository
-    key_date_admin: KeyDateAdminService
-    campaigns: CampaignService
-    # Built right after the container (it calls the sign-up sweep and reminders).
-    publishing: PublishingService
-    deliverer: Deliverer = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.deliverer = Deliverer(self)
-
-    def translator(self, language: Language) -> Translator:
-        return translator(language, self.settings.tz)
-
-
-class ZyApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """PTB's Application plus the services container (kept out of ``bot_data`` so it is never
-    persisted)."""
-
-    services: Services
-
-
-class ZyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """The context handlers receive: ``context.services``, ``context.user`` and ``context.t``.
-
-    PTB builds one context per update and shares it across handler groups, so the middleware
-    in group -1 (``handlers.middleware``) fills ``user`` and ``t`` once for all handlers.
-    """
-
-    @property
-    def services(self) -> Services:
-        return cast(ZyApplication, self.application).services
-
-    @property
-    def user(self) -> User:
-        user: User | None = getattr(self, "_zy_user", None)
-        if user is None:
-            raise RuntimeError("context.user is only available after the middleware ran")
-        return user
-
-    @property
-    def t(self) -> Translator:
-        found: Translator | None = getattr(self, "_zy_translator", None)
-        if found is None:
-            return self.services.translator(self.services.settings.default_language)
-        return found
-
-    def bind_user(self, user: User, language: Language) -> None:
-        self._zy_user = user
-        self._zy_translator = self.services.translator(language)
 
 
 def build_application(
@@ -160,7 +83,9 @@ def build_application(
         settings=settings,
         db=db,
         clock=clock,
-        accounts=AccountService(users, clock, settings.admin_ids, settings.default_language),
+        accounts=AccountService(
+            users, outbox, clock, settings.admin_ids, settings.default_language
+        ),
         registration=RegistrationService(
             volunteers,
             catalog,
@@ -249,9 +174,16 @@ def build_application(
         .build(),
     )
     application.services = services
-
-    from handlers import register_handlers  # handlers import bot.app: keep the cycle lazy
-
+    application.deliverer = Deliverer(
+        outbox=outbox,
+        accounts=services.accounts,
+        sweep=signups.sweep,
+        clock=clock,
+        settings=settings,
+        translator_for=services.translator,
+        renderers=notification_renderers(),
+        render_context=services,
+    )
     register_handlers(application)
     assert application.job_queue is not None  # the job-queue extra is a dependency
     application.job_queue.run_repeating(
@@ -264,20 +196,3 @@ def build_application(
         job_kwargs={"max_instances": 2},
     )
     return application
-
-
-OUTBOX_JOB = "outbox"
-
-
-async def deliver_outbox(context: ZyContext) -> None:
-    """The outbox job (see :mod:`bot.delivery`). Errors are logged by the error handler."""
-    report = await context.services.deliverer.run_once(context.bot)
-    if report.cut_short:
-        nudge_outbox(context)
-
-
-def nudge_outbox(context: ZyContext) -> None:
-    """Deliver what an action just queued now, rather than at the next tick."""
-    job_queue = cast(ZyApplication, context.application).job_queue
-    if job_queue is not None:
-        job_queue.run_once(deliver_outbox, 0, name=f"{OUTBOX_JOB}-nudge")

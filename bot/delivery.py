@@ -30,10 +30,10 @@ import asyncio
 import logging
 import time as _time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -41,12 +41,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.users import Language
 from bot.i18n import Translator
 from storage.outbox import OutboxStatus
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.services.accounts import AccountService
+    from storage.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +247,11 @@ class Rendered:
     after_sent: Callable[[], Awaitable[object]] | None = None
 
 
+#: What renderers are handed besides the row: the services container (``bot.context``).
+C = TypeVar("C")
+
 #: Renders one notification for its recipient, or returns ``None`` when it went stale.
-Renderer = Callable[[OutboxItem, "Services", Translator], Awaitable[Rendered | None]]
+Renderer = Callable[[OutboxItem, C, Translator], Awaitable["Rendered | None"]]
 
 
 @dataclass
@@ -262,38 +269,46 @@ class DeliveryReport:
     cut_short: bool = False
 
 
-class Deliverer:
+class Deliverer(Generic[C]):
+    """Sends the outbox. It depends on what it uses, no more: the outbox, the accounts (who is
+    reachable, in which language), the waitlist sweep, the clock and the settings; the
+    renderers come as a table (:func:`handlers.notification_renderers`), each called with
+    ``render_context`` (the services container) so that it can read what it shows."""
+
     def __init__(
         self,
-        services: Services,
         *,
+        outbox: OutboxRepository,
+        accounts: AccountService,
+        sweep: Callable[[], Awaitable[object]],
+        clock: Clock,
+        settings: Settings,
+        translator_for: Callable[[Language], Translator],
+        renderers: Mapping[NotificationKind, Renderer[C]],
+        render_context: C,
         pacer: Pacer | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
     ) -> None:
-        self._services = services
-        settings = services.settings
+        self._outbox = outbox
+        self._accounts = accounts
+        self._sweep = sweep
+        self._clock = clock
+        self._settings = settings
+        self._translator_for = translator_for
+        self._render_context = render_context
         self.pacer = pacer or Pacer(
             settings.send_rate_per_second,
             settings.chat_interval_seconds,
             settings.group_messages_per_minute,
         )
         self._monotonic = monotonic
-        self._renderers: dict[NotificationKind, Renderer] = {}
+        self._renderers: dict[NotificationKind, Renderer[C]] = dict(renderers)
         self._running = asyncio.Lock()
         self._again = False
 
-    def register(self, kind: NotificationKind, renderer: Renderer) -> None:
+    def register(self, kind: NotificationKind, renderer: Renderer[C]) -> None:
+        """Replace one kind's renderer (tests and benchmarks send stand-in texts)."""
         self._renderers[kind] = renderer
-
-    async def recipient_blocked(self, telegram_id: int) -> int:
-        """The user blocked the bot (403 or ``my_chat_member`` kicked): mark them unreachable and
-        drop what is pending for them. Writing to the bot again makes them reachable
-        (:meth:`AccountService.seen`); the dropped rows stay dropped."""
-        services = self._services
-        await services.accounts.blocked_bot(telegram_id)
-        return await services.outbox.drop_pending_for(
-            telegram_id, services.clock(), "blocked the bot"
-        )
 
     async def run_once(self, bot: Bot) -> DeliveryReport:
         """Drain what is due, batch after batch; returns at once if a run is already going
@@ -307,21 +322,18 @@ class Deliverer:
         return report
 
     async def _drain(self, bot: Bot, report: DeliveryReport) -> None:
-        services = self._services
         started = self._monotonic()
-        sweep_every = services.settings.outbox_interval_seconds
+        sweep_every = self._settings.outbox_interval_seconds
         last_sweep: float | None = None
         while True:
             self._again = False
             if last_sweep is None or self._monotonic() - last_sweep >= sweep_every:
-                await services.signups.sweep()
+                await self._sweep()
                 last_sweep = self._monotonic()
             busy = self.pacer.busy_chats()
-            items = await services.outbox.claim_due(
-                services.clock(), LEASE, BATCH_SIZE, skip_chats=busy
-            )
+            items = await self._outbox.claim_due(self._clock(), LEASE, BATCH_SIZE, skip_chats=busy)
             if not items:
-                if busy and await services.outbox.has_due_for(services.clock(), busy):
+                if busy and await self._outbox.has_due_for(self._clock(), busy):
                     # Only paced chats have something due: wait for the first to free up.
                     now = self.pacer.clock()
                     wait = min(self.pacer.chat_wait(chat, now) for chat in busy)
@@ -341,9 +353,8 @@ class Deliverer:
         self, bot: Bot, items: list[OutboxItem], report: DeliveryReport
     ) -> bool:
         """Send one claimed batch; ``False`` if every row had to be given back unsent."""
-        services = self._services
-        outbox = services.outbox
-        now = services.clock()
+        outbox = self._outbox
+        now = self._clock()
         quiet = await outbox.quiet_hours(
             {item.telegram_id for item in items if not item.kind.is_time_critical}
         )
@@ -352,7 +363,7 @@ class Deliverer:
         to_send: list[OutboxItem] = []
         for item in items:  # soonest first, so each chat's rows keep their order
             hours = None if item.kind.is_time_critical else quiet.get(item.telegram_id)
-            until = quiet_until(now, services.settings.tz, *hours) if hours else None
+            until = quiet_until(now, self._settings.tz, *hours) if hours else None
             if until is not None:
                 await outbox.defer(item.notification_id, until, "quiet hours")
                 report.deferred += 1
@@ -380,14 +391,13 @@ class Deliverer:
         return len(released) < len(items)
 
     async def _deliver(self, bot: Bot, item: OutboxItem, report: DeliveryReport) -> None:
-        services = self._services
-        outbox = services.outbox
-        user = await services.accounts.get(item.telegram_id)
+        outbox = self._outbox
+        user = await self._accounts.get(item.telegram_id)
         if user is None or not user.is_reachable:
             await outbox.finish(
                 item.notification_id,
                 OutboxStatus.DROPPED,
-                services.clock(),
+                self._clock(),
                 "recipient unknown or unreachable",
             )
             report.dropped += 1
@@ -398,21 +408,19 @@ class Deliverer:
                 "no renderer for notification kind %s (row %s)", item.kind, item.notification_id
             )
             await outbox.finish(
-                item.notification_id, OutboxStatus.FAILED, services.clock(), "no renderer"
+                item.notification_id, OutboxStatus.FAILED, self._clock(), "no renderer"
             )
             report.failed += 1
             return
-        t = services.translator(services.accounts.language_of(user))
+        t = self._translator_for(self._accounts.language_of(user))
         try:
-            rendered = await renderer(item, services, t)
+            rendered = await renderer(item, self._render_context, t)
         except Exception as error:  # a renderer bug must not take the batch down with it
             log.exception("rendering notification %s (%s) failed", item.notification_id, item.kind)
             await self._retry_later(item, f"renderer: {error!r}", report)
             return
         if rendered is None:
-            await outbox.finish(
-                item.notification_id, OutboxStatus.DROPPED, services.clock(), "stale"
-            )
+            await outbox.finish(item.notification_id, OutboxStatus.DROPPED, self._clock(), "stale")
             report.dropped += 1
             return
         await self.pacer.take(item.telegram_id)
@@ -422,25 +430,25 @@ class Deliverer:
             wait = error.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
             log.warning("429 for notification %s: retrying after %s", item.notification_id, delay)
-            await outbox.retry_at(item.notification_id, services.clock() + delay, str(error))
+            await outbox.retry_at(item.notification_id, self._clock() + delay, str(error))
             report.retried += 1
         except Forbidden as error:
             log.info("user %s blocked the bot; dropping their notifications", item.telegram_id)
             await outbox.finish(
-                item.notification_id, OutboxStatus.DROPPED, services.clock(), str(error)
+                item.notification_id, OutboxStatus.DROPPED, self._clock(), str(error)
             )
-            await self.recipient_blocked(item.telegram_id)
+            await self._accounts.blocked_bot(item.telegram_id)
             report.dropped += 1
         except BadRequest as error:
             log.error("notification %s (%s) refused: %s", item.notification_id, item.kind, error)
             await outbox.finish(
-                item.notification_id, OutboxStatus.FAILED, services.clock(), str(error)
+                item.notification_id, OutboxStatus.FAILED, self._clock(), str(error)
             )
             report.failed += 1
         except (NetworkError, TelegramError) as error:
             await self._retry_later(item, str(error), report)
         else:
-            await outbox.finish(item.notification_id, OutboxStatus.SENT, services.clock())
+            await outbox.finish(item.notification_id, OutboxStatus.SENT, self._clock())
             report.sent += 1
             if rendered.after_sent is not None:
                 await rendered.after_sent()
@@ -458,7 +466,6 @@ class Deliverer:
         )
 
     async def _retry_later(self, item: OutboxItem, error: str, report: DeliveryReport) -> None:
-        services = self._services
         if item.attempts >= MAX_ATTEMPTS:
             log.error(
                 "giving up on notification %s (%s) after %s attempts: %s",
@@ -467,8 +474,8 @@ class Deliverer:
                 item.attempts,
                 error,
             )
-            await services.outbox.finish(
-                item.notification_id, OutboxStatus.FAILED, services.clock(), error
+            await self._outbox.finish(
+                item.notification_id, OutboxStatus.FAILED, self._clock(), error
             )
             report.failed += 1
             return
@@ -476,5 +483,5 @@ class Deliverer:
         log.warning(
             "notification %s failed (%s), retrying in %s", item.notification_id, error, delay
         )
-        await services.outbox.retry_at(item.notification_id, services.clock() + delay, error)
+        await self._outbox.retry_at(item.notification_id, self._clock() + delay, error)
         report.retried += 1

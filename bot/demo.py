@@ -22,18 +22,19 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.domain.activities import (
+    MemberRole,
     NewActivity,
     NewOrganization,
     OrganizationStatus,
     OrganizationType,
     PeopleServed,
 )
-from bot.domain.signups import SignupRefused, SignupService
 from bot.domain.users import TelegramIdentity
 from bot.domain.volunteers import DraftData, Slot
+from bot.services.signups import SignupRefused, SignupService
 from storage.activities import ActivitiesRepository
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository

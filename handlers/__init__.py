@@ -6,6 +6,8 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.context import Renderers
+from bot.domain.notifications import NotificationKind
 from handlers import (
     admin,
     broadcast,
@@ -52,3 +54,32 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     start.register_fallbacks(application)
     errors.register(application)
     bind_conversations(application)
+
+
+#: Handler modules that render notifications, each with its ``RENDERERS`` table.
+_RENDERING_MODULES = (
+    admin,
+    broadcast,
+    campaigns,
+    manage,
+    organize,
+    publish,
+    recruit,
+    reminders,
+    signup,
+)
+
+
+def notification_renderers() -> Renderers:
+    """Every notification kind's renderer, from the tables of the handler modules.
+
+    A kind claimed by two modules is a wiring mistake and fails at start-up; a kind with no
+    renderer at all fails ``tests/unit/test_wiring.py`` (and would be marked failed when sent).
+    """
+    table: dict[NotificationKind, Any] = {}
+    for module in _RENDERING_MODULES:
+        for kind, renderer in module.RENDERERS.items():
+            if kind in table:
+                raise RuntimeError(f"two renderers for {kind}: {module.__name__} and another")
+            table[kind] = renderer
+    return table

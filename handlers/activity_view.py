@@ -17,14 +17,14 @@ from urllib.parse import quote
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import Services
+from bot.context import Services
 from bot.domain.activities import Activity, ActivityStatus, SignupStatus
 from bot.domain.deeplinks import activity_payload
 from bot.domain.matching import Match, Reason, ReasonKind
-from bot.domain.organizing import shown_cancel_reason
-from bot.domain.signups import Refusal, SignupRefused, Viewer
 from bot.domain.volunteers import Slot
 from bot.i18n import N_, Translator
+from bot.services.organizing import shown_cancel_reason
+from bot.services.signups import Refusal, SignupRefused, Viewer
 from handlers.callbacks import callback, parse_page
 from handlers.render import html
 

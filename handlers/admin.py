@@ -41,27 +41,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import OrganizationStatus
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.organizations import (
+from bot.domain.users import User
+from bot.domain.validation import InvalidInput
+from bot.domain.volunteers import CatalogKind
+from bot.i18n import N_, Translator
+from bot.services.organizations import (
     PAGE_SIZE,
     AlreadyDecided,
     OrganizationAdminService,
     OrgRefused,
 )
-from bot.domain.staff import StaffRefusal, StaffRefused
-from bot.domain.users import User
-from bot.domain.validation import InvalidInput
-from bot.i18n import N_, Translator
+from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.callbacks import button, button_rows, parse_id, parse_page, parse_telegram_id, split
 from handlers.commands import set_chat_commands
 from handlers.conversation import ExclusiveConversation
 from handlers.organize import STATUS_LABELS, describe, refusal_text
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
-from storage.catalog import CatalogKind
 
 log = logging.getLogger(__name__)
 
@@ -606,5 +606,9 @@ def build_conversation() -> ConversationHandler[Any]:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(build_conversation())
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.ORG_APPLICATION, render_application)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.ORG_APPLICATION: render_application,
+}

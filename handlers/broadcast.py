@@ -38,9 +38,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.broadcasts import (
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.validation import InvalidInput
+from bot.i18n import N_, Translator
+from bot.services.broadcasts import (
     MAX_TEXT_LENGTH,
     Audience,
     AudienceKind,
@@ -51,9 +54,6 @@ from bot.domain.broadcasts import (
     BroadcastStatus,
     Progress,
 )
-from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.validation import InvalidInput
-from bot.i18n import N_, Translator
 from handlers.activity_view import short_when
 from handlers.callbacks import button_rows, callback, parse_id, pattern, split
 from handlers.conversation import ExclusiveConversation
@@ -583,8 +583,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_cancel, pattern=r"^bc:xx:"))
     application.add_handler(CallbackQueryHandler(on_list, pattern=r"^bc:list$"))
     application.add_handler(CallbackQueryHandler(on_stale, pattern=pattern("bc")))
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.BROADCAST, render_broadcast)
     if application.job_queue is not None:
         application.job_queue.run_once(resume_broadcasts, 1, name="broadcast-resume")
 
@@ -594,3 +592,9 @@ async def resume_broadcasts(context: ZyContext) -> None:
     resumed = await context.services.broadcasts.resume_unfinished()
     if resumed:
         nudge_outbox(context)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.BROADCAST: render_broadcast,
+}

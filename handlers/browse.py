@@ -45,12 +45,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
 from bot.domain.geo import Point, bounding_box, distance_km
-from bot.domain.signups import Refusal, SignupRefused
 from bot.domain.validation import InvalidInput, clean_free_text
 from bot.i18n import Translator
+from bot.services.signups import Refusal, SignupRefused
 from handlers.activity_view import (
     CATEGORIES,
     CATEGORY,

@@ -38,21 +38,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.keydate_admin import (
+from bot.domain.keydates import KeyDate, KeyDateDraft, occurrences_between
+from bot.domain.matching import Match
+from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.validation import InvalidInput
+from bot.i18n import Translator
+from bot.services.keydate_admin import (
     MAX_NAME_LENGTH,
     InvalidKeyDay,
     KeyDateNotAdded,
     KeyDateNotFound,
     clean_name,
 )
-from bot.domain.keydates import KeyDate, occurrences_between
-from bot.domain.matching import Match
-from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.staff import StaffRefusal, StaffRefused
-from bot.domain.validation import InvalidInput
-from bot.i18n import Translator
+from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.activity_view import (
     NOWHERE,
     Names,
@@ -66,7 +66,6 @@ from handlers.callbacks import callback, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff, staff_refusal_text
-from storage.keydates import KeyDateDraft
 
 log = logging.getLogger(__name__)
 
@@ -653,7 +652,7 @@ async def on_opt_out(update: Update, context: ZyContext) -> None:
 
 
 async def plan_campaigns(context: ZyContext) -> None:
-    """The repeating planning job (see :mod:`bot.domain.campaigns`)."""
+    """The repeating planning job (see :mod:`bot.services.campaigns`)."""
     report = await context.services.campaigns.plan()
     if report.planned:
         nudge_outbox(context)
@@ -665,11 +664,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_view, pattern=r"^kd:v:"))
     application.add_handler(CallbackQueryHandler(on_toggle, pattern=r"^kd:(on|off):"))
     application.add_handler(CallbackQueryHandler(on_opt_out, pattern=r"^cp:"))
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.KEY_DATE_HEADS_UP, render_heads_up)
-    services.deliverer.register(NotificationKind.CAMPAIGN, render_campaign)
-    services.deliverer.register(NotificationKind.KEY_DATE_GREETING, render_greeting)
-    services.deliverer.register(NotificationKind.DIGEST, render_digest)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             plan_campaigns,
@@ -677,3 +671,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             first=PLAN_FIRST_SECONDS,
             name=PLAN_JOB,
         )
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.KEY_DATE_HEADS_UP: render_heads_up,
+    NotificationKind.CAMPAIGN: render_campaign,
+    NotificationKind.KEY_DATE_GREETING: render_greeting,
+    NotificationKind.DIGEST: render_digest,
+}

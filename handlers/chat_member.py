@@ -18,7 +18,7 @@ from typing import Any
 from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def on_my_chat_member(update: Update, context: ZyContext) -> None:
     telegram_id = change.chat.id
     status = change.new_chat_member.status
     if status == ChatMember.BANNED:
-        dropped = await context.services.deliverer.recipient_blocked(telegram_id)
+        dropped = await context.services.accounts.blocked_bot(telegram_id)
         log.info("user %s blocked the bot; %s pending notifications dropped", telegram_id, dropped)
     elif status == ChatMember.MEMBER:
         log.info("user %s unblocked the bot", telegram_id)

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ flowchart LR
     reason & text & when -->|/cancel| card
 ```
 
-Every press asks :class:`~bot.domain.organizing.OrganizingService`, which re-authorizes it with
-:class:`~bot.domain.staff.StaffService`: a forged or stale press (another organization's
+Every press asks :class:`~bot.services.organizing.OrganizingService`, which re-authorizes it with
+:class:`~bot.services.staff.StaffService`: a forged or stale press (another organization's
 activity, a volunteer replaying an organizer's button) gets a short refusal and changes
 nothing. What is being typed lives in ``manage_drafts`` (storage.rosters), so a restart between
 the message and its audience loses nothing.
@@ -44,9 +44,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import Activity, ActivityStatus, Page
+from bot.domain.activities import Activity, ActivityStatus, ActivityTab, ManageDraft, Page
 from bot.domain.dateparse import WhenError, parse_when, when_invalid
 from bot.domain.exports import (
     RosterEntry,
@@ -57,7 +57,9 @@ from bot.domain.exports import (
     roster_xlsx,
 )
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.organizing import (
+from bot.domain.validation import InvalidInput, format_phone_for_display
+from bot.i18n import N_, Translator
+from bot.services.organizing import (
     CANCEL_PRESETS,
     CANCEL_REASON_MAX,
     MESSAGE_MAX,
@@ -70,15 +72,12 @@ from bot.domain.organizing import (
     clean_message,
     shown_cancel_reason,
 )
-from bot.domain.staff import StaffRefused
-from bot.domain.validation import InvalidInput, format_phone_for_display
-from bot.i18n import N_, Translator
+from bot.services.staff import StaffRefused
 from handlers.activity_view import NOWHERE, Names, clip, short_when, when
 from handlers.callbacks import callback, parse_id, parse_page, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
-from storage.rosters import ActivityTab, ManageDraft
 
 log = logging.getLogger(__name__)
 
@@ -1124,6 +1123,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_cancel_confirmed, pattern=r"^mg:cxy:"))
     application.add_handler(CallbackQueryHandler(on_audience, pattern=r"^mg:aud:"))
     application.add_handler(CallbackQueryHandler(on_send, pattern=r"^mg:send:"))
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.ACTIVITY_CANCELLED, render_cancelled)
-    services.deliverer.register(NotificationKind.ORGANIZER_MESSAGE, render_organizer_message)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.ACTIVITY_CANCELLED: render_cancelled,
+    NotificationKind.ORGANIZER_MESSAGE: render_organizer_message,
+}

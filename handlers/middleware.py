@@ -13,7 +13,7 @@ from typing import Any
 from telegram import ChatMember, Update
 from telegram.ext import Application, TypeHandler
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 from bot.domain.users import TelegramIdentity
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,8 @@ async def before_every_update(update: Update, context: ZyContext) -> None:
         and change.chat.type == "private"
         and change.new_chat_member.status == ChatMember.BANNED
     ):
-        # Blocking is not an interaction: it must not make the user "seen" or reachable.
-        log.info("user %s blocked the bot", sender.id)
-        await context.services.accounts.blocked_bot(sender.id)
+        # Blocking is not an interaction: it must not make the user "seen" or reachable
+        # (handlers.chat_member marks them unreachable).
         return
     identity = TelegramIdentity(
         telegram_id=sender.id,

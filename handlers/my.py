@@ -14,10 +14,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 from bot.domain.activities import MySignup, SignupStatus
-from bot.domain.signups import SignupRefused
 from bot.i18n import Translator
+from bot.services.signups import SignupRefused
 from handlers.activity_view import CATEGORIES, MY_PAST, MY_UPCOMING, clip, short_when
 from handlers.callbacks import callback
 from handlers.render import answer, html, show

@@ -3,7 +3,7 @@
 ``/organize`` and the main menu's "For organizers" entry lead a member of an approved
 organization to its home (a chooser first when they belong to several), someone with a pending
 application to its status, and anyone else to the application form. The form's draft lives in
-``organization_drafts`` (:mod:`bot.domain.organizations`), so the conversation state is a single
+``organization_drafts`` (:mod:`bot.services.organizations`), so the conversation state is a single
 ``ACTIVE`` flag and a restart resumes at the same step.
 
 ```mermaid
@@ -39,26 +39,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.activities import Organization, OrganizationStatus, OrganizationType
+from bot.domain.activities import MemberRole, Organization, OrganizationStatus, OrganizationType
 from bot.domain.deeplinks import invite_payload
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.organizations import (
+from bot.domain.validation import InvalidInput, format_phone_for_display
+from bot.i18n import N_, Translator
+from bot.services.organizations import (
     ApplicationDraft,
     ApplicationStep,
     OrganizationAdminService,
     OrgRefusal,
     OrgRefused,
 )
-from bot.domain.staff import StaffRefusal, StaffRefused
-from bot.domain.validation import InvalidInput, format_phone_for_display
-from bot.i18n import N_, Translator
+from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.callbacks import button_rows, callback, parse_id, parse_telegram_id, split
 from handlers.conversation import ExclusiveConversation
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
-from storage.organizations import MemberRole
 
 log = logging.getLogger(__name__)
 
@@ -433,8 +432,6 @@ async def _form_button(update: Update, context: ZyContext, action: str, args: li
     elif action == "submit":
         organization = await svc.submit(uid)
         await answer(update)
-        from bot.app import nudge_outbox
-
         nudge_outbox(context)
         await show(
             update,
@@ -731,5 +728,9 @@ def build_conversation() -> ConversationHandler[Any]:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(build_conversation())
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.ORG_DECISION, render_decision)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.ORG_DECISION: render_decision,
+}

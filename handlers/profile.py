@@ -25,18 +25,18 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.app import ZyContext
-from bot.domain.registration import (
+from bot.context import ZyContext
+from bot.domain.volunteers import NotificationSettings, RegistrationStep, VolunteerProfile
+from bot.i18n import N_, Translator
+from bot.services.registration import (
     EDITABLE_STEPS,
     PAUSE_CHOICES_DAYS,
     WrongStep,
     draft_from_profile,
 )
-from bot.domain.volunteers import NotificationSettings, RegistrationStep, VolunteerProfile
-from bot.i18n import N_, Translator
 from handlers.callbacks import callback, parse_int, split
-from handlers.registration import FIELD_LABELS, describe_answers
 from handlers.render import answer, show
+from handlers.volunteer_answers import FIELD_LABELS, describe_answers
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Publishing an activity (``/new``, ``pub:``) and editing a published one (``ed:``).
 
-Handlers parse the update, call :class:`bot.domain.publishing.PublishingService` and render the
+Handlers parse the update, call :class:`bot.services.publishing.PublishingService` and render the
 step it leads to. The draft (answers and step) lives in ``activity_drafts``, so the state here
 is a flag: after a restart the next message or press finds the draft and carries on at the same
 step. Every press is re-authorized by the service (``services.staff``); a forged or stale one
@@ -23,7 +23,7 @@ stateDiagram-v2
 ```
 EDIT_MENU, EDIT_VALUE, EDIT_PICK and EDIT_CONFIRM are one conversation state (``EDIT``); the
 pending field and value live in ``user_data`` and every press or answer re-authorizes.
-The form's steps are drawn in :mod:`bot.domain.publishing`.
+The form's steps are drawn in :mod:`bot.services.publishing`.
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, ActivityStatus, PeopleServed, SignupStatus, page_count
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.publishing import (
+from bot.domain.validation import InvalidInput
+from bot.i18n import N_, Translator
+from bot.services.publishing import (
     EDITABLE_STEPS,
     MULTI_EDITS,
     NEWS_EDITS,
@@ -63,10 +65,8 @@ from bot.domain.publishing import (
     format_pin,
     toggled,
 )
-from bot.domain.signups import SignupRefused, Viewer
-from bot.domain.staff import StaffRefused
-from bot.domain.validation import InvalidInput
-from bot.i18n import N_, Translator
+from bot.services.signups import SignupRefused, Viewer
+from bot.services.staff import StaffRefused
 from handlers import calendar_keyboard as cal
 from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
 from handlers.callbacks import button, button_rows, parse_id, parse_int, split
@@ -1398,6 +1398,10 @@ def build_conversation() -> ConversationHandler[Any]:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     conversation = build_conversation()
     application.add_handler(conversation)  # registers it with the persistence too
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.ACTIVITY_CHANGED, render_changed)
-    services.deliverer.register(NotificationKind.MOVED_TO_WAITLIST, render_moved)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.ACTIVITY_CHANGED: render_changed,
+    NotificationKind.MOVED_TO_WAITLIST: render_moved,
+}

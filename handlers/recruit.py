@@ -13,7 +13,7 @@ flowchart LR
     invitation -->|inv:no:id| declined[Not interested, remembered]
 ```
 
-Every organizer press is re-authorized with :meth:`bot.domain.staff.StaffService.activity_for`;
+Every organizer press is re-authorized with :meth:`bot.services.staff.StaffService.activity_for`;
 a refused press (stale, or forged by someone who is not an organizer of that activity) gets a
 short answer and changes nothing. The list shows only a volunteer's name, district and why
 they fit: never a phone number. "Not interested" is checked on the server too: only someone
@@ -29,25 +29,25 @@ shows the current state when pressed (the sign-up flow re-checks everything).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, clamp_page, page_count
 from bot.domain.matching import Reason, ReasonKind
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.recruiting import (
+from bot.i18n import Translator
+from bot.services.recruiting import (
     DeclineOutcome,
     FoundVolunteers,
     InviteOutcome,
     VolunteerMatch,
     is_understaffed,
 )
-from bot.domain.staff import StaffRefused
-from bot.i18n import Translator
+from bot.services.staff import StaffRefused
 from handlers.activity_view import (
     NOWHERE,
     SLOT_NAMES,
@@ -485,13 +485,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CallbackQueryHandler(after_signup, pattern=r"^su:(join|wait):"), group=AFTER_SIGNUP_GROUP
     )
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.INVITATION, render_invitation)
-    services.deliverer.register(NotificationKind.UNDERSTAFFED, render_understaffed)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             check_understaffed,
             interval=UNDERSTAFFED_INTERVAL_SECONDS,
-            first=services.settings.outbox_interval_seconds,
+            first=cast(ZyApplication, application).services.settings.outbox_interval_seconds,
             name=UNDERSTAFFED_JOB,
         )
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.INVITATION: render_invitation,
+    NotificationKind.UNDERSTAFFED: render_understaffed,
+}

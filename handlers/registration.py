@@ -1,6 +1,6 @@
 """Volunteer registration (and editing a profile through the same steps).
 
-Handlers here only parse the update, call :class:`bot.domain.registration.RegistrationService`
+Handlers here only parse the update, call :class:`bot.services.registration.RegistrationService`
 and render the step it leads to. The draft (answers and current step) lives in the database, so
 the conversation state below is a single ``ACTIVE`` flag: after a restart the next message or
 press finds the draft and carries on at the same step.
@@ -12,7 +12,7 @@ stateDiagram-v2
     ACTIVE --> [*]: Confirm on the review screen
     ACTIVE --> [*]: /cancel (draft kept, resume later)
 ```
-The steps themselves are drawn in :mod:`bot.domain.registration`.
+The steps themselves are drawn in :mod:`bot.services.registration`.
 """
 
 from __future__ import annotations
@@ -38,73 +38,39 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 from bot.domain import validation
-from bot.domain.registration import (
+from bot.domain.validation import InvalidInput
+from bot.domain.volunteers import (
+    DraftData,
+    Gender,
+    RegistrationDraft,
+    RegistrationStep,
+)
+from bot.i18n import Translator
+from bot.services.registration import (
     AlreadyRegistered,
     NoDraft,
     RegistrationService,
     WrongStep,
 )
-from bot.domain.validation import InvalidInput
-from bot.domain.volunteers import (
-    CatalogItem,
-    DraftData,
-    Gender,
-    RegistrationDraft,
-    RegistrationStep,
-    Slot,
-    VolunteerGroup,
-)
-from bot.i18n import N_, Translator
 from handlers.callbacks import button_rows, callback, parse_id, parse_int, split
 from handlers.conversation import ExclusiveConversation
+from handlers.profile import show_profile
 from handlers.render import answer, html, send, show
+from handlers.volunteer_answers import (
+    FIELD_LABELS,
+    GENDER_LABELS,
+    GROUP_LABELS,
+    SLOT_LABELS,
+    describe_answers,
+)
 
 log = logging.getLogger(__name__)
 
 Step = RegistrationStep
 ACTIVE = "active"
 END = ConversationHandler.END
-
-GENDER_LABELS: dict[Gender, str] = {
-    Gender.FEMALE: N_("Female"),
-    Gender.MALE: N_("Male"),
-    Gender.UNDISCLOSED: N_("Prefer not to say"),
-}
-
-SLOT_LABELS: dict[Slot, str] = {
-    Slot.WEEKDAY_MORNING: N_("Weekday mornings"),
-    Slot.WEEKDAY_AFTERNOON: N_("Weekday afternoons"),
-    Slot.WEEKDAY_EVENING: N_("Weekday evenings"),
-    Slot.WEEKEND_MORNING: N_("Weekend mornings"),
-    Slot.WEEKEND_AFTERNOON: N_("Weekend afternoons"),
-    Slot.WEEKEND_EVENING: N_("Weekend evenings"),
-}
-
-GROUP_LABELS: dict[VolunteerGroup, str] = {
-    VolunteerGroup.PARTY_MEMBER: N_("Party member"),
-    VolunteerGroup.YOUTH: N_("Youth"),
-    VolunteerGroup.WOMEN: N_("Women"),
-    VolunteerGroup.COMMUNITY: N_("Community"),
-    VolunteerGroup.WORKER: N_("Workers"),
-    VolunteerGroup.VETERAN: N_("Veteran"),
-    VolunteerGroup.STUDENT: N_("Student"),
-    VolunteerGroup.SENIOR: N_("Senior"),
-}
-
-FIELD_LABELS: dict[Step, str] = {
-    Step.NAME: N_("Name"),
-    Step.PHONE: N_("Phone"),
-    Step.ID_NUMBER: N_("ID card number"),
-    Step.GENDER: N_("Gender"),
-    Step.BIRTH_DATE: N_("Date of birth"),
-    Step.AREA: N_("Area"),
-    Step.SKILLS: N_("Skills"),
-    Step.CATEGORIES: N_("Services"),
-    Step.AVAILABILITY: N_("Availability"),
-    Step.GROUPS: N_("Groups"),
-}
 
 
 def service(context: ZyContext) -> RegistrationService:
@@ -127,54 +93,6 @@ def _multi_select(buttons: list[InlineKeyboardButton], t: Translator) -> InlineK
 
 def _check(selected: bool, label: str) -> str:
     return f"✓ {label}" if selected else label
-
-
-# ---------------------------------------------------------------------------------- summary
-
-
-async def describe_answers(
-    t: Translator, data: DraftData, context: ZyContext, *, require_id_number: bool
-) -> list[tuple[Step, str]]:
-    """Each answer as (field, shown value), for the review screen and the profile card."""
-    catalog = context.services.catalog
-    language = t.language.value
-    none = t.gettext("—")
-    joiner = "、" if language == "zh" else ", "  # the enumeration comma in Chinese
-
-    async def names(
-        items: list[str], lookup: Callable[[str], Awaitable[CatalogItem | None]]
-    ) -> str:
-        shown = []
-        for code in items:
-            item = await lookup(code)
-            shown.append(item.name(language) if item else code)
-        return joiner.join(shown)
-
-    area = none
-    if data.area_code:
-        item = await catalog.area(data.area_code)
-        area = item.name(language) if item else data.area_code
-    elif data.area_text:
-        area = html(data.area_text)
-    slots = [t.gettext(label) for slot, label in SLOT_LABELS.items() if data.availability & slot]
-    groups = [t.gettext(GROUP_LABELS[VolunteerGroup(code)]) for code in data.groups]
-    rows: list[tuple[Step, str]] = [
-        (Step.NAME, html(data.real_name) if data.real_name else none),
-        (Step.PHONE, validation.format_phone_for_display(data.phone) if data.phone else none),
-    ]
-    if require_id_number:
-        shown_id = validation.mask_id_number(data.id_number) if data.id_number else none
-        rows.append((Step.ID_NUMBER, shown_id))
-    rows += [
-        (Step.GENDER, t.gettext(GENDER_LABELS[data.gender]) if data.gender else none),
-        (Step.BIRTH_DATE, t.format_date(data.birth_date, "long") if data.birth_date else none),
-        (Step.AREA, area),
-        (Step.SKILLS, await names(data.skills, catalog.skill) or none),
-        (Step.CATEGORIES, await names(data.categories, catalog.category) or none),
-        (Step.AVAILABILITY, joiner.join(slots) or none),
-        (Step.GROUPS, joiner.join(groups) or none),
-    ]
-    return rows
 
 
 # ---------------------------------------------------------------------------------- screens
@@ -444,8 +362,6 @@ async def enter(update: Update, context: ZyContext) -> object:
     try:
         draft = await svc.begin(user_id)
     except AlreadyRegistered:
-        from handlers.profile import show_profile
-
         await show_profile(update, context)
         return END
     return await present_step(update, context, draft)
@@ -480,8 +396,6 @@ async def edit_profile_field(update: Update, context: ZyContext) -> object:
         draft = await service(context).begin_edit(context.user.telegram_id, Step(parts[2]))
     except (IndexError, ValueError, WrongStep, NoDraft):
         await answer(update, context.t.gettext("This button is no longer valid."))
-        from handlers.profile import show_profile
-
         await show_profile(update, context)
         return END
     await answer(update)
@@ -657,7 +571,6 @@ async def on_confirm(update: Update, context: ZyContext) -> object:
         await answer(update, error.translate(t.gettext), alert=True)
         return await present_step(update, context, await svc.current(user_id))
     await answer(update)
-    from handlers.profile import show_profile
     from handlers.start import main_menu
 
     if editing:

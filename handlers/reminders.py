@@ -10,8 +10,8 @@ flowchart LR
     ask -->|rm:n, after the cut-off| late[Answer recorded, sign-up kept]
 ```
 
-Planning and staleness are :mod:`bot.domain.reminders`; the answers go through
-:meth:`bot.domain.signups.SignupService.answer_still_coming`, which re-checks that the sign-up
+Planning and staleness are :mod:`bot.services.reminders`; the answers go through
+:meth:`bot.services.signups.SignupService.answer_still_coming`, which re-checks that the sign-up
 is the presser's, still confirmed and not started. A forged or stale press gets a short answer
 and changes nothing.
 """
@@ -24,12 +24,12 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.signups import Refusal, SignupRefused, StillComingOutcome
 from bot.i18n import N_, Translator
+from bot.services.signups import Refusal, SignupRefused, StillComingOutcome
 from handlers.activity_view import NOWHERE, when
 from handlers.callbacks import callback, parse_id, pattern, split
 from handlers.render import answer, html, show
@@ -172,5 +172,9 @@ async def on_still_coming(update: Update, context: ZyContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_still_coming, pattern=pattern(PREFIX)))
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.REMINDER, render_reminder)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.REMINDER: render_reminder,
+}

@@ -15,7 +15,7 @@ flowchart LR
     card -->|su:reg| reg[Registration] --> card
 ```
 
-Every press is re-checked by :class:`~bot.domain.signups.SignupService` against the stored
+Every press is re-checked by :class:`~bot.services.signups.SignupService` against the stored
 state; a refusal re-renders the card with the reason on top.
 """
 
@@ -35,14 +35,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.app import Services, ZyContext, nudge_outbox
+from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import ActivityStatus, SignupStatus
 from bot.domain.ics import activity_ics
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.signups import MAX_CANCEL_NOTE_LENGTH, Outcome, SignupRefused
 from bot.domain.validation import InvalidInput, clean_free_text
 from bot.i18n import N_, Translator
+from bot.services.signups import MAX_CANCEL_NOTE_LENGTH, Outcome, SignupRefused
 from handlers.activity_view import (
     NOWHERE,
     Names,
@@ -462,6 +462,10 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_offer, pattern=r"^su:(acc|dec):"))
     application.add_handler(CallbackQueryHandler(on_calendar, pattern=r"^su:ics:"))
     application.add_handler(CallbackQueryHandler(on_map, pattern=r"^su:map:"))
-    services: Services = application.services  # type: ignore[attr-defined]
-    services.deliverer.register(NotificationKind.WAITLIST_OFFER, render_offer)
-    services.deliverer.register(NotificationKind.OFFER_EXPIRED, render_offer_expired)
+
+
+#: The notifications this module renders (collected by ``handlers.notification_renderers``).
+RENDERERS: Renderers = {
+    NotificationKind.WAITLIST_OFFER: render_offer,
+    NotificationKind.OFFER_EXPIRED: render_offer_expired,
+}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.app import ZyContext
-from bot.domain.staff import StaffRefusal, StaffRefused
+from bot.context import ZyContext
 from bot.i18n import N_, Translator
+from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.render import answer, send
 
 REFUSALS = {

@@ -24,7 +24,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.app import ZyContext
+from bot.context import ZyContext
 from bot.domain.deeplinks import (
     ActivityLink,
     OrganizerInviteLink,

@@ -2,7 +2,7 @@
 and the activities a campaign or digest lists.
 
 Audiences are read by ascending id after a cursor, ``LIMIT`` rows at a time, so the planner can
-write one chunk of outbox rows per short transaction (see :mod:`bot.domain.campaigns`).
+write one chunk of outbox rows per short transaction (see :mod:`bot.services.campaigns`).
 """
 
 from __future__ import annotations

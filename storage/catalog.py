@@ -8,21 +8,13 @@ shows up on the next screen.
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from enum import StrEnum
 from typing import Final
 
-from bot.domain.volunteers import CatalogItem
+from bot.domain.volunteers import CODE_PATTERN, CatalogItem, CatalogKind
 from storage.db import Database
 
 __all__ = ["CODE_PATTERN", "CatalogKind", "CatalogRepository"]
-
-
-class CatalogKind(StrEnum):
-    SKILL = "skill"
-    CATEGORY = "category"
-    AREA = "area"
 
 
 # The only place a table name is chosen: never from user input, always from this fixed map.
@@ -33,7 +25,6 @@ _TABLES: Final[dict[CatalogKind, str]] = {
 }
 
 #: What a code may look like: it travels inside callback data (at most 64 bytes in all).
-CODE_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 _COLUMNS = "code, name_zh, name_en, sort_order, is_active"
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.keydates import CODE_PATTERN, KeyDate, is_valid_day
+from bot.domain.keydates import CODE_PATTERN, KeyDate, KeyDateDraft, is_valid_day
 from storage.db import Database
 from storage.timeutil import from_db_time, to_db_time
 
@@ -26,18 +25,6 @@ def _to_key_date(row: sqlite3.Row) -> KeyDate:
         is_enabled=bool(row["is_enabled"]),
         builtin=bool(row["builtin"]),
     )
-
-
-@dataclass(frozen=True)
-class KeyDateDraft:
-    """What an administrator has typed so far (``code`` is ``None`` for a new key date)."""
-
-    telegram_id: int
-    code: str | None
-    field: str
-    name_zh: str | None
-    name_en: str | None
-    updated_at: datetime
 
 
 class KeyDatesRepository:

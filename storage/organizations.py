@@ -6,11 +6,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.activities import (
+    MemberRole,
     NewOrganization,
     Organization,
     OrganizationStatus,
@@ -27,11 +27,6 @@ __all__ = [
     "OrganizationDetails",
     "OrganizationsRepository",
 ]
-
-
-class MemberRole(StrEnum):
-    MANAGER = "manager"  # may also invite and remove co-organizers
-    ORGANIZER = "organizer"
 
 
 class OrganizationDetails(BaseModel):

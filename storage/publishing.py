@@ -1,11 +1,11 @@
 """Activity drafts (migration 0008) and the statements that edit a published activity.
 
-Drafts are stored as JSON text; their shape is the domain's (:mod:`bot.domain.publishing`), so
+Drafts are stored as JSON text; their shape is the domain's (:mod:`bot.services.publishing`), so
 this module hands back :class:`StoredDraft` rows and leaves parsing to the domain.
 
 Edits of a published activity take an open :class:`~storage.db.Transaction`: the publishing
 service composes the change, the sign-ups it moves and the notifications it causes into one
-transaction (see :meth:`bot.domain.publishing.PublishingService.apply_edit`).
+transaction (see :meth:`bot.services.publishing.PublishingService.apply_edit`).
 """
 
 from __future__ import annotations

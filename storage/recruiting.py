@@ -9,7 +9,7 @@ matching weights, so SQL and :func:`bot.domain.matching.score` agree on the orde
 ``LIMIT``. Only those few rows become profiles, loaded in one statement.
 
 The repository decides nothing about the business: who is excluded and why is
-:mod:`bot.domain.recruiting`'s concern; these are its queries.
+:mod:`bot.services.recruiting`'s concern; these are its queries.
 """
 
 from __future__ import annotations

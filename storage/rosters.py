@@ -15,11 +15,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from bot.domain.activities import (
     Activity,
+    ActivityTab,
     EndReason,
+    ManageDraft,
     NewActivity,
     Page,
     SignupStatus,
@@ -32,12 +33,6 @@ from storage.db import Database, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["ActivityTab", "EndedSignup", "ManageDraft", "RostersRepository"]
-
-
-class ActivityTab(StrEnum):
-    UPCOMING = "u"  # published, not finished yet, soonest first
-    PAST = "p"  # finished or cancelled, latest first
-    DRAFTS = "d"  # saved but never published (status 'draft'), latest first
 
 
 _TABS: dict[ActivityTab, tuple[str, str]] = {
@@ -63,15 +58,6 @@ class EndedSignup:
     signup_id: int
     previous: SignupStatus
     telegram_id: int | None
-
-
-@dataclass(frozen=True)
-class ManageDraft:
-    telegram_id: int
-    action: str  # 'cancel', 'message' or 'duplicate'
-    activity_id: int
-    body: str | None
-    audience: str | None
 
 
 # Active sign-ups first (a spot before the waitlist), and, for a cancelled activity, those the

@@ -1,7 +1,7 @@
 """Sign-ups and the counters on ``activities`` (tables of migration 0004).
 
 The statements that change sign-ups take an open :class:`~storage.db.Transaction`: the sign-up
-service (:mod:`bot.domain.signups`) composes them into one transaction per volunteer action, so
+service (:mod:`bot.services.signups`) composes them into one transaction per volunteer action, so
 the sign-up row, the activity's counters and any notification are committed together or not at
 all. Taking a spot is a single conditional ``UPDATE ... WHERE confirmed_count + offered_count <
 capacity``, so two volunteers can never both take the last spot.

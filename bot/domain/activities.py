@@ -7,6 +7,7 @@ applied only when rendering.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -248,3 +249,25 @@ class Page(Paged):
     """One page of a list of activities."""
 
     items: tuple[Activity, ...]
+
+
+class MemberRole(StrEnum):
+    MANAGER = "manager"  # may also invite and remove co-organizers
+    ORGANIZER = "organizer"
+
+
+class ActivityTab(StrEnum):
+    UPCOMING = "u"  # published, not finished yet, soonest first
+    PAST = "p"  # finished or cancelled, latest first
+    DRAFTS = "d"  # saved but never published (status 'draft'), latest first
+
+
+@dataclass(frozen=True)
+class ManageDraft:
+    """A staff action being typed (a cancellation reason, a message, a new date)."""
+
+    telegram_id: int
+    action: str  # 'cancel', 'message' or 'duplicate'
+    activity_id: int
+    body: str | None
+    audience: str | None

@@ -21,7 +21,8 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from tyme4py.lunar import LunarDay, LunarMonth
@@ -132,3 +133,15 @@ def suggest(key_dates: Iterable[KeyDate], day: date, window_days: int = 7) -> Ke
         if best is None or candidate[:2] < best[:2]:
             best = candidate
     return best[2] if best is not None else None
+
+
+@dataclass(frozen=True)
+class KeyDateDraft:
+    """What an administrator has typed so far (``code`` is ``None`` for a new key date)."""
+
+    telegram_id: int
+    code: str | None
+    field: str
+    name_zh: str | None
+    name_en: str | None
+    updated_at: datetime

@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class NotificationKind(StrEnum):
-    # Sign-ups and the waitlist (bot.domain.signups).
+    # Sign-ups and the waitlist (bot.services.signups).
     WAITLIST_OFFER = "waitlist_offer"  # a spot is held for you: accept or decline
     OFFER_EXPIRED = "offer_expired"  # you did not answer in time; the spot went to the next
-    # Reminders before an activity (bot.domain.reminders); the first one asks "Still coming?".
+    # Reminders before an activity (bot.services.reminders); the first one asks "Still coming?".
     REMINDER = "reminder"
     # Organizers changed or cancelled an activity someone signed up for.
     ACTIVITY_CHANGED = "activity_changed"
@@ -30,10 +30,10 @@ class NotificationKind(StrEnum):
     # Organizations and staff.
     ORG_APPLICATION = "org_application"  # to administrators: a new application to decide
     ORG_DECISION = "org_decision"  # to the applicant: approved or rejected
-    # Recruiting (bot.domain.recruiting).
+    # Recruiting (bot.services.recruiting).
     INVITATION = "invitation"  # an organizer invites a matching volunteer
     UNDERSTAFFED = "understaffed"  # to organizers: an activity is short of people
-    # Key dates and campaigns (bot.domain.campaigns).
+    # Key dates and campaigns (bot.services.campaigns).
     KEY_DATE_HEADS_UP = "key_date_heads_up"  # to organizers, 14 days ahead
     CAMPAIGN = "campaign"  # to opted-in volunteers, 7 and 1 days ahead
     KEY_DATE_GREETING = "key_date_greeting"  # on the day

@@ -6,8 +6,10 @@ Fields follow 民政部令第67号 Art. 5 (姓名, 性别, 出生日期, 身份�
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from enum import IntFlag, StrEnum
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -168,3 +170,13 @@ class DeletionReport(BaseModel):
     volunteer_id: int | None  # the anonymized record's id, ``None`` if there was no profile
     erased_fields: tuple[str, ...] = ()  # profile fields that were cleared
     kept_fields: tuple[str, ...] = ()  # what the anonymized record still holds
+
+
+class CatalogKind(StrEnum):
+    SKILL = "skill"
+    CATEGORY = "category"
+    AREA = "area"
+
+
+#: Codes of catalog entries (skills, categories, areas): chosen by administrators.
+CODE_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from bot.domain.activities import OrganizationStatus
+from bot.domain.activities import MemberRole, OrganizationStatus
 from bot.domain.users import Role
 from bot.localapi import VirtualUser
 from storage.catalog import CatalogRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
 from tests.e2e.conftest import ADMIN_ID, BotProcess
 from tests.factories import add_organization

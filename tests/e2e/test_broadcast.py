@@ -13,9 +13,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain.broadcasts import MAX_TEXT_LENGTH
 from bot.localapi import VirtualUser
 from bot.localapi.models import BotInfo
+from bot.services.broadcasts import MAX_TEXT_LENGTH
 from storage.outbox import OutboxRepository
 from tests.e2e.conftest import BotProcess, eventually
 from tests.factories import NOW, add_volunteer

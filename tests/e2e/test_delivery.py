@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import delivery
-from bot.app import Services, deliver_outbox
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.context import Services, deliver_outbox
 from bot.delivery import BATCH_SIZE, LEASE, Rendered
 from bot.domain.notifications import Notification, NotificationKind, OutboxItem
 from bot.i18n import Translator
@@ -46,10 +46,10 @@ async def render_text(item: OutboxItem, services: Services, t: Translator) -> Re
 
 
 def prepare(process: BotProcess) -> Services:
-    services = process.runtime.application.services  # type: ignore[union-attr]
-    services.deliverer.register(NotificationKind.REMINDER, render_text)
-    services.deliverer.register(NotificationKind.CAMPAIGN, render_text)
-    return services
+    application = process.runtime.application  # type: ignore[union-attr]
+    application.deliverer.register(NotificationKind.REMINDER, render_text)
+    application.deliverer.register(NotificationKind.CAMPAIGN, render_text)
+    return application.services
 
 
 async def start(process: BotProcess) -> Services:
@@ -163,7 +163,8 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_at_most_one_batch(
 
     monkeypatch.setattr(services.outbox, "finish", finish_then_die)
     with pytest.raises(ExceptionGroup):
-        await services.deliverer.run_once(process.runtime.application.bot)  # type: ignore[union-attr]
+        application = process.runtime.application  # type: ignore[union-attr]
+        await application.deliverer.run_once(application.bot)
     sent_before = sum(len(texts(user)) for user in users)
     assert 5 < sent_before < len(users)  # some went out, not all
     await process.stop()

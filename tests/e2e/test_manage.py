@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from openpyxl import load_workbook
 
-from bot.domain.activities import Activity, ActivityStatus, Organization, SignupStatus
+from bot.domain.activities import Activity, ActivityStatus, MemberRole, Organization, SignupStatus
 from bot.domain.volunteers import VolunteerProfile
 from bot.localapi import LocalBotApi, StoredMessage, VirtualUser
 from storage.activities import ActivitiesRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
 from tests.e2e.conftest import TOKEN, BotProcess, eventually
 from tests.factories import add_activity, add_organization, add_user, add_volunteer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.domain.activities import OrganizationStatus
+from bot.domain.activities import MemberRole, OrganizationStatus
 from bot.localapi import VirtualUser
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from tests.e2e.conftest import ADMIN_ID, BotProcess, eventually
 
 MakeUser = Callable[..., VirtualUser]

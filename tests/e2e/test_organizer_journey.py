@@ -24,12 +24,12 @@ from openpyxl import load_workbook
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain.activities import Activity, ActivityStatus, OrganizationStatus
+from bot.domain.activities import Activity, ActivityStatus, MemberRole, OrganizationStatus
 from bot.domain.volunteers import VolunteerProfile
 from bot.localapi import LocalBotApi, StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
 from storage.activities import ActivitiesRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from tests.e2e.conftest import ADMIN_ID, TOKEN, BotProcess, eventually
 from tests.e2e.flows import answer_consent_to_area
 from tests.factories import add_activity, add_organization, add_volunteer

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.activities import Activity, Organization, SignupStatus
+from bot.domain.activities import Activity, MemberRole, Organization, SignupStatus
 from bot.domain.notifications import NotificationKind
 from bot.localapi import StoredMessage, VirtualUser
 from storage.activities import ActivitiesRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
 from tests.e2e.conftest import ADMIN_ID, BotProcess, eventually
 from tests.factories import add_activity, add_organization, add_user, add_volunteer

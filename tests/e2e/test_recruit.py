@@ -16,12 +16,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain.activities import Activity, Organization
+from bot.domain.activities import Activity, MemberRole, Organization
 from bot.domain.volunteers import NotificationSettings, VolunteerProfile
 from bot.localapi import StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.recruiting import RecruitingRepository
 from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import BotProcess, eventually

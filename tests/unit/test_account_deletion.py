@@ -3,8 +3,9 @@ person: invitations they received, their half-filled forms and their memberships
 
 from __future__ import annotations
 
+from bot.domain.activities import MemberRole
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.timeutil import to_db_time
 from storage.volunteers import VolunteersRepository
 from tests.factories import NOW, add_activity, add_organization, add_volunteer

@@ -32,7 +32,7 @@ from bot.domain.activities import (
 )
 from bot.domain.geo import BoundingBox, Point, bounding_box
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.signups import SignupService
+from bot.services.signups import SignupService
 from storage.activities import MAX_SEARCH_WORDS, ActivitiesRepository
 from storage.db import Database
 from storage.migrate import load_migrations

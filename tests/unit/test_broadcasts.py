@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.broadcasts import (
+from bot.domain.notifications import NotificationKind
+from bot.domain.validation import InvalidInput
+from bot.services.broadcasts import (
     MAX_TEXT_LENGTH,
     Audience,
     AudienceKind,
@@ -16,9 +18,7 @@ from bot.domain.broadcasts import (
     BroadcastService,
     BroadcastStatus,
 )
-from bot.domain.notifications import NotificationKind
-from bot.domain.staff import StaffService
-from bot.domain.validation import InvalidInput
+from bot.services.staff import StaffService
 from storage.activities import ActivitiesRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.catalog import CatalogRepository

@@ -10,10 +10,10 @@ from datetime import UTC
 
 import pytest
 
-from bot.domain.publishing import parse_capacity
-from bot.domain.staff import StaffRefusal
 from bot.domain.validation import InvalidInput
 from bot.i18n import Language, translator
+from bot.services.publishing import parse_capacity
+from bot.services.staff import StaffRefusal
 from handlers.activity_view import CATEGORY, SEARCH, View
 from handlers.calendar_keyboard import parse_day, parse_month
 from handlers.callbacks import (

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.activities import Organization
-from bot.domain.campaigns import CampaignPolicy, CampaignService, StageKind, due_stages
+from bot.domain.activities import MemberRole, Organization
 from bot.domain.keydates import KeyDate
 from bot.domain.volunteers import VolunteerProfile
+from bot.services.campaigns import CampaignPolicy, CampaignService, StageKind, due_stages
 from storage.campaigns import CampaignsRepository
 from storage.db import Database
 from storage.keydates import KeyDatesRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 from tests.factories import NOW, add_activity, add_organization, add_user, add_volunteer

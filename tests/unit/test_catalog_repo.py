@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.volunteers import CatalogItem
-from storage.catalog import CatalogKind, CatalogRepository
+from bot.domain.volunteers import CatalogItem, CatalogKind
+from storage.catalog import CatalogRepository
 from storage.db import Database
 
 

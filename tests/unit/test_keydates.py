@@ -8,15 +8,6 @@ from datetime import date, datetime
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.keydate_admin import (
-    ADD_ATTEMPTS,
-    MAX_NAME_LENGTH,
-    InvalidKeyDay,
-    KeyDateAdminService,
-    KeyDateNotAdded,
-    KeyDateNotFound,
-    new_code,
-)
 from bot.domain.keydates import (
     BUILTIN_CODES,
     KeyDate,
@@ -26,8 +17,17 @@ from bot.domain.keydates import (
     suggest,
     upcoming,
 )
-from bot.domain.staff import StaffRefused, StaffService
 from bot.domain.validation import InvalidInput
+from bot.services.keydate_admin import (
+    ADD_ATTEMPTS,
+    MAX_NAME_LENGTH,
+    InvalidKeyDay,
+    KeyDateAdminService,
+    KeyDateNotAdded,
+    KeyDateNotFound,
+    new_code,
+)
+from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.keydates import KeyDatesRepository

@@ -7,21 +7,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.activities import OrganizationStatus
-from bot.domain.organizations import (
+from bot.domain.activities import MemberRole, OrganizationStatus
+from bot.domain.users import TelegramIdentity
+from bot.domain.validation import InvalidInput
+from bot.domain.volunteers import CatalogKind
+from bot.services.organizations import (
     AlreadyDecided,
     OrganizationAdminService,
     OrgRefusal,
     OrgRefused,
     hash_code,
 )
-from bot.domain.staff import StaffRefused, StaffService
-from bot.domain.users import TelegramIdentity
-from bot.domain.validation import InvalidInput
+from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
-from storage.catalog import CatalogKind, CatalogRepository
+from storage.catalog import CatalogRepository
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
 from tests.factories import add_organization
 

@@ -1,4 +1,4 @@
-"""bot.domain.organizing.OrganizingService: authorization, lists, rosters, cancelling, closing
+"""bot.services.organizing.OrganizingService: authorization, lists, rosters, cancelling, closing
 sign-up early, duplicating and messaging participants.
 
 A real migrated database, a manual clock at ``NOW`` (Monday 2026-11-23 10:00 in Shanghai);
@@ -20,14 +20,19 @@ from bot.clock import ManualClock
 from bot.domain.activities import (
     Activity,
     ActivityStatus,
+    ActivityTab,
     EndReason,
+    ManageDraft,
+    MemberRole,
     Organization,
     SignupStatus,
 )
 from bot.domain.dateparse import ParsedWhen, WhenError, parse_when
 from bot.domain.exports import StillComing
 from bot.domain.notifications import NotificationKind
-from bot.domain.organizing import (
+from bot.domain.validation import InvalidInput
+from bot.domain.volunteers import VolunteerProfile
+from bot.services.organizing import (
     Action,
     Audience,
     ManageRefusal,
@@ -35,15 +40,13 @@ from bot.domain.organizing import (
     OrganizingService,
     actions,
 )
-from bot.domain.signups import SignupPolicy, SignupService
-from bot.domain.staff import StaffRefused, StaffService
-from bot.domain.validation import InvalidInput
-from bot.domain.volunteers import VolunteerProfile
+from bot.services.signups import SignupPolicy, SignupService
+from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
-from storage.rosters import ActivityTab, ManageDraft, RostersRepository
+from storage.rosters import RostersRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
@@ -525,9 +528,9 @@ async def test_nobody_to_message(
 def test_a_preset_cancel_reason_is_shown_in_the_readers_language() -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.domain.organizing import CANCEL_PRESETS, shown_cancel_reason
     from bot.domain.users import Language
     from bot.i18n import translator
+    from bot.services.organizing import CANCEL_PRESETS, shown_cancel_reason
 
     stored = CANCEL_PRESETS["weather"]  # what the cancellation stores
     zh = translator(Language.ZH, ZoneInfo("Asia/Shanghai"))

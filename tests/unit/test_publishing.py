@@ -1,4 +1,4 @@
-"""bot.domain.publishing: drafts, publishing, and the consequences of editing a published
+"""bot.services.publishing: drafts, publishing, and the consequences of editing a published
 activity (notifications, capacity drops, counters). Real migrated database, manual clock
 (``NOW`` is Monday 2026-11-23 10:00 in Shanghai)."""
 
@@ -12,10 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.activities import Activity, Organization, OrganizationStatus, SignupStatus
+from bot.domain.activities import (
+    Activity,
+    MemberRole,
+    Organization,
+    OrganizationStatus,
+    SignupStatus,
+)
 from bot.domain.keydates import KeyDate
 from bot.domain.notifications import NotificationKind
-from bot.domain.publishing import (
+from bot.domain.users import Role
+from bot.domain.validation import InvalidInput
+from bot.services.publishing import (
     CapacityChanged,
     EditField,
     NoDraft,
@@ -27,14 +35,12 @@ from bot.domain.publishing import (
     format_pin,
     toggled,
 )
-from bot.domain.signups import SignupPolicy, SignupService
-from bot.domain.staff import StaffRefused, StaffService
-from bot.domain.users import Role
-from bot.domain.validation import InvalidInput
+from bot.services.signups import SignupPolicy, SignupService
+from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.publishing import PublishingRepository
 from storage.signups import SignupsRepository

@@ -1,4 +1,4 @@
-"""bot.domain.recruiting: finding volunteers for an activity, invitations and the under-staffed
+"""bot.services.recruiting: finding volunteers for an activity, invitations and the under-staffed
 alert, against a real migrated database and a manual clock.
 
 ``NOW`` is Monday 2026-11-23 10:00 in Shanghai; :func:`tests.factories.add_activity` starts
@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.activities import Activity, Organization
+from bot.domain.activities import Activity, MemberRole, Organization
 from bot.domain.matching import ReasonKind
 from bot.domain.notifications import NotificationKind
-from bot.domain.recruiting import (
+from bot.domain.volunteers import NotificationSettings, VolunteerProfile
+from bot.services.recruiting import (
     DeclineOutcome,
     InviteOutcome,
     RecruitingPolicy,
@@ -26,11 +27,10 @@ from bot.domain.recruiting import (
     is_understaffed,
     local_day_start,
 )
-from bot.domain.signups import SignupService
-from bot.domain.volunteers import NotificationSettings, VolunteerProfile
+from bot.services.signups import SignupService
 from storage.activities import ActivitiesRepository
 from storage.db import Database
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.recruiting import RecruitingRepository
 from storage.signups import SignupsRepository

@@ -1,4 +1,4 @@
-"""bot.domain.registration.RegistrationService: the registration wizard's state machine.
+"""bot.services.registration.RegistrationService: the registration wizard's state machine.
 
 Runs against a real migrated database (drafts and profiles really stored and read back), the
 seeded reference lists, a manual clock and the Asia/Shanghai time zone.
@@ -14,16 +14,10 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import validation
-from bot.domain.registration import (
-    CONSENT_VERSION,
-    AlreadyRegistered,
-    NoDraft,
-    RegistrationService,
-    WrongStep,
-)
 from bot.domain.users import TelegramIdentity
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import (
+    CatalogKind,
     Gender,
     RegistrationDraft,
     RegistrationStep,
@@ -31,7 +25,14 @@ from bot.domain.volunteers import (
     VolunteerGroup,
     VolunteerProfile,
 )
-from storage.catalog import CatalogKind, CatalogRepository
+from bot.services.registration import (
+    CONSENT_VERSION,
+    AlreadyRegistered,
+    NoDraft,
+    RegistrationService,
+    WrongStep,
+)
+from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository

@@ -1,4 +1,4 @@
-"""bot.domain.reminders: planning reminders on confirmation, staleness at send time, and the
+"""bot.services.reminders: planning reminders on confirmation, staleness at send time, and the
 "Still coming?" answers (through SignupService).
 
 A real migrated database and a manual clock (``NOW`` is Monday 2026-11-23 10:00 in Shanghai);
@@ -17,15 +17,15 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain.activities import Activity, EndReason, Organization, SignupStatus
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.reminders import ReminderService, StillComing, still_coming_state
-from bot.domain.signups import (
+from bot.domain.volunteers import NotificationSettings, VolunteerProfile
+from bot.services.reminders import ReminderService, StillComing, still_coming_state
+from bot.services.signups import (
     Refusal,
     SignupPolicy,
     SignupRefused,
     SignupService,
     StillComingOutcome,
 )
-from bot.domain.volunteers import NotificationSettings, VolunteerProfile
 from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.outbox import OutboxRepository

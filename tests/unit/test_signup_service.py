@@ -1,4 +1,4 @@
-"""bot.domain.signups.SignupService: the sign-up rules, the waitlist and its offers.
+"""bot.services.signups.SignupService: the sign-up rules, the waitlist and its offers.
 
 Runs against a real migrated database, a manual clock (``NOW`` is Monday 2026-11-23 10:00 in
 Shanghai) and the default policy: cancel until 2 h before the start, offers held for 12 h.
@@ -34,7 +34,8 @@ from bot.domain.activities import (
 from bot.domain.geo import Point
 from bot.domain.matching import ReasonKind
 from bot.domain.notifications import NotificationKind
-from bot.domain.signups import (
+from bot.domain.volunteers import Slot, VolunteerProfile
+from bot.services.signups import (
     MAX_CANCEL_NOTE_LENGTH,
     Outcome,
     Refusal,
@@ -44,7 +45,6 @@ from bot.domain.signups import (
     SignupService,
     offer_deadline,
 )
-from bot.domain.volunteers import Slot, VolunteerProfile
 from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.outbox import OutboxRepository

@@ -68,9 +68,9 @@ from bot.domain.dateparse import (
 )
 from bot.domain.keydates import KeyDate, suggest
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.staff import StaffRefusal, StaffRefused, StaffService
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_
+from bot.services.staff import StaffRefusal, StaffRefused, StaffService
 from storage.activities import ActivitiesRepository, load_activities
 from storage.catalog import CatalogRepository
 from storage.db import Database, Transaction
@@ -302,7 +302,7 @@ class EditResult:
 
 
 class ReminderReplanning(Protocol):
-    """What publishing needs of the reminders (``bot.domain.reminders.ReminderService``)."""
+    """What publishing needs of the reminders (``bot.services.reminders.ReminderService``)."""
 
     async def replan_activity(self, tx: Transaction, activity_id: int, now: datetime) -> int: ...
 

@@ -35,7 +35,7 @@ deadline of ``offer_window`` (12 h by default), or half the time left before sig
 that is sooner. Declining, or letting the deadline pass, hands the spot to the next in line.
 
 Reminders: every path that confirms a sign-up (signing up, accepting an offer) plans its
-reminders in the same transaction (:class:`bot.domain.reminders.ReminderService`).
+reminders in the same transaction (:class:`bot.services.reminders.ReminderService`).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ from bot.domain.activities import (
 from bot.domain.geo import Point, bounding_box
 from bot.domain.matching import Match, missing_skills, rank
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.reminders import ReminderService
 from bot.domain.volunteers import VolunteerProfile
+from bot.services.reminders import ReminderService
 from storage.activities import ActivitiesRepository
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepository

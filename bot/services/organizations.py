@@ -2,7 +2,7 @@
 panel's writes (appointed administrators, the reference lists).
 
 Every method that changes something takes the acting user's id and re-checks, here on the
-server, that this user may do it (:class:`~bot.domain.staff.StaffService`): handlers pass on
+server, that this user may do it (:class:`~bot.services.staff.StaffService`): handlers pass on
 client input (callback data), which can be forged or replayed.
 
 The application is a small wizard whose draft lives in ``organization_drafts``:
@@ -35,13 +35,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.clock import Clock
 from bot.domain.activities import (
+    MemberRole,
     NewOrganization,
     Organization,
     OrganizationStatus,
     OrganizationType,
 )
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.staff import StaffRefusal, StaffRefused, StaffService
 from bot.domain.users import Role, User
 from bot.domain.validation import (
     InvalidInput,
@@ -49,11 +49,12 @@ from bot.domain.validation import (
     normalize_phone,
     normalize_real_name,
 )
-from bot.domain.volunteers import CatalogItem
+from bot.domain.volunteers import CODE_PATTERN, CatalogItem, CatalogKind
 from bot.i18n import N_
-from storage.catalog import CODE_PATTERN, CatalogKind, CatalogRepository
+from bot.services.staff import StaffRefusal, StaffRefused, StaffService
+from storage.catalog import CatalogRepository
 from storage.db import Database
-from storage.organizations import Member, MemberRole, OrganizationDetails, OrganizationsRepository
+from storage.organizations import Member, OrganizationDetails, OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.users import UsersRepository
 

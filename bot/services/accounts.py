@@ -7,6 +7,7 @@ from collections.abc import Set
 from bot.clock import Clock
 from bot.domain.users import Language, Role, TelegramIdentity, User
 from bot.i18n import resolve_language
+from storage.outbox import OutboxRepository
 from storage.users import UsersRepository
 
 
@@ -14,11 +15,13 @@ class AccountService:
     def __init__(
         self,
         users: UsersRepository,
+        outbox: OutboxRepository,
         clock: Clock,
         admin_ids: Set[int],
         default_language: Language,
     ) -> None:
         self._users = users
+        self._outbox = outbox
         self._clock = clock
         self._admin_ids = admin_ids
         self._default_language = default_language
@@ -47,6 +50,12 @@ class AccountService:
     async def choose_language(self, telegram_id: int, language: Language) -> None:
         await self._users.set_language(telegram_id, language)
 
-    async def blocked_bot(self, telegram_id: int) -> None:
-        """Telegram told us (403 or ``my_chat_member`` kicked) that this user blocked the bot."""
-        await self._users.mark_unreachable(telegram_id, self._clock())
+    async def blocked_bot(self, telegram_id: int) -> int:
+        """Telegram told us (403 or ``my_chat_member`` kicked) that this user blocked the bot:
+        mark them unreachable and drop what is pending for them (every later send would fail
+        with 403 one at a time). Writing to the bot again makes them reachable (:meth:`seen`);
+        the dropped rows stay dropped, being out of date by then. Returns how many were
+        dropped."""
+        now = self._clock()
+        await self._users.mark_unreachable(telegram_id, now)
+        return await self._outbox.drop_pending_for(telegram_id, now, "blocked the bot")

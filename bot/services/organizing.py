@@ -1,7 +1,7 @@
 """Managing published activities: lists, rosters, cancelling, closing sign-up early,
 duplicating to another date and messaging the participants.
 
-Every method first asks :class:`~bot.domain.staff.StaffService` whether the user may act for
+Every method first asks :class:`~bot.services.staff.StaffService` whether the user may act for
 the organization or activity (``StaffRefused`` otherwise: a stale or forged press changes
 nothing), then checks the activity's state inside the transaction that changes it.
 
@@ -36,7 +36,9 @@ from bot.clock import Clock
 from bot.domain.activities import (
     Activity,
     ActivityStatus,
+    ActivityTab,
     EndReason,
+    ManageDraft,
     NewActivity,
     Page,
     SignupStatus,
@@ -44,12 +46,12 @@ from bot.domain.activities import (
 from bot.domain.dateparse import ParsedWhen, WhenError, check_range
 from bot.domain.exports import RosterEntry, RosterPage
 from bot.domain.notifications import Notification, NotificationKind
-from bot.domain.staff import StaffService
 from bot.domain.validation import clean_free_text
 from bot.i18n import N_
+from bot.services.staff import StaffService
 from storage.db import Database
 from storage.outbox import OutboxRepository
-from storage.rosters import ActivityTab, ManageDraft, RostersRepository
+from storage.rosters import RostersRepository
 from storage.signups import SignupsRepository
 
 __all__ = [

@@ -19,8 +19,8 @@ from typing import Final
 
 from bot.clock import Clock
 from bot.domain.keydates import CODE_PATTERN, KeyDate, is_valid_day
-from bot.domain.staff import StaffService
 from bot.domain.validation import clean_free_text
+from bot.services.staff import StaffService
 from storage.keydates import KeyDatesRepository
 
 __all__ = [

@@ -225,7 +225,7 @@ class RecruitingService:
 
     async def find(self, activity: Activity) -> FoundVolunteers:
         """The ranked volunteers who could be invited to ``activity`` (authorized by the caller
-        with :meth:`bot.domain.staff.StaffService.activity_for`)."""
+        with :meth:`bot.services.staff.StaffService.activity_for`)."""
         now = self.now()
         await self._repo.sync_signed_up(activity.activity_id, now)
         counts = await self._repo.counts_now(activity.activity_id, local_day_start(now, self._tz))

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Set
 from enum import StrEnum
 
-from bot.domain.activities import Activity, Organization, OrganizationStatus
+from bot.domain.activities import Activity, MemberRole, Organization, OrganizationStatus
 from bot.domain.users import Role
 from storage.activities import ActivitiesRepository
-from storage.organizations import MemberRole, OrganizationsRepository
+from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
 
 __all__ = ["StaffRefusal", "StaffRefused", "StaffService"]

@@ -12,7 +12,7 @@ stateDiagram-v2
 ```
 
 Planning (:meth:`ReminderService.plan_signup`) runs inside the transaction that confirms a
-sign-up (:class:`bot.domain.signups.SignupService`): one ``REMINDER`` row per configured offset
+sign-up (:class:`bot.services.signups.SignupService`): one ``REMINDER`` row per configured offset
 (``REMINDER_OFFSETS``, longest first) whose due time ``starts_at - offset`` is still ahead, so a
 late sign-up gets only the reminders still to come. The row's subject is
 ``signup:<id>:<offset seconds>s:<start time>``: planning twice stores nothing new, and a new

@@ -1,0 +1,52 @@
+"""The composition root's promises: every notification kind can be rendered."""
+
+from __future__ import annotations
+
+from bot.domain.notifications import NotificationKind
+from handlers import notification_renderers
+
+
+def test_every_notification_kind_has_exactly_one_renderer() -> None:
+    renderers = notification_renderers()
+    missing = [kind for kind in NotificationKind if kind not in renderers]
+    assert missing == []
+    assert all(callable(renderer) for renderer in renderers.values())
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """No module imports its way back to itself (lazy and type-checking imports included):
+    every circle found is listed with its members."""
+    import grimp
+
+    graph = grimp.build_graph("bot", "handlers", "storage")
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    assert circles == []
