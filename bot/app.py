@@ -19,6 +19,7 @@ from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.services.accounts import AccountService
 from bot.services.broadcasts import BroadcastService
 from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
@@ -35,6 +36,7 @@ from storage.broadcasts import BroadcastsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
+from storage.flows import FlowsRepository
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
@@ -152,6 +154,7 @@ def build_application(
             key_dates=key_dates,
             sweep=signups.sweep,
         ),
+        flows=FlowService(FlowsRepository(db), clock),
     )
     persistence = SQLitePersistence(
         db,

@@ -23,6 +23,7 @@ from bot.i18n import Translator, translator
 from bot.services.accounts import AccountService
 from bot.services.broadcasts import BroadcastService
 from bot.services.campaigns import CampaignService
+from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
@@ -64,6 +65,7 @@ class Services:
     key_date_admin: KeyDateAdminService
     campaigns: CampaignService
     publishing: PublishingService
+    flows: FlowService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz)

@@ -28,6 +28,7 @@ from handlers import (
     start,
 )
 from handlers.conversation import bind_conversations
+from handlers.flows import Flow, FlowDispatcher
 
 
 def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -51,6 +52,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     recruit.register(application)
     reminders.register(application)
     chat_member.register(application)
+    typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
     bind_conversations(application)
@@ -83,3 +85,19 @@ def notification_renderers() -> Renderers:
                 raise RuntimeError(f"two renderers for {kind}: {module.__name__} and another")
             table[kind] = renderer
     return table
+
+
+#: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
+_FLOW_MODULES: tuple[Any, ...] = ()
+
+
+def typed_input_dispatcher() -> FlowDispatcher:
+    """Routes typed text, pins and contacts to the flow that owns them (``handlers.flows``)."""
+    flows: list[Flow] = [flow for module in _FLOW_MODULES for flow in module.FLOWS]
+    return FlowDispatcher(
+        flows,
+        default_text=start.unknown_text,
+        default_location=browse.on_location,
+        default_contact=start.unknown_text,
+        nothing_to_cancel=start.cancel,
+    )

@@ -9,7 +9,10 @@ Numbers in callback data are parsed here and only here, strictly: ASCII digits a
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from enum import Enum
+from typing import Any, ClassVar, Self, get_type_hints
 
 from telegram import InlineKeyboardButton
 
@@ -71,3 +74,107 @@ def parse_telegram_id(text: str | None) -> int | None:
     """A Telegram user id (positive, at most 16 digits), else ``None``."""
     value = parse_int(text, MAX_TELEGRAM_ID_DIGITS)
     return value if value else None
+
+
+# ------------------------------------------------------------------------------ typed buttons
+
+
+class Press:
+    """Typed callback data: one subclass per button family, a frozen dataclass with a prefix.
+
+    ::
+
+        @dataclass(frozen=True)
+        class RegBack(Press, prefix="reg.back"):
+            step: RegistrationStep  # the step the button was drawn for
+            version: int
+
+        RegBack(step, 3).pack()          # "reg.back:name:3"
+        RegBack.parse(query.data)        # RegBack(...) or None (malformed or forged)
+        CallbackQueryHandler(on_back, pattern=RegBack.pattern())
+
+    Fields may be ``int`` (ASCII digits only, at most 16 of them), ``str`` (a code of
+    ``[A-Za-z0-9_-]``, at most 32 characters), ``bool`` ("1"/"0") or a ``StrEnum`` (its values).
+    ``parse`` refuses anything else, so a forged press never raises; it still has to be
+    re-checked on the server (exists, right state, this user may). A button should carry what
+    it was drawn for (a step, a version) so that a stale press acts on what the user saw or is
+    refused. Prefixes are unique (checked when the class is defined) and the packed data is
+    checked against Telegram's 64 bytes.
+    """
+
+    prefix: ClassVar[str]
+    _fields: ClassVar[tuple[tuple[str, Any], ...]]
+
+    def __init_subclass__(cls, *, prefix: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not _PREFIX.fullmatch(prefix):
+            raise ValueError(f"bad callback prefix {prefix!r}")
+        if prefix in PRESS_FAMILIES:
+            raise ValueError(f"callback prefix {prefix!r} is used twice")
+        cls.prefix = prefix
+        PRESS_FAMILIES[prefix] = cls
+
+    @classmethod
+    def _field_types(cls) -> tuple[tuple[str, Any], ...]:
+        found = cls.__dict__.get("_fields")
+        if found is None:
+            hints = get_type_hints(cls)
+            found = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+            cls._fields = found
+        return found
+
+    def pack(self) -> str:
+        parts = [self.prefix]
+        for name, kind in self._field_types():
+            value = getattr(self, name)
+            if kind is bool:
+                parts.append("1" if value else "0")
+            elif isinstance(value, Enum):
+                parts.append(str(value.value))
+            else:
+                parts.append(str(value))
+        return callback(*parts)
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        """The press, or ``None`` when the data is not exactly this family's shape."""
+        parts = split(data)
+        fields = cls._field_types()
+        if parts[0] != cls.prefix or len(parts) != len(fields) + 1:
+            return None
+        values: dict[str, Any] = {}
+        for (name, kind), text in zip(fields, parts[1:], strict=True):
+            value = _parse_field(kind, text)
+            if value is None:
+                return None
+            values[name] = value
+        return cls(**values)
+
+    @classmethod
+    def pattern(cls) -> str:
+        return rf"^{re.escape(cls.prefix)}(:|$)"
+
+    def button(self, label: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=self.pack())
+
+
+#: Every typed button family by prefix (filled as the classes are defined).
+PRESS_FAMILIES: dict[str, type[Press]] = {}
+
+_PREFIX = re.compile(r"[a-z][a-z0-9]*(\.[a-z0-9]+)*")
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _parse_field(kind: Any, text: str) -> Any:
+    if kind is bool:
+        return {"1": True, "0": False}.get(text)
+    if kind is int:
+        return parse_int(text, MAX_TELEGRAM_ID_DIGITS)
+    if kind is str:
+        return text if _CODE.fullmatch(text) else None
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        try:
+            return kind(text)
+        except ValueError:
+            return None
+    raise TypeError(f"unsupported callback field type {kind!r}")

@@ -49,6 +49,7 @@ from bot.domain.broadcasts import (
     batch_key,
 )
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.refusals import Refused
 from bot.domain.validation import clean_free_text
 from bot.services.staff import StaffService
 from storage.broadcasts import BroadcastsRepository
@@ -91,10 +92,10 @@ class BroadcastRefusal(StrEnum):
     NO_RECIPIENTS = "no_recipients"
 
 
-class BroadcastRefused(Exception):
+class BroadcastRefused(Refused):
     def __init__(self, reason: BroadcastRefusal) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason)
+        self.reason: BroadcastRefusal = reason
 
 
 class BroadcastService:

@@ -42,6 +42,7 @@ from bot.domain.activities import (
     OrganizationType,
 )
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.refusals import Refused
 from bot.domain.users import Role, User
 from bot.domain.validation import (
     InvalidInput,
@@ -153,10 +154,10 @@ class OrgRefusal(StrEnum):
     NO_ITEM = "no_item"
 
 
-class OrgRefused(Exception):
+class OrgRefused(Refused):
     def __init__(self, reason: OrgRefusal, organization: Organization | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason)
+        self.reason: OrgRefusal = reason
         self.organization = organization
 
 

@@ -46,6 +46,7 @@ from bot.domain.activities import (
 from bot.domain.dateparse import ParsedWhen, WhenError, check_range
 from bot.domain.exports import RosterEntry, RosterPage
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.refusals import Refused
 from bot.domain.validation import clean_free_text
 from bot.i18n import N_
 from bot.services.staff import StaffService
@@ -99,10 +100,10 @@ class ManageRefusal(StrEnum):
     NO_DRAFT = "no_draft"  # the typed step is gone (sent already, or another step began)
 
 
-class ManageRefused(Exception):
+class ManageRefused(Refused):
     def __init__(self, reason: ManageRefusal, activity: Activity | None = None) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason)
+        self.reason: ManageRefusal = reason
         self.activity = activity
 
 

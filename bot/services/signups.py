@@ -58,6 +58,7 @@ from bot.domain.activities import (
 from bot.domain.geo import Point, bounding_box
 from bot.domain.matching import Match, missing_skills, rank
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.refusals import Refused
 from bot.domain.volunteers import VolunteerProfile
 from bot.services.reminders import ReminderService
 from storage.activities import ActivitiesRepository
@@ -98,7 +99,7 @@ class Refusal(StrEnum):
     NOT_YOURS = "not_yours"  # a forged press on someone else's sign-up
 
 
-class SignupRefused(Exception):
+class SignupRefused(Refused):
     def __init__(
         self,
         reason: Refusal,
@@ -107,8 +108,8 @@ class SignupRefused(Exception):
         other: Activity | None = None,
         missing: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason)
+        self.reason: Refusal = reason
         self.activity = activity
         self.other = other  # the clashing activity
         self.missing = missing  # required skills the volunteer lacks

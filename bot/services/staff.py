@@ -12,6 +12,7 @@ from collections.abc import Set
 from enum import StrEnum
 
 from bot.domain.activities import Activity, MemberRole, Organization, OrganizationStatus
+from bot.domain.refusals import Refused
 from bot.domain.users import Role
 from storage.activities import ActivitiesRepository
 from storage.organizations import OrganizationsRepository
@@ -28,10 +29,10 @@ class StaffRefusal(StrEnum):
     NOT_ACTIVE = "not_active"  # the organization is pending, rejected or suspended
 
 
-class StaffRefused(Exception):
+class StaffRefused(Refused):
     def __init__(self, reason: StaffRefusal) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason)
+        self.reason: StaffRefusal = reason
 
 
 class StaffService:

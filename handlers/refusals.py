@@ -1,0 +1,82 @@
+"""One way to answer a refused action: a table of texts per reason and a wrapper.
+
+Services raise :class:`bot.domain.refusals.Refused` subclasses. A handler module declares the
+texts of the reasons it may meet and wraps its handlers::
+
+    TEXTS = RefusalTexts(STAFF_REFUSALS, {ManageRefusal.STARTED: N_("It has already started.")})
+
+    @refusing(TEXTS)
+    async def on_close(update: Update, context: ZyContext) -> None: ...
+
+A refusal is answered as an alert on the pressed button, or as a message when the refused step
+was typed; nothing changed. A reason with no text gets the generic "no longer valid" (and a
+warning in the log, since that is a missing text). Refusals that need more than a notice (re-show
+a card, offer the waitlist) keep their own ``except`` in the handler, which runs first.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
+from typing import TypeVar
+
+from telegram import Update
+
+from bot.context import ZyContext
+from bot.domain.refusals import Refused
+from bot.i18n import N_
+from handlers.render import answer, send
+
+log = logging.getLogger(__name__)
+
+GENERIC = N_("This button is no longer valid.")
+
+R = TypeVar("R")
+Handler = Callable[[Update, ZyContext], Awaitable[R]]
+
+
+class RefusalTexts:
+    """Message ids by reason. Reasons of different enums never clash, even with equal values
+    (``StrEnum`` members compare equal to their value, so a plain dict would mix them)."""
+
+    def __init__(self, *tables: Mapping[StrEnum, str]) -> None:
+        self._texts: dict[tuple[type[StrEnum], str], str] = {}
+        for table in tables:
+            for reason, text in table.items():
+                self._texts[(type(reason), reason.value)] = text
+
+    def text_for(self, reason: StrEnum) -> str | None:
+        return self._texts.get((type(reason), reason.value))
+
+
+async def answer_refusal(
+    update: Update, context: ZyContext, error: Refused, texts: RefusalTexts
+) -> None:
+    message_id = texts.text_for(error.reason)
+    if message_id is None:
+        log.warning("no text for refusal %s.%s", type(error.reason).__name__, error.reason.name)
+        message_id = GENERIC
+    text = context.t.gettext(message_id)
+    if update.callback_query is not None:
+        await answer(update, text, alert=True)
+    else:
+        await send(update, text)
+
+
+def refusing(texts: RefusalTexts) -> Callable[[Handler[R]], Handler[R | None]]:
+    """Wrap a handler so that a service's refusal is answered from ``texts``."""
+
+    def wrap(handler: Handler[R]) -> Handler[R | None]:
+        @functools.wraps(handler)
+        async def wrapped(update: Update, context: ZyContext) -> R | None:
+            try:
+                return await handler(update, context)
+            except Refused as error:
+                await answer_refusal(update, context, error, texts)
+                return None
+
+        return wrapped
+
+    return wrap

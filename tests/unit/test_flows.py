@@ -1,0 +1,174 @@
+"""The stored owner of a user's typed input, the dispatcher that follows it, typed buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain.users import TelegramIdentity
+from bot.services.flows import FlowService
+from handlers.callbacks import PRESS_FAMILIES, Press, callback
+from storage.db import Database
+from storage.flows import FlowsRepository
+from storage.migrate import migrate
+from storage.users import UsersRepository
+
+NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+ALICE = 101
+
+
+async def _user(db: Database, telegram_id: int = ALICE) -> None:
+    identity = TelegramIdentity(telegram_id=telegram_id, first_name="Li", language_code="zh")
+    await UsersRepository(db).touch(identity, NOW)
+
+
+async def test_the_flow_that_asked_last_owns_the_input(db: Database) -> None:
+    await _user(db)
+    flows = FlowService(FlowsRepository(db), ManualClock(NOW))
+    assert await flows.owner(ALICE) is None
+    first = await flows.take(ALICE, "registration", "name")
+    assert (first.flow, first.waiting_for, first.version) == ("registration", "name", 1)
+    second = await flows.take(ALICE, "cancel_reason", "reason", {"activity": 7})
+    assert second.flow == "cancel_reason" and second.version == 2
+    assert second.int_state("activity") == 7 and second.str_state("activity") is None
+    # A flow that was displaced cannot release the newer owner's claim.
+    assert not await flows.release(ALICE, "registration")
+    assert await flows.owned_by(ALICE, "cancel_reason") == second
+    assert await flows.owned_by(ALICE, "registration") is None
+    assert await flows.release(ALICE, "cancel_reason")
+    assert await flows.owner(ALICE) is None
+
+
+async def test_oversized_state_is_refused_not_truncated(db: Database) -> None:
+    await _user(db)
+    flows = FlowService(FlowsRepository(db), ManualClock(NOW))
+    with pytest.raises(ValueError, match="flow state"):
+        await flows.take(ALICE, "search", "words", {"words": ["字" * 100] * 30})
+    assert await flows.owner(ALICE) is None
+
+
+async def test_two_processes_see_one_owner(db_path: Path) -> None:
+    """Two Database objects on one file stand for two bot processes serving one user."""
+    first = await Database.open(db_path)
+    second = await Database.open(db_path)
+    try:
+        await migrate(first)
+        await _user(first)
+        one = FlowService(FlowsRepository(first), ManualClock(NOW))
+        two = FlowService(FlowsRepository(second), ManualClock(NOW))
+        await one.take(ALICE, "registration", "name")
+        seen = await two.owner(ALICE)
+        assert seen is not None and seen.waiting_for == "name"
+        await two.take(ALICE, "registration", "phone")
+        again = await one.owner(ALICE)
+        assert again is not None and (again.waiting_for, again.version) == ("phone", 2)
+        # Racing takes: both land, versions stay distinct, the last write owns the input.
+        results = await asyncio.gather(
+            *(
+                service.take(ALICE, "registration", f"step{i}")
+                for i, service in enumerate([one, two] * 5)
+            )
+        )
+        assert sorted(owner.version for owner in results) == list(range(3, 13))
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_deleting_the_user_forgets_the_owner(db: Database) -> None:
+    await _user(db)
+    flows = FlowService(FlowsRepository(db), ManualClock(NOW))
+    await flows.take(ALICE, "registration", "name")
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM users WHERE telegram_id = ?", (ALICE,))
+    assert await flows.owner(ALICE) is None
+
+
+# ---------------------------------------------------------------------------- typed buttons
+
+
+class Colour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass(frozen=True)
+class Sample(Press, prefix="test.sample"):
+    item: int
+    colour: Colour
+    code: str
+    on: bool
+
+
+def test_a_press_round_trips_and_rejects_forgeries() -> None:
+    press = Sample(123456789012, Colour.BLUE, "name_2", True)
+    data = press.pack()
+    assert data == "test.sample:123456789012:blue:name_2:1"
+    assert Sample.parse(data) == press
+    for forged in [
+        "test.sample:12:blue:x",  # a field missing
+        "test.sample:12:blue:x:1:extra",
+        "test.sample:²:blue:x:1",  # not ASCII digits
+        "test.sample:-1:blue:x:1",
+        "test.sample:12:green:x:1",  # not a member
+        "test.sample:12:blue:x y:1",  # not a code
+        "test.sample:12:blue:x:yes",
+        "other:12:blue:x:1",
+        "",
+        None,
+    ]:
+        assert Sample.parse(forged) is None, forged
+
+
+def test_prefixes_are_unique_and_data_fits_64_bytes() -> None:
+    with pytest.raises(ValueError, match="used twice"):
+
+        @dataclass(frozen=True)
+        class Again(Press, prefix="test.sample"):
+            item: int
+
+    with pytest.raises(ValueError, match="64 bytes"):
+        callback("x" * 65)
+
+
+def _example(kind: Any) -> Any:
+    if kind is bool:
+        return True
+    if kind is int:
+        return 9_999_999_999_999_999  # the largest value a field may hold (16 digits)
+    if kind is str:
+        return "c" * 12
+    return list(kind)[-1]
+
+
+def test_every_press_family_of_the_handlers_round_trips() -> None:
+    import handlers  # noqa: F401  (defines every family)
+
+    assert PRESS_FAMILIES, "no typed button family is defined"
+    for prefix, family in PRESS_FAMILIES.items():
+        if prefix.startswith("test."):
+            continue
+        values = {name: _example(kind) for name, kind in family._field_types()}
+        press = family(**values)
+        assert family.parse(press.pack()) == press, prefix
+
+
+def test_refusal_texts_keep_equal_reasons_of_different_services_apart() -> None:
+    from bot.services.organizing import ManageRefusal
+    from bot.services.staff import StaffRefusal
+    from handlers.refusals import RefusalTexts
+
+    class Other(StrEnum):
+        NOT_FOUND = StaffRefusal.NOT_FOUND.value  # the same value, another service
+
+    texts = RefusalTexts({StaffRefusal.NOT_FOUND: "staff"}, {Other.NOT_FOUND: "other"})
+    assert texts.text_for(StaffRefusal.NOT_FOUND) == "staff"
+    assert texts.text_for(Other.NOT_FOUND) == "other"
+    assert texts.text_for(next(iter(ManageRefusal))) is None
