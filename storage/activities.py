@@ -22,6 +22,7 @@ from bot.domain.activities import (
     clamp_page,
 )
 from bot.domain.geo import BoundingBox
+from bot.domain.search import search_variants
 from storage.db import Database, Params, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
@@ -120,6 +121,30 @@ async def load_activities(fetch: _Fetch, ids: Sequence[int]) -> dict[int, Activi
         list(ids),
     )
     return {activity.activity_id: activity for activity in await _attach(fetch, rows)}
+
+
+def _folded(column: str) -> str:
+    """``column`` lower-cased with spaces removed, as :func:`bot.domain.search.fold` does."""
+    return f"REPLACE(LOWER({column}), ' ', '')"
+
+
+# One search word matches an activity when it is in its title, description, place or
+# organization, or in the name (either language) of its category or of a skill it needs — so
+# "elderly" finds 扶老爱幼 activities whose titles are Chinese. LIKE with ESCAPE and LOWER are
+# portable SQL; the ``?`` are the word's LIKE pattern, repeated.
+_MATCHES_WORD = (
+    "("
+    + " OR ".join(
+        f"{_folded(column)} LIKE ? ESCAPE '\\'"
+        for column in ("a.title", "a.description", "a.place", "o.name")
+    )
+    + " OR EXISTS (SELECT 1 FROM service_categories c WHERE c.code = a.category_code AND "
+    f"({_folded('c.name_zh')} LIKE ? ESCAPE '\\' OR {_folded('c.name_en')} LIKE ? ESCAPE '\\'))"
+    " OR EXISTS (SELECT 1 FROM activity_skills s JOIN skills k ON k.code = s.skill_code "
+    "WHERE s.activity_id = a.activity_id AND "
+    f"({_folded('k.name_zh')} LIKE ? ESCAPE '\\' OR {_folded('k.name_en')} LIKE ? ESCAPE '\\'))"
+    ")"
+)
 
 
 def _like_pattern(word: str) -> str:
@@ -238,11 +263,12 @@ class ActivitiesRepository:
         where = [_UPCOMING]
         params: list[object] = [to_db_time(now)]
         for word in list(words)[:MAX_SEARCH_WORDS]:
-            where.append(
-                "(LOWER(a.title) LIKE ? ESCAPE '\\' OR LOWER(a.description) LIKE ? ESCAPE '\\' "
-                "OR LOWER(a.place) LIKE ? ESCAPE '\\' OR LOWER(o.name) LIKE ? ESCAPE '\\')"
-            )
-            params.extend([_like_pattern(word)] * 4)
+            variants = [_like_pattern(form) for form in search_variants(word) if form]
+            if not variants:
+                continue
+            where.append("(" + " OR ".join([_MATCHES_WORD] * len(variants)) + ")")
+            for pattern in variants:
+                params.extend([pattern] * _MATCHES_WORD.count("?"))
         return await self._page(" AND ".join(where), params, page, page_size)
 
     async def upcoming_in_box(self, now: datetime, box: BoundingBox, limit: int) -> list[Activity]:

@@ -261,6 +261,43 @@ async def test_search_looks_in_title_description_place_and_organization(
     assert await found("nowhere") == []
 
 
+async def test_search_finds_category_and_skill_names_in_both_languages(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    """Titles are Chinese; "/search elderly" still finds 扶老爱幼 (Elderly and children)."""
+    elderly = await add_activity(db, org, title="重阳敬老", category_code="elderly_children")
+    await add_activity(db, org, title="河道清洁", category_code="environment")
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO activity_skills (activity_id, skill_code) VALUES (?, 'first_aid')",
+            (elderly.activity_id,),
+        )
+
+    async def found(*words: str) -> list[int]:
+        return ids((await activities.search(NOW, words)).items)
+
+    assert await found("elderly") == [elderly.activity_id]  # the category's English name
+    assert await found("扶老爱幼") == [elderly.activity_id]  # its Chinese name
+    assert await found("First Aid") == [elderly.activity_id]  # a skill, with a space
+    assert await found("急救") == [elderly.activity_id]
+
+
+async def test_search_tolerates_traditional_full_width_and_spacing(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    clinic = await add_activity(db, org, title="社区义诊 测血压", description="")
+
+    async def found(*words: str) -> list[int]:
+        return ids((await activities.search(NOW, words)).items)
+
+    assert await found("義診") == [clinic.activity_id]  # traditional characters
+    assert await found("義診測血壓") == [clinic.activity_id]  # and no space where the title has one
+    assert await found("社区 义诊") == [clinic.activity_id]
+    assert await found("ｓｈｅｑｕ") == []  # full-width letters are folded, and match nothing here
+    await add_activity(db, org, title="Yoga class", description="")
+    assert len(await found("ＹＯＧＡ")) == 1
+
+
 async def test_search_needs_every_word(
     db: Database, activities: ActivitiesRepository, org: Organization
 ) -> None:
