@@ -1,9 +1,9 @@
 """What a typed search word matches: the same word however it was typed.
 
-People type full-width letters (ｅｌｄｅｒｌｙ), capitals, traditional characters (義診 for 义诊, common
-among volunteers from Hong Kong, Macao and Taiwan or on phones set to traditional input) and
-spaces where the title has none. :func:`search_variants` gives the forms a word is looked up
-in; the repository matches any of them, with spaces ignored on both sides.
+People type full-width letters (ｅｌｄｅｒｌｙ), capitals, traditional characters (義診 for
+义诊, common among volunteers from Hong Kong, Macao and Taiwan or on phones set to traditional
+input) and spaces where the title has none. :func:`search_variants` gives the forms a word is
+looked up in; the repository matches any of them, with spaces ignored on both sides.
 """
 
 from __future__ import annotations
