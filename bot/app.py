@@ -85,7 +85,7 @@ class Services:
         self.deliverer = Deliverer(self)
 
     def translator(self, language: Language) -> Translator:
-        return translator(language, self.settings.tz)
+        return translator(language, self.settings.tz, self.clock)
 
 
 class ZyApplication(Application[Any, Any, Any, Any, Any, Any]):

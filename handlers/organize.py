@@ -290,7 +290,7 @@ async def enter(update: Update, context: ZyContext) -> object:
         text = t.gettext(
             "⏳ Your application for <b>{name}</b> is waiting for an administrator's review "
             "(submitted {date}). I will tell you the result here."
-        ).format(name=html(pending.name), date=t.format_date(pending.created_at, "medium"))
+        ).format(name=html(pending.name), date=t.format_day(pending.created_at))
         await show(update, text, InlineKeyboardMarkup([_home_row(t)]))
         return END
     suspended = await svc.suspended_memberships(uid)
@@ -563,7 +563,7 @@ async def _invite(update: Update, context: ZyContext, args: list[str]) -> object
     text = t.gettext(
         "🔗 Send this link to the person you want as a co-organizer. It works <b>once</b> and "
         "expires on {expires}.\n\n{link}"
-    ).format(expires=t.format_datetime(expires_at, "short"), link=html(link))
+    ).format(expires=t.format_moment(expires_at), link=html(link))
     await send(
         update,
         text,

@@ -71,7 +71,7 @@ async def profile_text(t: Translator, profile: VolunteerProfile, context: ZyCont
         lines += [
             "",
             t.gettext("⏸ Paused until {date}: you get no invitations or campaign news.").format(
-                date=t.format_date(profile.paused_until, "long")
+                date=t.format_day(profile.paused_until)
             ),
         ]
     return "\n".join(lines)
@@ -203,7 +203,7 @@ async def on_profile_button(update: Update, context: ZyContext) -> object:
         await show_profile(
             update,
             context,
-            notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_date(until, "long")),
+            notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_day(until)),
         )
     elif action == "resume":
         await svc.resume(user_id)

@@ -332,11 +332,11 @@ def _time_screen(
     save = [_save_row(t)]
     if data.picked_day is not None and data.picked_hour is not None:
         text += "\n\n" + t.gettext("{day}: now the minutes.").format(
-            day=data.picked_day.isoformat()
+            day=t.format_day(data.picked_day)
         )
         return text, cal.minute_keyboard("pub", t, data.picked_hour, extra=save)
     if data.picked_day is not None:
-        text += "\n\n" + t.gettext("{day}: now the hour.").format(day=data.picked_day.isoformat())
+        text += "\n\n" + t.gettext("{day}: now the hour.").format(day=t.format_day(data.picked_day))
         return text, cal.hour_keyboard("pub", t, extra=save)
     today = svc.today()
     shown = (
@@ -1197,7 +1197,7 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
     if edit is EditField.WHEN:
         start_text, _, end_text = value.partition("/")
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
-        return f"{short_when(t, start)}–{short_when(t, end)}"
+        return t.format_span(start, end)
     if edit is EditField.DEADLINE:
         if not value:
             return t.gettext("no deadline")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import catalogs
+from bot.clock import ManualClock
 from bot.domain.users import Language
 from bot.i18n import Translator, resolve_language
 
@@ -93,3 +94,51 @@ def test_check_reports_a_wrong_placeholder(project_copy: Path) -> None:
     po.write_text(broken)
     found = catalogs.problems(project_copy)
     assert any("placeholders ['number']" in problem for problem in found)
+
+
+# ------------------------------------------------------------------ dates people read (#13.2)
+
+
+def _on(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def _at(moment: datetime, language: Language) -> Translator:
+    return Translator(language, SHANGHAI, ManualClock(moment))
+
+
+def test_a_date_in_another_year_shows_the_year() -> None:
+    today = _on(2026, 12, 5)  # a Saturday
+    zh, en = _at(today, Language.ZH), _at(today, Language.EN)
+    next_year = _on(2027, 12, 5, 9, 0)  # a Sunday, the same month and day a year later
+    assert zh.format_moment(next_year) == "2027年12月5日（周日）09:00"
+    assert en.format_moment(next_year) == "Sun, Dec 5, 2027 09:00"
+    assert zh.format_day(_on(2025, 3, 5)) == "2025年3月5日（周三）"
+    this_year = _on(2026, 12, 6, 9, 0)
+    assert zh.format_moment(this_year) == "12月6日（周日）09:00"
+    assert en.format_moment(this_year) == "Sun, Dec 6 09:00"
+
+
+def test_the_current_year_is_the_deployment_time_zones() -> None:
+    # 17:30 UTC on New Year's Eve is already 1 January in Shanghai: no year on 1 January.
+    new_year = Translator(
+        Language.ZH, SHANGHAI, ManualClock(datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
+    )
+    assert new_year.format_day(_on(2027, 1, 1)) == "1月1日（周五）"
+    assert new_year.format_day(_on(2026, 12, 31)) == "2026年12月31日（周四）"
+
+
+def test_documents_always_show_the_year() -> None:
+    zh = _at(_on(2026, 12, 5), Language.ZH)
+    assert zh.format_day(_on(2026, 12, 6), year=True) == "2026年12月6日（周日）"
+
+
+def test_a_span_on_one_day_names_the_day_once() -> None:
+    zh, en = _at(_on(2026, 12, 5), Language.ZH), _at(_on(2026, 12, 5), Language.EN)
+    start, end = _on(2026, 12, 21, 14, 0), _on(2026, 12, 21, 16, 0)
+    assert zh.format_span(start, end) == "12月21日（周一）14:00–16:00"
+    assert en.format_span(start, end) == "Mon, Dec 21 14:00–16:00"
+    overnight = zh.format_span(_on(2026, 12, 21, 22, 0), _on(2026, 12, 22, 2, 0))
+    assert overnight == "12月21日（周一）22:00 – 12月22日（周二）02:00"
+    into_next_year = zh.format_span(_on(2026, 12, 31, 22, 0), _on(2027, 1, 1, 2, 0))
+    assert into_next_year == "12月31日（周四）22:00 – 2027年1月1日（周五）02:00"
