@@ -119,6 +119,14 @@ class Translator:
             return babel_dates.format_time(value, fmt, tzinfo=self.timezone, locale=self.locale)
         return babel_dates.format_time(value, fmt, locale=self.locale)
 
+    def labelled(self, label: str, value: str) -> str:
+        """A form's line "<b>Name:</b> Zhang" / "<b>姓名：</b>张" (HTML): ``label`` is the
+        untranslated message id (marked with ``N_``), ``value`` is shown as given. One message
+        for the whole line, so each language punctuates it its own way."""
+        return self.gettext("<b>{label}:</b> {value}").format(
+            label=self.gettext(label), value=value
+        )
+
     # Every date a person reads goes through format_day / format_moment / format_span, so the
     # year rule and the weekday punctuation are decided here once.
 

@@ -66,7 +66,7 @@ async def profile_text(t: Translator, profile: VolunteerProfile, context: ZyCont
         t, draft_from_profile(profile), context, require_id_number=svc.require_id_number
     )
     lines = [t.gettext("<b>My volunteer profile</b>"), ""]
-    lines += [f"<b>{t.gettext(FIELD_LABELS[field])}:</b> {value}" for field, value in answers]
+    lines += [t.labelled(FIELD_LABELS[field], value) for field, value in answers]
     if profile.paused_until is not None and profile.paused_until > svc.today():
         lines += [
             "",

@@ -96,6 +96,32 @@ def test_check_reports_a_wrong_placeholder(project_copy: Path) -> None:
     assert any("placeholders ['number']" in problem for problem in found)
 
 
+def test_check_reports_gettext_inside_an_f_string(project_copy: Path) -> None:
+    # Extraction cannot see into an f-string: "Status" stayed English for Chinese readers.
+    (project_copy / "handlers" / "extra.py").write_text(
+        "def f(t, label, status):\n"
+        "    first = f\"{t.gettext('Status')}: {status}\"\n"
+        "    return first, f\"<b>{t.pgettext('ctx', label)}</b> {_(label)!r:>4}\"\n"
+    )
+    found = catalogs.problems(project_copy)
+    inside = [problem for problem in found if "extra.py" in problem]
+    assert [problem.split(" is inside")[0] for problem in inside] == [
+        "handlers/extra.py:2: t.gettext('Status')",
+        "handlers/extra.py:3: t.pgettext('ctx', label)",
+        "handlers/extra.py:3: _(label)",
+    ]
+
+
+def test_no_gettext_call_is_inside_an_f_string() -> None:
+    assert catalogs.calls_in_fstrings() == []
+
+
+def test_a_form_line_is_punctuated_per_language() -> None:
+    zh = Translator(Language.ZH, SHANGHAI)
+    assert zh.labelled("Area", "芙蓉区") == "<b>区域：</b>芙蓉区"
+    assert Translator(Language.EN, SHANGHAI).labelled("Area", "Furong") == "<b>Area:</b> Furong"
+
+
 # ------------------------------------------------------------------ dates people read (#13.2)
 
 
