@@ -365,7 +365,8 @@ async def _preview_screen(
             t.gettext("👤 Person in charge: {name}").format(name=html(activity.leader_name))
         )
     if activity.key_date:
-        extra.append(t.gettext("🏷 Key date: {code}").format(code=html(activity.key_date)))
+        name = await svc.key_date_name(activity.key_date, t.language.value)
+        extra.append(t.gettext("🏷 Key date: {name}").format(name=html(name)))
     header = t.gettext("<b>Preview</b> — this is how volunteers will see it:")
     text = "\n".join([header, "", card, *extra])
     rows = [
@@ -922,8 +923,8 @@ async def _choices(
     if edit is EditField.CATEGORY:
         return [(i.code, i.name(language)) for i in await catalog.categories()]
     if edit is EditField.KEY_DATE:
-        near = await service(context).key_dates_near(activity.starts_at)
-        return [(k.code, k.name_zh if language == "zh" else k.name_en) for k in near]
+        tags = await service(context).key_dates_for(activity)
+        return [(k.code, k.name(language)) for k in tags]
     return []
 
 
