@@ -8,11 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.pofile import read_po
 
 from bot import catalogs
 from bot.clock import ManualClock
 from bot.domain.users import Language
-from bot.i18n import Translator, resolve_language
+from bot.i18n import Translator, catalog_path, resolve_language
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -120,6 +121,19 @@ def test_a_form_line_is_punctuated_per_language() -> None:
     zh = Translator(Language.ZH, SHANGHAI)
     assert zh.labelled("Area", "芙蓉区") == "<b>区域：</b>芙蓉区"
     assert Translator(Language.EN, SHANGHAI).labelled("Area", "Furong") == "<b>Area:</b> Furong"
+
+
+def test_chinese_addresses_the_reader_as_nin_throughout() -> None:
+    """One form of address: many volunteers are older people, and a text that says 您 on one
+    screen and 你 on the next reads as careless. (No exception is needed today; should a quoted
+    user example ever need 你, e.g. the greeting "你好", allow that exact message here.)"""
+    with catalog_path(Language.ZH).open("rb") as handle:
+        catalog = read_po(handle)
+    informal = []
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        informal += [text for text in texts if text and "你" in text]
+    assert informal == []
 
 
 # ------------------------------------------------------------------ dates people read (#13.2)
