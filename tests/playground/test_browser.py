@@ -209,3 +209,27 @@ async def test_bot_text_is_drawn_from_entities_and_never_parsed_as_html(
     await expect(mine).to_have_text("<b>not bold</b> <img src=x onerror=alert(1)>")
     await expect(page.locator("#messages img")).to_have_count(0)
     await expect(page.locator("#messages b")).to_have_count(1)
+
+
+async def test_a_long_paste_is_sent_as_several_messages(page: Page) -> None:
+    from playwright.async_api import expect
+
+    # The box had maxlength=4096 and cut a longer paste silently. Telegram's clients send it as
+    # several messages instead, cut at a line break (else a space) near the limit.
+    lines = [f"line {number}: " + "word " * 12 for number in range(160)]
+    pasted = "\n".join(lines)
+    assert len(pasted) > 2 * 4096
+    await page.select_option("#persona", "visitor-en")
+    await send(page, pasted)
+    await expect(page.locator(".msg.user")).to_have_count(3)
+    await expect(page.locator("#text")).to_have_value("")
+    sent = await page.locator(".msg.user .text").all_text_contents()
+    assert all(len(text) <= 4096 for text in sent)
+    assert "\n".join(sent) == pasted  # cut at line breaks: nothing lost, nothing cut mid-line
+    assert sent[0].endswith(lines[len(sent[0].splitlines()) - 1])
+
+    # Without a line break or a space it is cut at the limit.
+    await send(page, "y" * 5000)
+    await expect(page.locator(".msg.user")).to_have_count(5)
+    sent = await page.locator(".msg.user .text").all_text_contents()
+    assert sent[3:] == ["y" * 4096, "y" * 904]

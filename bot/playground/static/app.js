@@ -23,6 +23,7 @@ const state = {
   // keeps the conversations anyway; this only saves a reload.
   chats: new Map(),
   poll: null, // { key, controller } of the running long poll
+  maxTextLength: 4096,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -91,6 +92,38 @@ function pause(ms, signal) {
       resolve();
     }, { once: true });
   });
+}
+
+// Telegram clients send a text longer than one message allows as several messages, each cut at
+// a line break, else at a space, in the second half of the piece; a text without either is cut
+// at the limit (never inside a character). The separator at a cut is dropped, as a message's
+// surrounding white space is anyway.
+function splitText(text, limit) {
+  const parts = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const head = rest.slice(0, limit + 1); // a separator just after the limit is a clean cut
+    let cut = -1;
+    for (const separator of ["\n", " "]) {
+      const at = head.lastIndexOf(separator);
+      if (at >= limit / 2) {
+        cut = at;
+        break;
+      }
+    }
+    if (cut >= 0) {
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut + 1);
+    } else {
+      cut = limit;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // keep a surrogate pair together
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+  }
+  parts.push(rest);
+  return parts.filter((part) => part.trim());
 }
 
 let toastTimer = null;
@@ -467,6 +500,22 @@ async function sendText(text) {
   return (await act("send", { text })) !== null;
 }
 
+// What the composer holds, as one message or several (splitText), in order. On a failure the
+// part not sent and the rest go back into the box, so nothing typed is lost.
+async function sendComposed(text) {
+  const parts = splitText(text, state.maxTextLength);
+  for (let i = 0; i < parts.length; i += 1) {
+    if (!(await sendText(parts[i]))) {
+      if (i > 0) {
+        toast(`Sending stopped after ${i} of ${parts.length} parts; the rest is back in the box. ` +
+          `发送中断，未发送的部分已放回输入框。`, "error");
+      }
+      return parts.slice(i).join("\n");
+    }
+  }
+  return "";
+}
+
 function pressButton(messageId, data, node) {
   node.classList.add("busy");
   act("press", { message_id: messageId, data }).then((result) => {
@@ -611,7 +660,8 @@ async function init() {
   state.bot = info.bot;
   state.demoLocation = info.demo_location;
   $("bot-name").textContent = info.bot.name;
-  $("text").maxLength = info.max_text_length;
+  // No maxlength on the box: a longer text is sent as several messages (splitText).
+  state.maxTextLength = info.max_text_length;
   const select = $("persona");
   for (const persona of info.personas) {
     state.personas.set(persona.key, persona);
@@ -625,10 +675,9 @@ async function init() {
     event.preventDefault();
     const input = $("text");
     const text = input.value;
-    if (await sendText(text)) {
-      input.value = "";
-      autoGrow();
-    }
+    if (!text.trim()) return;
+    input.value = await sendComposed(text);
+    autoGrow();
   });
   // Enter sends, Shift+Enter makes a new line (as in Telegram's desktop clients).
   $("text").addEventListener("keydown", (event) => {
