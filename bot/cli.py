@@ -42,7 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a non-loopback --host (anyone who can reach it can use every persona)",
     )
+    playground.add_argument(
+        "--verbose", action="store_true", help="log what the bot does (INFO), not only warnings"
+    )
     return parser
+
+
+def playground_logging(verbose: bool) -> None:
+    """The playground's console: the address to open and warnings, unless ``--verbose``.
+
+    Loading the demo data alone logs some 170 INFO lines (each sign-up, the scheduler's jobs)
+    that buried the one line a person needs. The playground's own logger keeps INFO, so its
+    few lifecycle lines ("playground stopped") still show.
+    """
+    setup_logging("INFO" if verbose else "WARNING", secrets=[])
+    logging.getLogger("bot.playground").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 def _settings() -> Settings:
@@ -97,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_demo_data(args.database))
     if args.command == "playground":
         # No settings from the environment: the playground runs its own server and token.
-        setup_logging("INFO", secrets=[])
+        playground_logging(args.verbose)
         from bot.playground.server import run_playground
 
         return asyncio.run(

@@ -68,7 +68,7 @@ class Services:
     flows: FlowService
 
     def translator(self, language: Language) -> Translator:
-        return translator(language, self.settings.tz)
+        return translator(language, self.settings.tz, self.clock)
 
 
 #: A handler module's table of the notifications it renders.

@@ -22,6 +22,7 @@ from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.clock import Clock, system_clock
 from bot.domain.users import Language
 
 DOMAIN = "messages"
@@ -84,12 +85,14 @@ class Translator:
     """Texts and formats for one language in one time zone.
 
     Handlers get one per update (``context.t``); notifications build one for the recipient at
-    send time.
+    send time. ``clock`` is the application's clock: a date shows its year only when it is not
+    the current year, so "this year" must follow the same (injectable) time as everything else.
     """
 
-    def __init__(self, language: Language, timezone: tzinfo) -> None:
+    def __init__(self, language: Language, timezone: tzinfo, clock: Clock = system_clock) -> None:
         self.language = language
         self.timezone = timezone
+        self.clock = clock
         self.locale = Locale.parse(BABEL_LOCALES[language])
         self._catalog = _translations(language)
 
@@ -116,17 +119,51 @@ class Translator:
             return babel_dates.format_time(value, fmt, tzinfo=self.timezone, locale=self.locale)
         return babel_dates.format_time(value, fmt, locale=self.locale)
 
-    def format_skeleton(self, value: datetime, skeleton: str) -> str:
-        """A datetime by CLDR skeleton (``"MMMEd"`` → "12月5日周六" / "Sat, Dec 5"), in the
-        deployment's time zone; the locale decides the order and punctuation."""
-        return babel_dates.format_skeleton(
-            skeleton, value, tzinfo=self.timezone, locale=self.locale
+    def labelled(self, label: str, value: str) -> str:
+        """A form's line "<b>Name:</b> Zhang" / "<b>姓名：</b>张" (HTML): ``label`` is the
+        untranslated message id (marked with ``N_``), ``value`` is shown as given. One message
+        for the whole line, so each language punctuates it its own way."""
+        return self.gettext("<b>{label}:</b> {value}").format(
+            label=self.gettext(label), value=value
         )
+
+    # Every date a person reads goes through format_day / format_moment / format_span, so the
+    # year rule and the weekday punctuation are decided here once.
+
+    def format_day(self, value: date | datetime, *, year: bool | None = None) -> str:
+        """ "Sun, Dec 6" / "12月6日（周日）", with the year ("Sun, Dec 6, 2027" /
+        "2027年12月6日（周日）") when the day is not in the current year in the deployment's
+        time zone, or always with ``year=True`` (documents people keep)."""
+        if isinstance(value, datetime):
+            value = value.astimezone(self.timezone).date()
+        if year is None:
+            year = value.year != self.clock().astimezone(self.timezone).year
+        day = babel_dates.format_skeleton("yMMMd" if year else "MMMd", value, locale=self.locale)
+        weekday = babel_dates.format_date(value, "EEE", locale=self.locale)
+        # TRANSLATORS: a date with its weekday, e.g. "Sun, Dec 6" / "12月6日（周日）".
+        pattern = self.pgettext("date with weekday", "{weekday}, {date}")
+        return pattern.format(weekday=weekday, date=day)
+
+    def format_moment(self, value: datetime, *, year: bool | None = None) -> str:
+        """ "Sun, Dec 6 14:00" / "12月6日（周日）14:00" (the year as in ``format_day``)."""
+        # TRANSLATORS: a date and a time of day, e.g. "Sun, Dec 6 14:00" / "12月6日（周日）14:00".
+        pattern = self.pgettext("date and time", "{date} {time}")
+        return pattern.format(date=self.format_day(value, year=year), time=self._hour(value))
+
+    def format_span(self, start: datetime, end: datetime, *, year: bool | None = None) -> str:
+        """ "12月21日（周一）14:00–16:00": the date once when both ends fall on one local day,
+        "12月21日（周一）22:00 – 12月22日（周二）02:00" when they do not."""
+        if start.astimezone(self.timezone).date() == end.astimezone(self.timezone).date():
+            return f"{self.format_moment(start, year=year)}–{self._hour(end)}"
+        return f"{self.format_moment(start, year=year)} – {self.format_moment(end, year=year)}"
+
+    def _hour(self, value: datetime) -> str:
+        return babel_dates.format_skeleton("Hm", value, tzinfo=self.timezone, locale=self.locale)
 
     def format_number(self, value: float) -> str:
         return babel_numbers.format_decimal(value, locale=self.locale)
 
 
 @cache
-def translator(language: Language, timezone: tzinfo) -> Translator:
-    return Translator(language, timezone)
+def translator(language: Language, timezone: tzinfo, clock: Clock = system_clock) -> Translator:
+    return Translator(language, timezone, clock)

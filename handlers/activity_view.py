@@ -145,11 +145,8 @@ SLOT_NAMES: dict[str, str] = {
 
 
 def when(t: Translator, activity: Activity) -> str:
-    """ "Sat, Dec 5 09:00–11:30" / "12月5日周六 09:00–11:30"; both dates when it spans days."""
-    start, end = activity.starts_at, activity.ends_at
-    if t.format_date(start) == t.format_date(end):
-        return f"{short_when(t, start)}–{t.format_skeleton(end, 'Hm')}"
-    return f"{short_when(t, start)} – {short_when(t, end)}"
+    """ "Sat, Dec 5 09:00–11:30" / "12月5日（周六）09:00–11:30"; both dates when it spans days."""
+    return t.format_span(activity.starts_at, activity.ends_at)
 
 
 def clip(text: str, limit: int = 24) -> str:
@@ -158,7 +155,7 @@ def clip(text: str, limit: int = 24) -> str:
 
 
 def short_when(t: Translator, moment: datetime) -> str:
-    return f"{t.format_skeleton(moment, 'MMMEd')} {t.format_skeleton(moment, 'Hm')}"
+    return t.format_moment(moment)
 
 
 def distance_text(t: Translator, km: float) -> str:

@@ -137,7 +137,7 @@ async def org_list(update: Update, context: ZyContext, pending: bool, page: int)
     rows = [
         [
             button(
-                f"{organization.name} · {t.gettext(STATUS_LABELS[organization.status])}",
+                " · ".join((organization.name, t.gettext(STATUS_LABELS[organization.status]))),
                 "adm",
                 "o",
                 organization.organization_id,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -98,8 +98,7 @@ def _next_day(key_date: KeyDate, today: date) -> date | None:
 
 
 def _day_text(t: Translator, day: date) -> str:
-    """ "Sat, Dec 5, 2026" / "2026年12月5日周六"."""
-    return t.format_skeleton(datetime.combine(day, time(12), tzinfo=t.timezone), "yMMMEd")
+    return t.format_day(day)
 
 
 def _rule_text(t: Translator, key_date: KeyDate) -> str:

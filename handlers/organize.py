@@ -152,11 +152,15 @@ async def describe(services: Services, t: Translator, organization: Organization
     """The organization's card (administrators' review and details screens)."""
     lines = [
         f"<b>{html(organization.name)}</b>",
-        f"{t.gettext('Type')}: {type_label(t, organization.org_type)}",
-        f"{t.gettext('Area')}: {html(await area_name(services, t, organization.area_code))}",
-        f"{t.gettext('Contact person')}: {html(organization.contact_name)}",
-        f"{t.gettext('Contact phone')}: {format_phone_for_display(organization.contact_phone)}",
-        f"{t.gettext('Status')}: {t.gettext(STATUS_LABELS[organization.status])}",
+        t.gettext("Type: {type}").format(type=type_label(t, organization.org_type)),
+        t.gettext("Area: {area}").format(
+            area=html(await area_name(services, t, organization.area_code))
+        ),
+        t.gettext("Contact person: {name}").format(name=html(organization.contact_name)),
+        t.gettext("Contact phone: {phone}").format(
+            phone=format_phone_for_display(organization.contact_phone)
+        ),
+        t.gettext("Status: {status}").format(status=t.gettext(STATUS_LABELS[organization.status])),
     ]
     if organization.description:
         lines += ["", html(organization.description)]
@@ -230,7 +234,7 @@ async def render_step(
         Step.DESCRIPTION: html(data.description) if data.description else none,
     }
     lines = [t.gettext("<b>Please check your application</b>"), ""]
-    lines += [f"<b>{t.gettext(FIELD_LABELS[step])}:</b> {value}" for step, value in values.items()]
+    lines += [t.labelled(FIELD_LABELS[step], value) for step, value in values.items()]
     lines += ["", t.gettext("Tap a field to change it, or submit the application.")]
     edits = [
         InlineKeyboardButton(
@@ -289,7 +293,7 @@ async def enter(update: Update, context: ZyContext) -> object:
         text = t.gettext(
             "⏳ Your application for <b>{name}</b> is waiting for an administrator's review "
             "(submitted {date}). I will tell you the result here."
-        ).format(name=html(pending.name), date=t.format_date(pending.created_at, "medium"))
+        ).format(name=html(pending.name), date=t.format_day(pending.created_at))
         await show(update, text, InlineKeyboardMarkup([_home_row(t)]))
         return END
     suspended = await svc.suspended_memberships(uid)
@@ -560,7 +564,7 @@ async def _invite(update: Update, context: ZyContext, args: list[str]) -> object
     text = t.gettext(
         "🔗 Send this link to the person you want as a co-organizer. It works <b>once</b> and "
         "expires on {expires}.\n\n{link}"
-    ).format(expires=t.format_datetime(expires_at, "short"), link=html(link))
+    ).format(expires=t.format_moment(expires_at), link=html(link))
     await send(
         update,
         text,

@@ -66,12 +66,12 @@ async def profile_text(t: Translator, profile: VolunteerProfile, context: ZyCont
         t, draft_from_profile(profile), context, require_id_number=svc.require_id_number
     )
     lines = [t.gettext("<b>My volunteer profile</b>"), ""]
-    lines += [f"<b>{t.gettext(FIELD_LABELS[field])}:</b> {value}" for field, value in answers]
+    lines += [t.labelled(FIELD_LABELS[field], value) for field, value in answers]
     if profile.paused_until is not None and profile.paused_until > svc.today():
         lines += [
             "",
             t.gettext("⏸ Paused until {date}: you get no invitations or campaign news.").format(
-                date=t.format_date(profile.paused_until, "long")
+                date=t.format_day(profile.paused_until)
             ),
         ]
     return "\n".join(lines)
@@ -203,7 +203,7 @@ async def on_profile_button(update: Update, context: ZyContext) -> object:
         await show_profile(
             update,
             context,
-            notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_date(until, "long")),
+            notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_day(until)),
         )
     elif action == "resume":
         await svc.resume(user_id)

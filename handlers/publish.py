@@ -332,11 +332,11 @@ def _time_screen(
     save = [_save_row(t)]
     if data.picked_day is not None and data.picked_hour is not None:
         text += "\n\n" + t.gettext("{day}: now the minutes.").format(
-            day=data.picked_day.isoformat()
+            day=t.format_day(data.picked_day)
         )
         return text, cal.minute_keyboard("pub", t, data.picked_hour, extra=save)
     if data.picked_day is not None:
-        text += "\n\n" + t.gettext("{day}: now the hour.").format(day=data.picked_day.isoformat())
+        text += "\n\n" + t.gettext("{day}: now the hour.").format(day=t.format_day(data.picked_day))
         return text, cal.hour_keyboard("pub", t, extra=save)
     today = svc.today()
     shown = (
@@ -365,7 +365,8 @@ async def _preview_screen(
             t.gettext("👤 Person in charge: {name}").format(name=html(activity.leader_name))
         )
     if activity.key_date:
-        extra.append(t.gettext("🏷 Key date: {code}").format(code=html(activity.key_date)))
+        name = await svc.key_date_name(activity.key_date, t.language.value)
+        extra.append(t.gettext("🏷 Key date: {name}").format(name=html(name)))
     header = t.gettext("<b>Preview</b> — this is how volunteers will see it:")
     text = "\n".join([header, "", card, *extra])
     rows = [
@@ -922,8 +923,8 @@ async def _choices(
     if edit is EditField.CATEGORY:
         return [(i.code, i.name(language)) for i in await catalog.categories()]
     if edit is EditField.KEY_DATE:
-        near = await service(context).key_dates_near(activity.starts_at)
-        return [(k.code, k.name_zh if language == "zh" else k.name_en) for k in near]
+        tags = await service(context).key_dates_for(activity)
+        return [(k.code, k.name(language)) for k in tags]
     return []
 
 
@@ -1197,7 +1198,7 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
     if edit is EditField.WHEN:
         start_text, _, end_text = value.partition("/")
         start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
-        return f"{short_when(t, start)}–{short_when(t, end)}"
+        return t.format_span(start, end)
     if edit is EditField.DEADLINE:
         if not value:
             return t.gettext("no deadline")

@@ -254,7 +254,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
     # Step.REVIEW
     answers = await describe_answers(t, data, context, require_id_number=svc.require_id_number)
     lines = [t.gettext("<b>Please check your answers</b>"), ""]
-    lines += [f"<b>{t.gettext(FIELD_LABELS[field])}:</b> {value}" for field, value in answers]
+    lines += [t.labelled(FIELD_LABELS[field], value) for field, value in answers]
     lines += ["", t.gettext("Tap a field to change it, or confirm.")]
     edit_buttons = [
         InlineKeyboardButton(

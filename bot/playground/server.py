@@ -18,9 +18,12 @@ waits, without polling sleeps, until an event of that chat has a sequence number
 JSON API (every error is ``{"error": "...", "status": N}`` with that HTTP status):
 
 ``GET /api/personas``
-    the bot, the personas, the demo location and the text limit.
+    the bot, the personas (each with the ``ui_language`` of the page around its chat), the
+    page's own texts in each language (:mod:`bot.playground.ui`), the demo location, the text
+    limit and the bot's time zone.
 ``GET /api/chat/{persona}?after=SEQ&wait=SECONDS``
-    messages sent, edited or deleted after ``SEQ`` (all of them for 0), the reply keyboard
+    messages sent, edited or deleted after ``SEQ`` (all of them for 0; each with its ``time``
+    already written in the bot's time zone, as the bot's texts are), the reply keyboard
     shown, the bot's answers to button presses ("toasts") and its command list; ``seq`` is the
     ``after`` of the next call. ``wait`` (at most 30) makes it a long poll.
 ``POST /api/chat/{persona}/send {"text"}``, ``.../press {"message_id", "data"}``,
@@ -55,6 +58,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TextIO, TypeVar
 from urllib.parse import quote
@@ -75,6 +79,7 @@ from bot.localapi.models import (
     VirtualUserInfo,
 )
 from bot.localapi.server import json_response
+from bot.playground.ui import UI_TEXTS, ui_language
 from bot.runtime import BotRuntime
 from storage.db import Database
 from storage.migrate import migrate
@@ -259,6 +264,7 @@ def personajson_response(persona: Persona) -> JSONDict:
         "language": persona.language_code,
         "role": persona.role,
         "label": _role_label(persona),
+        "ui_language": ui_language(persona.language_code),
     }
 
 
@@ -294,12 +300,16 @@ def reply_keyboardjson_response(markup: JSONDict | None) -> JSONDict | None:
     }
 
 
-def messagejson_response(message: StoredMessage, document_url: str) -> JSONDict:
-    """What the page needs to draw a message: visible text plus entities, never raw markup."""
+def messagejson_response(message: StoredMessage, document_url: str, timezone: tzinfo) -> JSONDict:
+    """What the page needs to draw a message: visible text plus entities, never raw markup.
+
+    ``time`` is written here, in the bot's time zone: the bot says "09:00" in that zone, so a
+    bubble stamped in the browser's own zone would disagree with the texts inside it."""
     data: JSONDict = {
         "id": message.message_id,
         "from": "bot" if message.from_bot else "user",
         "date": message.date,
+        "time": datetime.fromtimestamp(message.date, timezone).strftime("%H:%M"),
         "text": message.visible_text,
         "entities": message.entities,
         "edited": message.edit_date is not None,
@@ -361,10 +371,12 @@ class PlaygroundWeb:
         bot: BotInfo,
         personas: tuple[Persona, ...] = PERSONAS,
         *,
+        timezone: tzinfo,
         allowed_hosts: frozenset[str] | None = None,
     ) -> None:
         self.api = api
         self.bot = bot
+        self.timezone = timezone
         self.allowed_hosts = allowed_hosts
         self.closing = False
         self.chats = {
@@ -494,8 +506,10 @@ class PlaygroundWeb:
             {
                 "bot": {"username": self.bot.username, "name": self.bot.first_name},
                 "personas": [personajson_response(c.persona) for c in self.chats.values()],
+                "ui": UI_TEXTS,
                 "demo_location": {"latitude": DEMO_LOCATION[0], "longitude": DEMO_LOCATION[1]},
                 "max_text_length": MAX_TEXT_LENGTH,
+                "timezone": str(self.timezone),
             }
         )
 
@@ -529,7 +543,7 @@ class PlaygroundWeb:
         toasts: list[JSONDict] = []
         if record is not None:
             messages = [
-                messagejson_response(m, self._document_url(key, m.message_id))
+                messagejson_response(m, self._document_url(key, m.message_id), self.timezone)
                 for m in record.messages
                 if m.last_seq > after and not (after == 0 and m.deleted)
             ]
@@ -768,7 +782,7 @@ async def start_playground(
         stack.push_async_callback(runtime.stop)
 
         allowed = None if allow_public else _LOOPBACK_NAMES | {bind_host.lower()}
-        page = PlaygroundWeb(api, bot, allowed_hosts=allowed)
+        page = PlaygroundWeb(api, bot, timezone=runtime.settings.tz, allowed_hosts=allowed)
         runner = web.AppRunner(page.app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
@@ -779,7 +793,8 @@ async def start_playground(
         await stack.aclose()
         raise
     url = _page_url(bind_host, sock.getsockname()[1])
-    logger.info("playground page on %s (Bot API on %s)", url, api.url)
+    # run_playground prints the address; this line is for --verbose runs and embedders.
+    logger.debug("playground page on %s (Bot API on %s)", url, api.url)
     return Playground(
         url=url,
         api=api,

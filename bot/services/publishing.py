@@ -312,6 +312,8 @@ class EnabledKeyDates(Protocol):
 
     async def enabled(self) -> list[KeyDate]: ...
 
+    async def get(self, code: str) -> KeyDate | None: ...
+
 
 class PublishingService:
     def __init__(
@@ -702,6 +704,23 @@ class PublishingService:
         day = starts_at.astimezone(self.tz).date()
         suggestion = suggest(await self._key_dates.enabled(), day)
         return [suggestion] if suggestion is not None else []
+
+    async def key_date_name(self, code: str, language: str) -> str:
+        """The name people read for a stored key date tag (the code is internal). Key dates are
+        never deleted, only disabled, so a tag always has a name; the code is the last resort."""
+        found = await self._key_dates.get(code) if self._key_dates is not None else None
+        return found.name(language) if found is not None else code
+
+    async def key_dates_for(self, activity: Activity) -> list[KeyDate]:
+        """The tags an activity's edit screen offers: the key date near its day, and its current
+        tag even when no longer near or since disabled (so the screen names what is set)."""
+        near = await self.key_dates_near(activity.starts_at)
+        if activity.key_date and all(k.code != activity.key_date for k in near):
+            keys = self._key_dates
+            current = await keys.get(activity.key_date) if keys is not None else None
+            if current is not None:
+                near.append(current)
+        return near
 
     async def set_key_date(self, telegram_id: int, code: str | None) -> ActivityDraft:
         draft = await self._step(telegram_id, PublishStep.KEY_DATE)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Settings
 from bot.domain.activities import Activity, MemberRole, Organization, SignupStatus
 from bot.domain.notifications import NotificationKind
 from bot.localapi import StoredMessage, VirtualUser
+from bot.localapi.models import BotInfo
 from storage.activities import ActivitiesRepository
 from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
@@ -478,3 +483,29 @@ async def test_a_screen_that_ends_at_once_does_not_take_over_a_half_filled_form(
     await boss.send("/cancel")
     reply = await boss.next_reply()
     assert "nothing to cancel" not in (reply.text or "")
+
+
+@pytest.fixture
+async def before_volunteer_day(settings: Settings, bot_info: BotInfo) -> AsyncIterator[BotProcess]:
+    """A bot whose clock reads 28 November 2026, a week before 12·5 (a key date)."""
+    process = BotProcess(settings, ManualClock(datetime(2026, 11, 28, 9, tzinfo=SHANGHAI)))
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+async def test_the_key_date_tag_is_shown_by_name(
+    before_volunteer_day: BotProcess, make_user: MakeUser
+) -> None:
+    # The preview showed "🏷 Key date: intl_volunteer_day", the database code.
+    bot = before_volunteer_day
+    boss = make_user("Jing")
+    await organizer(bot, boss)
+    await form_to_when(boss, "Volunteer Day tea party")
+    await boss.send("2026-12-05 09:00-11:30")
+    preview = await form_after_when(boss, tag=True)
+    text = preview.plain_text or ""
+    assert "🏷 Key date: International Volunteer Day" in text
+    assert "intl_volunteer_day" not in text

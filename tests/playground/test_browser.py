@@ -11,11 +11,14 @@ import asyncio
 import importlib.util
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.demo import PERSONAS
 from bot.localapi.formatting import parse_html
 from bot.playground.server import Playground
 from tests.playground.conftest import add_test_activity
@@ -209,3 +212,122 @@ async def test_bot_text_is_drawn_from_entities_and_never_parsed_as_html(
     await expect(mine).to_have_text("<b>not bold</b> <img src=x onerror=alert(1)>")
     await expect(page.locator("#messages img")).to_have_count(0)
     await expect(page.locator("#messages b")).to_have_count(1)
+
+
+async def phone_page(
+    browser: Browser, playground: Playground, timezone_id: str | None = None
+) -> Page:
+    """A 390 px wide phone (an iPhone 12–15) on the playground; closed with its context."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, timezone_id=timezone_id
+    )
+    opened = await context.new_page()
+    await opened.goto(playground.url)
+    return opened
+
+
+async def test_a_long_paste_is_sent_as_several_messages(page: Page) -> None:
+    from playwright.async_api import expect
+
+    # The box had maxlength=4096 and cut a longer paste silently. Telegram's clients send it as
+    # several messages instead, cut at a line break (else a space) near the limit.
+    lines = [f"line {number}: " + "word " * 12 for number in range(160)]
+    pasted = "\n".join(lines)
+    assert len(pasted) > 2 * 4096
+    await page.select_option("#persona", "visitor-en")
+    await send(page, pasted)
+    await expect(page.locator(".msg.user")).to_have_count(3)
+    await expect(page.locator("#text")).to_have_value("")
+    sent = await page.locator(".msg.user .text").all_text_contents()
+    assert all(len(text) <= 4096 for text in sent)
+    assert "\n".join(sent) == pasted  # cut at line breaks: nothing lost, nothing cut mid-line
+    assert sent[0].endswith(lines[len(sent[0].splitlines()) - 1])
+
+    # Without a line break or a space it is cut at the limit.
+    await send(page, "y" * 5000)
+    await expect(page.locator(".msg.user")).to_have_count(5)
+    sent = await page.locator(".msg.user .text").all_text_contents()
+    assert sent[3:] == ["y" * 4096, "y" * 904]
+
+
+async def test_a_chinese_persona_gets_chinese_controls_and_the_bots_times(
+    browser: Browser, playground: Playground
+) -> None:
+    from playwright.async_api import expect
+
+    # The browser is in New York; the bot speaks Asia/Shanghai, and so must the bubbles.
+    page = await phone_page(browser, playground, timezone_id="America/New_York")
+    try:
+        await page.select_option("#persona", "volunteer-zh")
+        await expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+        await expect(page.locator("#text")).to_have_attribute("placeholder", "消息")
+        await expect(page.locator("#status")).to_contain_text("当前身份：王芳（")
+        await send(page, "/start")
+        bot = page.locator(".msg.bot").last
+        await bot.get_by_role("button", name="🔍 服务菜单").click()
+        await expect(bot.locator(".edited")).to_have_text("已编辑")
+
+        chat = playground.api.find_chat(playground.bot, 7101)
+        assert chat is not None
+        sent_at = datetime.fromtimestamp(chat.messages[-1].date, ZoneInfo("Asia/Shanghai"))
+        await expect(bot.locator("time")).to_have_text(f"{sent_at:%H:%M}")
+
+        await page.get_by_role("button", name="发送联系方式或位置").click()
+        menu = page.locator("#menu")
+        await expect(menu).to_contain_text("📱 发送我的联系方式")
+        await expect(menu).to_contain_text("📍 发送位置…")
+        await menu.get_by_role("button", name="📍 发送位置…").click()
+        panel = page.locator("#location-panel")
+        await expect(panel).to_contain_text("纬度")
+        await expect(panel.get_by_role("button", name="取消")).to_be_visible()
+        assert "Share" not in await page.locator("body").inner_text()
+
+        # Back to an English persona, the controls are English again.
+        await page.select_option("#persona", "volunteer-en")
+        await expect(page.locator("#text")).to_have_attribute("placeholder", "Message")
+        await expect(panel.get_by_role("button", name="Cancel")).to_have_count(0)
+    finally:
+        await page.context.close()
+
+
+# Everything in the top bar must be readable on a phone: the status line not cut with "…",
+# the selected persona's whole name and role inside its picker, nothing past the right edge.
+_TOP_BAR_FITS = """() => {
+    const status = document.querySelector('#status');
+    const select = document.querySelector('#persona');
+    const probe = document.createElement('span');
+    probe.style.font = getComputedStyle(select).font;
+    probe.style.whiteSpace = 'pre';
+    probe.textContent = select.selectedOptions[0].textContent;
+    document.body.append(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    const box = select.getBoundingClientRect();
+    return {
+        statusCut: status.scrollWidth > status.clientWidth,
+        statusRight: status.getBoundingClientRect().right,
+        selectRight: box.right,
+        // padding and the drop-down arrow take about 40 px of the picker
+        selectRoom: box.width - 40 - needed,
+        width: document.documentElement.clientWidth,
+    };
+}"""
+
+
+async def test_the_top_bar_fits_a_390_px_phone_in_both_languages(
+    browser: Browser, playground: Playground
+) -> None:
+    from playwright.async_api import expect
+
+    page = await phone_page(browser, playground)
+    try:
+        for persona in PERSONAS:
+            await page.select_option("#persona", persona.key)
+            await expect(page.locator("#status")).to_contain_text(persona.first_name)
+            fits = await page.evaluate(_TOP_BAR_FITS)
+            assert not fits["statusCut"], (persona.key, fits)
+            assert fits["statusRight"] <= fits["width"], (persona.key, fits)
+            assert fits["selectRight"] <= fits["width"], (persona.key, fits)
+            assert fits["selectRoom"] >= 0, (persona.key, fits)
+    finally:
+        await page.context.close()

@@ -8,10 +8,13 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -28,6 +31,8 @@ from bot.playground.server import (
 )
 from tests.playground.conftest import Playground, PlaygroundClient, add_test_activity
 
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
 # ----------------------------------------------------------------------------- conversations
 
 
@@ -39,6 +44,34 @@ async def test_personas_are_listed_with_the_bot(client: PlaygroundClient) -> Non
     roles = {p["role"] for p in data["personas"]}
     assert roles == {"visitor", "volunteer", "organizer", "admin"}
     assert data["demo_location"] == {"latitude": 28.1941, "longitude": 112.9723}
+
+
+async def test_the_page_gets_its_own_words_in_each_personas_language(
+    client: PlaygroundClient,
+) -> None:
+    # The page's controls ("edited", "download", "OK", the 📎 menu) stayed English for Chinese
+    # personas: they now come in both languages, and each persona says which one it uses.
+    status, data = await client.request("GET", "/api/personas")
+    assert status == 200
+    ui = data["ui"]
+    assert set(ui) == {"en", "zh"} and set(ui["en"]) == set(ui["zh"])
+    assert ui["zh"]["edited"] == "已编辑" and ui["en"]["edited"] == "edited"
+    for persona in data["personas"]:
+        expected = "zh" if persona["language"].startswith("zh") else "en"
+        assert persona["ui_language"] == expected
+    for language, table in ui.items():
+        for key, text in table.items():
+            english = set(PLACEHOLDER.findall(ui["en"][key]))
+            assert set(PLACEHOLDER.findall(text)) == english, (language, key)
+    assert data["timezone"] == "Asia/Shanghai"
+
+
+async def test_message_times_are_written_in_the_bots_time_zone(client: PlaygroundClient) -> None:
+    # Bubbles were stamped in the browser's zone while the bot's texts speak Asia/Shanghai.
+    await client.send("visitor-zh", "/start")
+    welcome = await client.wait_for_text("visitor-zh", "欢迎使用志愿")
+    shanghai = datetime.fromtimestamp(welcome["date"], ZoneInfo("Asia/Shanghai"))
+    assert welcome["time"] == f"{shanghai:%H:%M}"
 
 
 async def test_start_as_a_new_visitor_gets_the_welcome_in_their_language(
@@ -431,6 +464,14 @@ async def test_zhiyuan_playground_prints_the_address_and_stops_on_ctrl_c(tmp_pat
     assert process.returncode == 0, stderr.decode()
     assert "playground stopped" in stderr.decode()
     assert "Traceback" not in stderr.decode()
+    # Start-up printed ~170 INFO lines (demo sign-ups, scheduler jobs) before the address: the
+    # console keeps the address, the playground's own lifecycle and warnings (--verbose: all).
+    chatter = [
+        line
+        for line in stderr.decode().splitlines()
+        if " INFO " in line and " bot.playground: " not in line
+    ]
+    assert chatter == []
 
 
 async def test_zhiyuan_playground_refuses_a_public_host(tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.domain.users import Language
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from handlers.activity_view import (
     CATEGORY,
     MAX_PAGE,
@@ -16,10 +17,13 @@ from handlers.activity_view import (
     View,
     clip,
     distance_text,
+    short_when,
+    when,
     with_view,
 )
 from handlers.browse import search_words, week_window, weekend_window
 from handlers.callbacks import MAX_CALLBACK_BYTES, callback, parse_id
+from tests.factories import activity_model
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -112,3 +116,13 @@ def test_labels_and_distances() -> None:
     assert distance_text(t, 2.26) == "2.3 km"
     zh = translator(Language.ZH, SHANGHAI)
     assert distance_text(zh, 2.26) == "2.3 公里"
+
+
+def test_cards_show_the_year_of_an_activity_in_another_year() -> None:
+    # Seen on 2026-12-05: an activity a year later read "12月5日周日", like next week's.
+    zh = Translator(Language.ZH, SHANGHAI, ManualClock(local(2026, 12, 5, 10, 0)))
+    next_year = activity_model(local(2027, 12, 5, 9, 0))
+    assert when(zh, next_year).startswith("2027年12月5日（周日）09:00–")
+    assert short_when(zh, next_year.starts_at) == "2027年12月5日（周日）09:00"
+    this_year = activity_model(local(2026, 12, 21, 14, 0))
+    assert when(zh, this_year) == "12月21日（周一）14:00–17:00"  # the date once

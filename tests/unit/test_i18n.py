@@ -8,10 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.pofile import read_po
 
 from bot import catalogs
+from bot.clock import ManualClock
 from bot.domain.users import Language
-from bot.i18n import Translator, resolve_language
+from bot.i18n import Translator, catalog_path, resolve_language
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -93,3 +95,90 @@ def test_check_reports_a_wrong_placeholder(project_copy: Path) -> None:
     po.write_text(broken)
     found = catalogs.problems(project_copy)
     assert any("placeholders ['number']" in problem for problem in found)
+
+
+def test_check_reports_gettext_inside_an_f_string(project_copy: Path) -> None:
+    # Extraction cannot see into an f-string: "Status" stayed English for Chinese readers.
+    (project_copy / "handlers" / "extra.py").write_text(
+        "def f(t, label, status):\n"
+        "    first = f\"{t.gettext('Status')}: {status}\"\n"
+        "    return first, f\"<b>{t.pgettext('ctx', label)}</b> {_(label)!r:>4}\"\n"
+    )
+    found = catalogs.problems(project_copy)
+    inside = [problem for problem in found if "extra.py" in problem]
+    assert [problem.split(" is inside")[0] for problem in inside] == [
+        "handlers/extra.py:2: t.gettext('Status')",
+        "handlers/extra.py:3: t.pgettext('ctx', label)",
+        "handlers/extra.py:3: _(label)",
+    ]
+
+
+def test_no_gettext_call_is_inside_an_f_string() -> None:
+    assert catalogs.calls_in_fstrings() == []
+
+
+def test_a_form_line_is_punctuated_per_language() -> None:
+    zh = Translator(Language.ZH, SHANGHAI)
+    assert zh.labelled("Area", "芙蓉区") == "<b>区域：</b>芙蓉区"
+    assert Translator(Language.EN, SHANGHAI).labelled("Area", "Furong") == "<b>Area:</b> Furong"
+
+
+def test_chinese_addresses_the_reader_as_nin_throughout() -> None:
+    """One form of address: many volunteers are older people, and a text that says 您 on one
+    screen and 你 on the next reads as careless. (No exception is needed today; should a quoted
+    user example ever need 你, e.g. the greeting "你好", allow that exact message here.)"""
+    with catalog_path(Language.ZH).open("rb") as handle:
+        catalog = read_po(handle)
+    informal = []
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        informal += [text for text in texts if text and "你" in text]
+    assert informal == []
+
+
+# ------------------------------------------------------------------ dates people read (#13.2)
+
+
+def _on(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def _at(moment: datetime, language: Language) -> Translator:
+    return Translator(language, SHANGHAI, ManualClock(moment))
+
+
+def test_a_date_in_another_year_shows_the_year() -> None:
+    today = _on(2026, 12, 5)  # a Saturday
+    zh, en = _at(today, Language.ZH), _at(today, Language.EN)
+    next_year = _on(2027, 12, 5, 9, 0)  # a Sunday, the same month and day a year later
+    assert zh.format_moment(next_year) == "2027年12月5日（周日）09:00"
+    assert en.format_moment(next_year) == "Sun, Dec 5, 2027 09:00"
+    assert zh.format_day(_on(2025, 3, 5)) == "2025年3月5日（周三）"
+    this_year = _on(2026, 12, 6, 9, 0)
+    assert zh.format_moment(this_year) == "12月6日（周日）09:00"
+    assert en.format_moment(this_year) == "Sun, Dec 6 09:00"
+
+
+def test_the_current_year_is_the_deployment_time_zones() -> None:
+    # 17:30 UTC on New Year's Eve is already 1 January in Shanghai: no year on 1 January.
+    new_year = Translator(
+        Language.ZH, SHANGHAI, ManualClock(datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
+    )
+    assert new_year.format_day(_on(2027, 1, 1)) == "1月1日（周五）"
+    assert new_year.format_day(_on(2026, 12, 31)) == "2026年12月31日（周四）"
+
+
+def test_documents_always_show_the_year() -> None:
+    zh = _at(_on(2026, 12, 5), Language.ZH)
+    assert zh.format_day(_on(2026, 12, 6), year=True) == "2026年12月6日（周日）"
+
+
+def test_a_span_on_one_day_names_the_day_once() -> None:
+    zh, en = _at(_on(2026, 12, 5), Language.ZH), _at(_on(2026, 12, 5), Language.EN)
+    start, end = _on(2026, 12, 21, 14, 0), _on(2026, 12, 21, 16, 0)
+    assert zh.format_span(start, end) == "12月21日（周一）14:00–16:00"
+    assert en.format_span(start, end) == "Mon, Dec 21 14:00–16:00"
+    overnight = zh.format_span(_on(2026, 12, 21, 22, 0), _on(2026, 12, 22, 2, 0))
+    assert overnight == "12月21日（周一）22:00 – 12月22日（周二）02:00"
+    into_next_year = zh.format_span(_on(2026, 12, 31, 22, 0), _on(2027, 1, 1, 2, 0))
+    assert into_next_year == "12月31日（周四）22:00 – 2027年1月1日（周五）02:00"

@@ -357,6 +357,9 @@ class FakeKeyDates:
     async def enabled(self) -> list[KeyDate]:
         return self.key_dates
 
+    async def get(self, code: str) -> KeyDate | None:
+        return next((k for k in self.key_dates if k.code == code), None)
+
 
 VOLUNTEER_DAY = KeyDate(
     code="volunteer_day", name_zh="国际志愿者日", name_en="IVD", month=12, day=5
@@ -508,6 +511,20 @@ async def test_key_date_tag_only_the_suggested_one_or_none(
         await service.apply_edit(boss, far.activity_id, EditField.KEY_DATE, "volunteer_day")
     assert await counters(db, aid) == (2, 0, 1)
     assert await changed_notifications(db) == []
+
+
+async def test_a_key_date_tag_is_named_and_offered_even_when_no_longer_near(
+    db: Database, service: PublishingService, org: Organization
+) -> None:
+    service._key_dates = FakeKeyDates(VOLUNTEER_DAY)
+    assert await service.key_date_name("volunteer_day", "zh") == "国际志愿者日"
+    assert await service.key_date_name("volunteer_day", "en") == "IVD"
+    # Tagged, then moved away from 12·5: the edit screen still names the tag it carries.
+    moved = await add_activity(
+        db, org, starts_at=datetime(2027, 3, 1, 1, tzinfo=UTC), key_date="volunteer_day"
+    )
+    assert [k.code for k in await service.key_dates_near(moved.starts_at)] == []
+    assert [k.code for k in await service.key_dates_for(moved)] == ["volunteer_day"]
 
 
 async def test_cancelled_or_started_activities_cannot_be_edited(

@@ -9,6 +9,11 @@
 // text plus Telegram "entities" (bold from offset 3, length 5...), and formatting is rebuilt
 // from them with createElement/textContent. Links are kept only for safe URL schemes. The
 // server's Content-Security-Policy forbids inline scripts as a second line of defence.
+//
+// The page's own words (buttons, menus, the status line) follow the language of the persona
+// shown: the server sends both tables with the persona list (bot/playground/ui.py). Message
+// times come from the server already written in the bot's time zone, so a bubble's time agrees
+// with the times in the bot's texts whatever zone the browser is in.
 "use strict";
 
 const POLL_WAIT_SECONDS = 25;
@@ -23,6 +28,9 @@ const state = {
   // keeps the conversations anyway; this only saves a reload.
   chats: new Map(),
   poll: null, // { key, controller } of the running long poll
+  ui: {}, // language -> { key: text } (the page's own words)
+  language: "en", // the table in use: the shown persona's
+  maxTextLength: 4096,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -93,6 +101,66 @@ function pause(ms, signal) {
   });
 }
 
+// One of the page's own texts in the shown persona's language, "{name}" filled from values.
+function tr(key, values = {}) {
+  const table = state.ui[state.language] || state.ui.en || {};
+  const text = table[key] !== undefined ? table[key] : key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// The static parts of the page (index.html marks them with data-ui-*), in the current language.
+function applyLanguage(language) {
+  state.language = state.ui[language] ? language : "en";
+  document.documentElement.lang = state.language === "zh" ? "zh-Hans" : "en";
+  for (const node of document.querySelectorAll("[data-ui-text]")) {
+    node.textContent = tr(node.dataset.uiText);
+  }
+  for (const node of document.querySelectorAll("[data-ui-title]")) {
+    node.title = tr(node.dataset.uiTitle);
+  }
+  for (const node of document.querySelectorAll("[data-ui-label]")) {
+    node.setAttribute("aria-label", tr(node.dataset.uiLabel));
+  }
+  for (const node of document.querySelectorAll("[data-ui-placeholder]")) {
+    node.placeholder = tr(node.dataset.uiPlaceholder);
+  }
+  // "Pick a persona above, then send {start}.": the command stays a button inside the sentence.
+  const [before, after] = tr("empty").split("{start}");
+  $("empty-text").replaceChildren(before || "", $("empty-start"), after || "");
+}
+
+// Telegram clients send a text longer than one message allows as several messages, each cut at
+// a line break, else at a space, in the second half of the piece; a text without either is cut
+// at the limit (never inside a character). The separator at a cut is dropped, as a message's
+// surrounding white space is anyway.
+function splitText(text, limit) {
+  const parts = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const head = rest.slice(0, limit + 1); // a separator just after the limit is a clean cut
+    let cut = -1;
+    for (const separator of ["\n", " "]) {
+      const at = head.lastIndexOf(separator);
+      if (at >= limit / 2) {
+        cut = at;
+        break;
+      }
+    }
+    if (cut >= 0) {
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut + 1);
+    } else {
+      cut = limit;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // keep a surrogate pair together
+      parts.push(rest.slice(0, cut));
+      rest = rest.slice(cut);
+    }
+  }
+  parts.push(rest);
+  return parts.filter((part) => part.trim());
+}
+
 let toastTimer = null;
 function toast(text, kind = "info") {
   const box = $("toast");
@@ -101,7 +169,7 @@ function toast(text, kind = "info") {
   box.append(el("span", "toast-text", text));
   if (kind === "alert" || kind === "error") {
     // Alerts stay until dismissed, like Telegram's alert popups.
-    const close = el("button", "toast-close", "OK");
+    const close = el("button", "toast-close", tr("ok"));
     close.type = "button";
     close.addEventListener("click", () => { box.hidden = true; });
     box.append(close);
@@ -160,7 +228,7 @@ function openUrl(url) {
   }
   const safe = safeUrl(url);
   if (safe) window.open(safe, "_blank", "noopener,noreferrer");
-  else toast("This link cannot be opened here. 此链接无法在这里打开。", "error");
+  else toast(tr("link_refused"), "error");
 }
 
 // Telegram makes "/command" words clickable in messages; so do we (not inside code or links).
@@ -209,7 +277,7 @@ function entityElement(entity, text) {
     case "expandable_blockquote": return el("blockquote");
     case "spoiler": {
       const span = el("span", "spoiler");
-      span.title = "Click to reveal · 点击显示";
+      span.title = tr("reveal");
       span.addEventListener("click", () => span.classList.add("revealed"));
       return span;
     }
@@ -301,7 +369,7 @@ function renderMessage(message) {
       el("span", "document-icon", "📄"),
       el("span", "document-info",
         el("span", "document-name", doc.file_name),
-        el("span", "document-size", `${formatSize(doc.size)} · download`)));
+        el("span", "document-size", `${formatSize(doc.size)} · ${tr("download")}`)));
     link.href = doc.url; // our own relative URL, built by the server
     link.download = doc.file_name;
     bubble.append(link);
@@ -309,7 +377,7 @@ function renderMessage(message) {
   if (message.location) {
     const { latitude, longitude } = message.location;
     bubble.append(el("div", "location",
-      "📍 ", el("b", null, "Location · 位置"), ` ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
+      "📍 ", el("b", null, tr("location")), ` ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
   }
   if (message.contact) {
     const c = message.contact;
@@ -320,8 +388,8 @@ function renderMessage(message) {
   if (message.text) bubble.append(formattedText(message.text, message.entities));
 
   const meta = el("div", "meta");
-  if (message.edited) meta.append(el("span", "edited", "edited"));
-  meta.append(el("time", null, formatTime(message.date)));
+  if (message.edited) meta.append(el("span", "edited", tr("edited")));
+  meta.append(el("time", null, message.time || formatTime(message.date)));
   bubble.append(meta);
   row.append(bubble);
 
@@ -344,7 +412,7 @@ function renderInlineKeyboard(message) {
         node.addEventListener("click", () => openUrl(button.url));
       } else {
         node.disabled = true;
-        node.title = "This kind of button is not simulated in the playground · 演示环境不模拟这种按钮";
+        node.title = tr("not_simulated");
       }
       row.append(node);
     }
@@ -436,12 +504,12 @@ async function pollLoop(key, signal) {
       const data = await api(`${personaPath(key)}?after=${chat.seq}&wait=${wait}`, { signal });
       if (signal.aborted) return;
       failures = 0;
-      setStatus(`bot · chatting as 当前身份：${describePersona(state.personas.get(key))}`);
+      setStatus(tr("chatting_as", { persona: describePersona(state.personas.get(key)) }));
       applyUpdate(key, data);
     } catch (error) {
       if (signal.aborted) return;
       failures += 1;
-      setStatus(`connection lost, retrying… 连接中断，正在重试… (${error.message})`, true);
+      setStatus(tr("connection_lost", { error: error.message }), true);
       // Back off so a stopped server is not hammered; reconnects as soon as it answers.
       await pause(Math.min(500 * 2 ** failures, RETRY_MAX_MS), signal);
     }
@@ -465,6 +533,19 @@ async function sendText(text) {
   if (!text.trim()) return false;
   closePopups();
   return (await act("send", { text })) !== null;
+}
+
+// What the composer holds, as one message or several (splitText), in order. On a failure the
+// part not sent and the rest go back into the box, so nothing typed is lost.
+async function sendComposed(text) {
+  const parts = splitText(text, state.maxTextLength);
+  for (let i = 0; i < parts.length; i += 1) {
+    if (!(await sendText(parts[i]))) {
+      if (i > 0) toast(tr("rest_not_sent", { error: `${i}/${parts.length}` }), "error");
+      return parts.slice(i).join("\n");
+    }
+  }
+  return "";
 }
 
 function pressButton(messageId, data, node) {
@@ -492,7 +573,7 @@ async function sendLocation(event) {
   const latitude = Number($("latitude").value);
   const longitude = Number($("longitude").value);
   if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) {
-    toast("Latitude and longitude must be numbers. 纬度和经度必须是数字。", "error");
+    toast(tr("coordinates_not_numbers"), "error");
     return;
   }
   if ((await act("location", { latitude, longitude })) !== null) {
@@ -509,10 +590,10 @@ function renderReplyKeyboard(chat) {
   panel.replaceChildren();
   if (!keyboard || chat.keyboardHidden) {
     panel.hidden = true;
-    $("text").placeholder = "Message · 消息";
+    $("text").placeholder = tr("placeholder");
     return;
   }
-  $("text").placeholder = keyboard.placeholder || "Message · 消息";
+  $("text").placeholder = keyboard.placeholder || tr("placeholder");
   for (const buttons of keyboard.rows) {
     const row = el("div", "kb-row");
     for (const button of buttons) {
@@ -520,7 +601,7 @@ function renderReplyKeyboard(chat) {
       node.type = "button";
       if (button.kind === "unsupported") {
         node.disabled = true;
-        node.title = "This kind of button is not simulated in the playground · 演示环境不模拟这种按钮";
+        node.title = tr("not_simulated");
       } else {
         node.addEventListener("click", () => tapReplyButton(chat, button));
       }
@@ -582,21 +663,22 @@ function commandItems() {
 
 function attachItems() {
   return [
-    { label: "📱 Share my contact", detail: "this persona's own phone number", run: shareContact },
-    { label: "📍 Share a location…", detail: "the demo one or your own", run: openLocationPanel },
+    { label: tr("share_contact"), detail: tr("share_contact_detail"), run: shareContact },
+    { label: tr("share_location"), detail: tr("share_location_detail"), run: openLocationPanel },
   ];
 }
 
 // ------------------------------------------------------------------------------ personas
 
 function describePersona(persona) {
-  return persona ? `${persona.name} (${persona.label})` : "";
+  return persona ? tr("persona", { name: persona.name, role: persona.label }) : "";
 }
 
 function selectPersona(key) {
   if (!state.personas.has(key)) return;
   state.current = key;
   $("persona").value = key;
+  applyLanguage(state.personas.get(key).ui_language);
   history.replaceState(null, "", `#${encodeURIComponent(key)}`);
   $("location-panel").hidden = true;
   closePopups();
@@ -610,8 +692,10 @@ async function init() {
   const info = await api("/api/personas");
   state.bot = info.bot;
   state.demoLocation = info.demo_location;
+  state.ui = info.ui || {};
+  // No maxlength on the box: a longer text is sent as several messages (splitText).
+  state.maxTextLength = info.max_text_length;
   $("bot-name").textContent = info.bot.name;
-  $("text").maxLength = info.max_text_length;
   const select = $("persona");
   for (const persona of info.personas) {
     state.personas.set(persona.key, persona);
@@ -625,10 +709,9 @@ async function init() {
     event.preventDefault();
     const input = $("text");
     const text = input.value;
-    if (await sendText(text)) {
-      input.value = "";
-      autoGrow();
-    }
+    if (!text.trim()) return;
+    input.value = await sendComposed(text);
+    autoGrow();
   });
   // Enter sends, Shift+Enter makes a new line (as in Telegram's desktop clients).
   $("text").addEventListener("keydown", (event) => {
