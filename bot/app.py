@@ -18,6 +18,7 @@ from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_
 from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.services.accounts import AccountService
 from bot.services.broadcasts import BroadcastService
+from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
@@ -33,6 +34,7 @@ from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
 from storage.activities import ActivitiesRepository
 from storage.broadcasts import BroadcastsRepository
+from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
@@ -155,6 +157,7 @@ def build_application(
             sweep=signups.sweep,
         ),
         flows=FlowService(FlowsRepository(db), clock),
+        browsing=BrowsingService(BrowseSessionsRepository(db), clock),
     )
     persistence = SQLitePersistence(
         db,

@@ -22,6 +22,7 @@ from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.services.accounts import AccountService
 from bot.services.broadcasts import BroadcastService
+from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
@@ -66,6 +67,7 @@ class Services:
     campaigns: CampaignService
     publishing: PublishingService
     flows: FlowService
+    browsing: BrowsingService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

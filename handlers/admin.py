@@ -21,6 +21,8 @@ stateDiagram-v2
     TYPING --> Panel: valid text (done) · /cancel
     TYPING --> TYPING: invalid text (told why)
 ```
+TYPING is the ``admin`` flow owning the typed input (:mod:`handlers.flows`), with what the
+text is for in its state; any panel press gives the input back.
 The panel also links 🗓 Key dates (``kd:list``, handlers.campaigns) and 📣 Broadcast
 (``bc:new``, handlers.broadcast).
 """
@@ -32,18 +34,12 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import OrganizationStatus
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.users import User
 from bot.domain.validation import InvalidInput
@@ -58,17 +54,14 @@ from bot.services.organizations import (
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.callbacks import button, button_rows, parse_id, parse_page, parse_telegram_id, split
 from handlers.commands import set_chat_commands
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.organize import STATUS_LABELS, describe, refusal_text
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
-TYPING = "typing"
-END = ConversationHandler.END
 MAX_PAGE = 9999
-INPUT_KEY = "admin_input"  # user_data: what the typed text is for
 
 KIND_LABELS: dict[CatalogKind, str] = {
     CatalogKind.AREA: N_("Areas"),
@@ -94,9 +87,9 @@ def _person(user: User | None, telegram_id: int) -> str:
     return f"{name} · {telegram_id}"
 
 
-def _clear_input(context: ZyContext) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(INPUT_KEY, None)
+async def _clear_input(context: ZyContext) -> None:
+    """Typed text is no longer for the admin panel (done, refused or moved on)."""
+    await release(context, ADMIN_FLOW)
 
 
 # ------------------------------------------------------------------------------ screens
@@ -120,8 +113,8 @@ async def panel(update: Update, context: ZyContext, notice: str | None = None) -
         [button(t.gettext("🏠 Main menu"), "menu", "home")],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
-    _clear_input(context)
-    return END
+    await _clear_input(context)
+    return None
 
 
 async def org_list(update: Update, context: ZyContext, pending: bool, page: int) -> object:
@@ -157,7 +150,7 @@ async def org_list(update: Update, context: ZyContext, pending: bool, page: int)
         rows.append(paging)
     rows.append(_back(t))
     await show(update, title, InlineKeyboardMarkup(rows))
-    return END
+    return None
 
 
 async def org_detail(
@@ -189,7 +182,7 @@ async def org_detail(
     back_to = "pend" if organization.status is OrganizationStatus.PENDING else "orgs"
     rows.append(_back(t, "adm", back_to, 0))
     await show(update, text, InlineKeyboardMarkup(rows))
-    return END
+    return None
 
 
 async def admins_screen(update: Update, context: ZyContext, notice: str | None = None) -> object:
@@ -211,7 +204,7 @@ async def admins_screen(update: Update, context: ZyContext, notice: str | None =
     rows.insert(0, [button(t.gettext("➕ Appoint an administrator"), "adm", "appoint")])
     rows.append(_back(t))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-    return END
+    return None
 
 
 async def catalog_kinds(update: Update, context: ZyContext) -> object:
@@ -223,7 +216,7 @@ async def catalog_kinds(update: Update, context: ZyContext) -> object:
     await show(
         update, t.gettext("📚 Which list would you like to edit?"), InlineKeyboardMarkup(rows)
     )
-    return END
+    return None
 
 
 async def catalog_list(
@@ -251,7 +244,7 @@ async def catalog_list(
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, InlineKeyboardMarkup(rows))
-    return END
+    return None
 
 
 async def catalog_item(
@@ -283,16 +276,15 @@ async def catalog_item(
         _back(t, "adm", "cl", kind.value),
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
-    return END
+    return None
 
 
 async def ask(update: Update, context: ZyContext, prompt: str, **what: str | int) -> object:
     """Ask for typed input; the answer goes to :func:`on_text`."""
-    if context.user_data is not None:
-        context.user_data[INPUT_KEY] = dict(what)
+    await take(context, ADMIN_FLOW, "input", dict(what))
     t = context.t
     await show(update, prompt + "\n\n" + t.gettext("Send /cancel to stop."), None)
-    return TYPING
+    return None
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -304,7 +296,7 @@ async def enter(update: Update, context: ZyContext) -> object:
         await context.services.staff.require_admin(context.user.telegram_id)
     except StaffRefused:
         await send(update, context.t.gettext("Sorry, this is only for administrators."))
-        return END
+        return None
     if update.effective_chat is not None:
         await set_chat_commands(context.bot, update.effective_chat.id, context.t, admin=True)
     return await panel(update, context)
@@ -326,6 +318,8 @@ async def on_button(update: Update, context: ZyContext) -> object:
     t = context.t
     uid = context.user.telegram_id
     svc = service(context)
+    # A press moves on from any question the panel asked (a screen that asks takes it again).
+    await _clear_input(context)
 
     def number(index: int, parse: Callable[[str], int | None] = parse_id) -> int:
         value = parse(args[index]) if len(args) > index else None
@@ -338,7 +332,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
 
     try:
         await context.services.staff.require_admin(uid)
-        _clear_input(context)
+        await _clear_input(context)
         if action == "home":
             await answer(update)
             return await panel(update, context)
@@ -440,13 +434,13 @@ async def on_button(update: Update, context: ZyContext) -> object:
         raise StaffRefused(StaffRefusal.NOT_FOUND)
     except StaffRefused as error:
         await refuse_staff(update, context, error)
-        return END
+        return None
     except AlreadyDecided as error:
         await answer(update, _already_text(t, error), alert=True)
         return await org_detail(update, context, error.details.organization.organization_id)
     except OrgRefused as error:
         await answer(update, refusal_text(t, error), alert=True)
-        return END
+        return None
 
 
 def _already_text(t: Translator, error: AlreadyDecided) -> str:
@@ -463,11 +457,11 @@ async def _refresh_commands(context: ZyContext, user: User, *, admin: bool) -> N
     await set_chat_commands(context.bot, user.telegram_id, t, admin=admin)
 
 
-async def on_text(update: Update, context: ZyContext) -> object:
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
-    what = context.user_data.get(INPUT_KEY) if context.user_data is not None else None
-    if message is None or message.text is None or not isinstance(what, dict):
-        return END
+    what = owner.state
+    if message is None or message.text is None:
+        return None
     t = context.t
     uid = context.user.telegram_id
     svc = service(context)
@@ -475,52 +469,51 @@ async def on_text(update: Update, context: ZyContext) -> object:
     try:
         await context.services.staff.require_admin(uid)
         kind_value = what.get("kind")
+        oid = owner.int_state("oid") or 0  # 0 matches no organization: refused as not found
         if what.get("what") == "reject":
-            oid = int(what["oid"])
             organization = await svc.reject(uid, oid, text)
             nudge_outbox(context)
-            _clear_input(context)
+            await _clear_input(context)
             notice = t.gettext("❌ {name} is rejected; the applicant is told the reason.").format(
                 name=html(organization.name)
             )
             await send(update, notice, InlineKeyboardMarkup([_back(t)]))
-            return END
+            return None
         if what.get("what") == "suspend":
-            oid = int(what["oid"])
             organization = await svc.suspend(uid, oid, text)
-            _clear_input(context)
+            await _clear_input(context)
             notice = t.gettext("⛔ {name} is suspended.").format(name=html(organization.name))
             await send(update, notice, InlineKeyboardMarkup([_back(t)]))
-            return END
+            return None
         if what.get("what") == "appoint":
             user = await svc.appoint_admin(uid, text)
-            _clear_input(context)
+            await _clear_input(context)
             await _refresh_commands(context, user, admin=True)
             notice = t.gettext("✅ {name} is now an administrator.").format(
                 name=html(_person(user, user.telegram_id))
             )
             await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "admins")]))
-            return END
+            return None
         if what.get("what") == "add" and isinstance(kind_value, str):
             kind = CatalogKind(kind_value)
             item = await svc.add_catalog_item(uid, kind, text)
-            _clear_input(context)
+            await _clear_input(context)
             notice = t.gettext("✅ Added: {zh} / {en} ({code}).").format(
                 zh=html(item.name_zh), en=html(item.name_en), code=html(item.code)
             )
             await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "cl", kind.value)]))
-            return END
+            return None
         if what.get("what") == "rename" and isinstance(kind_value, str):
             kind = CatalogKind(kind_value)
             item = await svc.rename_catalog_item(uid, kind, str(what.get("code")), text)
-            _clear_input(context)
+            await _clear_input(context)
             notice = t.gettext("✅ Renamed: {zh} / {en}.").format(
                 zh=html(item.name_zh), en=html(item.name_en)
             )
             await send(
                 update, notice, InlineKeyboardMarkup([_back(t, "adm", "ci", kind.value, item.code)])
             )
-            return END
+            return None
     except InvalidInput as error:
         await send(
             update,
@@ -529,15 +522,15 @@ async def on_text(update: Update, context: ZyContext) -> object:
             + "\n\n"
             + t.gettext("Please try again, or send /cancel."),
         )
-        return TYPING
+        return None
     except StaffRefused as error:
-        _clear_input(context)
+        await _clear_input(context)
         await refuse_staff(update, context, error)
-        return END
+        return None
     except AlreadyDecided as error:
-        _clear_input(context)
+        await _clear_input(context)
         await send(update, _already_text(t, error), InlineKeyboardMarkup([_back(t)]))
-        return END
+        return None
     except OrgRefused as error:
         await send(
             update,
@@ -546,16 +539,15 @@ async def on_text(update: Update, context: ZyContext) -> object:
             + "\n\n"
             + t.gettext("Please try again, or send /cancel."),
         )
-        return TYPING
-    _clear_input(context)
-    return END
+        return None
+    await _clear_input(context)
+    return None
 
 
-async def cancel(update: Update, context: ZyContext) -> object:
-    _clear_input(context)
+async def cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     t = context.t
     await send(update, t.gettext("Stopped. Nothing was changed."), InlineKeyboardMarkup([_back(t)]))
-    return END
+    return None
 
 
 # --------------------------------------------------------------------------- notifications
@@ -587,25 +579,15 @@ async def render_application(
 # ------------------------------------------------------------------------------- wiring
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[
-            CommandHandler("admin", enter),
-            CallbackQueryHandler(on_button, pattern=r"^adm:"),
-        ],
-        states={
-            TYPING: [
-                CallbackQueryHandler(on_button, pattern=r"^adm:"),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        name="admin",
-    )
-
-
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CommandHandler("admin", enter))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
+
+
+ADMIN_FLOW = "admin"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [Flow(ADMIN_FLOW, on_text=on_text, on_cancel=cancel)]
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

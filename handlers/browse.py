@@ -14,8 +14,10 @@ flowchart LR
     link["/start act_42"] --> card
 ```
 
-A bare ``/search`` waits for the words in a small conversation, so a form left half-way does
-not take them (handlers.conversation).
+A bare ``/search`` and "Near me" take the user's typed input (flows ``search`` and ``near_me``,
+:mod:`handlers.flows`), so a form left half-way does not take the words or the pin. The last
+search's words and a location shared within two hours are stored (``browse_sessions``), so any
+bot process can turn the page.
 
 Every callback is parsed strictly: a malformed or forged one gets the "no longer valid" notice
 and the service menu, never an exception.
@@ -24,7 +26,6 @@ and the service menu, never an exception.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,17 +37,11 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
+from bot.domain.flows import FlowOwner
 from bot.domain.geo import Point, bounding_box, distance_km
 from bot.domain.validation import InvalidInput, clean_free_text
 from bot.i18n import Translator
@@ -71,7 +66,7 @@ from handlers.activity_view import (
     with_view,
 )
 from handlers.callbacks import button_rows, callback, parse_id, split
-from handlers.conversation import ACTIVE_FLOW_KEY, ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -80,12 +75,7 @@ PAGE_SIZE = 6
 FOR_YOU_LIMIT = 8
 NEAR_LIMIT = 8
 NEAR_RADIUS_KM = 20.0
-LOCATION_MAX_AGE = timedelta(hours=2)  # a shared location is reused this long for "Near me"
 MAX_SEARCH_LENGTH = 60
-
-# user_data keys (persisted as JSON)
-LOCATION_KEY = "location"  # [latitude, longitude, unix time shared]
-SEARCH_KEY = "search"  # the last search's words
 
 
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
@@ -302,23 +292,14 @@ async def _window_page(update: Update, context: ZyContext, view: View) -> None:
     )
 
 
-def _stored_location(context: ZyContext) -> Point | None:
-    stored = (context.user_data or {}).get(LOCATION_KEY)
-    try:
-        latitude, longitude, shared_at = stored  # type: ignore[misc]
-        if time.time() - float(shared_at) > LOCATION_MAX_AGE.total_seconds():
-            return None
-        return Point(float(latitude), float(longitude))
-    except (TypeError, ValueError):
-        return None
-
-
 async def _for_you(update: Update, context: ZyContext) -> None:
     t = context.t
     services = context.services
     try:
         matches = await services.signups.for_you(
-            context.user.telegram_id, location=_stored_location(context), limit=FOR_YOU_LIMIT
+            context.user.telegram_id,
+            location=await context.services.browsing.recent_location(context.user.telegram_id),
+            limit=FOR_YOU_LIMIT,
         )
     except SignupRefused as refusal:
         if refusal.reason is not Refusal.NO_PROFILE:
@@ -369,16 +350,15 @@ async def _for_you(update: Update, context: ZyContext) -> None:
 
 async def _near(update: Update, context: ZyContext, view: View) -> None:
     t = context.t
-    location = _stored_location(context)
+    location = await context.services.browsing.recent_location(context.user.telegram_id)
     if location is None:
         keyboard = ReplyKeyboardMarkup(
             [[KeyboardButton(t.gettext("📍 Share my location"), request_location=True)]],
             resize_keyboard=True,
             one_time_keyboard=True,
         )
-        if context.user_data is not None:
-            # The pin that comes next is for this search, not for a form left half-way.
-            context.user_data[ACTIVE_FLOW_KEY] = "near_me"
+        # The pin that comes next is for this search, not for a form left half-way.
+        await take(context, NEAR_ME_FLOW, "location")
         await send(
             update,
             t.gettext(
@@ -421,16 +401,19 @@ async def _near(update: Update, context: ZyContext, view: View) -> None:
 
 
 async def on_location(update: Update, context: ZyContext) -> None:
-    """A shared location (outside any conversation): remember it and list what is near."""
+    """A shared location (no form waiting for one): remember it and list what is near."""
     message = update.effective_message
     if message is None or message.location is None:
         return
-    if context.user_data is not None:
-        context.user_data[LOCATION_KEY] = [
-            message.location.latitude,
-            message.location.longitude,
-            time.time(),
-        ]
+    try:
+        point = Point(message.location.latitude, message.location.longitude)
+    except ValueError:  # outside the globe: forged
+        await send(
+            update,
+            context.t.gettext("Sorry, I did not understand that. Tap a button or send /help."),
+        )
+        return
+    await context.services.browsing.remember_location(context.user.telegram_id, point)
     await send(
         update, context.t.gettext("📍 Thanks, here is what is near you."), ReplyKeyboardRemove()
     )
@@ -446,10 +429,6 @@ def search_words(text: str) -> list[str]:
     return [word for word in cleaned.split() if word][:5]
 
 
-WORDS = "words"  # the conversation state of a bare /search: waiting for the words
-END = ConversationHandler.END
-
-
 async def search_command(update: Update, context: ZyContext) -> object:
     """``/search words``: search at once (a one-off command, not a flow: a form left half-way
     still reads the next typed answer)."""
@@ -458,6 +437,9 @@ async def search_command(update: Update, context: ZyContext) -> object:
 
 async def ask_words(update: Update, context: ZyContext) -> object:
     """A bare ``/search``: the next typed text is the words (not an answer to a form)."""
+    if context.args:
+        return await search_command(update, context)
+    await take(context, SEARCH_FLOW, "words")
     await send(
         update,
         context.t.gettext(
@@ -465,45 +447,75 @@ async def ask_words(update: Update, context: ZyContext) -> object:
             "敬老院 (or send /search followed by words). /cancel to stop."
         ),
     )
-    return WORDS
+    return None
 
 
-async def on_search_words(update: Update, context: ZyContext) -> object:
+async def on_search_words(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
-    return await _search(update, context, message.text if message and message.text else "")
+    if await _search(update, context, message.text if message and message.text else ""):
+        await release(context, SEARCH_FLOW)
+    return None
 
 
-async def _search(update: Update, context: ZyContext, text: str) -> object:
+async def _search(update: Update, context: ZyContext, text: str) -> bool:
+    """Search and show the first page; ``False`` (and the reason said) if the words are bad."""
     try:
         words = search_words(text)
     except InvalidInput as error:
         await send(update, error.translate(context.t.gettext))
-        return WORDS
-    if context.user_data is not None:
-        context.user_data[SEARCH_KEY] = words
+        return False
+    await context.services.browsing.remember_search(context.user.telegram_id, words)
     await _search_page(update, context, View(SEARCH))
-    return END
+    return True
 
 
-async def cancel_search(update: Update, context: ZyContext) -> object:
+async def cancel_search(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     await send(update, context.t.gettext("OK, no search."))
-    return END
+    return None
 
 
-def build_search_conversation() -> ConversationHandler[Any]:
-    # Text only; per chat and user, not per message (PTB warns about per_message=False).
-    return ExclusiveConversation(
-        entry_points=[CommandHandler("search", ask_words, has_args=False)],
-        states={WORDS: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_search_words)]},
-        fallbacks=[CommandHandler("cancel", cancel_search)],
-        name="search",
+async def on_near_me_location(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    await release(context, NEAR_ME_FLOW)
+    await on_location(update, context)
+    return None
+
+
+async def on_near_me_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """Text where "Near me" asked for a pin: the pin is not coming, so stop waiting for it and
+    say so (the location keyboard goes away)."""
+    await release(context, NEAR_ME_FLOW)
+    await send(
+        update,
+        context.t.gettext("OK, no location. Tap 📍 Near me again whenever you like."),
+        ReplyKeyboardRemove(),
     )
+    return None
+
+
+async def cancel_near_me(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    await send(update, context.t.gettext("OK, no location."), ReplyKeyboardRemove())
+    return None
+
+
+SEARCH_FLOW = "search"
+NEAR_ME_FLOW = "near_me"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(SEARCH_FLOW, on_text=on_search_words, on_cancel=cancel_search),
+    Flow(
+        NEAR_ME_FLOW,
+        on_location=on_near_me_location,
+        on_other=on_near_me_other,
+        on_cancel=cancel_near_me,
+    ),
+]
 
 
 async def _search_page(update: Update, context: ZyContext, view: View) -> None:
     t = context.t
-    words = (context.user_data or {}).get(SEARCH_KEY)
-    if not isinstance(words, list) or not words:
+    words = await context.services.browsing.last_search(context.user.telegram_id)
+    if not words:
         await send(update, t.gettext("Send /search followed by words, for example: /search 义诊"))
         return
     services = context.services
@@ -569,9 +581,7 @@ async def show_card(
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("menu", menu_home))
-    application.add_handler(build_search_conversation())
-    application.add_handler(CommandHandler("search", search_command, has_args=True))
+    application.add_handler(CommandHandler("search", ask_words))
     application.add_handler(CallbackQueryHandler(menu_home, pattern=r"^menu:browse$"))
     application.add_handler(CallbackQueryHandler(on_browse, pattern=r"^br:"))
     application.add_handler(CallbackQueryHandler(on_card, pattern=r"^act:"))
-    application.add_handler(MessageHandler(filters.LOCATION, on_location))

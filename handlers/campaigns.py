@@ -14,32 +14,27 @@ stateDiagram-v2
 ```
 
 The screens are thin: they parse the press or the typed text, call
-``services.key_date_admin`` (bot/domain/keydate_admin.py) and render. That service re-checks on
+``services.key_date_admin`` (bot/services/keydate_admin.py) and render. That service re-checks on
 the server that the presser is an administrator, validates, writes and logs; its errors map to
 short localized answers here (a forged or stale ``kd:`` press gets a refusal and changes
-nothing). The half-typed key date lives in ``key_date_drafts`` (survives restarts); the
-conversation only knows that it is waiting for text.
+nothing). The half-typed key date lives in ``key_date_drafts`` (survives restarts, written
+only through the service); the ``key_dates`` flow (:mod:`handlers.flows`) owns the typed input
+while it waits (Typing above).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
+from bot.domain.flows import FlowOwner
 from bot.domain.keydates import KeyDate, KeyDateDraft, occurrences_between
 from bot.domain.matching import Match
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -63,7 +58,7 @@ from handlers.activity_view import (
     with_view,
 )
 from handlers.callbacks import callback, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff, staff_refusal_text
 
@@ -73,8 +68,6 @@ PLAN_JOB = "campaigns"
 PLAN_INTERVAL_SECONDS = 300  # planning is idempotent; a few minutes late is fine
 PLAN_FIRST_SECONDS = 1
 
-TYPING = "TYPING"
-END = ConversationHandler.END
 
 FIELD_ZH, FIELD_EN, FIELD_DATE = "zh", "en", "dt"
 _FIELDS = (FIELD_ZH, FIELD_EN, FIELD_DATE)
@@ -312,14 +305,14 @@ async def on_toggle(update: Update, context: ZyContext) -> None:
 
 async def on_add(update: Update, context: ZyContext) -> object:
     if not await _is_admin(update, context):
-        return END
-    services = context.services
-    await services.key_dates.save_draft(
-        _draft(context.user.telegram_id, None, FIELD_ZH, None, None, services.clock())
+        return None
+    await context.services.key_date_admin.save_draft(
+        context.user.telegram_id, None, FIELD_ZH, None, None
     )
+    await take(context, KEY_DATES_FLOW, FIELD_ZH)
     await answer(update)
     await show(update, _prompt(context.t, FIELD_ZH))
-    return TYPING
+    return None
 
 
 async def on_edit(update: Update, context: ZyContext) -> object:
@@ -328,59 +321,42 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     field = parts[3] if len(parts) > 3 else ""
     key_date = await _key_date_from(update, context, code)
     if key_date is None:
-        return END
+        return None
     if field not in _FIELDS:
         await answer(update, context.t.gettext("This button is no longer valid."))
-        return END
-    services = context.services
-    await services.key_dates.save_draft(
-        _draft(
-            context.user.telegram_id,
-            key_date.code,
-            field,
-            key_date.name_zh,
-            key_date.name_en,
-            services.clock(),
-        )
+        return None
+    await context.services.key_date_admin.save_draft(
+        context.user.telegram_id, key_date.code, field, key_date.name_zh, key_date.name_en
     )
+    await take(context, KEY_DATES_FLOW, field)
     await answer(update)
     await show(update, _prompt(context.t, field))
-    return TYPING
+    return None
 
 
-def _draft(
-    telegram_id: int,
-    code: str | None,
-    field: str,
-    name_zh: str | None,
-    name_en: str | None,
-    now: datetime,
-) -> KeyDateDraft:
-    return KeyDateDraft(telegram_id, code, field, name_zh, name_en, now)
-
-
-async def on_text(update: Update, context: ZyContext) -> object:
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     t = context.t
     services = context.services
     actor = context.user.telegram_id
     message = update.effective_message
     if message is None or message.text is None:
-        return TYPING
+        return None
     if not await services.staff.is_admin(actor):
         # No longer an administrator: drop the draft (the service would refuse the save anyway).
         log.warning("key-date input refused: user %s is not an administrator", actor)
-        await services.key_dates.delete_draft(actor)
+        await _finish(context)
         await send(update, staff_refusal_text(t, StaffRefusal.NOT_ALLOWED))
-        return END
-    draft = await services.key_dates.get_draft(actor)
+        return None
+    draft = await services.key_date_admin.draft(actor)
     if draft is None:
+        await release(context, KEY_DATES_FLOW)
         await send(update, t.gettext("Nothing is being edited. Open /admin again."))
-        return END
+        return None
     try:
         return await _apply(update, context, draft, message.text)
     except InvalidInput as error:  # a name too long, empty, several lines …
         await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
-        return TYPING
+        return None
     except InvalidKeyDay:
         return await _not_a_day(update, t)
     except KeyDateNotFound:
@@ -391,11 +367,11 @@ async def on_text(update: Update, context: ZyContext) -> object:
             update,
             t.gettext("The key date could not be saved. Send the date again to retry, or /cancel."),
         )
-        return TYPING
+        return None
     except StaffRefused as error:
-        await services.key_dates.delete_draft(actor)
+        await _finish(context)
         await refuse_staff(update, context, error)
-        return END
+        return None
 
 
 async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: str) -> object:
@@ -410,11 +386,10 @@ async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: 
             name_zh = name if draft.field == FIELD_ZH else draft.name_zh
             name_en = name if draft.field == FIELD_EN else draft.name_en
             following = FIELD_EN if draft.field == FIELD_ZH else FIELD_DATE
-            await services.key_dates.save_draft(
-                _draft(actor, None, following, name_zh, name_en, services.clock())
-            )
+            await admin.save_draft(actor, None, following, name_zh, name_en)
+            await take(context, KEY_DATES_FLOW, following)
             await send(update, _prompt(t, following))
-            return TYPING
+            return None
         if draft.field == FIELD_ZH:
             key_date = await admin.rename(actor, draft.code, name_zh=name)
         else:
@@ -433,10 +408,10 @@ async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: 
                 actor, draft.name_zh or "", draft.name_en or "", month, day, lunar
             )
             notice = t.gettext("✅ Key date added.")
-    await services.key_dates.delete_draft(actor)
+    await _finish(context)
     # A typed answer has no message to edit: show() sends a new one.
     await show_key_date(update, context, key_date, notice=notice)
-    return END
+    return None
 
 
 async def _not_a_day(update: Update, t: Translator) -> object:
@@ -444,47 +419,45 @@ async def _not_a_day(update: Update, t: Translator) -> object:
         update,
         t.gettext("That is not a date that exists. {prompt}").format(prompt=_prompt(t, FIELD_DATE)),
     )
-    return TYPING
+    return None
+
+
+async def _finish(context: ZyContext) -> None:
+    """Done with typing: the draft goes and typed text is no longer for the key dates."""
+    await context.services.key_date_admin.drop_draft(context.user.telegram_id)
+    await release(context, KEY_DATES_FLOW)
 
 
 async def _gone(update: Update, context: ZyContext) -> object:
-    await context.services.key_dates.delete_draft(context.user.telegram_id)
+    await _finish(context)
     await send(update, context.t.gettext("This key date no longer exists."))
-    return END
+    return None
 
 
-async def on_unexpected(update: Update, context: ZyContext) -> object:
+async def on_unexpected(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     """Anything but text while typing: ask again."""
-    draft = await context.services.key_dates.get_draft(context.user.telegram_id)
+    draft = await context.services.key_date_admin.draft(context.user.telegram_id)
     if draft is None:
-        return END
+        await release(context, KEY_DATES_FLOW)
+        return None
     await send(update, _prompt(context.t, draft.field))
-    return TYPING
+    return None
 
 
-async def on_cancel(update: Update, context: ZyContext) -> object:
-    await context.services.key_dates.delete_draft(context.user.telegram_id)
+async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    await context.services.key_date_admin.drop_draft(context.user.telegram_id)
     await send(update, context.t.gettext("OK, nothing was changed."))
     if await context.services.staff.is_admin(context.user.telegram_id):
         await show_list(update, context)
-    return END
+    return None
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[
-            CallbackQueryHandler(on_add, pattern=r"^kd:add$"),
-            CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"),
-        ],
-        states={
-            TYPING: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                MessageHandler(~filters.COMMAND, on_unexpected),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", on_cancel)],
-        name="key_dates",
-    )
+KEY_DATES_FLOW = "key_dates"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(KEY_DATES_FLOW, on_text=on_text, on_other=on_unexpected, on_cancel=on_cancel),
+]
 
 
 # ------------------------------------------------------------------------------- notifications
@@ -658,7 +631,8 @@ async def plan_campaigns(context: ZyContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CallbackQueryHandler(on_add, pattern=r"^kd:add$"))
+    application.add_handler(CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"))
     application.add_handler(CallbackQueryHandler(on_list, pattern=r"^kd:list$"))
     application.add_handler(CallbackQueryHandler(on_view, pattern=r"^kd:v:"))
     application.add_handler(CallbackQueryHandler(on_toggle, pattern=r"^kd:(on|off):"))

@@ -6,7 +6,7 @@ flowchart LR
     full -->|su:wait| waiting[Card: number N on the waitlist]
     signed & waiting -->|su:cx| why[Why? preset reasons]
     why -->|su:cxr:reason| cancelled[Card: cancelled]
-    why -->|su:why| typing((REASON: type it)) -->|text| cancelled
+    why -->|su:why| typing((flow cancel_reason: type it)) -->|text| cancelled
     typing -->|/cancel| kept[Sign-up kept]
     offer[Offer notification] -->|su:acc| signed
     offer -->|su:dec| declined[Spot passed on]
@@ -26,18 +26,12 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import ActivityStatus, SignupStatus
+from bot.domain.flows import FlowOwner
 from bot.domain.ics import activity_ics
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput, clean_free_text
@@ -56,14 +50,11 @@ from handlers.activity_view import (
 )
 from handlers.browse import render_menu, show_card
 from handlers.callbacks import callback, parse_id, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-REASON = "REASON"
-END = ConversationHandler.END
-CANCEL_ACTIVITY_KEY = "cancel_activity"  # user_data: the activity whose reason is being typed
 
 CANCEL_REASONS: dict[str, str] = {
     "ill": N_("🤒 I am unwell"),
@@ -231,9 +222,9 @@ async def on_why(update: Update, context: ZyContext) -> object:
     _, activity_id, _view = _parse(update)
     if activity_id is None:
         await _invalid(update, context)
-        return END
-    if context.user_data is not None:
-        context.user_data[CANCEL_ACTIVITY_KEY] = activity_id
+        return None
+    # Owned before it is asked: a crash right after the question loses nothing.
+    await take(context, CANCEL_REASON_FLOW, "reason", {"activity": activity_id})
     await answer(update)
     t = context.t
     await show(
@@ -243,46 +234,61 @@ async def on_why(update: Update, context: ZyContext) -> object:
             "your sign-up."
         ).format(limit=MAX_CANCEL_NOTE_LENGTH),
     )
-    return REASON
+    return None
 
 
-async def on_reason_text(update: Update, context: ZyContext) -> object:
+async def on_reason_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     t = context.t
-    activity_id = (context.user_data or {}).get(CANCEL_ACTIVITY_KEY)
+    activity_id = owner.int_state("activity")
     message = update.effective_message
-    if not isinstance(activity_id, int) or message is None or message.text is None:
-        return END
+    if activity_id is None or message is None or message.text is None:
+        await release(context, CANCEL_REASON_FLOW)
+        return None
     try:
         note = clean_free_text(message.text, min_length=1, max_length=MAX_CANCEL_NOTE_LENGTH)
     except InvalidInput as error:
         await send(update, error.translate(t.gettext))
-        return REASON
-    if context.user_data is not None:
-        context.user_data.pop(CANCEL_ACTIVITY_KEY, None)
+        return None  # still waiting for a reason
+    await release(context, CANCEL_REASON_FLOW)
     await _cancel(update, context, activity_id, View(NOWHERE), note)
-    return END
+    return None
 
 
-async def on_reason_abandon(update: Update, context: ZyContext) -> object:
-    user_data = context.user_data
-    activity_id = user_data.pop(CANCEL_ACTIVITY_KEY, None) if user_data is not None else None
+async def on_reason_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """A pin or a contact where a reason was asked: say what is expected."""
+    await send(
+        update,
+        context.t.gettext(
+            "Type your reason in one message (up to {limit} characters). Send /cancel to keep "
+            "your sign-up."
+        ).format(limit=MAX_CANCEL_NOTE_LENGTH),
+    )
+    return None
+
+
+async def on_reason_abandon(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    activity_id = owner.int_state("activity")
     notice = context.t.gettext("OK, your sign-up is kept.")
-    if isinstance(activity_id, int):
+    if activity_id is not None:
         await show_card(
             update, context, activity_id, View(NOWHERE), notice=notice, new_message=True
         )
     else:
         await send(update, notice)
-    return END
+    return None
 
 
-def build_reason_conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[CallbackQueryHandler(on_why, pattern=r"^su:why:")],
-        states={REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_reason_text)]},
-        fallbacks=[CommandHandler("cancel", on_reason_abandon)],
-        name="cancel_reason",
+CANCEL_REASON_FLOW = "cancel_reason"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(
+        CANCEL_REASON_FLOW,
+        on_text=on_reason_text,
+        on_other=on_reason_other,
+        on_cancel=on_reason_abandon,
     )
+]
 
 
 # ------------------------------------------------------------------------------------- offers
@@ -455,7 +461,7 @@ async def render_offer_expired(
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_reason_conversation())
+    application.add_handler(CallbackQueryHandler(on_why, pattern=r"^su:why:"))
     application.add_handler(CallbackQueryHandler(on_join, pattern=r"^su:(join|wait):"))
     application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^su:cx:"))
     application.add_handler(CallbackQueryHandler(on_cancel_reason, pattern=r"^su:cxr:"))

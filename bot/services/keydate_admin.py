@@ -18,7 +18,7 @@ import re
 from typing import Final
 
 from bot.clock import Clock
-from bot.domain.keydates import CODE_PATTERN, KeyDate, is_valid_day
+from bot.domain.keydates import CODE_PATTERN, KeyDate, KeyDateDraft, is_valid_day
 from bot.domain.validation import clean_free_text
 from bot.services.staff import StaffService
 from storage.keydates import KeyDatesRepository
@@ -90,6 +90,30 @@ class KeyDateAdminService:
         self._key_dates = key_dates
         self._staff = staff
         self._clock = clock
+
+    # What an administrator is typing (a name, then a date) lives in ``key_date_drafts``; the
+    # handlers read and write it only through these methods.
+
+    async def save_draft(
+        self,
+        actor: int,
+        code: str | None,
+        field: str,
+        name_zh: str | None,
+        name_en: str | None,
+    ) -> KeyDateDraft:
+        """Remember the step ``actor`` is at (``code`` is ``None`` while adding one)."""
+        await self._staff.require_admin(actor)
+        draft = KeyDateDraft(actor, code, field, name_zh, name_en, self._clock())
+        await self._key_dates.save_draft(draft)
+        return draft
+
+    async def draft(self, actor: int) -> KeyDateDraft | None:
+        return await self._key_dates.get_draft(actor)
+
+    async def drop_draft(self, actor: int) -> None:
+        """Forget what ``actor`` was typing (done, cancelled, or no longer allowed)."""
+        await self._key_dates.delete_draft(actor)
 
     async def all(self, actor: int) -> list[KeyDate]:
         await self._staff.require_admin(actor)
