@@ -12,11 +12,11 @@ flowchart LR
     card -->|mg:csv / mg:xlsx| file[CSV / Excel document]
     card -->|mg:close / mg:open| card
     card -->|mg:cx| why[Why? presets] -->|mg:cxp| sure[Sure? N people told]
-    why -->|mg:cxt| reason((REASON: type it)) -->|text| sure
+    why -->|mg:cxt| reason((type the reason)) -->|text| sure
     sure -->|mg:cxy| cancelled[Card: cancelled, everyone told]
-    card -->|mg:msg| text((MESSAGE: type it)) -->|text| audience[Confirmed / + waitlist]
+    card -->|mg:msg| text((type the message)) -->|text| audience[Confirmed / + waitlist]
     audience -->|mg:aud| preview[Preview] -->|mg:send| queued[Card: N messages queued]
-    card -->|mg:dup| when((WHEN: type a date)) -->|text| copy[Card of the copy]
+    card -->|mg:dup| when((type a date)) -->|text| copy[Card of the copy]
     reason & text & when -->|/cancel| card
 ```
 
@@ -24,7 +24,8 @@ Every press asks :class:`~bot.services.organizing.OrganizingService`, which re-a
 :class:`~bot.services.staff.StaffService`: a forged or stale press (another organization's
 activity, a volunteer replaying an organizer's button) gets a short refusal and changes
 nothing. What is being typed lives in ``manage_drafts`` (storage.rosters), so a restart between
-the message and its audience loses nothing.
+the message and its audience loses nothing; the typed steps (round nodes) are the ``manage``
+flow owning the organizer's typed input (:mod:`handlers.flows`).
 """
 
 from __future__ import annotations
@@ -35,14 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -56,6 +50,7 @@ from bot.domain.exports import (
     roster_csv,
     roster_xlsx,
 )
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
@@ -75,16 +70,12 @@ from bot.services.organizing import (
 from bot.services.staff import StaffRefused
 from handlers.activity_view import NOWHERE, Names, clip, short_when, when
 from handlers.callbacks import callback, parse_id, parse_page, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
-REASON = "REASON"
-MESSAGE = "MESSAGE"
-WHEN = "WHEN"
-END = ConversationHandler.END
 MAX_PAGE = 9999
 
 
@@ -709,7 +700,7 @@ async def on_cancel_type(update: Update, context: ZyContext) -> object:
     """``mg:cxt:<id>``: wait for a typed reason."""
     activity = await _begin(update, context, "cancel")
     if activity is None:
-        return END
+        return None
     t = context.t
     await show(
         update,
@@ -718,19 +709,19 @@ async def on_cancel_type(update: Update, context: ZyContext) -> object:
             "characters). Everyone signed up or waiting will read it. Send /cancel to go back."
         ).format(title=html(activity.title), limit=CANCEL_REASON_MAX),
     )
-    return REASON
+    return None
 
 
-async def on_reason_text(update: Update, context: ZyContext) -> object:
+async def on_reason_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "cancel")
     message = update.effective_message
     if draft is None or message is None or message.text is None:
-        return END
+        return False
     try:
         reason = clean_cancel_reason(message.text)
     except InvalidInput as error:
         await send(update, error.translate(context.t.gettext))
-        return REASON
+        return True
     try:
         await context.services.organizing.save_draft(
             ManageDraft(draft.telegram_id, "cancel", draft.activity_id, reason, None)
@@ -740,9 +731,9 @@ async def on_reason_text(update: Update, context: ZyContext) -> object:
         )
     except StaffRefused as error:
         await refuse_staff(update, context, error)
-        return END
+        return False
     await _confirm_cancel(update, context, activity, reason, "t")
-    return END
+    return False
 
 
 # ---------------------------------------------------------------------------------- message
@@ -752,7 +743,7 @@ async def on_message_start(update: Update, context: ZyContext) -> object:
     """``mg:msg:<id>``: wait for the text."""
     activity = await _begin(update, context, "message")
     if activity is None:
-        return END
+        return None
     t = context.t
     await show(
         update,
@@ -762,20 +753,20 @@ async def on_message_start(update: Update, context: ZyContext) -> object:
             "is sent. Send /cancel to go back."
         ).format(title=html(activity.title), limit=MESSAGE_MAX),
     )
-    return MESSAGE
+    return None
 
 
-async def on_message_text(update: Update, context: ZyContext) -> object:
+async def on_message_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "message")
     message = update.effective_message
     if draft is None or message is None or message.text is None:
-        return END
+        return False
     t = context.t
     try:
         body = clean_message(message.text)
     except InvalidInput as error:
         await send(update, error.translate(t.gettext))
-        return MESSAGE
+        return True
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     try:
@@ -783,7 +774,7 @@ async def on_message_text(update: Update, context: ZyContext) -> object:
         sizes = await organizing.audience_sizes(user_id, draft.activity_id)
     except StaffRefused as error:
         await refuse_staff(update, context, error)
-        return END
+        return False
     rows = [
         [
             InlineKeyboardButton(
@@ -812,7 +803,7 @@ async def on_message_text(update: Update, context: ZyContext) -> object:
         ],
     ]
     await send(update, t.gettext("Who should get it?"), InlineKeyboardMarkup(rows))
-    return END
+    return False
 
 
 async def on_audience(update: Update, context: ZyContext) -> None:
@@ -918,7 +909,7 @@ async def on_duplicate_start(update: Update, context: ZyContext) -> object:
     """``mg:dup:<id>``: wait for the new date and time."""
     activity = await _begin(update, context, "duplicate")
     if activity is None:
-        return END
+        return None
     t = context.t
     hours = (activity.ends_at - activity.starts_at).total_seconds() / 3600
     await show(
@@ -929,33 +920,33 @@ async def on_duplicate_start(update: Update, context: ZyContext) -> object:
             "copy lasts {hours} hours, like this one. Send /cancel to go back."
         ).format(title=html(activity.title), hours=t.format_number(round(hours, 1))),
     )
-    return WHEN
+    return None
 
 
-async def on_when_text(update: Update, context: ZyContext) -> object:
+async def on_when_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "duplicate")
     message = update.effective_message
     if draft is None or message is None or message.text is None:
-        return END
+        return False
     t = context.t
     organizing = context.services.organizing
     parsed = parse_when(message.text, organizing.now(), organizing.tz, t.language.value)
     if isinstance(parsed, WhenError):
         await send(update, when_invalid(parsed).translate(t.gettext))
-        return WHEN
+        return True
     try:
         copy = await organizing.duplicate(context.user.telegram_id, draft.activity_id, parsed)
     except StaffRefused as error:
         await refuse_staff(update, context, error)
-        return END
+        return False
     if isinstance(copy, WhenError):
         await send(update, when_invalid(copy).translate(t.gettext))
-        return WHEN
+        return True
     notice = t.gettext("📑 Copied to {when} and published. Nobody is signed up yet.").format(
         when=when(t, copy)
     )
     await show_card(update, context, copy, notice=notice, new_message=True)
-    return END
+    return False
 
 
 # ------------------------------------------------------------------------ typed steps, shared
@@ -978,6 +969,8 @@ async def _begin(update: Update, context: ZyContext, action: str) -> Activity | 
         await context.services.organizing.drop_draft(context.user.telegram_id)
         await _not_now(update, context, ManageRefused(ManageRefusal.NOT_NOW, activity))
         return None
+    # Owned before the question is shown: a crash right after it loses nothing.
+    await take(context, MANAGE_FLOW, action, {"activity": activity.activity_id})
     await answer(update)
     return activity
 
@@ -991,21 +984,33 @@ async def _current_draft(update: Update, context: ZyContext, action: str) -> Man
 
 
 PROMPTS = {
-    REASON: N_("Please type the reason as a text message, or send /cancel to go back."),
-    MESSAGE: N_("Please type your message as text, or send /cancel to go back."),
-    WHEN: N_("Please type the new date and time as text, or send /cancel to go back."),
+    "cancel": N_("Please type the reason as a text message, or send /cancel to go back."),
+    "message": N_("Please type your message as text, or send /cancel to go back."),
+    "duplicate": N_("Please type the new date and time as text, or send /cancel to go back."),
 }
 
-
-def _reprompt(state: str) -> Any:
-    async def reprompt(update: Update, context: ZyContext) -> object:
-        await send(update, context.t.gettext(PROMPTS[state]))
-        return state
-
-    return reprompt
+#: What each typed step does with the text; ``True`` while it still waits (a bad answer).
+TYPED_STEPS = {"cancel": on_reason_text, "message": on_message_text, "duplicate": on_when_text}
 
 
-async def on_abandon(update: Update, context: ZyContext) -> object:
+async def on_typed(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    step = TYPED_STEPS.get(owner.waiting_for)
+    if step is None or not await step(update, context):
+        await release(context, MANAGE_FLOW)
+    return None
+
+
+async def on_not_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """A pin, a photo … where text was asked: say what is expected."""
+    prompt = PROMPTS.get(owner.waiting_for)
+    if prompt is None:
+        await release(context, MANAGE_FLOW)
+        return None
+    await send(update, context.t.gettext(prompt))
+    return None
+
+
+async def on_abandon(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     draft = await organizing.draft(user_id)
@@ -1016,39 +1021,17 @@ async def on_abandon(update: Update, context: ZyContext) -> object:
             activity = await organizing.activity(user_id, draft.activity_id)
         except StaffRefused:
             await send(update, notice)
-            return END
+            return None
         await show_card(update, context, activity, notice=notice, new_message=True)
     else:
         await send(update, notice)
-    return END
+    return None
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    not_text = ~filters.TEXT & ~filters.COMMAND
-    typed = filters.TEXT & ~filters.COMMAND
-    return ExclusiveConversation(
-        entry_points=[
-            CallbackQueryHandler(on_cancel_type, pattern=r"^mg:cxt:"),
-            CallbackQueryHandler(on_message_start, pattern=r"^mg:msg:"),
-            CallbackQueryHandler(on_duplicate_start, pattern=r"^mg:dup:"),
-        ],
-        states={
-            REASON: [
-                MessageHandler(typed, on_reason_text),
-                MessageHandler(not_text, _reprompt(REASON)),
-            ],
-            MESSAGE: [
-                MessageHandler(typed, on_message_text),
-                MessageHandler(not_text, _reprompt(MESSAGE)),
-            ],
-            WHEN: [
-                MessageHandler(typed, on_when_text),
-                MessageHandler(not_text, _reprompt(WHEN)),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", on_abandon)],
-        name="manage",
-    )
+MANAGE_FLOW = "manage"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [Flow(MANAGE_FLOW, on_text=on_typed, on_other=on_not_text, on_cancel=on_abandon)]
 
 
 # ---------------------------------------------------------------------------- notifications
@@ -1112,7 +1095,9 @@ async def render_organizer_message(
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CallbackQueryHandler(on_cancel_type, pattern=r"^mg:cxt:"))
+    application.add_handler(CallbackQueryHandler(on_message_start, pattern=r"^mg:msg:"))
+    application.add_handler(CallbackQueryHandler(on_duplicate_start, pattern=r"^mg:dup:"))
     application.add_handler(CallbackQueryHandler(on_list, pattern=r"^mg:list:"))
     application.add_handler(CallbackQueryHandler(on_card, pattern=r"^mg:a:"))
     application.add_handler(CallbackQueryHandler(on_roster, pattern=r"^mg:r:"))
