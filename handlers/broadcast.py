@@ -15,11 +15,13 @@ stateDiagram-v2
     PREVIEW --> [*]: /cancel · bc:stop
 ```
 
-The draft lives in ``broadcast_drafts`` (see :mod:`bot.domain.broadcasts`), so every compose
-button also works as an entry point after the conversation state was lost. Outside the
-conversation: ``bc:p:<id>`` progress (🔄 Refresh), ``bc:x:<id>`` / ``bc:xx:<id>`` cancel the
-rest (asked, then done), ``bc:list`` the last broadcasts. Every step and press asks
-:class:`~bot.domain.broadcasts.BroadcastService` again whether the user is an administrator.
+The draft lives in ``broadcast_drafts`` (see :mod:`bot.services.broadcasts`) and says the step
+(no text yet: TEXT; no audience: AUDIENCE; else PREVIEW), so every compose button works from
+the stored draft, in any process. While composing, the ``broadcast`` flow owns the admin's typed
+input (:mod:`handlers.flows`). Apart from composing: ``bc:p:<id>`` progress (🔄 Refresh),
+``bc:x:<id>`` / ``bc:xx:<id>`` cancel the rest (asked, then done), ``bc:list`` the last
+broadcasts. Every step and press asks
+:class:`~bot.services.broadcasts.BroadcastService` again whether the user is an administrator.
 """
 
 from __future__ import annotations
@@ -28,18 +30,11 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
@@ -56,15 +51,11 @@ from bot.services.broadcasts import (
 )
 from handlers.activity_view import short_when
 from handlers.callbacks import button_rows, callback, parse_id, pattern, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, release, take
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-TEXT = "TEXT"
-AUDIENCE = "AUDIENCE"
-PREVIEW = "PREVIEW"
-END = ConversationHandler.END
 
 EXCERPT_LENGTH = 60
 
@@ -195,10 +186,10 @@ async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraf
     services = context.services
     if draft.text is None:
         await show(update, *compose_screen(t))
-        return TEXT
+        return None
     if draft.audience is None:
         await show(update, *await audience_screen(context))
-        return AUDIENCE
+        return None
     count = await services.broadcasts.recipient_count(draft.audience)
     label = await audience_label(services, t, draft.audience)
     # The exact message first, as its own message, then the summary with the buttons.
@@ -230,7 +221,7 @@ async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraf
         [_cancel_button(t)],
     ]
     await send(update, summary, InlineKeyboardMarkup(rows))
-    return PREVIEW
+    return None
 
 
 def progress_text(
@@ -298,7 +289,8 @@ async def _refused(update: Update, context: ZyContext, error: BroadcastRefused) 
         await answer(update, text, alert=error.reason is BroadcastRefusal.NOT_ADMIN)
     else:
         await send(update, text)
-    return END
+    await release(context, BROADCAST_FLOW)
+    return None
 
 
 # ------------------------------------------------------------------------------ composing
@@ -310,15 +302,28 @@ async def on_start(update: Update, context: ZyContext) -> object:
         await context.services.broadcasts.begin(context.user.telegram_id)
     except BroadcastRefused as error:
         return await _refused(update, context, error)
+    await take(context, BROADCAST_FLOW, "compose")
     await answer(update)
     await show(update, *compose_screen(context.t))
-    return TEXT
+    return None
+
+
+async def on_typed(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """Typed text while composing: the announcement while there is none yet, else the current
+    step again (the audience and the preview are chosen with buttons)."""
+    try:
+        draft = await context.services.broadcasts.draft(context.user.telegram_id)
+    except BroadcastRefused as error:
+        return await _refused(update, context, error)
+    if draft.text is None:
+        return await on_text(update, context)
+    return await on_unexpected(update, context, owner)
 
 
 async def on_text(update: Update, context: ZyContext) -> object:
     message = update.effective_message
     if message is None or message.text is None:
-        return TEXT
+        return None
     t = context.t
     try:
         await context.services.broadcasts.set_text(context.user.telegram_id, message.text)
@@ -326,9 +331,9 @@ async def on_text(update: Update, context: ZyContext) -> object:
         return await _refused(update, context, error)
     except InvalidInput as error:
         await send(update, *compose_screen(t, error.translate(t.gettext)))
-        return TEXT
+        return None
     await send(update, *await audience_screen(context))
-    return AUDIENCE
+    return None
 
 
 async def on_press(update: Update, context: ZyContext) -> object:
@@ -341,21 +346,23 @@ async def on_press(update: Update, context: ZyContext) -> object:
     user_id = context.user.telegram_id
     try:
         draft = await svc.draft(user_id)
+        # A compose press (also on an older screen) makes typed text the broadcast's again.
+        await take(context, BROADCAST_FLOW, "compose")
         if action == "edit":
             await answer(update)
             await show(update, *compose_screen(context.t))
-            return TEXT
+            return None
         if draft.text is None:
             raise BroadcastRefused(BroadcastRefusal.NO_TEXT)
         if action == "back" or (action == "aud" and argument is None):
             await answer(update)
             await show(update, *await audience_screen(context))
-            return AUDIENCE
+            return None
         if action == "aud" and argument in ("area", "cat"):
             await answer(update)
             kind = AudienceKind.AREA if argument == "area" else AudienceKind.CATEGORY
             await show(update, *await list_screen(context, kind))
-            return AUDIENCE
+            return None
         if action == "aud" and argument == "all":
             audience = Audience(kind=AudienceKind.ALL)
         elif action in ("area", "cat") and argument:
@@ -368,11 +375,11 @@ async def on_press(update: Update, context: ZyContext) -> object:
         if error.reason is BroadcastRefusal.NO_TEXT:
             await answer(update, context.t.gettext(REFUSALS[error.reason]))
             await show(update, *compose_screen(context.t))
-            return TEXT
+            return None
         if error.reason is BroadcastRefusal.UNKNOWN_AUDIENCE:
             await answer(update, context.t.gettext(REFUSALS[error.reason]))
             await show(update, *await audience_screen(context))
-            return AUDIENCE
+            return None
         return await _refused(update, context, error)
     await answer(update)
     return await _show_preview(update, context, draft)
@@ -387,26 +394,33 @@ async def on_confirm(update: Update, context: ZyContext) -> object:
         if error.reason in (BroadcastRefusal.NO_RECIPIENTS, BroadcastRefusal.UNKNOWN_AUDIENCE):
             await answer(update, context.t.gettext(REFUSALS[error.reason]))
             await show(update, *await audience_screen(context))
-            return AUDIENCE
+            return None
         return await _refused(update, context, error)
+    await release(context, BROADCAST_FLOW)
     nudge_outbox(context)
     await answer(update, context.t.gettext("📣 Queued. Sending now."))
     await show_progress(update, context, broadcast.broadcast_id)
-    return END
+    return None
 
 
 async def on_discard(update: Update, context: ZyContext) -> object:
-    """``/cancel`` or ``bc:stop``: throw the draft away."""
+    """``bc:stop``: throw the draft away."""
     try:
         await context.services.broadcasts.discard(context.user.telegram_id)
     except BroadcastRefused as error:
         return await _refused(update, context, error)
+    await release(context, BROADCAST_FLOW)
     await answer(update)
     await show(update, context.t.gettext("The broadcast was discarded. Nothing was sent."))
-    return END
+    return None
 
 
-async def on_unexpected(update: Update, context: ZyContext) -> object:
+async def on_cancel_compose(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """``/cancel`` while composing."""
+    return await on_discard(update, context)
+
+
+async def on_unexpected(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     """Anything else during the conversation: show the current step again."""
     try:
         draft = await context.services.broadcasts.draft(context.user.telegram_id)
@@ -415,10 +429,10 @@ async def on_unexpected(update: Update, context: ZyContext) -> object:
     notice = context.t.gettext("Please use the buttons below.")
     if draft.text is None:
         await send(update, *compose_screen(context.t))
-        return TEXT
+        return None
     if draft.audience is None:
         await send(update, *await audience_screen(context, notice))
-        return AUDIENCE
+        return None
     await send(update, notice)
     return await _show_preview(update, context, draft)
 
@@ -549,35 +563,20 @@ async def on_stale(update: Update, context: ZyContext) -> None:
 _COMPOSE_PRESSES = r"^bc:(aud|area|cat|back|edit)(:|$)"
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    # Mixed text and buttons: state per user and chat, not per message (PTB warns).
-    compose_presses: list[BaseHandler[Update, Any, object]] = [
-        CallbackQueryHandler(on_confirm, pattern=r"^bc:ok$"),
-        CallbackQueryHandler(on_discard, pattern=r"^bc:stop$"),
-        CallbackQueryHandler(on_press, pattern=_COMPOSE_PRESSES),
-    ]
-    return ExclusiveConversation(
-        entry_points=[
-            CommandHandler("broadcast", on_start),
-            CallbackQueryHandler(on_start, pattern=r"^bc:new$"),
-            # A compose press after the state was lost still works from the stored draft.
-            *compose_presses,
-        ],
-        states={
-            TEXT: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), *compose_presses],
-            AUDIENCE: compose_presses,
-            PREVIEW: compose_presses,
-        },
-        fallbacks=[
-            CommandHandler("cancel", on_discard),
-            MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected),
-        ],
-        name="broadcast",
-    )
+BROADCAST_FLOW = "broadcast"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(BROADCAST_FLOW, on_text=on_typed, on_other=on_unexpected, on_cancel=on_cancel_compose)
+]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CommandHandler("broadcast", on_start))
+    application.add_handler(CallbackQueryHandler(on_start, pattern=r"^bc:new$"))
+    application.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^bc:ok$"))
+    application.add_handler(CallbackQueryHandler(on_discard, pattern=r"^bc:stop$"))
+    application.add_handler(CallbackQueryHandler(on_press, pattern=_COMPOSE_PRESSES))
     application.add_handler(CallbackQueryHandler(on_progress, pattern=r"^bc:p:"))
     application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^bc:x:"))
     application.add_handler(CallbackQueryHandler(on_cancel, pattern=r"^bc:xx:"))
