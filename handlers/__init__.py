@@ -88,7 +88,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = (admin, broadcast, browse, campaigns, manage, signup)
+_FLOW_MODULES: tuple[Any, ...] = (admin, broadcast, browse, campaigns, manage, organize, signup)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

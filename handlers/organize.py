@@ -3,8 +3,9 @@
 ``/organize`` and the main menu's "For organizers" entry lead a member of an approved
 organization to its home (a chooser first when they belong to several), someone with a pending
 application to its status, and anyone else to the application form. The form's draft lives in
-``organization_drafts`` (:mod:`bot.services.organizations`), so the conversation state is a single
-``ACTIVE`` flag and a restart resumes at the same step.
+``organization_drafts`` (:mod:`bot.services.organizations`) with its step; while the form waits
+for an answer (``ACTIVE``) the ``organize`` flow owns the typed input (:mod:`handlers.flows`),
+so a restart, or another bot process, resumes at the same step.
 
 ```mermaid
 stateDiagram-v2
@@ -27,22 +28,17 @@ Every ``org:`` press about an organization is re-authorized with ``services.staf
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import MemberRole, Organization, OrganizationStatus, OrganizationType
 from bot.domain.deeplinks import invite_payload
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
@@ -55,15 +51,16 @@ from bot.services.organizations import (
 )
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.callbacks import button_rows, callback, parse_id, parse_telegram_id, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, FlowHandler, release, take
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
 Step = ApplicationStep
+#: What a screen of this module returns: the form waits for an answer, or it does not.
 ACTIVE = "active"
-END = ConversationHandler.END
+END = "end"
 
 TYPE_LABELS: dict[OrganizationType, str] = {
     OrganizationType.ASSOCIATION: N_("Industry association / chamber of commerce"),
@@ -254,6 +251,9 @@ async def present(
     text, markup = await render_step(draft, context)
     if notice:
         text = f"{notice}\n\n{text}"
+    # The form reads the next typed answer; owned before it is shown (a crash in between
+    # loses nothing).
+    await take(context, ORGANIZE_FLOW, draft.step.value)
     await show(update, text, markup)
     return ACTIVE
 
@@ -709,29 +709,41 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 # ------------------------------------------------------------------------------- wiring
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[
-            CommandHandler("organize", enter),
-            CallbackQueryHandler(enter, pattern=r"^menu:organize$"),
-            # A press on a form screen after the state was lost still works.
-            CallbackQueryHandler(on_button, pattern=r"^org:"),
-        ],
-        states={
-            ACTIVE: [
-                CallbackQueryHandler(on_button, pattern=r"^org:"),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                MessageHandler(~filters.COMMAND & ~filters.StatusUpdate.ALL, on_other),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        name="organize",
-        # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
-    )
+def _owning(handler: Callable[[Update, ZyContext], Awaitable[object]]) -> Any:
+    """A screen that does not wait for an answer gives the typed input back (only if this form
+    had it: a form left half-way elsewhere keeps it)."""
+
+    async def wrapped(update: Update, context: ZyContext) -> None:
+        if await handler(update, context) != ACTIVE:
+            await release(context, ORGANIZE_FLOW)
+
+    return wrapped
+
+
+def _typed(handler: Callable[[Update, ZyContext], Awaitable[object]]) -> FlowHandler:
+    async def wrapped(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+        if await handler(update, context) != ACTIVE:
+            await release(context, ORGANIZE_FLOW)
+
+    return wrapped
+
+
+async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    return await cancel(update, context)
+
+
+ORGANIZE_FLOW = "organize"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(ORGANIZE_FLOW, on_text=_typed(on_text), on_other=_typed(on_other), on_cancel=on_cancel)
+]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CommandHandler("organize", _owning(enter)))
+    application.add_handler(CallbackQueryHandler(_owning(enter), pattern=r"^menu:organize$"))
+    application.add_handler(CallbackQueryHandler(_owning(on_button), pattern=r"^org:"))
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).
