@@ -88,7 +88,16 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = (admin, broadcast, browse, campaigns, manage, organize, signup)
+_FLOW_MODULES: tuple[Any, ...] = (
+    admin,
+    broadcast,
+    browse,
+    campaigns,
+    manage,
+    organize,
+    registration,
+    signup,
+)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

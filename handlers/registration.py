@@ -1,9 +1,10 @@
 """Volunteer registration (and editing a profile through the same steps).
 
 Handlers here only parse the update, call :class:`bot.services.registration.RegistrationService`
-and render the step it leads to. The draft (answers and current step) lives in the database, so
-the conversation state below is a single ``ACTIVE`` flag: after a restart the next message or
-press finds the draft and carries on at the same step.
+and render the step it leads to. The draft (answers and current step) lives in the database, and
+while a step waits for an answer (``ACTIVE``) the ``registration`` flow owns the user's typed
+input (:mod:`handlers.flows`): after a restart, or in another bot process, the next message or
+press finds both and carries on at the same step.
 
 ```mermaid
 stateDiagram-v2
@@ -29,17 +30,11 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain import validation
+from bot.domain.flows import FlowOwner, FlowState
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import (
     DraftData,
@@ -55,7 +50,7 @@ from bot.services.registration import (
     WrongStep,
 )
 from handlers.callbacks import button_rows, callback, parse_id, parse_int, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, owned_by, release, take
 from handlers.profile import show_profile
 from handlers.render import answer, html, send, show
 from handlers.volunteer_answers import (
@@ -69,8 +64,9 @@ from handlers.volunteer_answers import (
 log = logging.getLogger(__name__)
 
 Step = RegistrationStep
+#: What a screen returns: the form waits for an answer, or it is done.
 ACTIVE = "active"
-END = ConversationHandler.END
+END = "end"
 
 
 def service(context: ZyContext) -> RegistrationService:
@@ -313,7 +309,12 @@ def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> Inlin
 
 
 async def present(
-    update: Update, context: ZyContext, draft: RegistrationDraft, *, notice: str | None = None
+    update: Update,
+    context: ZyContext,
+    draft: RegistrationDraft,
+    *,
+    notice: str | None = None,
+    had_reply_keyboard: bool = False,
 ) -> None:
     """Show the draft's step: in place for a button press on an inline screen, else a new
     message (a reply keyboard can only come with a new message)."""
@@ -325,9 +326,6 @@ async def present(
         await send(update, text, markup)
         return
     chat = update.effective_chat
-    had_reply_keyboard = context.user_data is not None and context.user_data.pop(
-        "reply_keyboard", False
-    )
     if had_reply_keyboard and chat is not None:
         # Take the phone step's keyboard away before going on.
         await chat.send_message(t.gettext("✓ Saved."), reply_markup=ReplyKeyboardRemove())
@@ -337,16 +335,18 @@ async def present(
         await send(update, text, markup)
 
 
-def _remember_reply_keyboard(context: ZyContext, draft: RegistrationDraft) -> None:
-    if draft.step is Step.PHONE and context.user_data is not None:
-        context.user_data["reply_keyboard"] = True
-
-
 async def present_step(
     update: Update, context: ZyContext, draft: RegistrationDraft, *, notice: str | None = None
 ) -> str:
-    await present(update, context, draft, notice=notice)
-    _remember_reply_keyboard(context, draft)
+    """Own the user's typed input for this step (before it is shown: a crash right after the
+    question loses nothing), then show it. The flow's state remembers whether the phone step's
+    reply keyboard is up (to take it away after) and the activity card to return to."""
+    owner = await owned_by(context, REGISTRATION_FLOW)
+    state: FlowState = dict(owner.state) if owner is not None else {}
+    had_reply_keyboard = state.get(REPLY_KEYBOARD) is True
+    state[REPLY_KEYBOARD] = draft.step is Step.PHONE
+    await take(context, REGISTRATION_FLOW, draft.step.value, state)
+    await present(update, context, draft, notice=notice, had_reply_keyboard=had_reply_keyboard)
     return ACTIVE
 
 
@@ -362,12 +362,10 @@ async def enter(update: Update, context: ZyContext) -> object:
     try:
         draft = await svc.begin(user_id)
     except AlreadyRegistered:
+        await release(context, REGISTRATION_FLOW)
         await show_profile(update, context)
         return END
     return await present_step(update, context, draft)
-
-
-PENDING_ACTIVITY_KEY = "pending_activity"  # user_data: the card to return to after registering
 
 
 async def enter_for_activity(update: Update, context: ZyContext) -> object:
@@ -384,8 +382,7 @@ async def enter_for_activity(update: Update, context: ZyContext) -> object:
         await answer(update)
         await show_card(update, context, activity_id, View(NOWHERE))
         return END
-    if context.user_data is not None:
-        context.user_data[PENDING_ACTIVITY_KEY] = activity_id
+    await take(context, REGISTRATION_FLOW, "start", {PENDING_ACTIVITY: activity_id})
     return await enter(update, context)
 
 
@@ -402,7 +399,7 @@ async def edit_profile_field(update: Update, context: ZyContext) -> object:
     return await present_step(update, context, draft)
 
 
-async def on_text(update: Update, context: ZyContext) -> object:
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
     if message is None or message.text is None:
         return ACTIVE
@@ -434,7 +431,7 @@ async def on_text(update: Update, context: ZyContext) -> object:
     return await present_step(update, context, draft)
 
 
-async def on_contact(update: Update, context: ZyContext) -> object:
+async def on_contact(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
     if message is None or message.contact is None:
         return ACTIVE
@@ -467,6 +464,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
     t = context.t
     if action == "quit":
         await svc.discard(user_id)
+        await release(context, REGISTRATION_FLOW)
         await answer(update)
         from handlers.start import home_button
 
@@ -496,8 +494,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
             draft = await svc.current(user_id)
         except NoDraft:
             return await _lost(update, context)
-        await present(update, context, draft)
-        return ACTIVE
+        return await present_step(update, context, draft)
     except InvalidInput as error:
         await answer(update, error.translate(t.gettext), alert=True)
         return ACTIVE
@@ -573,11 +570,13 @@ async def on_confirm(update: Update, context: ZyContext) -> object:
     await answer(update)
     from handlers.start import main_menu
 
+    owner = await owned_by(context, REGISTRATION_FLOW)
+    await release(context, REGISTRATION_FLOW)
     if editing:
         await show_profile(update, context, notice=t.gettext("✅ Your profile is updated."))
         return END
-    pending = context.user_data.pop(PENDING_ACTIVITY_KEY, None) if context.user_data else None
-    if isinstance(pending, int):
+    pending = owner.int_state(PENDING_ACTIVITY) if owner is not None else None
+    if pending is not None:
         from handlers.activity_view import NOWHERE, View
         from handlers.browse import show_card
 
@@ -600,15 +599,13 @@ async def on_confirm(update: Update, context: ZyContext) -> object:
     return END
 
 
-async def cancel(update: Update, context: ZyContext) -> object:
+async def cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     t = context.t
     await send(
         update,
         t.gettext("Registration paused. Your answers are kept: continue any time with /register."),
         ReplyKeyboardRemove(),
     )
-    if context.user_data is not None:
-        context.user_data.pop("reply_keyboard", None)
     return END
 
 
@@ -617,42 +614,46 @@ async def _lost(update: Update, context: ZyContext) -> object:
     from handlers.start import home_button
 
     t = context.t
+    await release(context, REGISTRATION_FLOW)
     await send(
         update, t.gettext("This registration is already finished or was cancelled."), home_button(t)
     )
     return END
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    # PTB warns that with per_message=False button presses are tracked per chat, not per
-    # message — exactly what a mixed text-and-button wizard wants.
-    return _conversation()
+async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """A pin, a photo … where an answer was asked: show the step again."""
+    try:
+        draft = await service(context).current(context.user.telegram_id)
+    except NoDraft:
+        return await _lost(update, context)
+    notice = context.t.gettext("Please use the buttons below.")
+    return await present_step(update, context, draft, notice=notice)
 
 
-def _conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[
-            CommandHandler(["register", "profile"], enter),
-            CallbackQueryHandler(enter, pattern=r"^menu:profile$"),
-            CallbackQueryHandler(enter_for_activity, pattern=r"^su:reg:"),
-            CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$"),
-            # A press on a registration screen after the state was lost still works.
-            CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"),
-            CallbackQueryHandler(on_button, pattern=r"^reg:"),
-        ],
-        states={
-            ACTIVE: [
-                CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"),
-                CallbackQueryHandler(on_button, pattern=r"^reg:"),
-                MessageHandler(filters.CONTACT, on_contact),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        name="registration",
-        # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
+REGISTRATION_FLOW = "registration"
+#: Flow state keys: the phone step's reply keyboard is up; the card to return to afterwards.
+REPLY_KEYBOARD = "reply_keyboard"
+PENDING_ACTIVITY = "pending_activity"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(
+        REGISTRATION_FLOW,
+        on_text=on_text,
+        on_contact=on_contact,
+        on_other=on_other,
+        on_cancel=cancel,
     )
+]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
+    application.add_handler(CommandHandler(["register", "profile"], enter))
+    application.add_handler(CallbackQueryHandler(enter, pattern=r"^menu:profile$"))
+    application.add_handler(CallbackQueryHandler(enter_for_activity, pattern=r"^su:reg:"))
+    application.add_handler(
+        CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$")
+    )
+    application.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^reg:"))
