@@ -95,6 +95,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     campaigns,
     manage,
     organize,
+    publish,
     registration,
     signup,
 )

@@ -1,10 +1,11 @@
 """Publishing an activity (``/new``, ``pub:``) and editing a published one (``ed:``).
 
 Handlers parse the update, call :class:`bot.services.publishing.PublishingService` and render the
-step it leads to. The draft (answers and step) lives in ``activity_drafts``, so the state here
-is a flag: after a restart the next message or press finds the draft and carries on at the same
-step. Every press is re-authorized by the service (``services.staff``); a forged or stale one
-gets a short refusal and changes nothing.
+step it leads to. The draft (answers and step) lives in ``activity_drafts``, and while a step
+waits for an answer the ``publish`` flow owns the organizer's typed input (:mod:`handlers.flows`):
+after a restart, or in another bot process, the next message or press finds both and carries on
+at the same step. Every press is re-authorized by the service (``services.staff``); a forged or
+stale one gets a short refusal and changes nothing.
 
 ```mermaid
 stateDiagram-v2
@@ -21,30 +22,25 @@ stateDiagram-v2
     EDIT_CONFIRM --> EDIT_CONFIRM: capacity drop: toggle whom to move
     EDIT_CONFIRM --> [*]: confirm (volunteers notified of time, place, pin) / cancel
 ```
-EDIT_MENU, EDIT_VALUE, EDIT_PICK and EDIT_CONFIRM are one conversation state (``EDIT``); the
-pending field and value live in ``user_data`` and every press or answer re-authorizes.
+EDIT_MENU, EDIT_VALUE, EDIT_PICK and EDIT_CONFIRM are the ``publish_edit`` flow; the pending
+field and value live in its stored state and every press or answer re-authorizes.
 The form's steps are drawn in :mod:`bot.services.publishing`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, ActivityStatus, PeopleServed, SignupStatus, page_count
+from bot.domain.flows import FlowOwner, FlowState
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
@@ -70,17 +66,18 @@ from bot.services.staff import StaffRefused
 from handlers import calendar_keyboard as cal
 from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
 from handlers.callbacks import button, button_rows, parse_id, parse_int, split
-from handlers.conversation import ExclusiveConversation
+from handlers.flows import Flow, FlowHandler, owned_by, release, take
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
+#: What a screen returns: the form waits for an answer (``ACTIVE``), an edit of a published
+#: activity waits (``EDIT``), or neither.
 ACTIVE = "active"
 EDIT = "edit"
-END = ConversationHandler.END
+END = "end"
 Step = PublishStep
-EDIT_KEY = "pub_edit"  # user_data: the pending edit of a published activity
 
 STEP_LABELS: dict[Step, str] = {
     Step.TITLE: N_("Title"),
@@ -163,7 +160,9 @@ def _not_editable_text(t: Translator, error: WrongStep) -> str:
 # ----------------------------------------------------------------------------------- screens
 
 
-async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineKeyboardMarkup]:
+async def render(
+    draft: ActivityDraft, context: ZyContext, *, month: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
     svc = service(context)
     step = draft.step
@@ -203,7 +202,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
         ).format(progress=progress)
         return text, InlineKeyboardMarkup([[button(t.gettext("Skip"), "pub", "nodesc")], save])
     if step in (Step.START, Step.END):
-        return _time_screen(draft, context, progress)
+        return _time_screen(draft, context, progress, month)
     if step is Step.PLACE:
         text = t.gettext(
             "{progress}: the <b>place</b> (address or meeting point, up to 100 characters)."
@@ -314,7 +313,7 @@ async def render(draft: ActivityDraft, context: ZyContext) -> tuple[str, InlineK
 
 
 def _time_screen(
-    draft: ActivityDraft, context: ZyContext, progress: str
+    draft: ActivityDraft, context: ZyContext, progress: str, month: str | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
     svc = service(context)
@@ -344,8 +343,7 @@ def _time_screen(
         if draft.step is Step.END and data.starts_at
         else today
     )
-    month = context.user_data.get("pub_month") if context.user_data else None
-    year_month = cal.parse_month(month) if isinstance(month, str) else None
+    year_month = cal.parse_month(month) if month is not None else None
     if year_month is None:
         year_month = (shown.year, shown.month)
     return text, cal.month_keyboard("pub", t, today, *year_month, extra=save)
@@ -389,11 +387,19 @@ def _fields_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 
 async def present(
-    update: Update, context: ZyContext, draft: ActivityDraft, *, notice: str | None = None
+    update: Update,
+    context: ZyContext,
+    draft: ActivityDraft,
+    *,
+    notice: str | None = None,
+    month: str | None = None,
 ) -> str:
-    text, markup = await render(draft, context)
+    """Show the draft's step, owning the organizer's typed input for it first (a crash right
+    after the question loses nothing); ``month`` is the calendar month being looked at."""
+    text, markup = await render(draft, context, month=month)
     if notice:
         text = f"{notice}\n\n{text}"
+    await take(context, PUBLISH_FLOW, draft.step.value)
     await show(update, text, markup)
     return ACTIVE
 
@@ -514,7 +520,7 @@ async def on_resume(update: Update, context: ZyContext) -> object:
 # ----------------------------------------------------------------------------------- answers
 
 
-async def on_text(update: Update, context: ZyContext) -> object:
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
     if message is None or message.text is None:
         return ACTIVE
@@ -553,7 +559,7 @@ async def on_text(update: Update, context: ZyContext) -> object:
     return await present(update, context, draft)
 
 
-async def on_location(update: Update, context: ZyContext) -> object:
+async def on_location(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
     if message is None or message.location is None:
         return ACTIVE
@@ -593,12 +599,8 @@ async def on_button(update: Update, context: ZyContext) -> object:
             draft = await svc.current(user_id)
             if draft.step not in (Step.START, Step.END):
                 raise WrongStep
-            if context.user_data is not None:
-                context.user_data["pub_month"] = argument
             await answer(update)
-            return await present(update, context, draft)
-        if context.user_data is not None:
-            context.user_data.pop("pub_month", None)
+            return await present(update, context, draft, month=argument)
         if action == "save":
             draft = await svc.current(user_id)
             await answer(update)
@@ -747,9 +749,7 @@ async def _publish(update: Update, context: ZyContext) -> object:
     return END
 
 
-async def cancel(update: Update, context: ZyContext) -> object:
-    if context.user_data is not None:
-        context.user_data.pop(EDIT_KEY, None)
+async def cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     await send(
         update,
         context.t.gettext("Stopped. A draft keeps its answers: continue any time with /new."),
@@ -773,11 +773,23 @@ def _back_to_activity(t: Translator, activity_id: int) -> InlineKeyboardButton:
     return button(t.gettext("⬅️ Back to the activity"), "mg", "a", activity_id)
 
 
-def _edit_state(context: ZyContext) -> dict[str, Any]:
-    if context.user_data is None:
-        return {}
-    state = context.user_data.get(EDIT_KEY)
-    return state if isinstance(state, dict) else {}
+async def _edit_state(context: ZyContext) -> FlowState:
+    """The pending edit (``a`` activity, ``f`` field, ``v`` value, ``mv`` whom to move), kept
+    in the ``publish_edit`` flow's state while it owns the organizer's typed input."""
+    owner = await owned_by(context, EDIT_FLOW)
+    return dict(owner.state) if owner is not None else {}
+
+
+def _to_move(state: FlowState) -> list[int]:
+    """The sign-ups chosen to go back to the waitlist when capacity drops."""
+    moving = state.get("mv")
+    return [item for item in moving if isinstance(item, int)] if isinstance(moving, list) else []
+
+
+async def _keep_edit(context: ZyContext, state: FlowState) -> None:
+    """Store the pending edit before its screen is shown (a crash right after loses nothing)."""
+    field = state.get("f")
+    await take(context, EDIT_FLOW, field if isinstance(field, str) else "menu", state)
 
 
 async def on_edit(update: Update, context: ZyContext) -> object:
@@ -803,8 +815,9 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     except WrongStep as error:
         await answer(update, _not_editable_text(t, error), alert=True)
         return END
-    state = _edit_state(context)
+    state = await _edit_state(context)
     if action == "":
+        await _keep_edit(context, {"a": activity_id})
         await answer(update)
         buttons = [
             button(t.gettext(label), "ed", activity_id, "f", edit.value)
@@ -828,15 +841,15 @@ async def on_edit(update: Update, context: ZyContext) -> object:
         state = {"a": activity_id, "f": edit.value}
         if edit in MULTI_EDITS:
             state["v"] = _current_value(edit, activity)
-        if context.user_data is not None:
-            context.user_data[EDIT_KEY] = state
-        text, markup = await _field_screen(context, activity, edit, state.get("v", ""))
+        await _keep_edit(context, state)
+        text, markup = await _field_screen(context, activity, edit, str(state.get("v", "")))
         await show(update, text, markup)
         return EDIT
-    if state.get("a") != activity_id or "f" not in state:
+    field = state.get("f")
+    if state.get("a") != activity_id or not isinstance(field, str):
         await answer(update, _invalid_text(t))
         return END
-    edit = EditField(state["f"])
+    edit = EditField(field)
     if action == "v":
         # Only fields chosen with buttons take a pressed value; the map pin only "none".
         if (
@@ -850,15 +863,17 @@ async def on_edit(update: Update, context: ZyContext) -> object:
         value = "" if argument == "-" else argument
         state["v"] = value
         state.pop("mv", None)
-        return await _confirm_screen(update, context, activity_id, edit, value)
+        return await _confirm_screen(update, context, state, activity_id, edit, value)
     if action == "t":
         choices = dict(await _choices(context, activity, edit)) if edit in MULTI_EDITS else {}
         if argument not in choices:
             await answer(update, _invalid_text(t))
             return EDIT
         await answer(update)
-        state["v"] = toggled(str(state.get("v", "")), argument)
-        text, markup = await _field_screen(context, activity, edit, state["v"])
+        chosen_codes = toggled(str(state.get("v", "")), argument)
+        state["v"] = chosen_codes
+        await _keep_edit(context, state)
+        text, markup = await _field_screen(context, activity, edit, chosen_codes)
         await show(update, text, markup)
         return EDIT
     if action == "d":
@@ -866,10 +881,15 @@ async def on_edit(update: Update, context: ZyContext) -> object:
             await answer(update, _invalid_text(t))
             return EDIT
         await answer(update)
-        return await _confirm_screen(update, context, activity_id, edit, str(state.get("v", "")))
+        return await _confirm_screen(
+            update, context, state, activity_id, edit, str(state.get("v", ""))
+        )
     if action == "mv":
         signup_id = parse_id(argument)
-        chosen = list(state.get("mv", []))
+        moving = state.get("mv")
+        chosen = (
+            [item for item in moving if isinstance(item, int)] if isinstance(moving, list) else []
+        )
         if signup_id is not None:
             if signup_id in chosen:
                 chosen.remove(signup_id)
@@ -878,14 +898,13 @@ async def on_edit(update: Update, context: ZyContext) -> object:
         state["mv"] = chosen
         await answer(update)
         return await _confirm_screen(
-            update, context, activity_id, edit, state.get("v", ""), keep=True
+            update, context, state, activity_id, edit, str(state.get("v", "")), keep=True
         )
     if action == "ok":
         return await _apply_edit(update, context, activity_id, edit, state)
     if action == "no":
         await answer(update)
-        if context.user_data is not None:
-            context.user_data.pop(EDIT_KEY, None)
+        await release(context, EDIT_FLOW)
         await show(update, t.gettext("Nothing was changed."))
         return END
     await answer(update, _invalid_text(t))
@@ -1023,9 +1042,10 @@ async def _pending_edit(update: Update, context: ZyContext) -> tuple[Activity, E
     """The edit waiting for a typed answer or a pin, re-authorized; ``None`` after telling the
     user why not (refused, no longer editable, nothing pending)."""
     t = context.t
-    state = _edit_state(context)
+    state = await _edit_state(context)
     activity_id = state.get("a")
-    if not isinstance(activity_id, int) or "f" not in state:
+    field = state.get("f")
+    if not isinstance(activity_id, int) or not isinstance(field, str):
         return None
     try:
         activity = await service(context).editable(context.user.telegram_id, activity_id)
@@ -1035,10 +1055,10 @@ async def _pending_edit(update: Update, context: ZyContext) -> tuple[Activity, E
     except WrongStep as error:
         await send(update, _not_editable_text(t, error))
         return None
-    return activity, EditField(state["f"])
+    return activity, EditField(field)
 
 
-async def on_edit_text(update: Update, context: ZyContext) -> object:
+async def on_edit_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
     if message is None or message.text is None:
         return EDIT
@@ -1056,13 +1076,13 @@ async def on_edit_text(update: Update, context: ZyContext) -> object:
             update, "⚠️ " + error.translate(t.gettext) + "\n\n" + _edit_prompt(t, edit, activity)
         )
         return EDIT
-    state = _edit_state(context)
+    state = dict(owner.state)
     state["v"] = value
     state.pop("mv", None)
-    return await _confirm_screen(update, context, activity.activity_id, edit, value)
+    return await _confirm_screen(update, context, state, activity.activity_id, edit, value)
 
 
-async def on_edit_location(update: Update, context: ZyContext) -> object:
+async def on_edit_location(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     """A Telegram location while editing: the new map pin."""
     message = update.effective_message
     if message is None or message.location is None:
@@ -1074,17 +1094,17 @@ async def on_edit_location(update: Update, context: ZyContext) -> object:
     if edit is not EditField.PIN:
         return await _reask(update, context, activity, edit)
     value = format_pin(message.location.latitude, message.location.longitude)
-    state = _edit_state(context)
+    state = dict(owner.state)
     state["v"] = value
     state.pop("mv", None)
-    return await _confirm_screen(update, context, activity.activity_id, edit, value)
+    return await _confirm_screen(update, context, state, activity.activity_id, edit, value)
 
 
 async def _reask(update: Update, context: ZyContext, activity: Activity, edit: EditField) -> object:
     """An answer of the wrong kind (text for a button field, a pin for a typed one)."""
     t = context.t
     text, markup = await _field_screen(
-        context, activity, edit, str(_edit_state(context).get("v", ""))
+        context, activity, edit, str((await _edit_state(context)).get("v", ""))
     )
     notice = (
         t.gettext("Please send a location (📎 → Location).")
@@ -1100,6 +1120,7 @@ async def _reask(update: Update, context: ZyContext, activity: Activity, edit: E
 async def _confirm_screen(
     update: Update,
     context: ZyContext,
+    state: FlowState,
     activity_id: int,
     edit: EditField,
     value: str,
@@ -1108,7 +1129,6 @@ async def _confirm_screen(
 ) -> object:
     t = context.t
     svc = service(context)
-    state = _edit_state(context)
     activity = await svc.editable(context.user.telegram_id, activity_id)
     shown = await _shown_value(context, activity, edit, value)
     lines = [
@@ -1152,7 +1172,7 @@ async def _confirm_screen(
         if plan is not None:
             if not keep or "mv" not in state:
                 state["mv"] = list(plan.default)
-            chosen = set(state["mv"])
+            chosen = set(_to_move(state))
             lines.append(
                 t.ngettext(
                     "{taken} spots are taken, so {n} volunteer must go back to the waitlist "
@@ -1189,6 +1209,7 @@ async def _confirm_screen(
         ]
     )
     text = "\n\n".join(lines)
+    await _keep_edit(context, state)
     await show(update, text, InlineKeyboardMarkup(rows))
     return EDIT
 
@@ -1226,7 +1247,7 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
 
 
 async def _apply_edit(
-    update: Update, context: ZyContext, activity_id: int, edit: EditField, state: dict[str, Any]
+    update: Update, context: ZyContext, activity_id: int, edit: EditField, state: FlowState
 ) -> object:
     t = context.t
     svc = service(context)
@@ -1236,14 +1257,14 @@ async def _apply_edit(
         return END
     try:
         result = await svc.apply_edit(
-            context.user.telegram_id, activity_id, edit, value, move=list(state.get("mv", []))
+            context.user.telegram_id, activity_id, edit, value, move=_to_move(state)
         )
     except CapacityChanged:
         await answer(
             update, t.gettext("The sign-ups changed meanwhile. Please choose again."), alert=True
         )
         state.pop("mv", None)
-        return await _confirm_screen(update, context, activity_id, edit, value)
+        return await _confirm_screen(update, context, state, activity_id, edit, value)
     except InvalidInput as error:
         await answer(update, error.translate(t.gettext), alert=True)
         return EDIT
@@ -1254,8 +1275,7 @@ async def _apply_edit(
         await answer(update, _not_editable_text(t, error), alert=True)
         return END
     await answer(update)
-    if context.user_data is not None:
-        context.user_data.pop(EDIT_KEY, None)
+    await release(context, EDIT_FLOW)
     lines = [t.gettext("✅ Saved.")]
     if result.notified:
         lines.append(
@@ -1362,43 +1382,74 @@ async def render_moved(item: OutboxItem, services: Services, t: Translator) -> R
 # -------------------------------------------------------------------------------- wiring
 
 
-def build_conversation() -> ConversationHandler[Any]:
-    # Mixed text and buttons: state is per user and chat, not per message (PTB warns).
-    return ExclusiveConversation(
-        entry_points=[
-            CommandHandler("new", enter),
-            CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
-            CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
-            CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-            # A press on a form screen after the state was lost still works.
-            CallbackQueryHandler(on_button, pattern=r"^pub:"),
-        ],
-        states={
-            ACTIVE: [
-                CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
-                CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
-                CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-                CallbackQueryHandler(on_button, pattern=r"^pub:"),
-                MessageHandler(filters.LOCATION, on_location),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-            ],
-            EDIT: [
-                CallbackQueryHandler(on_edit, pattern=r"^ed:"),
-                CallbackQueryHandler(on_new, pattern=r"^pub:new:"),
-                CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"),
-                CallbackQueryHandler(on_button, pattern=r"^pub:"),
-                MessageHandler(filters.LOCATION, on_edit_location),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_edit_text),
-            ],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        name="publish",
-    )
+def _owning(flow: str, handler: Callable[[Update, ZyContext], Awaitable[object]]) -> Any:
+    """A press or command of ``flow``: a screen that does not wait for an answer (``END``)
+    gives the typed input back, if ``flow`` had it (a form left half-way elsewhere keeps it);
+    one that waits took it before it was shown (:func:`present`, :func:`_keep_edit`), and a
+    chooser that waits (ACTIVE without a step) takes it after."""
+
+    async def wrapped(update: Update, context: ZyContext) -> None:
+        result = await handler(update, context)
+        if result == END:
+            await release(context, flow)
+        elif await owned_by(context, flow) is None and result in (ACTIVE, EDIT):
+            await take(context, flow, "choose")
+
+    return wrapped
+
+
+def _typed(flow: str, handler: FlowHandler) -> FlowHandler:
+    async def wrapped(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+        if await handler(update, context, owner) == END:
+            await release(context, flow)
+
+    return wrapped
+
+
+async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """A photo, a contact … where an answer was asked: show the step again."""
+    svc = service(context)
+    try:
+        draft = await svc.current(context.user.telegram_id)
+    except NoDraft:
+        return await _lost(update, context)
+    notice = context.t.gettext("Please use the buttons below.")
+    return await present(update, context, draft, notice=notice)
+
+
+PUBLISH_FLOW = "publish"
+EDIT_FLOW = "publish_edit"
+
+#: The typed-input flows of this module (routed by handlers.flows).
+FLOWS = [
+    Flow(
+        PUBLISH_FLOW,
+        on_text=_typed(PUBLISH_FLOW, on_text),
+        on_location=_typed(PUBLISH_FLOW, on_location),
+        on_other=_typed(PUBLISH_FLOW, on_other),
+        on_cancel=cancel,
+    ),
+    Flow(
+        EDIT_FLOW,
+        on_text=_typed(EDIT_FLOW, on_edit_text),
+        on_location=_typed(EDIT_FLOW, on_edit_location),
+        on_cancel=cancel,
+    ),
+]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    conversation = build_conversation()
-    application.add_handler(conversation)  # registers it with the persistence too
+    application.add_handler(CommandHandler("new", _owning(PUBLISH_FLOW, enter)))
+    application.add_handler(
+        CallbackQueryHandler(_owning(PUBLISH_FLOW, on_new), pattern=r"^pub:new:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(_owning(PUBLISH_FLOW, on_resume), pattern=r"^pub:draft:")
+    )
+    application.add_handler(CallbackQueryHandler(_owning(EDIT_FLOW, on_edit), pattern=r"^ed:"))
+    application.add_handler(
+        CallbackQueryHandler(_owning(PUBLISH_FLOW, on_button), pattern=r"^pub:")
+    )
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).
