@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from telegram.ext import ApplicationBuilder, ContextTypes, PersistenceInput
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -42,7 +42,6 @@ from storage.flows import FlowsRepository
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
-from storage.persistence import SQLitePersistence
 from storage.publishing import PublishingRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
@@ -60,7 +59,7 @@ def build_application(
     token: str | None = None,
     api_url: str | None = None,
 ) -> ZyApplication:
-    """Build the bot. ``db`` must be open and migrated (persistence reads it at initialize)."""
+    """Build the bot. ``db`` must be open and migrated (flows and drafts are read from it)."""
     base = (api_url or settings.bot_api_url).rstrip("/")
     catalog = CatalogRepository(db)
     volunteers = VolunteersRepository(db)
@@ -159,12 +158,6 @@ def build_application(
         flows=FlowService(FlowsRepository(db), clock),
         browsing=BrowsingService(BrowseSessionsRepository(db), clock),
     )
-    persistence = SQLitePersistence(
-        db,
-        # Services live on the application, not in bot_data; chat data is not used.
-        store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True),
-        update_interval=settings.persistence_interval_seconds,
-    )
     application = cast(
         ZyApplication,
         ApplicationBuilder()
@@ -173,7 +166,6 @@ def build_application(
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .context_types(ContextTypes(context=ZyContext))
-        .persistence(persistence)
         .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_users))
         # AIORateLimiter that hands 429s of outbox sends back to the deliverer (bot.delivery).
         .rate_limiter(DeliveryRateLimiter(max_retries=2))

@@ -56,9 +56,6 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai")
     default_language: Language = Field(default=Language.ZH)
     log_level: LogLevel = Field(default="INFO")
-    # How often PTB writes conversation state and user data to SQLite. Short, because a crash
-    # loses at most this much conversation progress (drafts themselves live in their own tables).
-    persistence_interval_seconds: float = Field(default=2.0, gt=0, le=600)
     # Ask volunteers for their resident ID number (GB 11643) during registration; off by
     # default because matching does not need it and it is the most sensitive field.
     require_id_number: bool = Field(default=False)

@@ -1,7 +1,7 @@
 """Starting and stopping the bot: the same sequence for ``zhiyuan run``, tests and playground.
 
 We do not use ``Application.run_polling``: it owns the event loop, while the database is opened
-on our loop before the application initializes (persistence reads from it), and tests and the
+on our loop before the application initializes (the services read from it), and tests and the
 playground must start and stop the bot inside a loop they already run.
 """
 
@@ -83,7 +83,7 @@ class BotRuntime:
         await bot.set_my_commands(commands_for(t), scope=BotCommandScopeDefault())
 
     async def stop(self) -> None:
-        """Stop polling, let running handlers finish, flush persistence, close the database."""
+        """Stop polling, let running handlers finish, close the database."""
         application = self.application
         try:
             if application.updater is not None and application.updater.running:

@@ -27,7 +27,6 @@ from handlers import (
     signup,
     start,
 )
-from handlers.conversation import bind_conversations
 from handlers.flows import Flow, FlowDispatcher
 
 
@@ -55,7 +54,6 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
-    bind_conversations(application)
 
 
 #: Handler modules that render notifications, each with its ``RENDERERS`` table.

@@ -35,7 +35,6 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.context import ZyContext
 from bot.domain.flows import FlowOwner, FlowState
-from handlers.conversation import ACTIVE_FLOW_KEY
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,6 @@ async def take(
     context: ZyContext, flow: str, waiting_for: str, state: FlowState | None = None
 ) -> FlowOwner:
     """``flow`` has just asked ``waiting_for``: the user's next typed input is for it."""
-    if context.user_data is not None:
-        # TRANSITIONAL, until every ExclusiveConversation is a Flow: they step aside when the
-        # user's input belongs to another flow (handlers.conversation).
-        context.user_data[ACTIVE_FLOW_KEY] = flow
     return await context.services.flows.take(context.user.telegram_id, flow, waiting_for, state)
 
 

@@ -243,9 +243,6 @@ async def on_profile_button(update: Update, context: ZyContext) -> object:
         )
     elif action == "del" and argument == "yes":
         report = await svc.delete_account(user_id)
-        # The running bot must forget too, or it would write the data back.
-        context.application.drop_user_data(user_id)
-        context.application.drop_chat_data(user_id)
         log.info("account deleted: user %s, anonymized record %s", user_id, report.volunteer_id)
         await answer(update)
         await show(

@@ -1,8 +1,7 @@
-"""Storage: the SQLite database, numbered migrations, repositories and PTB persistence."""
+"""Storage: the SQLite database, numbered migrations and the repositories."""
 
 from storage.db import Database, Transaction
 from storage.migrate import MigrationError, MigrationReport, current_version, migrate
-from storage.persistence import PersistenceDataError, SQLitePersistence
 from storage.timeutil import Clock, from_db_time, to_db_time, utcnow
 from storage.users import UsersRepository
 
@@ -11,8 +10,6 @@ __all__ = [
     "Database",
     "MigrationError",
     "MigrationReport",
-    "PersistenceDataError",
-    "SQLitePersistence",
     "Transaction",
     "UsersRepository",
     "current_version",

@@ -80,10 +80,9 @@ KEPT_FIELDS: Final[tuple[str, ...]] = (
     "deleted_at",
 )
 
-# The bot's own state about a user in ptb_persistence (see storage.persistence).
-_USER_DATA: Final = "user_data"
-_CHAT_DATA: Final = "chat_data"
-_CONVERSATION_PREFIX: Final = "conversation:"
+# The bot's own state about a user: which flow reads their typed input (storage.flows) and
+# what their browsing screens page through (storage.browsing). One row each, keyed by user.
+_STATE_TABLES: Final = ("flow_owners", "browse_sessions")
 
 _Fetch = Callable[[str, Params], Awaitable[list[sqlite3.Row]]]
 
@@ -361,35 +360,29 @@ async def _write_memberships(tx: Transaction, volunteer_id: int, members: _Membe
             )
 
 
-async def _persistence_rows(fetch: _Fetch, telegram_id: int) -> list[sqlite3.Row]:
-    """The user's rows in ``ptb_persistence``: their ``user_data``, their private chat's
-    ``chat_data`` (a private chat's id is the user's id) and every conversation state whose key
-    holds their id. Conversation keys are JSON lists like ``[chat_id, user_id]``; a ``LIKE``
-    narrows the candidates in SQL, the exact check decodes the key here."""
-    user_key = str(telegram_id)
-    rows = await fetch(
-        """
-        SELECT kind, key, value FROM ptb_persistence
-        WHERE (kind IN (?, ?) AND key = ?) OR (kind LIKE ? AND key LIKE ?)
-        ORDER BY kind, key
-        """,
-        (_USER_DATA, _CHAT_DATA, user_key, _CONVERSATION_PREFIX + "%", f"%{user_key}%"),
+async def _bot_state(fetch: _Fetch, telegram_id: int) -> dict[str, object]:
+    """The bot's state about the user, for the export: the flow that owns their typed input
+    (with what it keeps, e.g. a half-typed edit) and their last search and shared location."""
+    flow_rows = await fetch(
+        "SELECT flow, waiting_for, state, version, updated_at FROM flow_owners "
+        "WHERE telegram_id = ?",
+        (telegram_id,),
     )
-    return [
-        row
-        for row in rows
-        if not row["kind"].startswith(_CONVERSATION_PREFIX) or _key_holds(row["key"], telegram_id)
-    ]
-
-
-def _key_holds(encoded_key: str, telegram_id: int) -> bool:
-    try:
-        parts = json.loads(encoded_key)
-    except json.JSONDecodeError:
-        return False
-    return isinstance(parts, list) and any(
-        type(part) is int and part == telegram_id for part in parts
+    browse_rows = await fetch(
+        "SELECT search_words, latitude, longitude, located_at FROM browse_sessions "
+        "WHERE telegram_id = ?",
+        (telegram_id,),
     )
+    flow: dict[str, object] | None = None
+    if flow_rows:
+        flow = _row_dict(flow_rows[0])
+        flow["state"] = _json_value(str(flow["state"]))
+    browsing: dict[str, object] | None = None
+    if browse_rows:
+        browsing = _row_dict(browse_rows[0])
+        words = browsing.pop("search_words")
+        browsing["search_words"] = _json_value(words) if isinstance(words, str) else None
+    return {"flow": flow, "browsing": browsing}
 
 
 def _row_dict(row: sqlite3.Row) -> dict[str, object]:
@@ -557,8 +550,9 @@ class VolunteersRepository:
 
         Keys: ``telegram_id``, ``user`` (the whole ``users`` row), ``volunteer`` (the profile
         with skill, category and area names in both languages, notification settings),
-        ``registration_draft``, ``bot_state`` (the bot's ``user_data``, private ``chat_data``
-        and conversation states). Missing parts are ``None`` (or empty). Times are ISO strings.
+        ``registration_draft``, ``bot_state`` (``flow``: the flow that owns the user's typed input
+        and its state; ``browsing``: the last search and shared location). Missing parts are
+        ``None``. Times are ISO strings.
         """
         # Read inside a (short) transaction: one consistent snapshot of all the parts.
         async with self._db.transaction() as tx:
@@ -570,7 +564,7 @@ class VolunteersRepository:
             )
             volunteer = await self._export_profile(tx, profile) if profile is not None else None
             draft_row = await tx.fetch_one(_SELECT_DRAFT, (telegram_id,))
-            state_rows = await _persistence_rows(tx.fetch_all, telegram_id)
+            bot_state = await _bot_state(tx.fetch_all, telegram_id)
 
         user: dict[str, object] | None = None
         if user_row is not None:
@@ -582,21 +576,6 @@ class VolunteersRepository:
                 draft = _to_draft(draft_row).model_dump(mode="json")
             except (ValidationError, ValueError):  # unreadable now: hand over what is stored
                 draft = _row_dict(draft_row)
-        bot_state: dict[str, object] = {"user_data": None, "chat_data": None, "conversations": []}
-        conversations: list[dict[str, object]] = []
-        for row in state_rows:
-            kind = row["kind"]
-            if kind.startswith(_CONVERSATION_PREFIX):
-                conversations.append(
-                    {
-                        "conversation": kind.removeprefix(_CONVERSATION_PREFIX),
-                        "key": _json_value(row["key"]),
-                        "state": _json_value(row["value"]),
-                    }
-                )
-            else:
-                bot_state[kind] = _json_value(row["value"])
-        bot_state["conversations"] = conversations
         return {
             "telegram_id": telegram_id,
             "user": user,
@@ -612,9 +591,8 @@ class VolunteersRepository:
         ``users`` row (which cascades to their organization memberships and the drafts of the
         organizer, publishing, roster, broadcast and key-date forms); a profile is
         anonymized in place (:data:`ERASED_FIELDS` cleared, :data:`KEPT_FIELDS` kept) because
-        service records refer to its ``volunteer_id``. The caller must also drop the user's data
-        held in memory by the running bot (``Application.drop_user_data`` and the private chat's
-        ``drop_chat_data``), or PTB may write it back. Running it again finds nothing to erase.
+        service records refer to its ``volunteer_id``. The bot keeps nothing about users in
+        memory, so nothing can write it back. Running it again finds nothing to erase.
         """
         stamp = to_db_time(now)
         async with self._db.transaction() as tx:
@@ -632,11 +610,11 @@ class VolunteersRepository:
                 await tx.execute("DELETE FROM invitations WHERE volunteer_id = ?", (volunteer_id,))
             # Nothing more goes to a deleted account.
             await OutboxRepository.drop_pending_in(tx, telegram_id, now, "account deleted")
-            state_rows = await _persistence_rows(tx.fetch_all, telegram_id)
-            if state_rows:
-                await tx.execute_many(
-                    "DELETE FROM ptb_persistence WHERE kind = ? AND key = ?",
-                    [(state["kind"], state["key"]) for state in state_rows],
+            # They cascade from users too; deleted by name so the count is reported.
+            state_rows_deleted = 0
+            for table in _STATE_TABLES:
+                state_rows_deleted += await tx.execute(
+                    f"DELETE FROM {table} WHERE telegram_id = ?", (telegram_id,)
                 )
             user_deleted = (
                 await tx.execute("DELETE FROM users WHERE telegram_id = ?", (telegram_id,)) > 0
@@ -646,7 +624,7 @@ class VolunteersRepository:
             telegram_id=telegram_id,
             user_deleted=user_deleted,
             draft_deleted=draft_deleted,
-            persistence_rows_deleted=len(state_rows),
+            state_rows_deleted=state_rows_deleted,
             kept_anonymized_record=kept,
             volunteer_id=volunteer_id,
             erased_fields=ERASED_FIELDS if kept else (),

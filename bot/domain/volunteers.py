@@ -165,7 +165,7 @@ class DeletionReport(BaseModel):
     telegram_id: int
     user_deleted: bool  # the ``users`` row (name, username, language, role ...)
     draft_deleted: bool
-    persistence_rows_deleted: int  # the bot's per-user and private-chat state, conversations
+    state_rows_deleted: int  # the bot's state about them: the flow owning input, browsing
     kept_anonymized_record: bool
     volunteer_id: int | None  # the anonymized record's id, ``None`` if there was no profile
     erased_fields: tuple[str, ...] = ()  # profile fields that were cleared

@@ -40,7 +40,6 @@ def settings(api: LocalBotApi, bot_info: BotInfo, tmp_path: Path) -> Settings:
         bot_api_url=api.url,
         database_path=tmp_path / "zhiyuan.sqlite3",
         admin_ids=frozenset({ADMIN_ID}),
-        persistence_interval_seconds=0.5,
         # The outbox job (offers, expiry sweep) runs often, so tests wait little for it.
         outbox_interval_seconds=0.2,
     )

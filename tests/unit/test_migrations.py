@@ -45,7 +45,9 @@ async def test_fresh_database_gets_everything_then_nothing(db_path: Path) -> Non
         report = await migrate(db)
         assert report.applied == list(range(1, latest + 1))
         assert report.version == latest == await current_version(db)
-        assert {"users", "ptb_persistence", "schema_migrations"} <= await table_names(db)
+        tables = await table_names(db)
+        assert {"users", "flow_owners", "browse_sessions", "schema_migrations"} <= tables
+        assert "ptb_persistence" not in tables  # made by 0002, dropped by 0016
         rows = await db.fetch_all("SELECT version, name, applied_at FROM schema_migrations")
         assert [(row["version"], row["name"]) for row in rows][:2] == [
             (1, "users"),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.geo import Point
 from bot.domain.users import TelegramIdentity
 from bot.domain.volunteers import (
     DraftData,
@@ -18,8 +19,9 @@ from bot.domain.volunteers import (
     RegistrationStep,
     Slot,
 )
+from storage.browsing import BrowseSessionsRepository
 from storage.db import Database
-from storage.persistence import SQLitePersistence
+from storage.flows import FlowsRepository
 from storage.users import UsersRepository
 from storage.volunteers import (
     ERASED_FIELDS,
@@ -424,16 +426,14 @@ async def test_notifications_pause_and_resume(db: Database) -> None:
 
 
 async def add_bot_state(db: Database) -> None:
-    persistence = SQLitePersistence(db)
-    await persistence.update_user_data(ALICE, {"language_hint": "zh"})
-    await persistence.update_chat_data(ALICE, {"last_menu": "profile"})
-    await persistence.update_conversation("registration", (ALICE, ALICE), "review")
-    await persistence.update_conversation("signup", (-100123, ALICE), 2)
-    # Other people's state: Bob, and a key that merely contains ALICE's digits.
-    await persistence.update_user_data(BOB, {"language_hint": "en"})
-    await persistence.update_conversation("registration", (BOB, BOB), "name")
-    await persistence.update_conversation("registration", (10010, 10010), "phone")
-    await persistence.update_bot_data({"campaign": "spring"})
+    flows = FlowsRepository(db)
+    await flows.take(ALICE, "cancel_reason", "reason", {"activity": 7}, T1)
+    browsing = BrowseSessionsRepository(db)
+    await browsing.save_search(ALICE, ["义诊", "岳麓"])
+    await browsing.save_location(ALICE, Point(28.2, 112.9), T1)
+    # Other people's state.
+    await flows.take(BOB, "registration", "name", {}, T1)
+    await browsing.save_search(BOB, ["choir"])
 
 
 async def test_export_contains_everything_stored(db: Database) -> None:
@@ -486,12 +486,19 @@ async def test_export_contains_everything_stored(db: Database) -> None:
 
     bot_state = exported["bot_state"]
     assert isinstance(bot_state, dict)
-    assert bot_state["user_data"] == {"language_hint": "zh"}
-    assert bot_state["chat_data"] == {"last_menu": "profile"}
-    assert bot_state["conversations"] == [
-        {"conversation": "registration", "key": [ALICE, ALICE], "state": "review"},
-        {"conversation": "signup", "key": [-100123, ALICE], "state": 2},
-    ]
+    assert bot_state["flow"] == {
+        "flow": "cancel_reason",
+        "waiting_for": "reason",
+        "state": {"activity": 7},
+        "version": 1,
+        "updated_at": "2026-03-15T09:00:00.000000+00:00",
+    }
+    assert bot_state["browsing"] == {
+        "search_words": ["义诊", "岳麓"],
+        "latitude": 28.2,
+        "longitude": 112.9,
+        "located_at": "2026-03-15T09:00:00.000000+00:00",
+    }
 
 
 async def test_export_of_someone_unknown_or_unregistered(db: Database) -> None:
@@ -501,7 +508,7 @@ async def test_export_of_someone_unknown_or_unregistered(db: Database) -> None:
         "user": None,
         "volunteer": None,
         "registration_draft": None,
-        "bot_state": {"user_data": None, "chat_data": None, "conversations": []},
+        "bot_state": {"flow": None, "browsing": None},
     }
     await add_user(db)
     exported = await repo.export(ALICE)
@@ -526,7 +533,7 @@ async def test_delete_account_anonymizes_the_profile(db: Database) -> None:
     assert report.telegram_id == ALICE
     assert report.user_deleted and report.draft_deleted
     assert report.kept_anonymized_record and report.volunteer_id == volunteer_id
-    assert report.persistence_rows_deleted == 4
+    assert report.state_rows_deleted == 2
     assert report.erased_fields == ERASED_FIELDS and report.kept_fields == KEPT_FIELDS
 
     # The anonymized record: no personal data, statistics kept.
@@ -560,13 +567,10 @@ async def test_delete_account_anonymizes_the_profile(db: Database) -> None:
     assert await repo.get_profile(ALICE) is None
     assert await repo.get_profile_by_id(volunteer_id) is None
     assert await repo.count_active() == 0
-    state = await db.fetch_all("SELECT kind, key FROM ptb_persistence ORDER BY kind, key")
-    assert [(r["kind"], r["key"]) for r in state] == [
-        ("bot_data", ""),
-        ("conversation:registration", "[10010,10010]"),
-        ("conversation:registration", f"[{BOB},{BOB}]"),
-        ("user_data", str(BOB)),
-    ]
+    owners = await db.fetch_all("SELECT telegram_id FROM flow_owners")
+    assert [r["telegram_id"] for r in owners] == [BOB]
+    sessions = await db.fetch_all("SELECT telegram_id FROM browse_sessions")
+    assert [r["telegram_id"] for r in sessions] == [BOB]
     assert await UsersRepository(db).get(BOB) is not None
     exported = await repo.export(ALICE)
     assert exported["user"] is None and exported["volunteer"] is None
@@ -574,7 +578,7 @@ async def test_delete_account_anonymizes_the_profile(db: Database) -> None:
     # Deleting again finds nothing.
     again = await repo.delete_account(ALICE, T1)
     assert not (again.user_deleted or again.draft_deleted or again.kept_anonymized_record)
-    assert again.volunteer_id is None and again.persistence_rows_deleted == 0
+    assert again.volunteer_id is None and again.state_rows_deleted == 0
     assert again.erased_fields == () and again.kept_fields == ()
 
     # The same Telegram account can register afresh: a new volunteer, the old one untouched.
