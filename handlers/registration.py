@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -49,7 +50,7 @@ from bot.services.registration import (
     RegistrationService,
     WrongStep,
 )
-from handlers.callbacks import button_rows, callback, parse_id, parse_int, split
+from handlers.callbacks import Press, button_rows, parse_id, parse_int, split
 from handlers.flows import Flow, owned_by, release, take
 from handlers.profile import show_profile
 from handlers.render import answer, html, send, show
@@ -77,14 +78,31 @@ def back_label(t: Translator) -> str:
     return t.gettext("⬅️ Back")
 
 
-def _back_row(t: Translator) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(back_label(t), callback_data=callback("reg", "back"))]
+@dataclass(frozen=True)
+class RegPress(Press, prefix="reg"):
+    """A registration button: the step it was drawn for, what it does, and its value ("-" for
+    none). The step lets a press on an older screen be recognised as stale instead of acting
+    on whatever step the form is at now."""
+
+    step: RegistrationStep
+    action: str
+    value: str
 
 
-def _multi_select(buttons: list[InlineKeyboardButton], t: Translator) -> InlineKeyboardMarkup:
+def _reg(step: Step, action: str, value: str | int = "-") -> str:
+    return RegPress(step, action, str(value)).pack()
+
+
+def _back_row(t: Translator, step: Step) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(back_label(t), callback_data=_reg(step, "back"))]
+
+
+def _multi_select(
+    buttons: list[InlineKeyboardButton], t: Translator, step: Step
+) -> InlineKeyboardMarkup:
     """Toggle buttons two per row, then Done and Back (skills, services, times, groups)."""
-    done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data="reg:done")
-    return InlineKeyboardMarkup([*button_rows(buttons, 2), [done], _back_row(t)])
+    done = InlineKeyboardButton(t.gettext("Done ➡️"), callback_data=_reg(step, "done"))
+    return InlineKeyboardMarkup([*button_rows(buttons, 2), [done], _back_row(t, step)])
 
 
 def _check(selected: bool, label: str) -> str:
@@ -120,8 +138,8 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             "Do you accept the privacy notice and the pledge?"
         )
         keyboard = [
-            [InlineKeyboardButton(t.gettext("✅ I accept"), callback_data="reg:consent")],
-            [InlineKeyboardButton(t.gettext("Not now"), callback_data="reg:quit")],
+            [InlineKeyboardButton(t.gettext("✅ I accept"), callback_data=_reg(step, "consent"))],
+            [InlineKeyboardButton(t.gettext("Not now"), callback_data=_reg(step, "quit"))],
         ]
         return text, InlineKeyboardMarkup(keyboard)
 
@@ -129,7 +147,7 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         text = t.gettext(
             "{progress}: your <b>real name</b>, as on your ID card. Please type it."
         ).format(progress=progress)
-        return text, InlineKeyboardMarkup([_back_row(t)])
+        return text, InlineKeyboardMarkup([_back_row(t, step)])
 
     if step is Step.PHONE:
         text = t.gettext(
@@ -150,18 +168,18 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
             "{progress}: your <b>ID card number</b> (18 characters). It is needed for service "
             "certificates and is only ever shown masked."
         ).format(progress=progress)
-        return text, InlineKeyboardMarkup([_back_row(t)])
+        return text, InlineKeyboardMarkup([_back_row(t, step)])
 
     if step is Step.GENDER:
         text = t.gettext("{progress}: your <b>gender</b> (you may skip this).").format(
             progress=progress
         )
         buttons = [
-            InlineKeyboardButton(t.gettext(label), callback_data=callback("reg", "g", g.value))
+            InlineKeyboardButton(t.gettext(label), callback_data=_reg(step, "g", g.value))
             for g, label in GENDER_LABELS.items()
         ]
-        skip = InlineKeyboardButton(t.gettext("Skip"), callback_data="reg:g:skip")
-        return text, InlineKeyboardMarkup([buttons[:2], [buttons[2], skip], _back_row(t)])
+        skip = InlineKeyboardButton(t.gettext("Skip"), callback_data=_reg(step, "g", "skip"))
+        return text, InlineKeyboardMarkup([buttons[:2], [buttons[2], skip], _back_row(t, step)])
 
     if step is Step.BIRTH_DATE:
         return _birth_date_screen(t, progress, data, svc)
@@ -174,10 +192,11 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         keyboard = [
             [
                 InlineKeyboardButton(
-                    t.gettext("✅ My parent or guardian agrees"), callback_data="reg:guardian"
+                    t.gettext("✅ My parent or guardian agrees"),
+                    callback_data=_reg(step, "guardian"),
                 )
             ],
-            _back_row(t),
+            _back_row(t, step),
         ]
         return text, InlineKeyboardMarkup(keyboard)
 
@@ -190,11 +209,11 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         buttons = [
             InlineKeyboardButton(
                 _check(area.code == data.area_code, area.name(language)),
-                callback_data=callback("reg", "area", area.code),
+                callback_data=_reg(step, "area", area.code),
             )
             for area in areas
         ]
-        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), _back_row(t)])
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), _back_row(t, step)])
 
     if step in (Step.SKILLS, Step.CATEGORIES):
         catalog = context.services.catalog
@@ -213,11 +232,11 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         buttons = [
             InlineKeyboardButton(
                 _check(item.code in chosen, item.name(language)),
-                callback_data=callback("reg", kind, item.code),
+                callback_data=_reg(step, kind, item.code),
             )
             for item in items
         ]
-        return text, _multi_select(buttons, t)
+        return text, _multi_select(buttons, t, step)
 
     if step is Step.AVAILABILITY:
         text = t.gettext(
@@ -227,11 +246,11 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         buttons = [
             InlineKeyboardButton(
                 _check(bool(data.availability & slot), t.gettext(label)),
-                callback_data=callback("reg", "slot", int(slot)),
+                callback_data=_reg(step, "slot", int(slot)),
             )
             for slot, label in SLOT_LABELS.items()
         ]
-        return text, _multi_select(buttons, t)
+        return text, _multi_select(buttons, t, step)
 
     if step is Step.GROUPS:
         text = t.gettext(
@@ -241,11 +260,11 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
         buttons = [
             InlineKeyboardButton(
                 _check(group.value in data.groups, t.gettext(label)),
-                callback_data=callback("reg", "grp", group.value),
+                callback_data=_reg(step, "grp", group.value),
             )
             for group, label in GROUP_LABELS.items()
         ]
-        return text, _multi_select(buttons, t)
+        return text, _multi_select(buttons, t, step)
 
     # Step.REVIEW
     answers = await describe_answers(t, data, context, require_id_number=svc.require_id_number)
@@ -254,17 +273,18 @@ async def render(draft: RegistrationDraft, context: ZyContext, t: Translator) ->
     lines += ["", t.gettext("Tap a field to change it, or confirm.")]
     edit_buttons = [
         InlineKeyboardButton(
-            "✏️ " + t.gettext(FIELD_LABELS[field]), callback_data=callback("reg", "edit", field)
+            "✏️ " + t.gettext(FIELD_LABELS[field]), callback_data=_reg(step, "edit", field)
         )
         for field, _ in answers
     ]
-    confirm = InlineKeyboardButton(t.gettext("✅ Confirm"), callback_data="reg:confirm")
+    confirm = InlineKeyboardButton(t.gettext("✅ Confirm"), callback_data=_reg(step, "confirm"))
     return "\n".join(lines), InlineKeyboardMarkup([*button_rows(edit_buttons, 2), [confirm]])
 
 
 def _birth_date_screen(
     t: Translator, progress: str, data: DraftData, svc: RegistrationService
 ) -> Screen:
+    step = Step.BIRTH_DATE
     text = t.gettext(
         "{progress}: your <b>date of birth</b>. Type it (for example 1990-05-04 or "
         "1990年5月4日), or pick it with the buttons."
@@ -274,25 +294,28 @@ def _birth_date_screen(
         first = (today.year - validation.MAX_AGE) // 10 * 10
         last = (today.year - validation.MIN_AGE) // 10 * 10
         buttons = [
-            InlineKeyboardButton(f"{decade}…", callback_data=callback("reg", "dec", decade // 10))
+            InlineKeyboardButton(f"{decade}…", callback_data=_reg(step, "dec", decade // 10))
             for decade in range(first, last + 1, 10)
         ]
-        return text, InlineKeyboardMarkup([*button_rows(buttons, 4), _back_row(t)])
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 4), _back_row(t, step)])
     if data.birth_month is None:
         chosen = t.gettext("Year {year}: now pick the month.").format(year=data.birth_year)
         buttons = [
-            InlineKeyboardButton(str(month), callback_data=callback("reg", "m", month))
+            InlineKeyboardButton(str(month), callback_data=_reg(step, "m", month))
             for month in range(1, 13)
         ]
-        return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*button_rows(buttons, 6), _back_row(t)])
+        return f"{text}\n\n{chosen}", InlineKeyboardMarkup(
+            [*button_rows(buttons, 6), _back_row(t, step)]
+        )
     chosen = t.gettext("{year}-{month}: now pick the day.").format(
         year=data.birth_year, month=data.birth_month
     )
     buttons = [
-        InlineKeyboardButton(str(day), callback_data=callback("reg", "d", day))
-        for day in range(1, 32)
+        InlineKeyboardButton(str(day), callback_data=_reg(step, "d", day)) for day in range(1, 32)
     ]
-    return f"{text}\n\n{chosen}", InlineKeyboardMarkup([*button_rows(buttons, 7), _back_row(t)])
+    return f"{text}\n\n{chosen}", InlineKeyboardMarkup(
+        [*button_rows(buttons, 7), _back_row(t, step)]
+    )
 
 
 def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> InlineKeyboardMarkup:
@@ -302,10 +325,11 @@ def decade_screen(t: Translator, decade: int, svc: RegistrationService) -> Inlin
         for year in range(decade * 10, decade * 10 + 10)
         if today.year - validation.MAX_AGE <= year <= today.year - validation.MIN_AGE
     ]
+    step = Step.BIRTH_DATE
     buttons = [
-        InlineKeyboardButton(str(year), callback_data=callback("reg", "y", year)) for year in years
+        InlineKeyboardButton(str(year), callback_data=_reg(step, "y", year)) for year in years
     ]
-    return InlineKeyboardMarkup([*button_rows(buttons, 5), _back_row(t)])
+    return InlineKeyboardMarkup([*button_rows(buttons, 5), _back_row(t, step)])
 
 
 async def present(
@@ -454,14 +478,36 @@ async def on_contact(update: Update, context: ZyContext, owner: FlowOwner) -> ob
 
 
 async def on_button(update: Update, context: ZyContext) -> object:
-    """Every ``reg:`` press. The press is checked against the draft's current step: a stale or
-    forged one is answered and the current step is shown again."""
+    """Every ``reg:`` press. A press drawn for another step than the draft's current one (an
+    older screen further up the chat) is refused politely and changes nothing, not even that
+    old message; a forged one is answered and the current step is shown again."""
     query = update.callback_query
-    parts = split(query.data if query else None)
-    action, argument = (parts[1] if len(parts) > 1 else ""), (parts[2] if len(parts) > 2 else "")
+    press = RegPress.parse(query.data if query else None)
     svc = service(context)
     user_id = context.user.telegram_id
     t = context.t
+    if press is None:
+        await answer(update, t.gettext("This button is no longer valid."))
+        return ACTIVE
+    action, argument = press.action, press.value
+    if action != "quit":
+        try:
+            current = await svc.current(user_id)
+        except NoDraft:
+            await answer(update)
+            return await _lost(update, context)
+        if press.step is not current.step:
+            await answer(
+                update,
+                t.gettext(
+                    "This button belongs to an earlier step. Please go on with the latest "
+                    "message below."
+                ),
+                alert=True,
+            )
+            return ACTIVE
+    if action == "confirm":
+        return await on_confirm(update, context)
     if action == "quit":
         await svc.discard(user_id)
         await release(context, REGISTRATION_FLOW)
@@ -655,5 +701,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$")
     )
-    application.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^reg:confirm$"))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^reg:"))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=RegPress.pattern()))

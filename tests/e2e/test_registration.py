@@ -230,6 +230,38 @@ async def test_forged_and_stale_registration_buttons_are_answered(
     assert await volunteers(bot).get_profile(user.id) is None
 
 
+async def test_a_stale_back_on_an_older_screen_changes_nothing(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """Issue #13 item 1: an old "⬅️ Back" pressed at the review used to send the form back to
+    an earlier step and rewrite that old message; the review's Confirm then failed."""
+    user = make_user("Sam")
+    await register_until_phone(user, "Sam Wu")
+    await user.send("13812345678")
+    await user.wait_for_text("your gender")
+    await user.press("Male")
+    await user.wait_for_text("date of birth")
+    await user.send("1980-01-01")
+    review = await answer_area_to_review(user)
+    older = [
+        message
+        for message in user.bot_messages()
+        if message.message_id != review.message_id and "⬅️ Back" in message.button_labels()
+    ]
+    assert older, "an older screen with a Back button"
+    stale = older[0]
+    edits_before = len(stale.edits)
+    await user.press("⬅️ Back", message=stale)
+    reply = await user.callback_answer()
+    assert reply.text is not None and "earlier step" in reply.text
+    draft = await volunteers(bot).get_draft(user.id)
+    assert draft is not None and draft.step.value == "review"
+    [now] = [m for m in user.bot_messages() if m.message_id == stale.message_id]
+    assert len(now.edits) == edits_before  # not rewritten
+    await user.press("✅ Confirm", message=review)
+    await user.wait_for_text("You are registered")
+
+
 async def complete_registration(user: VirtualUser) -> None:
     await register_until_phone(user)
     await user.send("13812345678")
