@@ -97,9 +97,13 @@ class OutboxRepository:
                 "  AND (lease_until IS NULL OR lease_until <= ?) "
                 f"  {skip_sql}"
                 "  ORDER BY due_at, notification_id LIMIT ?) "
+                # Re-checked here, not only in the sub-select: under PostgreSQL's READ COMMITTED
+                # another deliverer may have leased a row between the two, and then this claim
+                # must skip it rather than lease it twice.
+                "AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?) "
                 "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts, "
                 "batch_key",
-                (to_db_time(now + lease), stamp, stamp, *skip, limit),
+                (to_db_time(now + lease), stamp, stamp, *skip, limit, stamp),
             )
         items = [_to_item(row) for row in rows]
         return sorted(

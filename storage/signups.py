@@ -180,14 +180,18 @@ class SignupsRepository:
         return _to_signup(row)
 
     @staticmethod
-    async def offer(tx: Transaction, signup_id: int, expires_at: datetime, now: datetime) -> Signup:
+    async def offer(
+        tx: Transaction, signup_id: int, expires_at: datetime, now: datetime
+    ) -> Signup | None:
+        """Offer the held spot to this waiting sign-up; ``None`` if it is no longer waiting (it
+        left the line, or another process offered it first): the statement decides, not the
+        read that found it."""
         row = await tx.fetch_one(
             "UPDATE signups SET status = 'offered', status_at = ?, offer_expires_at = ? "
-            f"WHERE signup_id = ? RETURNING {_COLUMNS}",
+            f"WHERE signup_id = ? AND status = 'waitlisted' RETURNING {_COLUMNS}",
             (to_db_time(now), to_db_time(expires_at), signup_id),
         )
-        assert row is not None
-        return _to_signup(row)
+        return _to_signup(row) if row is not None else None
 
     @staticmethod
     async def end(

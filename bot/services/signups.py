@@ -493,11 +493,14 @@ class SignupService:
                 await self._plan_reminders(tx, signup.signup_id, now)
                 outcome, position = Outcome.CONFIRMED, None
             elif waitlist:
+                # Counted first: that UPDATE of the activity row serializes joins to one
+                # activity (SQLite's write lock, PostgreSQL's row lock), so the last place read
+                # next cannot change before this row is written behind it.
+                await self._signups.adjust_counts(tx, activity_id, waitlist=1)
                 # Strictly after everyone already waiting, even within one clock tick: a
                 # re-joiner keeps their old (lower) row id, so ids cannot break ties fairly.
                 last = await self._signups.last_queued_at(tx, activity_id)
                 queued_at = now if last is None or last < now else last + timedelta(microseconds=1)
-                await self._signups.adjust_counts(tx, activity_id, waitlist=1)
                 signup = await self._signups.save(
                     tx, activity_id, profile.volunteer_id, SignupStatus.WAITLISTED, now,
                     queued_at=queued_at,
@@ -566,6 +569,9 @@ class SignupService:
                 continue
             deadline = offer_deadline(now, activity.signup_closes_at, self.policy.offer_window)
             offered = await self._signups.offer(tx, head.signup_id, deadline, now)
+            if offered is None:  # no longer waiting after all: give the held spot back, go on
+                await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
+                continue
             await self._notify(tx, NotificationKind.WAITLIST_OFFER, recipient, offered, now)
             made += 1
             log.info(

@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -674,6 +676,26 @@ async def test_a_leased_row_is_not_claimed_again_until_the_lease_expires(
     (again,) = await outbox.claim_due(NOW + LEASE, LEASE, limit=10)
     assert again.notification_id == first.notification_id
     assert again.attempts == 2
+
+
+async def test_two_deliverers_on_two_connections_never_claim_a_row_twice(
+    db: Database, db_path: Path
+) -> None:
+    """Two bot processes deliver from one outbox: every due row is leased by exactly one."""
+    await enqueue(db, *(notification(f"signup:{n}", telegram_id=ALICE + n) for n in range(60)))
+    other = await Database.open(db_path)
+    try:
+        claims = await asyncio.gather(
+            *(
+                OutboxRepository(connection).claim_due(NOW, LEASE, limit=7)
+                for connection in [db, other] * 6
+            )
+        )
+    finally:
+        await other.close()
+    claimed = [item.notification_id for batch in claims for item in batch]
+    assert len(claimed) == len(set(claimed)) == 60
+    assert {item.attempts for batch in claims for item in batch} == {1}
 
 
 async def test_a_finished_row_is_never_claimed_again(

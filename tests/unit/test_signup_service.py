@@ -17,6 +17,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -107,8 +108,7 @@ def clock() -> ManualClock:
     return ManualClock(NOW)
 
 
-@pytest.fixture
-def service(db: Database, clock: ManualClock) -> SignupService:
+def _service_on(db: Database, clock: ManualClock) -> SignupService:
     return SignupService(
         db,
         VolunteersRepository(db),
@@ -119,6 +119,28 @@ def service(db: Database, clock: ManualClock) -> SignupService:
         SHANGHAI,
         SignupPolicy(),
     )
+
+
+@pytest.fixture
+def service(db: Database, clock: ManualClock) -> SignupService:
+    return _service_on(db, clock)
+
+
+@pytest.fixture(params=["one connection", "two processes"])
+async def racers(
+    request: pytest.FixtureRequest, db: Database, db_path: Path, clock: ManualClock
+) -> AsyncIterator[list[SignupService]]:
+    """The services concurrent presses go through: one, or two on independent ``Database``
+    objects on the same file (as two bot processes would be), so correctness never rests on
+    one process's write lock but on the guarded statements."""
+    if request.param == "one connection":
+        yield [_service_on(db, clock)]
+        return
+    other = await Database.open(db_path)
+    try:
+        yield [_service_on(db, clock), _service_on(other, clock)]
+    finally:
+        await other.close()
 
 
 @pytest.fixture
@@ -552,13 +574,16 @@ async def test_newcomers_do_not_jump_a_waiting_line_even_if_a_spot_is_free(
 
 
 async def test_twenty_presses_for_five_spots_confirm_exactly_five(
-    db: Database, service: SignupService, org: Organization
+    db: Database, racers: list[SignupService], org: Organization
 ) -> None:
     activity = await add_activity(db, org, capacity=5)
     crowd = await volunteers(db, 20)
 
     results = await asyncio.gather(
-        *(service.sign_up(person.telegram_id, activity.activity_id) for person in crowd),
+        *(
+            racers[i % len(racers)].sign_up(person.telegram_id, activity.activity_id)
+            for i, person in enumerate(crowd)
+        ),
         return_exceptions=True,
     )
 
@@ -575,13 +600,16 @@ async def test_twenty_presses_for_five_spots_confirm_exactly_five(
 
 
 async def test_twenty_concurrent_waitlist_presses_fill_then_queue_in_order(
-    db: Database, service: SignupService, org: Organization
+    db: Database, racers: list[SignupService], org: Organization
 ) -> None:
     activity = await add_activity(db, org, capacity=5)
     crowd = await volunteers(db, 20)
 
     results = await asyncio.gather(
-        *(service.join_waitlist(person.telegram_id, activity.activity_id) for person in crowd)
+        *(
+            racers[i % len(racers)].join_waitlist(person.telegram_id, activity.activity_id)
+            for i, person in enumerate(crowd)
+        )
     )
 
     outcomes = [result.outcome for result in results]
@@ -592,19 +620,42 @@ async def test_twenty_concurrent_waitlist_presses_fill_then_queue_in_order(
 
 
 async def test_the_same_volunteer_pressing_five_times_at_once_signs_up_once(
-    db: Database, service: SignupService, org: Organization
+    db: Database, racers: list[SignupService], org: Organization
 ) -> None:
     activity = await add_activity(db, org, capacity=5)
     volunteer = await add_volunteer(db)
 
     results = await asyncio.gather(
-        *(service.sign_up(volunteer.telegram_id, activity.activity_id) for _ in range(5))
+        *(
+            racers[i % len(racers)].sign_up(volunteer.telegram_id, activity.activity_id)
+            for i in range(5)
+        )
     )
 
     outcomes = sorted(result.outcome.value for result in results)
     assert outcomes == ["already_confirmed"] * 4 + ["confirmed"]
     assert len({result.signup.signup_id for result in results}) == 1
     assert await assert_counters_right(db, activity.activity_id) == Counts(1, 0, 0)
+
+
+async def test_two_processes_sweeping_at_once_offer_a_freed_spot_once_to_the_head(
+    db: Database, racers: list[SignupService], org: Organization
+) -> None:
+    first, *others = racers
+    activity, holder, line = await full_with_waitlist(db, first, org, waiting=3)
+    # The cancellation frees the spot; then sweeps of both processes race to offer it.
+    await first.cancel(holder.telegram_id, activity.activity_id)
+    await asyncio.gather(*(racer.sweep() for racer in [first, *others] * 3))
+
+    offered = [
+        person
+        for person in line
+        if (await signup_of(db, activity.activity_id, person)).status is SignupStatus.OFFERED
+    ]
+    assert offered == [line[0]]
+    offers = [row for row in await outbox_of(db, line[0].telegram_id) if row[0] == "waitlist_offer"]
+    assert len(offers) == 1
+    assert await assert_counters_right(db, activity.activity_id) == Counts(0, 1, 2)
 
 
 # -- cancelling -----------------------------------------------------------------------------------
