@@ -15,6 +15,7 @@ from handlers import (
     campaigns,
     chat_member,
     errors,
+    key_dates,
     manage,
     middleware,
     my,
@@ -43,6 +44,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     admin.register(application)
     publish.register(application)
     manage.register(application)
+    key_dates.register(application)
     campaigns.register(application)
     broadcast.register(application)
     browse.register(application)
@@ -90,7 +92,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     admin,
     broadcast,
     browse,
-    campaigns,
+    key_dates,
     manage,
     organize,
     publish,
