@@ -9,6 +9,7 @@ from telegram.ext import Application
 from bot.context import Renderers
 from bot.domain.notifications import NotificationKind
 from handlers import (
+    activity_notices,
     admin,
     broadcast,
     browse,
@@ -22,6 +23,7 @@ from handlers import (
     organize,
     profile,
     publish,
+    publish_edit,
     recruit,
     registration,
     reminders,
@@ -36,13 +38,13 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     registration.register(application)
     profile.register(application)
     start.register(application)
-    # Feature modules register here, before the fallbacks. Conversations that read typed text
-    # or map pins come before the service menu (whose location handler would take a pin sent
-    # to the /new form); only the conversation the user entered last reads them
-    # (handlers.conversation).
+    # Feature modules: commands and button families. Typed text, pins and contacts go to the
+    # dispatcher below (the flow that owns the user's input, handlers.flows), which therefore
+    # comes after every handler that takes messages itself and before the fallbacks.
     organize.register(application)
     admin.register(application)
     publish.register(application)
+    publish_edit.register(application)
     manage.register(application)
     key_dates.register(application)
     campaigns.register(application)
@@ -60,12 +62,12 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
 #: Handler modules that render notifications, each with its ``RENDERERS`` table.
 _RENDERING_MODULES = (
+    activity_notices,
     admin,
     broadcast,
     campaigns,
     manage,
     organize,
-    publish,
     recruit,
     reminders,
     signup,
@@ -96,6 +98,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     manage,
     organize,
     publish,
+    publish_edit,
     registration,
     signup,
 )
