@@ -395,15 +395,6 @@ class SignupsRepository:
         return (await load_activities(tx.fetch_all, [row["activity_id"]]))[row["activity_id"]]
 
     @staticmethod
-    async def head_of_waitlist(tx: Transaction, activity_id: int) -> Signup | None:
-        row = await tx.fetch_one(
-            f"SELECT {_COLUMNS} FROM signups WHERE activity_id = ? AND status = 'waitlisted' "
-            "ORDER BY queued_at, signup_id LIMIT 1",
-            (activity_id,),
-        )
-        return _to_signup(row) if row is not None else None
-
-    @staticmethod
     async def withdraw_from_unfinished(tx: Transaction, volunteer_id: int, now: datetime) -> int:
         """End a volunteer's active sign-ups for activities not finished yet, releasing their
         spots and waitlist places (account deletion; the waitlist sweep offers the spots on).
@@ -489,11 +480,6 @@ class SignupsRepository:
 
     async def get_by_id(self, signup_id: int) -> Signup | None:
         return await _by_id(self._db.fetch_one, signup_id)
-
-    @staticmethod
-    async def position_in(tx: Transaction, signup: Signup) -> int | None:
-        """:meth:`waitlist_position` inside a transaction (sees its own writes)."""
-        return await _position(tx.fetch_one, signup)
 
     async def waitlist_position(self, signup: Signup) -> int | None:
         """1 for the head of the waitlist; ``None`` when the sign-up is not waiting."""
