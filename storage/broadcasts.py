@@ -124,8 +124,21 @@ class BroadcastsRepository:
             await self.delete_draft_in(tx, telegram_id)
 
     @staticmethod
-    async def delete_draft_in(tx: Transaction, telegram_id: int) -> None:
-        await tx.execute("DELETE FROM broadcast_drafts WHERE telegram_id = ?", (telegram_id,))
+    async def delete_draft_in(
+        tx: Transaction, telegram_id: int, *, updated_at: datetime | None = None
+    ) -> bool:
+        """Delete the draft (with ``updated_at``: only that version of it); ``False`` when
+        there was none (sent by another press meanwhile, or edited since it was read)."""
+        if updated_at is None:
+            changed = await tx.execute(
+                "DELETE FROM broadcast_drafts WHERE telegram_id = ?", (telegram_id,)
+            )
+        else:
+            changed = await tx.execute(
+                "DELETE FROM broadcast_drafts WHERE telegram_id = ? AND updated_at = ?",
+                (telegram_id, to_db_time(updated_at)),
+            )
+        return changed > 0
 
     # -- audiences -------------------------------------------------------------------------------
 
@@ -191,13 +204,20 @@ class BroadcastsRepository:
         return [row["broadcast_id"] for row in rows]
 
     @staticmethod
-    async def advance(tx: Transaction, broadcast_id: int, through: int, added: int) -> None:
-        """One chunk was queued: move the resume point and count the new rows."""
-        await tx.execute(
+    async def advance(
+        tx: Transaction, broadcast_id: int, through: int, added: int, *, after: int
+    ) -> bool:
+        """One chunk was queued: move the resume point and count the new rows.
+
+        Only if the broadcast is still queuing from ``after`` (the resume point the chunk was
+        read from): ``False`` when it was cancelled or another process queued that chunk
+        first, and the caller rolls its chunk back and reads again."""
+        changed = await tx.execute(
             "UPDATE broadcasts SET queued_through = ?, recipients = recipients + ? "
-            "WHERE broadcast_id = ?",
-            (through, added, broadcast_id),
+            "WHERE broadcast_id = ? AND status = 'queuing' AND queued_through = ?",
+            (through, added, broadcast_id, after),
         )
+        return changed > 0
 
     @staticmethod
     async def mark_queued(tx: Transaction, broadcast_id: int, now: datetime) -> None:

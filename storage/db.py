@@ -9,7 +9,19 @@ Why two connections:
   read-check-write (``SELECT taken ...`` then ``UPDATE ... SET taken = taken + 1``) or a
   conditional ``UPDATE ... WHERE taken < capacity`` inside one transaction is atomic with respect
   to every other writer in the process. Other processes are held off by SQLite's own lock
-  (``busy_timeout`` waits up to 5 s).
+  (``busy_timeout`` waits up to 5 s, and ``BEGIN IMMEDIATE`` is retried a bounded number of
+  times after that: see :data:`BEGIN_ATTEMPTS`).
+
+  Correctness must not depend on this serialization: the project is moving to PostgreSQL with
+  several bot processes, where transactions run side by side (READ COMMITTED) and a value read
+  in one statement may be stale by the next. So every decision is taken *in* the statement that
+  acts on it: a conditional ``UPDATE ... WHERE status = ?`` whose row count (or ``RETURNING``
+  row) says whether this transaction won, ``INSERT ... ON CONFLICT``, or an
+  ``UPDATE ... WHERE id = (SELECT ...) AND <the same condition again>``. Where a rule spans
+  several rows (the last manager of an organization, a daily cap) the transaction first updates
+  the one parent row they share, which PostgreSQL locks until commit, so the rule's later
+  statements see every competitor's committed rows. The lock below is a SQLite performance
+  measure (one writer per process queues in memory instead of in the busy handler).
 * **Reads** outside a transaction (``db.fetch_one``/``db.fetch_all``) go to a separate connection.
   In WAL mode it sees the last *committed* state, even while a write transaction is open, so a
   reader never observes another coroutine's uncommitted writes and never waits for the write lock.
@@ -55,6 +67,39 @@ _LOGGER = logging.getLogger(__name__)
 Params = Sequence[Any]
 
 BUSY_TIMEOUT_MS = 5000
+
+#: How often ``BEGIN IMMEDIATE`` (and a read) is tried when SQLite answers ``SQLITE_BUSY``.
+#: Two bot processes (or two :class:`Database` objects on one file) share SQLite's single write
+#: lock; each attempt already waits up to ``busy_timeout`` inside SQLite, so a busy answer means
+#: another process held the lock that long. Retrying a bounded number of times rides out a long
+#: transaction elsewhere (a broadcast chunk, ``ANALYZE``) without hanging forever on a stuck
+#: one. Only statements that changed nothing yet are retried: ``BEGIN`` itself and reads.
+BEGIN_ATTEMPTS = 4
+
+_SQLITE_BUSY = 5  # primary result code; extended codes (BUSY_RECOVERY, ...) share the low byte
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF == _SQLITE_BUSY)
+    return "database is locked" in str(error)
+
+
+async def _retry_busy(
+    conn: aiosqlite.Connection, sql: str, params: Params = ()
+) -> list[sqlite3.Row]:
+    """:func:`_run` for a statement that is safe to repeat (``BEGIN``, a read), retried when
+    another process holds SQLite's lock longer than ``busy_timeout`` (at most
+    :data:`BEGIN_ATTEMPTS` tries; the last error is raised)."""
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
+        try:
+            return await _run(conn, sql, params)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or attempt == BEGIN_ATTEMPTS:
+                raise
+            _LOGGER.warning("database busy (attempt %s of %s): %s", attempt, BEGIN_ATTEMPTS, sql)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _run(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
@@ -184,7 +229,7 @@ class Database:
             tx = Transaction(self._writer)
             try:
                 try:
-                    await _run(self._writer, "BEGIN IMMEDIATE")
+                    await _retry_busy(self._writer, "BEGIN IMMEDIATE")
                     yield tx
                 except BaseException:
                     tx._finish()
@@ -209,7 +254,7 @@ class Database:
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a read on the read connection (committed data only)."""
         self._check_open()
-        return await _run(self._reader, sql, params)
+        return await _retry_busy(self._reader, sql, params)
 
     async def analyze(self) -> None:
         """Refresh the query planner's statistics (``ANALYZE``, valid in PostgreSQL too).

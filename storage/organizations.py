@@ -269,16 +269,48 @@ class OrganizationsRepository:
         )
         return [row["telegram_id"] for row in rows]
 
-    async def remove_member(self, organization_id: int, telegram_id: int) -> bool:
+    async def remove_member(
+        self, organization_id: int, telegram_id: int, *, by: int | None = None
+    ) -> bool:
         """Remove a member, unless they are the organization's last manager (checked in the same
-        statement, so two managers removing each other at once cannot leave none)."""
+        statement, so two managers removing each other at once cannot leave none), and, with
+        ``by``, only while ``by`` is still a manager of it. ``False`` when nothing was removed.
+
+        The count of managers is a rule over several rows, which a conditional statement alone
+        does not protect in PostgreSQL (two removals of two different managers would each count
+        two). So the transaction first updates the organization's own row: PostgreSQL holds its
+        lock until commit, the second removal waits for it, and its DELETE (a new statement, a
+        new snapshot) counts the managers the first one left. In SQLite ``BEGIN IMMEDIATE``
+        already serializes the two; the update costs one row write."""
         async with self._db.transaction() as tx:
+            if not await self.lock_in(tx, organization_id):
+                return False
+            guard = ""
+            params: tuple[int, ...] = ()
+            if by is not None:
+                guard = (
+                    " AND EXISTS (SELECT 1 FROM organization_members AS actor "
+                    "WHERE actor.organization_id = ? AND actor.telegram_id = ? "
+                    "AND actor.member_role = 'manager')"
+                )
+                params = (organization_id, by)
             changed = await tx.execute(
                 "DELETE FROM organization_members WHERE organization_id = ? AND telegram_id = ? "
                 "AND (member_role <> 'manager' OR (SELECT COUNT(*) FROM organization_members "
-                "WHERE organization_id = ? AND member_role = 'manager') > 1)",
-                (organization_id, telegram_id, organization_id),
+                f"AS m WHERE m.organization_id = ? AND m.member_role = 'manager') > 1){guard}",
+                (organization_id, telegram_id, organization_id, *params),
             )
+        return changed > 0
+
+    @staticmethod
+    async def lock_in(tx: Transaction, organization_id: int) -> bool:
+        """Update the organization's row to nothing new, so that in PostgreSQL its row lock
+        queues every other transaction that does the same behind this one (see
+        :meth:`remove_member`); ``False`` when there is no such organization."""
+        changed = await tx.execute(
+            "UPDATE organizations SET updated_at = updated_at WHERE organization_id = ?",
+            (organization_id,),
+        )
         return changed > 0
 
     # -- application drafts ----------------------------------------------------------------
@@ -346,12 +378,23 @@ class OrganizationsRepository:
     async def take_invite_in(
         tx: Transaction, code_hash: str, telegram_id: int, now: datetime
     ) -> bool:
-        """Mark an unused, unexpired invitation as used by this person; ``False`` otherwise."""
+        """Mark an unused, unexpired invitation as used by this person; ``False`` otherwise.
+
+        Also only while the organization is approved and the person is not a member yet: both
+        were checked when the invitation was shown, and either may have changed since (a
+        suspension, a second invitation accepted elsewhere), so they are tested again here
+        rather than spending the one-time code on nothing."""
         stamp = to_db_time(now)
         changed = await tx.execute(
             "UPDATE organization_invites SET used_by = ?, used_at = ? "
-            "WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
-            (telegram_id, stamp, code_hash, stamp),
+            "WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? "
+            "AND EXISTS (SELECT 1 FROM organizations o "
+            "WHERE o.organization_id = organization_invites.organization_id "
+            "AND o.status = 'approved') "
+            "AND NOT EXISTS (SELECT 1 FROM organization_members m "
+            "WHERE m.organization_id = organization_invites.organization_id "
+            "AND m.telegram_id = ?)",
+            (telegram_id, stamp, code_hash, stamp, telegram_id),
         )
         return changed > 0
 

@@ -89,6 +89,12 @@ class OutboxRepository:
         stamp = to_db_time(now)
         skip = sorted(set(skip_chats))
         skip_sql = f"AND telegram_id NOT IN ({', '.join('?' * len(skip))}) " if skip else ""
+        # The outer WHERE repeats the lease and status test on purpose. In PostgreSQL (READ
+        # COMMITTED) the subquery's candidates come from a snapshot: a second deliverer can pick
+        # the same rows while the first one's claim is uncommitted, then wait for the row lock.
+        # Once it gets the lock, PostgreSQL re-checks the outer WHERE against the committed row,
+        # sees the fresh lease and skips the row, so a row is claimed once per lease. (The
+        # second deliverer then claims fewer rows than ``limit``; its next pass picks up more.)
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all(
                 "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 "
@@ -97,9 +103,6 @@ class OutboxRepository:
                 "  AND (lease_until IS NULL OR lease_until <= ?) "
                 f"  {skip_sql}"
                 "  ORDER BY due_at, notification_id LIMIT ?) "
-                # Re-checked here, not only in the sub-select: under PostgreSQL's READ COMMITTED
-                # another deliverer may have leased a row between the two, and then this claim
-                # must skip it rather than lease it twice.
                 "AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?) "
                 "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts, "
                 "batch_key",

@@ -125,8 +125,9 @@ class PublishingRepository:
         return changed > 0
 
     @staticmethod
-    async def delete_draft_in(tx: Transaction, draft_id: int) -> None:
-        await tx.execute("DELETE FROM activity_drafts WHERE draft_id = ?", (draft_id,))
+    async def delete_draft_in(tx: Transaction, draft_id: int) -> bool:
+        """``False`` when the draft is already gone (published by another press meanwhile)."""
+        return await tx.execute("DELETE FROM activity_drafts WHERE draft_id = ?", (draft_id,)) > 0
 
     # -- organizations -----------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class PublishingRepository:
     @staticmethod
     async def update_activity(
         tx: Transaction, activity_id: int, values: dict[str, object], now: datetime
-    ) -> None:
+    ) -> bool:
         """Set plain columns of an activity (names come from the domain's fixed list, never
         from input) and stamp ``updated_at``."""
         allowed = {
@@ -175,9 +176,15 @@ class PublishingRepository:
                 params.append(int(value))
             else:
                 params.append(value)
-        await tx.execute(
-            f"UPDATE activities SET {', '.join(columns)} WHERE activity_id = ?",
-            [*params, to_db_time(now), activity_id],
+        # Only while it can still change (published, not started), tested in the statement:
+        # a co-organizer in another process may cancel it or move its start meanwhile.
+        return (
+            await tx.execute(
+                f"UPDATE activities SET {', '.join(columns)} WHERE activity_id = ? "
+                "AND status = 'published' AND starts_at > ?",
+                [*params, to_db_time(now), activity_id, to_db_time(now)],
+            )
+            > 0
         )
 
     @staticmethod
@@ -207,15 +214,24 @@ class PublishingRepository:
         confirmed: int = 0,
         offered: int = 0,
         waitlist: int = 0,
-    ) -> None:
+    ) -> bool:
         """New capacity and counter changes in one statement, so the CHECK
-        ``confirmed_count + offered_count <= capacity`` holds on the resulting row."""
-        await tx.execute(
+        ``confirmed_count + offered_count <= capacity`` holds on the resulting row.
+
+        ``False`` (nothing changed) unless the activity is published and not started and the
+        new counters fit the new capacity, all tested in the statement: a volunteer taking a
+        spot in another process between the organizer's choice and this update makes it
+        fail cleanly (the organizer chooses again) instead of breaking the CHECK."""
+        stamp = to_db_time(now)
+        changed = await tx.execute(
             "UPDATE activities SET capacity = ?, confirmed_count = confirmed_count + ?, "
             "offered_count = offered_count + ?, waitlist_count = waitlist_count + ?, "
-            "updated_at = ? WHERE activity_id = ?",
-            (capacity, confirmed, offered, waitlist, to_db_time(now), activity_id),
-        )
+            "updated_at = ? WHERE activity_id = ? AND status = 'published' AND starts_at > ? "
+            "AND confirmed_count + ? + offered_count + ? <= ?",
+            (capacity, confirmed, offered, waitlist, stamp, activity_id, stamp,
+             confirmed, offered, capacity),
+        )  # fmt: skip
+        return changed > 0
 
     @staticmethod
     async def participants(
@@ -255,17 +271,26 @@ class PublishingRepository:
 
     @staticmethod
     async def back_to_waitlist(
-        tx: Transaction, signup_id: int, queued_at: datetime, now: datetime
-    ) -> Signup:
-        """A confirmed or offered sign-up goes back to the waitlist at ``queued_at``."""
+        tx: Transaction,
+        signup_id: int,
+        queued_at: datetime,
+        now: datetime,
+        *,
+        expected: SignupStatus | None = None,
+    ) -> Signup | None:
+        """A confirmed or offered sign-up goes back to the waitlist at ``queued_at``; with
+        ``expected``, only from that state (the one its counter change assumed). ``None`` when
+        the sign-up is not in such a state (changed by another transaction meanwhile)."""
+        states = (expected.value,) if expected is not None else ("confirmed", "offered")
+        marks = ", ".join("?" for _ in states)
         row = await tx.fetch_one(
             "UPDATE signups SET status = 'waitlisted', status_at = ?, queued_at = ?, "
-            "offer_expires_at = NULL WHERE signup_id = ? AND status IN ('confirmed', 'offered') "
+            f"offer_expires_at = NULL WHERE signup_id = ? AND status IN ({marks}) "
             "RETURNING signup_id",
-            (to_db_time(now), to_db_time(queued_at), signup_id),
+            (to_db_time(now), to_db_time(queued_at), signup_id, *states),
         )
         if row is None:
-            raise ValueError(f"sign-up {signup_id} is not confirmed or offered")
+            return None
         found = await SignupsRepository.find_by_id(tx, signup_id)
         assert found is not None
         return found

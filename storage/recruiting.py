@@ -226,6 +226,20 @@ class RecruitingRepository:
     # -- invitations -----------------------------------------------------------------------------
 
     @staticmethod
+    async def lock_activity(tx: Transaction, activity_id: int) -> None:
+        """Update the activity's row to nothing new before counting its invitations.
+
+        The daily cap and the cool-down are rules over many ``invitations`` rows, which a
+        conditional INSERT cannot protect in PostgreSQL (two organizers would each count the
+        rows before either commits). The update takes the activity's row lock until commit, so
+        a second invite of the same activity waits, and its counts (new statements, new
+        snapshots) include the first one's invitations. In SQLite ``BEGIN IMMEDIATE`` already
+        serializes them."""
+        await tx.execute(
+            "UPDATE activities SET updated_at = updated_at WHERE activity_id = ?", (activity_id,)
+        )
+
+    @staticmethod
     async def counts(fetch: _Fetch, activity_id: int, day_start: datetime) -> InvitationCounts:
         rows = await fetch(
             "SELECT COUNT(*) AS total, "

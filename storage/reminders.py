@@ -107,10 +107,14 @@ class RemindersRepository:
         )
 
     @staticmethod
-    async def set_answer(tx: Transaction, signup_id: int, answer: str) -> None:
-        await tx.execute(
-            "UPDATE signups SET still_coming = ? WHERE signup_id = ?", (answer, signup_id)
+    async def set_answer(tx: Transaction, signup_id: int, answer: str) -> bool:
+        """Record the "Still coming?" answer while the sign-up is confirmed; ``False`` when it
+        is not (cancelled or moved to the waitlist by another transaction meanwhile)."""
+        changed = await tx.execute(
+            "UPDATE signups SET still_coming = ? WHERE signup_id = ? AND status = 'confirmed'",
+            (answer, signup_id),
         )
+        return changed > 0
 
     # -- outside a transaction -------------------------------------------------------------------
 

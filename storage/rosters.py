@@ -205,12 +205,13 @@ class RostersRepository:
 
     @staticmethod
     async def mark_cancelled(tx: Transaction, activity_id: int, reason: str, now: datetime) -> bool:
-        """Published → cancelled; ``False`` when it was not published (already cancelled)."""
+        """Published and not started → cancelled; ``False`` otherwise (already cancelled, or
+        started: an edit of the time may have moved the start since it was read)."""
         stamp = to_db_time(now)
         changed = await tx.execute(
             "UPDATE activities SET status = 'cancelled', cancel_reason = ?, cancelled_at = ?, "
-            "updated_at = ? WHERE activity_id = ? AND status = 'published'",
-            (reason, stamp, stamp, activity_id),
+            "updated_at = ? WHERE activity_id = ? AND status = 'published' AND starts_at > ?",
+            (reason, stamp, stamp, activity_id, stamp),
         )
         return changed > 0
 

@@ -98,6 +98,10 @@ class BroadcastRefused(Refused):
         self.reason: BroadcastRefusal = reason
 
 
+class _ChunkLost(Exception):
+    """Another process queued this chunk first, or the broadcast was cancelled meanwhile."""
+
+
 class BroadcastService:
     def __init__(
         self,
@@ -179,8 +183,12 @@ class BroadcastService:
             raise BroadcastRefused(BroadcastRefusal.NO_RECIPIENTS)
         now = self._clock()
         async with self._db.transaction() as tx:
+            # The draft as read is the guard: a second press (here or in another process)
+            # finds it gone, and an edit made meanwhile finds it changed, so nothing is sent
+            # twice and nothing is sent that the admin did not see.
+            if not await self._repo.delete_draft_in(tx, telegram_id, updated_at=draft.updated_at):
+                raise BroadcastRefused(BroadcastRefusal.NO_DRAFT)
             broadcast = await self._repo.create(tx, telegram_id, draft.text, draft.audience, now)
-            await self._repo.delete_draft_in(tx, telegram_id)
         log.info(
             "admin %s confirmed broadcast %s to %s",
             telegram_id,
@@ -196,35 +204,44 @@ class BroadcastService:
         self._filling.add(broadcast_id)
         try:
             while True:
-                async with self._db.transaction() as tx:
-                    broadcast = await self._repo.get_in(tx, broadcast_id)
-                    if broadcast is None:
-                        raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-                    if broadcast.status is not BroadcastStatus.QUEUING:
-                        return broadcast
-                    now = self._clock()
-                    recipients = await self._repo.audience_chunk(
-                        tx, broadcast.audience, broadcast.queued_through, self._chunk_size
-                    )
-                    if not recipients:
-                        await self._repo.mark_queued(tx, broadcast_id, now)
-                        continue  # read back the final state
-                    added = 0
-                    for recipient in recipients:
-                        stored = await self._outbox.enqueue(
-                            tx,
-                            Notification(
-                                kind=NotificationKind.BROADCAST,
-                                telegram_id=recipient,
-                                subject=batch_key(broadcast_id),
-                                payload={"broadcast_id": broadcast_id},
-                                due_at=now,
-                                batch_key=batch_key(broadcast_id),
-                            ),
-                            now,
+                try:
+                    async with self._db.transaction() as tx:
+                        broadcast = await self._repo.get_in(tx, broadcast_id)
+                        if broadcast is None:
+                            raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
+                        if broadcast.status is not BroadcastStatus.QUEUING:
+                            return broadcast
+                        now = self._clock()
+                        recipients = await self._repo.audience_chunk(
+                            tx, broadcast.audience, broadcast.queued_through, self._chunk_size
                         )
-                        added += int(stored)
-                    await self._repo.advance(tx, broadcast_id, recipients[-1], added)
+                        if not recipients:
+                            await self._repo.mark_queued(tx, broadcast_id, now)
+                            continue  # read back the final state
+                        added = 0
+                        for recipient in recipients:
+                            stored = await self._outbox.enqueue(
+                                tx,
+                                Notification(
+                                    kind=NotificationKind.BROADCAST,
+                                    telegram_id=recipient,
+                                    subject=batch_key(broadcast_id),
+                                    payload={"broadcast_id": broadcast_id},
+                                    due_at=now,
+                                    batch_key=batch_key(broadcast_id),
+                                ),
+                                now,
+                            )
+                            added += int(stored)
+                        # Guarded: still queuing, from the resume point read. Another
+                        # process's fill or a cancellation changes that; then this chunk rolls
+                        # back (the exception leaves the transaction) and the loop reads again.
+                        if not await self._repo.advance(
+                            tx, broadcast_id, recipients[-1], added, after=broadcast.queued_through
+                        ):
+                            raise _ChunkLost
+                except _ChunkLost:
+                    continue
         finally:
             self._filling.discard(broadcast_id)
 

@@ -298,6 +298,10 @@ class OrganizationAdminService:
         now = self._clock()
         admins = await self.admin_ids()
         async with self._db.transaction() as tx:
+            # The draft is the guard: a second press (here or in another process) finds it
+            # gone and creates nothing, instead of filing the application twice.
+            if not await OrganizationsRepository.delete_draft_in(tx, telegram_id):
+                raise OrgRefused(OrgRefusal.PENDING_EXISTS)
             organization = await OrganizationsRepository.create_in(
                 tx,
                 NewOrganization(
@@ -312,7 +316,6 @@ class OrganizationAdminService:
                 ),
                 now,
             )
-            await OrganizationsRepository.delete_draft_in(tx, telegram_id)
             for admin_id in admins:
                 await OutboxRepository.enqueue(
                     tx,
@@ -601,7 +604,10 @@ class OrganizationAdminService:
                 await OrganizationsRepository.add_member_in(
                     tx, organization.organization_id, telegram_id, MemberRole.ORGANIZER, now
                 )
-        if not taken:  # someone else used it (or it expired) a moment ago
+        if not taken:
+            # Someone else used it, it expired, the organization was suspended or this person
+            # joined meanwhile: the fresh checks name which; otherwise it was used.
+            organization = await self.invite_target(telegram_id, code)
             raise OrgRefused(OrgRefusal.INVITE_USED, organization)
         return organization
 
@@ -610,7 +616,12 @@ class OrganizationAdminService:
         member = next((m for m in members if m.telegram_id == target), None)
         if member is None:
             raise OrgRefused(OrgRefusal.NOT_MEMBER)
-        if not await self._organizations.remove_member(organization_id, target):
+        if not await self._organizations.remove_member(organization_id, target, by=actor):
+            # Decided in the statement; say why from a fresh read: the actor stopped being a
+            # manager (refused by the staff check), the target left, or was the last manager.
+            await self._staff.organization_for(actor, organization_id, manager=True)
+            if await self._organizations.membership(organization_id, target) is None:
+                raise OrgRefused(OrgRefusal.NOT_MEMBER)
             raise OrgRefused(OrgRefusal.LAST_MANAGER)
         return member
 

@@ -52,7 +52,7 @@ from bot.i18n import N_
 from bot.services.staff import StaffService
 from storage.db import Database
 from storage.outbox import OutboxRepository
-from storage.rosters import RostersRepository
+from storage.rosters import EndedSignup, RostersRepository
 from storage.signups import SignupsRepository
 
 __all__ = [
@@ -74,6 +74,9 @@ CANCEL_REASON_MAX = 300
 MESSAGE_MIN = 2
 MESSAGE_MAX = 1000
 LIST_PAGE_SIZE = 8
+#: Rounds of "read the active sign-ups, end each from the state read" when cancelling an
+#: activity; each round ends every row no other process changed meanwhile.
+RACE_ROUNDS = 3
 ROSTER_PAGE_SIZE = 20
 
 
@@ -240,28 +243,43 @@ class OrganizingService:
                 raise ManageRefused(ManageRefusal.NOT_NOW, activity)
             if now >= activity.starts_at:
                 raise ManageRefused(ManageRefusal.NOT_NOW, activity)
-            await self._rosters.mark_cancelled(tx, activity_id, reason, now)
-            ended = await self._rosters.active_signups(tx, activity_id)
+            # Decided by the statement (still published, not started): a co-organizer's
+            # cancel or time edit in another process may have landed since the read above.
+            if not await self._rosters.mark_cancelled(tx, activity_id, reason, now):
+                raise ManageRefused(ManageRefusal.NOT_NOW, activity)
             counts = dict.fromkeys(SignupStatus, 0)
             notified = 0
-            for signup in ended:
-                await self._signups.end(tx, signup.signup_id, EndReason.ACTIVITY_CANCELLED, now)
-                counts[signup.previous] += 1
-                if signup.telegram_id is None:
-                    continue
-                await self._outbox.enqueue(
-                    tx,
-                    Notification(
-                        kind=NotificationKind.ACTIVITY_CANCELLED,
-                        telegram_id=signup.telegram_id,
-                        subject=f"activity:{activity_id}",
-                        payload={"activity_id": activity_id, "signup_id": signup.signup_id},
-                        due_at=now,
-                        batch_key=f"cancel:{activity_id}",
-                    ),
-                    now,
-                )
-                notified += 1
+            ended: list[EndedSignup] = []
+            # Each sign-up ends only from the state read (end_if), and is counted by the state
+            # it really left. Once the activity is cancelled no sign-up can start (every spot
+            # or waitlist statement requires 'published'), but one read may have raced an
+            # answer to an offer: those rows are read again, for a bounded number of rounds.
+            for _ in range(RACE_ROUNDS):
+                pending = await self._rosters.active_signups(tx, activity_id)
+                if not pending:
+                    break
+                for signup in pending:
+                    if not await self._signups.end_if(
+                        tx, signup.signup_id, signup.previous, EndReason.ACTIVITY_CANCELLED, now
+                    ):
+                        continue
+                    ended.append(signup)
+                    counts[signup.previous] += 1
+                    if signup.telegram_id is None:
+                        continue
+                    await self._outbox.enqueue(
+                        tx,
+                        Notification(
+                            kind=NotificationKind.ACTIVITY_CANCELLED,
+                            telegram_id=signup.telegram_id,
+                            subject=f"activity:{activity_id}",
+                            payload={"activity_id": activity_id, "signup_id": signup.signup_id},
+                            due_at=now,
+                            batch_key=f"cancel:{activity_id}",
+                        ),
+                        now,
+                    )
+                    notified += 1
             await self._signups.adjust_counts(
                 tx,
                 activity_id,
@@ -301,7 +319,9 @@ class OrganizingService:
             wanted = Action.CLOSE if close else Action.REOPEN
             if wanted not in actions(activity, now):
                 raise ManageRefused(ManageRefusal.NOT_NOW, activity)
-            await self._rosters.set_closed(tx, activity_id, now if close else None, now)
+            # The statement re-checks the state the actions were computed from.
+            if not await self._rosters.set_closed(tx, activity_id, now if close else None, now):
+                raise ManageRefused(ManageRefusal.NOT_NOW, activity)
             changed = await self._rosters.activity(tx, activity_id)
         assert changed is not None
         log.info(

@@ -812,8 +812,11 @@ class PublishingService:
             created_by=telegram_id,
         )
         async with self._db.transaction() as tx:
+            # The draft is the guard: a second press (here or in another process) finds it gone
+            # and publishes nothing, instead of publishing the activity twice.
+            if not await PublishingRepository.delete_draft_in(tx, draft.draft_id):
+                raise WrongStep
             activity_id = await ActivitiesRepository.insert(tx, new, now)
-            await PublishingRepository.delete_draft_in(tx, draft.draft_id)
             activity = (await load_activities(tx.fetch_all, [activity_id]))[activity_id]
         log.info(
             "user %s published activity %s (draft %s)", telegram_id, activity_id, draft.draft_id
@@ -972,7 +975,8 @@ class PublishingService:
         async with self._db.transaction() as tx:
             # Checked again inside the write: a co-organizer may have cancelled it meanwhile.
             _check_editable((await load_activities(tx.fetch_all, [activity_id]))[activity_id], now)
-            await PublishingRepository.update_activity(tx, activity_id, columns, now)
+            if not await PublishingRepository.update_activity(tx, activity_id, columns, now):
+                raise NotEditable(NotEditableReason.STARTED)  # changed by another process
             if skills is not None:
                 await PublishingRepository.set_skills(tx, activity_id, skills)
             if people is not None:
@@ -1042,7 +1046,8 @@ class PublishingService:
             _check_editable(current, now)  # not cancelled or started since the screen was shown
             needed = current.taken - capacity
             if needed <= 0:
-                await PublishingRepository.set_capacity(tx, activity_id, capacity, now)
+                if not await PublishingRepository.set_capacity(tx, activity_id, capacity, now):
+                    raise CapacityChanged(max(needed, 1))  # a spot was taken meanwhile
             else:
                 candidates = _move_order(
                     await PublishingRepository.participants(
@@ -1057,7 +1062,7 @@ class PublishingService:
                 chosen = chosen[:needed]
                 confirmed = sum(p.status is SignupStatus.CONFIRMED for p in chosen)
                 offered = len(chosen) - confirmed
-                await PublishingRepository.set_capacity(
+                if not await PublishingRepository.set_capacity(
                     tx,
                     activity_id,
                     capacity,
@@ -1065,16 +1070,24 @@ class PublishingService:
                     confirmed=-confirmed,
                     offered=-offered,
                     waitlist=len(chosen),
-                )
-                # They keep the head of the waitlist, in the order they signed up.
+                ):
+                    raise CapacityChanged(needed)
+                # They keep the head of the waitlist, in the order they signed up. Read after
+                # set_capacity, whose UPDATE holds the activity's row lock in PostgreSQL (every
+                # waitlist join takes it first too), so nobody joins between this read and the
+                # moves below.
                 head = await PublishingRepository.first_queued_at(tx, activity_id)
                 first = min(head, now) if head is not None else now
                 ordered = sorted(chosen, key=lambda p: (p.status_at, p.signup_id))
                 for index, person in enumerate(ordered):
                     queued_at = first - timedelta(microseconds=len(ordered) - index)
+                    # Moved only from the state read, which the counter change above assumed;
+                    # a sign-up changed meanwhile rolls everything back: choose again.
                     signup = await PublishingRepository.back_to_waitlist(
-                        tx, person.signup_id, queued_at, now
+                        tx, person.signup_id, queued_at, now, expected=person.status
                     )
+                    if signup is None:
+                        raise CapacityChanged(needed)
                     moved.append(person.signup_id)
                     if person.telegram_id is not None:
                         await self._outbox.enqueue(

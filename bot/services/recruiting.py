@@ -248,6 +248,7 @@ class RecruitingService:
         day_start = local_day_start(now, self._tz)
         batch_key = f"invite:{aid}:{to_db_time(now)}"
         async with self._db.transaction() as tx:
+            await RecruitingRepository.lock_activity(tx, aid)
             fresh = await self._repo_activity(tx.fetch_all, aid)
             if fresh is None or not fresh.is_open_for_signup(now):
                 return InviteResult(InviteOutcome.CLOSED)

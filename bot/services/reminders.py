@@ -156,8 +156,9 @@ class ReminderService:
         return total
 
     @staticmethod
-    async def record_answer(tx: Transaction, signup_id: int, coming: bool) -> None:
-        await RemindersRepository.set_answer(tx, signup_id, "yes" if coming else "no")
+    async def record_answer(tx: Transaction, signup_id: int, coming: bool) -> bool:
+        """``False`` when the sign-up is no longer confirmed (the answer is not recorded)."""
+        return await RemindersRepository.set_answer(tx, signup_id, "yes" if coming else "no")
 
     @staticmethod
     async def reset_answer(tx: Transaction, signup_id: int) -> None:

@@ -36,14 +36,22 @@ that is sooner. Declining, or letting the deadline pass, hands the spot to the n
 
 Reminders: every path that confirms a sign-up (signing up, accepting an offer) plans its
 reminders in the same transaction (:class:`bot.services.reminders.ReminderService`).
+
+Several processes: the checks read inside a transaction give the answer a volunteer sees, but
+the decision is the guarded statement that follows (see :mod:`storage.signups`). When one of
+them finds that another process changed the row first, the transaction is rolled back and the
+action runs again from a fresh read (:class:`_Raced`, at most :data:`RACE_ATTEMPTS` times), so
+the volunteer is answered from the state that won, never from the one that lost.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -70,6 +78,13 @@ from storage.volunteers import VolunteersRepository
 log = logging.getLogger(__name__)
 
 MAX_CANCEL_NOTE_LENGTH = 200
+
+#: Fresh reads an action gets after losing a race to another process (see :class:`_Raced`).
+#: Each loss means another transaction committed a change to the same sign-up or activity, so a
+#: few rounds settle any realistic contention; after the last one the action is refused.
+RACE_ATTEMPTS = 3
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -172,6 +187,31 @@ class SweepReport:
     offered: int = 0
 
 
+class _Raced(Exception):
+    """A guarded statement changed nothing: another transaction changed the row first.
+
+    Raised inside the transaction, so everything it did is rolled back; the action then runs
+    again from a fresh read. ``refusal`` is what the volunteer hears if it keeps losing."""
+
+    def __init__(self, refusal: Refusal, activity: Activity | None = None) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+        self.activity = activity
+
+
+async def _settled(action: Callable[[], Awaitable[_T]]) -> _T:
+    """Run ``action`` (one transaction) again while it loses races, at most
+    :data:`RACE_ATTEMPTS` times."""
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            return await action()
+        except _Raced as raced:
+            if attempt == RACE_ATTEMPTS:
+                raise SignupRefused(raced.refusal, activity=raced.activity) from None
+            log.info("sign-up action lost a race (%s); reading again", raced.refusal.value)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def offer_deadline(now: datetime, closes_at: datetime, window: timedelta) -> datetime:
     """Deadline of a waitlist offer: ``window`` from now, or half the time left before sign-up
     closes when that is sooner (an activity tomorrow morning cannot wait 12 hours)."""
@@ -228,33 +268,37 @@ class SignupService:
         profile = await self._profile(telegram_id, allow_paused=True)
         now = self.now()
         note = (note or "").strip()[:MAX_CANCEL_NOTE_LENGTH] or None
-        async with self._db.transaction() as tx:
-            activity = await self._activity(tx, activity_id)
-            signup = await self._signups.find(tx, activity_id, profile.volunteer_id)
-            if signup is None or not signup.is_active:
-                raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
-            if activity.status is ActivityStatus.CANCELLED:
-                raise SignupRefused(Refusal.CANCELLED, activity=activity)
-            if now >= activity.starts_at:
-                raise SignupRefused(Refusal.STARTED, activity=activity)
-            if signup.status is SignupStatus.CONFIRMED:
-                if now > activity.starts_at - self.policy.cancel_cutoff:
-                    raise SignupRefused(Refusal.CANCEL_CUTOFF, activity=activity)
-                ended = await self._signups.end(
-                    tx, signup.signup_id, EndReason.VOLUNTEER, now, note
+
+        async def attempt() -> tuple[Signup, Signup]:
+            async with self._db.transaction() as tx:
+                activity = await self._activity(tx, activity_id)
+                signup = await self._signups.find(tx, activity_id, profile.volunteer_id)
+                if signup is None or not signup.is_active:
+                    raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
+                if activity.status is ActivityStatus.CANCELLED:
+                    raise SignupRefused(Refusal.CANCELLED, activity=activity)
+                if now >= activity.starts_at:
+                    raise SignupRefused(Refusal.STARTED, activity=activity)
+                if signup.status is SignupStatus.CONFIRMED:
+                    if now > activity.starts_at - self.policy.cancel_cutoff:
+                        raise SignupRefused(Refusal.CANCEL_CUTOFF, activity=activity)
+                    reason = EndReason.VOLUNTEER
+                elif signup.status is SignupStatus.WAITLISTED:
+                    reason = EndReason.VOLUNTEER
+                else:
+                    reason = EndReason.DECLINED_OFFER
+                # Ended only from the state read: if another process moved it (an offer made,
+                # or expired) the counters below would be the wrong ones; read again instead.
+                ended = await self._signups.end_if(
+                    tx, signup.signup_id, signup.status, reason, now, note
                 )
-                await self._signups.adjust_counts(tx, activity_id, confirmed=-1)
-            elif signup.status is SignupStatus.WAITLISTED:
-                ended = await self._signups.end(
-                    tx, signup.signup_id, EndReason.VOLUNTEER, now, note
-                )
-                await self._signups.adjust_counts(tx, activity_id, waitlist=-1)
-            else:
-                ended = await self._signups.end(
-                    tx, signup.signup_id, EndReason.DECLINED_OFFER, now, note
-                )
-                await self._signups.adjust_counts(tx, activity_id, offered=-1)
-            await self._offer_free_spots(tx, activity_id, now)
+                if ended is None:
+                    raise _Raced(Refusal.NOT_SIGNED_UP, activity)
+                await self._signups.release_counts(tx, activity_id, signup.status)
+                await self._offer_free_spots(tx, activity_id, now)
+            return signup, ended
+
+        signup, ended = await _settled(attempt)
         log.info(
             "volunteer %s cancelled sign-up %s (%s) for activity %s",
             profile.volunteer_id,
@@ -267,6 +311,11 @@ class SignupService:
     async def accept_offer(self, telegram_id: int, signup_id: int) -> SignupResult:
         profile = await self._profile(telegram_id, allow_paused=True)
         now = self.now()
+        return await _settled(lambda: self._accept_offer(profile, signup_id, now))
+
+    async def _accept_offer(
+        self, profile: VolunteerProfile, signup_id: int, now: datetime
+    ) -> SignupResult:
         async with self._db.transaction() as tx:
             signup = await self._own_signup(tx, signup_id, profile)
             activity = await self._activity(tx, signup.activity_id)
@@ -285,7 +334,11 @@ class SignupService:
             clash = await self._signups.clash(tx, profile.volunteer_id, activity)
             if clash is not None:
                 raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
-            confirmed = await self._signups.confirm(tx, signup_id, now)
+            # The offer is checked again in the statement (still offered, deadline not passed):
+            # the sweep of another process may be expiring it right now.
+            confirmed = await self._signups.accept_if_offered(tx, signup_id, now)
+            if confirmed is None:
+                raise _Raced(Refusal.OFFER_GONE, activity)
             await self._signups.adjust_counts(tx, activity.activity_id, confirmed=1, offered=-1)
             await self._plan_reminders(tx, signup_id, now)
             activity = await self._activity(tx, activity.activity_id)
@@ -295,14 +348,23 @@ class SignupService:
     async def decline_offer(self, telegram_id: int, signup_id: int) -> Signup:
         profile = await self._profile(telegram_id, allow_paused=True)
         now = self.now()
-        async with self._db.transaction() as tx:
-            signup = await self._own_signup(tx, signup_id, profile)
-            activity = await self._activity(tx, signup.activity_id)
-            if signup.status is not SignupStatus.OFFERED:
-                raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
-            ended = await self._signups.end(tx, signup_id, EndReason.DECLINED_OFFER, now)
-            await self._signups.adjust_counts(tx, activity.activity_id, offered=-1)
-            await self._offer_free_spots(tx, activity.activity_id, now)
+
+        async def attempt() -> Signup:
+            async with self._db.transaction() as tx:
+                signup = await self._own_signup(tx, signup_id, profile)
+                activity = await self._activity(tx, signup.activity_id)
+                if signup.status is not SignupStatus.OFFERED:
+                    raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
+                ended = await self._signups.end_if(
+                    tx, signup_id, SignupStatus.OFFERED, EndReason.DECLINED_OFFER, now
+                )
+                if ended is None:
+                    raise _Raced(Refusal.OFFER_GONE, activity)
+                await self._signups.adjust_counts(tx, activity.activity_id, offered=-1)
+                await self._offer_free_spots(tx, activity.activity_id, now)
+            return ended
+
+        ended = await _settled(attempt)
         log.info("volunteer %s declined offer %s", profile.volunteer_id, signup_id)
         return ended
 
@@ -315,34 +377,46 @@ class SignupService:
         refused) but the No is recorded, so the organizer's roster shows who is not coming."""
         profile = await self._profile(telegram_id, allow_paused=True)
         now = self.now()
-        async with self._db.transaction() as tx:
-            signup = await self._own_signup(tx, signup_id, profile)
-            activity = await self._activity(tx, signup.activity_id)
-            if signup.status is not SignupStatus.CONFIRMED:
-                raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
-            if activity.status is ActivityStatus.CANCELLED:
-                raise SignupRefused(Refusal.CANCELLED, activity=activity)
-            if now >= activity.starts_at:
-                raise SignupRefused(Refusal.STARTED, activity=activity)
-            await ReminderService.record_answer(tx, signup_id, coming)
-            if coming:
-                outcome = StillComingOutcome.COMING
-            elif now > activity.starts_at - self.policy.cancel_cutoff:
-                outcome = StillComingOutcome.TOO_LATE
-            else:
-                # The end reason is the volunteer's own cancel; still_coming = 'no' on the
-                # row says it came from the reminder.
-                signup = await self._signups.end(tx, signup_id, EndReason.VOLUNTEER, now)
-                await self._signups.adjust_counts(tx, activity.activity_id, confirmed=-1)
-                await self._offer_free_spots(tx, activity.activity_id, now)
-                outcome = StillComingOutcome.CANCELLED
+
+        async def attempt() -> StillComingResult:
+            async with self._db.transaction() as tx:
+                signup = await self._own_signup(tx, signup_id, profile)
+                activity = await self._activity(tx, signup.activity_id)
+                if signup.status is not SignupStatus.CONFIRMED:
+                    raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
+                if activity.status is ActivityStatus.CANCELLED:
+                    raise SignupRefused(Refusal.CANCELLED, activity=activity)
+                if now >= activity.starts_at:
+                    raise SignupRefused(Refusal.STARTED, activity=activity)
+                # Recorded only while still confirmed (checked in the statement).
+                if not await ReminderService.record_answer(tx, signup_id, coming):
+                    raise _Raced(Refusal.NOT_SIGNED_UP, activity)
+                if coming:
+                    outcome = StillComingOutcome.COMING
+                elif now > activity.starts_at - self.policy.cancel_cutoff:
+                    outcome = StillComingOutcome.TOO_LATE
+                else:
+                    # The end reason is the volunteer's own cancel; still_coming = 'no' on the
+                    # row says it came from the reminder.
+                    ended = await self._signups.end_if(
+                        tx, signup_id, SignupStatus.CONFIRMED, EndReason.VOLUNTEER, now
+                    )
+                    if ended is None:
+                        raise _Raced(Refusal.NOT_SIGNED_UP, activity)
+                    signup = ended
+                    await self._signups.adjust_counts(tx, activity.activity_id, confirmed=-1)
+                    await self._offer_free_spots(tx, activity.activity_id, now)
+                    outcome = StillComingOutcome.CANCELLED
+            return StillComingResult(outcome, signup, activity)
+
+        result = await _settled(attempt)
         log.info(
             "volunteer %s answered Still coming? for sign-up %s: %s",
             profile.volunteer_id,
             signup_id,
-            outcome.value,
+            result.outcome.value,
         )
-        return StillComingResult(outcome, signup, activity)
+        return result
 
     # -- the scheduler's sweep -------------------------------------------------------------------
 
@@ -353,7 +427,12 @@ class SignupService:
         report = SweepReport()
         async with self._db.transaction() as tx:
             for signup in await self._signups.expired_offers(tx, now, limit):
-                await self._signups.end(tx, signup.signup_id, EndReason.OFFER_EXPIRED, now)
+                # Expired only if still the offer read (another sweep, or its answer, may
+                # have settled it meanwhile): then it is theirs to count, not ours.
+                if not await self._signups.end_if(
+                    tx, signup.signup_id, SignupStatus.OFFERED, EndReason.OFFER_EXPIRED, now
+                ):
+                    continue
                 await self._signups.adjust_counts(tx, signup.activity_id, offered=-1)
                 recipient = await self._signups.recipient(tx, signup.volunteer_id)
                 if recipient is not None:
@@ -470,6 +549,11 @@ class SignupService:
     async def _join(self, telegram_id: int, activity_id: int, *, waitlist: bool) -> SignupResult:
         profile = await self._profile(telegram_id, allow_paused=False)
         now = self.now()
+        return await _settled(lambda: self._join_once(profile, activity_id, now, waitlist=waitlist))
+
+    async def _join_once(
+        self, profile: VolunteerProfile, activity_id: int, now: datetime, *, waitlist: bool
+    ) -> SignupResult:
         async with self._db.transaction() as tx:
             activity = await self._activity(tx, activity_id)
             existing = await self._signups.find(tx, activity_id, profile.volunteer_id)
@@ -485,28 +569,35 @@ class SignupService:
             if clash is not None:
                 raise SignupRefused(Refusal.CLASH, activity=activity, other=clash)
             # Those already waiting come first: a spot that is free while people wait is
-            # theirs (the sweep offers it), not the newcomer's.
-            if activity.waitlist_count == 0 and await self._signups.take_spot(tx, activity_id):
-                signup = await self._signups.save(
+            # theirs (the sweep offers it), not the newcomer's. Free spot, nobody waiting and
+            # sign-up still open are all tested in the one UPDATE that takes the spot.
+            if await self._signups.take_spot(tx, activity_id, open_at=now, nobody_waiting=True):
+                joined = await self._signups.join(
                     tx, activity_id, profile.volunteer_id, SignupStatus.CONFIRMED, now
                 )
+                if joined is None:  # the same volunteer joined from another process
+                    raise _Raced(Refusal.FULL, activity)
+                signup, position = joined
                 await self._plan_reminders(tx, signup.signup_id, now)
-                outcome, position = Outcome.CONFIRMED, None
+                outcome = Outcome.CONFIRMED
             elif waitlist:
-                # Counted first: that UPDATE of the activity row serializes joins to one
-                # activity (SQLite's write lock, PostgreSQL's row lock), so the last place read
-                # next cannot change before this row is written behind it.
-                await self._signups.adjust_counts(tx, activity_id, waitlist=1)
+                if not await self._signups.queue_up(tx, activity_id, now):
+                    raise _Raced(Refusal.CLOSED, activity)
                 # Strictly after everyone already waiting, even within one clock tick: a
                 # re-joiner keeps their old (lower) row id, so ids cannot break ties fairly.
+                # Read after queue_up: in PostgreSQL its UPDATE holds the activity's row lock,
+                # so every other joiner's row is committed (and seen) or still behind us; and
+                # join() only inserts if nobody waiting is queued at or after this moment.
                 last = await self._signups.last_queued_at(tx, activity_id)
                 queued_at = now if last is None or last < now else last + timedelta(microseconds=1)
-                signup = await self._signups.save(
+                joined = await self._signups.join(
                     tx, activity_id, profile.volunteer_id, SignupStatus.WAITLISTED, now,
                     queued_at=queued_at,
                 )  # fmt: skip
+                if joined is None:
+                    raise _Raced(Refusal.FULL, activity)
+                signup, position = joined
                 outcome = Outcome.WAITLISTED
-                position = await self._signups.position_in(tx, signup)
             else:
                 raise SignupRefused(Refusal.FULL, activity=activity)
             activity = await self._activity(tx, activity_id)
@@ -556,28 +647,31 @@ class SignupService:
         if activity is None or not activity.is_open_for_signup(now):
             return 0
         made = 0
-        while await self._signups.hold_spot_for_offer(tx, activity_id):
-            head = await self._signups.head_of_waitlist(tx, activity_id)
-            if head is None:  # counters and rows disagree: undo the hold, and say so
+        deadline = offer_deadline(now, activity.signup_closes_at, self.policy.offer_window)
+        # The hold re-checks free spot, someone waiting and sign-up open in its statement;
+        # offer_head picks the first in line and changes them in one statement.
+        while await self._signups.hold_spot_for_offer(tx, activity_id, open_at=now):
+            offered: Signup | None = None
+            for _ in range(RACE_ATTEMPTS):
+                offered = await self._signups.offer_head(tx, activity_id, deadline, now)
+                # None: the head left meanwhile (try the new head), or nobody waits at all.
+                if offered is not None or not await self._signups.anyone_waiting(tx, activity_id):
+                    break
+            if offered is None:  # counters and rows disagree: undo the hold, and say so
                 await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
-                log.error("activity %s counts a waitlist but nobody is waiting", activity_id)
+                log.error("activity %s counts a waitlist but nobody could be offered", activity_id)
                 break
-            recipient = await self._signups.recipient(tx, head.volunteer_id)
+            recipient = await self._signups.recipient(tx, offered.volunteer_id)
             if recipient is None:  # an anonymized (deleted) account: skip them
-                await self._signups.end(tx, head.signup_id, EndReason.VOLUNTEER, now)
+                await self._signups.end(tx, offered.signup_id, EndReason.VOLUNTEER, now)
                 await self._signups.adjust_counts(tx, activity_id, offered=-1)
-                continue
-            deadline = offer_deadline(now, activity.signup_closes_at, self.policy.offer_window)
-            offered = await self._signups.offer(tx, head.signup_id, deadline, now)
-            if offered is None:  # no longer waiting after all: give the held spot back, go on
-                await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
                 continue
             await self._notify(tx, NotificationKind.WAITLIST_OFFER, recipient, offered, now)
             made += 1
             log.info(
                 "offered a spot of activity %s to volunteer %s until %s",
                 activity_id,
-                head.volunteer_id,
+                offered.volunteer_id,
                 deadline.isoformat(),
             )
         return made
