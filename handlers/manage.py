@@ -52,6 +52,7 @@ from bot.domain.exports import (
 )
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.refusals import Refused
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
 from bot.services.organizing import (
@@ -71,8 +72,9 @@ from bot.services.staff import StaffRefused
 from handlers.activity_view import NOWHERE, Names, clip, short_when, when
 from handlers.callbacks import callback, parse_id, parse_page, split
 from handlers.flows import Flow, release, take
+from handlers.refusals import RefusalTexts, refusing
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff
+from handlers.staff import STAFF_REFUSALS, refuse_staff
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +94,22 @@ def _page_at(parts: list[str], index: int) -> int:
     return page if page is not None else 0
 
 
-async def _not_now(update: Update, context: ZyContext, error: ManageRefused) -> None:
-    t = context.t
-    text = {
-        ManageRefusal.NOT_NOW: t.gettext("That is no longer possible for this activity."),
-        ManageRefusal.NOBODY: t.gettext("Nobody is signed up to receive it."),
-        ManageRefusal.NO_DRAFT: t.gettext("This step is over. Please start again."),
-    }[error.reason]
-    await answer(update, text, alert=True)
-    if error.activity is not None:
+#: How this module answers the refusals of the staff check and of the organizing service.
+TEXTS = RefusalTexts(
+    STAFF_REFUSALS,
+    {
+        ManageRefusal.NOT_NOW: N_("That is no longer possible for this activity."),
+        ManageRefusal.NOBODY: N_("Nobody is signed up to receive it."),
+        ManageRefusal.NO_DRAFT: N_("This step is over. Please start again."),
+    },
+)
+
+
+async def _show_card_after_refusal(
+    update: Update, context: ZyContext, error: Refused, text: str
+) -> None:
+    """After "no longer possible": the activity's card as it is now, the reason on top."""
+    if isinstance(error, ManageRefused) and error.activity is not None:
         await show_card(update, context, error.activity, notice=text, new_message=False)
 
 
@@ -130,6 +139,7 @@ def _marker(activity: Activity, now: datetime) -> str:
     return ""
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_list(update: Update, context: ZyContext) -> None:
     """``mg:list:<org>[:<tab>:<page>]``."""
     parts = _parts(update)
@@ -142,12 +152,8 @@ async def on_list(update: Update, context: ZyContext) -> None:
     page_number = _page_at(parts, 4)
     services = context.services
     user_id = context.user.telegram_id
-    try:
-        organization = await services.staff.organization_for(user_id, organization_id)
-        page = await services.organizing.activities_of(user_id, organization_id, tab, page_number)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    organization = await services.staff.organization_for(user_id, organization_id)
+    page = await services.organizing.activities_of(user_id, organization_id, tab, page_number)
     await answer(update)
     t = context.t
     now = services.organizing.now()
@@ -382,17 +388,14 @@ async def show_card(
         await show(update, text, markup)
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_card(update: Update, context: ZyContext) -> None:
     """``mg:a:<id>``."""
     activity_id = _id_at(_parts(update), 2)
     if activity_id is None:
         await refuse_staff(update, context)
         return
-    try:
-        activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
     await answer(update)
     await show_card(update, context, activity)
 
@@ -422,6 +425,7 @@ def roster_line(t: Translator, number: int, entry: RosterEntry, names: Names) ->
     return " · ".join(parts) + STILL_COMING_MARKS[entry.answer]
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_roster(update: Update, context: ZyContext) -> None:
     """``mg:r:<id>:<page>``: confirmed (and offered) first, then the waitlist."""
     parts = _parts(update)
@@ -429,13 +433,9 @@ async def on_roster(update: Update, context: ZyContext) -> None:
     if activity_id is None:
         await refuse_staff(update, context)
         return
-    try:
-        activity, roster = await context.services.organizing.roster(
-            context.user.telegram_id, activity_id, _page_at(parts, 3)
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    activity, roster = await context.services.organizing.roster(
+        context.user.telegram_id, activity_id, _page_at(parts, 3)
+    )
     await answer(update)
     t = context.t
     names = await Names.load(context.services, t)
@@ -486,6 +486,7 @@ async def on_roster(update: Update, context: ZyContext) -> None:
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_export(update: Update, context: ZyContext) -> None:
     """``mg:csv:<id>`` / ``mg:xlsx:<id>``: the whole roster as a document."""
     parts = _parts(update)
@@ -495,13 +496,7 @@ async def on_export(update: Update, context: ZyContext) -> None:
         await refuse_staff(update, context)
         return
     services = context.services
-    try:
-        activity, entries = await services.organizing.roster_all(
-            context.user.telegram_id, activity_id
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    activity, entries = await services.organizing.roster_all(context.user.telegram_id, activity_id)
     t = context.t
     await answer(update, t.gettext("Preparing the file…"))
     names = await Names.load(services, t)
@@ -532,6 +527,7 @@ async def on_export(update: Update, context: ZyContext) -> None:
 # ---------------------------------------------------------------------------- close / reopen
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_close(update: Update, context: ZyContext) -> None:
     """``mg:close:<id>`` / ``mg:open:<id>``."""
     parts = _parts(update)
@@ -542,20 +538,13 @@ async def on_close(update: Update, context: ZyContext) -> None:
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     t = context.t
-    try:
-        if parts[1] == "close":
-            activity = await organizing.close_signups(user_id, activity_id)
-            notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
-        else:
-            activity = await organizing.reopen_signups(user_id, activity_id)
-            notice = t.gettext("▶️ Sign-up is open again.")
-            nudge_outbox(context)  # free spots go to the waitlist on the sweep
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
-    except ManageRefused as error:
-        await _not_now(update, context, error)
-        return
+    if parts[1] == "close":
+        activity = await organizing.close_signups(user_id, activity_id)
+        notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
+    else:
+        activity = await organizing.reopen_signups(user_id, activity_id)
+        notice = t.gettext("▶️ Sign-up is open again.")
+        nudge_outbox(context)  # free spots go to the waitlist on the sweep
     await answer(update)
     await show_card(update, context, activity, notice=notice)
 
@@ -563,21 +552,17 @@ async def on_close(update: Update, context: ZyContext) -> None:
 # ------------------------------------------------------------------------------------ cancel
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_cancel_ask(update: Update, context: ZyContext) -> None:
     """``mg:cx:<id>``: why? (presets, or type a reason)."""
     activity_id = _id_at(_parts(update), 2)
     if activity_id is None:
         await refuse_staff(update, context)
         return
-    try:
-        activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
     now = context.services.organizing.now()
     if Action.CANCEL not in actions(activity, now):
-        await _not_now(update, context, ManageRefused(ManageRefusal.NOT_NOW, activity))
-        return
+        raise ManageRefused(ManageRefusal.NOT_NOW, activity)
     await answer(update)
     t = context.t
     rows = [
@@ -637,6 +622,7 @@ async def _confirm_cancel(
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_cancel_preset(update: Update, context: ZyContext) -> None:
     """``mg:cxp:<id>:<code>``: a preset reason → are you sure?"""
     parts = _parts(update)
@@ -645,15 +631,12 @@ async def on_cancel_preset(update: Update, context: ZyContext) -> None:
     if activity_id is None or code not in CANCEL_PRESETS:
         await refuse_staff(update, context)
         return
-    try:
-        activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
     await answer(update)
     await _confirm_cancel(update, context, activity, context.t.gettext(CANCEL_PRESETS[code]), code)
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
     """``mg:cxy:<id>:<code>``: cancel now (``t``: the typed reason kept in the draft)."""
     parts = _parts(update)
@@ -673,19 +656,11 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
             or draft.activity_id != activity_id
             or not draft.body
         ):
-            await _not_now(update, context, ManageRefused(ManageRefusal.NO_DRAFT))
-            return
+            raise ManageRefused(ManageRefusal.NO_DRAFT)
         reason = draft.body
     else:
         reason = CANCEL_PRESETS[code]  # stored untranslated: each reader gets their language
-    try:
-        report = await organizing.cancel(user_id, activity_id, reason)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
-    except ManageRefused as error:
-        await _not_now(update, context, error)
-        return
+    report = await organizing.cancel(user_id, activity_id, reason)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -696,6 +671,7 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
     await show_card(update, context, report.activity, notice=notice)
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_cancel_type(update: Update, context: ZyContext) -> object:
     """``mg:cxt:<id>``: wait for a typed reason."""
     activity = await _begin(update, context, "cancel")
@@ -712,6 +688,7 @@ async def on_cancel_type(update: Update, context: ZyContext) -> object:
     return None
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_reason_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "cancel")
     message = update.effective_message
@@ -722,16 +699,12 @@ async def on_reason_text(update: Update, context: ZyContext) -> bool:
     except InvalidInput as error:
         await send(update, error.translate(context.t.gettext))
         return True
-    try:
-        await context.services.organizing.save_draft(
-            ManageDraft(draft.telegram_id, "cancel", draft.activity_id, reason, None)
-        )
-        activity = await context.services.organizing.activity(
-            context.user.telegram_id, draft.activity_id
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return False
+    await context.services.organizing.save_draft(
+        ManageDraft(draft.telegram_id, "cancel", draft.activity_id, reason, None)
+    )
+    activity = await context.services.organizing.activity(
+        context.user.telegram_id, draft.activity_id
+    )
     await _confirm_cancel(update, context, activity, reason, "t")
     return False
 
@@ -739,6 +712,7 @@ async def on_reason_text(update: Update, context: ZyContext) -> bool:
 # ---------------------------------------------------------------------------------- message
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_message_start(update: Update, context: ZyContext) -> object:
     """``mg:msg:<id>``: wait for the text."""
     activity = await _begin(update, context, "message")
@@ -756,6 +730,7 @@ async def on_message_start(update: Update, context: ZyContext) -> object:
     return None
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_message_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "message")
     message = update.effective_message
@@ -769,12 +744,8 @@ async def on_message_text(update: Update, context: ZyContext) -> bool:
         return True
     organizing = context.services.organizing
     user_id = context.user.telegram_id
-    try:
-        await organizing.save_draft(ManageDraft(user_id, "message", draft.activity_id, body, None))
-        sizes = await organizing.audience_sizes(user_id, draft.activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return False
+    await organizing.save_draft(ManageDraft(user_id, "message", draft.activity_id, body, None))
+    sizes = await organizing.audience_sizes(user_id, draft.activity_id)
     rows = [
         [
             InlineKeyboardButton(
@@ -806,6 +777,7 @@ async def on_message_text(update: Update, context: ZyContext) -> bool:
     return False
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_audience(update: Update, context: ZyContext) -> None:
     """``mg:aud:<id>:<c|e>``: remember the audience, show the preview."""
     parts = _parts(update)
@@ -825,17 +797,12 @@ async def on_audience(update: Update, context: ZyContext) -> None:
         or draft.activity_id != activity_id
         or not draft.body
     ):
-        await _not_now(update, context, ManageRefused(ManageRefusal.NO_DRAFT))
-        return
-    try:
-        await organizing.save_draft(
-            ManageDraft(user_id, "message", activity_id, draft.body, audience.value)
-        )
-        activity = await organizing.activity(user_id, activity_id)
-        sizes = await organizing.audience_sizes(user_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+        raise ManageRefused(ManageRefusal.NO_DRAFT)
+    await organizing.save_draft(
+        ManageDraft(user_id, "message", activity_id, draft.body, audience.value)
+    )
+    activity = await organizing.activity(user_id, activity_id)
+    sizes = await organizing.audience_sizes(user_id, activity_id)
     await answer(update)
     rendered = message_text(t, activity, draft.body)
     text = t.ngettext(
@@ -863,6 +830,7 @@ async def on_audience(update: Update, context: ZyContext) -> None:
     await show(update, f"{text}\n\n{rendered}", InlineKeyboardMarkup(rows))
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_send(update: Update, context: ZyContext) -> None:
     """``mg:send:<id>``: queue the message for everyone in the chosen audience."""
     activity_id = _id_at(_parts(update), 2)
@@ -872,15 +840,8 @@ async def on_send(update: Update, context: ZyContext) -> None:
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     t = context.t
-    try:
-        report = await organizing.send_message(user_id, activity_id)
-        activity = await organizing.activity(user_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
-    except ManageRefused as error:
-        await _not_now(update, context, error)
-        return
+    report = await organizing.send_message(user_id, activity_id)
+    activity = await organizing.activity(user_id, activity_id)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -905,6 +866,7 @@ def message_text(t: Translator, activity: Activity, body: str) -> str:
 # -------------------------------------------------------------------------------- duplicate
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_duplicate_start(update: Update, context: ZyContext) -> object:
     """``mg:dup:<id>``: wait for the new date and time."""
     activity = await _begin(update, context, "duplicate")
@@ -923,6 +885,7 @@ async def on_duplicate_start(update: Update, context: ZyContext) -> object:
     return None
 
 
+@refusing(TEXTS, then=_show_card_after_refusal)
 async def on_when_text(update: Update, context: ZyContext) -> bool:
     draft = await _current_draft(update, context, "duplicate")
     message = update.effective_message
@@ -934,11 +897,7 @@ async def on_when_text(update: Update, context: ZyContext) -> bool:
     if isinstance(parsed, WhenError):
         await send(update, when_invalid(parsed).translate(t.gettext))
         return True
-    try:
-        copy = await organizing.duplicate(context.user.telegram_id, draft.activity_id, parsed)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return False
+    copy = await organizing.duplicate(context.user.telegram_id, draft.activity_id, parsed)
     if isinstance(copy, WhenError):
         await send(update, when_invalid(copy).translate(t.gettext))
         return True
@@ -954,21 +913,16 @@ async def on_when_text(update: Update, context: ZyContext) -> bool:
 
 async def _begin(update: Update, context: ZyContext, action: str) -> Activity | None:
     activity_id = _id_at(_parts(update), 2)
-    try:
-        if activity_id is None:
-            await refuse_staff(update, context)
-            return None
-        activity = await context.services.organizing.begin(
-            context.user.telegram_id, action, activity_id
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
+    if activity_id is None:
+        await refuse_staff(update, context)
         return None
+    activity = await context.services.organizing.begin(
+        context.user.telegram_id, action, activity_id
+    )
     wanted = {"cancel": Action.CANCEL, "message": Action.MESSAGE, "duplicate": Action.DUPLICATE}
     if wanted[action] not in actions(activity, context.services.organizing.now()):
         await context.services.organizing.drop_draft(context.user.telegram_id)
-        await _not_now(update, context, ManageRefused(ManageRefusal.NOT_NOW, activity))
-        return None
+        raise ManageRefused(ManageRefusal.NOT_NOW, activity)
     # Owned before the question is shown: a crash right after it loses nothing.
     await take(context, MANAGE_FLOW, action, {"activity": activity.activity_id})
     await answer(update)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Update
 
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 GENERIC = N_("This button is no longer valid.")
 
 R = TypeVar("R")
-Handler = Callable[[Update, ZyContext], Awaitable[R]]
+#: PTB wants coroutine functions (not any awaitable) for its handlers.
+Handler = Callable[[Update, ZyContext], Coroutine[Any, Any, R]]
 
 
 class RefusalTexts:
@@ -51,8 +52,16 @@ class RefusalTexts:
         return self._texts.get((type(reason), reason.value))
 
 
+#: Runs after the notice, e.g. to show the card again with the reason on top.
+Then = Callable[[Update, ZyContext, Refused, str], Awaitable[None]]
+
+
 async def answer_refusal(
-    update: Update, context: ZyContext, error: Refused, texts: RefusalTexts
+    update: Update,
+    context: ZyContext,
+    error: Refused,
+    texts: RefusalTexts,
+    then: Then | None = None,
 ) -> None:
     message_id = texts.text_for(error.reason)
     if message_id is None:
@@ -63,10 +72,14 @@ async def answer_refusal(
         await answer(update, text, alert=True)
     else:
         await send(update, text)
+    if then is not None:
+        await then(update, context, error, text)
 
 
-def refusing(texts: RefusalTexts) -> Callable[[Handler[R]], Handler[R | None]]:
-    """Wrap a handler so that a service's refusal is answered from ``texts``."""
+def refusing(
+    texts: RefusalTexts, *, then: Then | None = None
+) -> Callable[[Handler[R]], Handler[R | None]]:
+    """Wrap a handler so that a service's refusal is answered from ``texts`` (then ``then``)."""
 
     def wrap(handler: Handler[R]) -> Handler[R | None]:
         @functools.wraps(handler)
@@ -74,7 +87,7 @@ def refusing(texts: RefusalTexts) -> Callable[[Handler[R]], Handler[R | None]]:
             try:
                 return await handler(update, context)
             except Refused as error:
-                await answer_refusal(update, context, error, texts)
+                await answer_refusal(update, context, error, texts, then)
                 return None
 
         return wrapped

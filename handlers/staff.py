@@ -8,6 +8,8 @@ pressed button, or a message when the refused step was typed.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import Update
 
 from bot.context import ZyContext
@@ -15,7 +17,8 @@ from bot.i18n import N_, Translator
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.render import answer, send
 
-REFUSALS = {
+#: The staff check's refusals, for :class:`handlers.refusals.RefusalTexts` tables too.
+STAFF_REFUSALS: dict[StrEnum, str] = {
     StaffRefusal.NOT_FOUND: N_("This button is no longer valid."),
     StaffRefusal.NOT_ALLOWED: N_("Sorry, you are not allowed to do that."),
     StaffRefusal.NOT_ACTIVE: N_("This organization is not active at the moment."),
@@ -23,7 +26,7 @@ REFUSALS = {
 
 
 def staff_refusal_text(t: Translator, reason: StaffRefusal) -> str:
-    return t.gettext(REFUSALS[reason])
+    return t.gettext(STAFF_REFUSALS[reason])
 
 
 async def refuse_staff(

@@ -24,7 +24,8 @@ from handlers.callbacks import (
     parse_page,
     parse_telegram_id,
 )
-from handlers.staff import REFUSALS, staff_refusal_text
+from handlers.staff import STAFF_REFUSALS as REFUSALS
+from handlers.staff import staff_refusal_text
 
 NOT_NUMBERS = ["", "²", "١٢", "１２", "፩", "-1", "+1", " 1", "1 ", "1.0", "1e3", "0x1", "12a"]
 
