@@ -348,7 +348,17 @@ def card_keyboard(
                 [InlineKeyboardButton(label, callback_data=with_view("su", "cx", aid, view=view))]
             )
     elif signup is None and activity.is_open_for_signup(now):
-        if viewer.profile is None:
+        if viewer.profile is not None and viewer.paused:
+            # A paused volunteer would only be refused: offer what unblocks them instead.
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        t.gettext("▶️ Resume volunteering"),
+                        callback_data=with_view("su", "resume", aid, view=view),
+                    )
+                ]
+            )
+        elif viewer.profile is None:
             rows.append(
                 [
                     InlineKeyboardButton(

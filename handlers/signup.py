@@ -127,6 +127,19 @@ async def on_join(update: Update, context: ZyContext) -> None:
     await show_card(update, context, activity_id, view, notice=notices[result.outcome])
 
 
+async def on_resume(update: Update, context: ZyContext) -> None:
+    """``su:resume:<id>:<view>`` on a paused volunteer's card: resume, then the card again
+    (now with Sign up)."""
+    _, activity_id, view = _parse(update)
+    if activity_id is None or view is None:
+        await _invalid(update, context)
+        return
+    await context.services.registration.resume(context.user.telegram_id)
+    await answer(update)
+    notice = context.t.gettext("▶️ Welcome back! You are active again.")
+    await show_card(update, context, activity_id, view, notice=notice)
+
+
 # ------------------------------------------------------------------------------------- cancel
 
 
@@ -463,6 +476,7 @@ async def render_offer_expired(
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CallbackQueryHandler(on_why, pattern=r"^su:why:"))
     application.add_handler(CallbackQueryHandler(on_join, pattern=r"^su:(join|wait):"))
+    application.add_handler(CallbackQueryHandler(on_resume, pattern=r"^su:resume:"))
     application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^su:cx:"))
     application.add_handler(CallbackQueryHandler(on_cancel_reason, pattern=r"^su:cxr:"))
     application.add_handler(CallbackQueryHandler(on_offer, pattern=r"^su:(acc|dec):"))

@@ -22,6 +22,7 @@ from bot.localapi import LocalBotApi, StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
 from storage.activities import ActivitiesRepository
 from storage.signups import SignupsRepository
+from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import BotProcess, eventually
 from tests.e2e.flows import answer_area_to_review, answer_consent_to_area
 from tests.factories import add_activity, add_organization, add_volunteer
@@ -521,3 +522,38 @@ async def test_offer_for_an_activity_cancelled_meanwhile_is_not_sent(
     )
     assert (rows[0]["status"], rows[0]["last_error"]) == ("dropped", "stale")
     assert not any("A spot opened up" in m.visible_text for m in user.bot_messages())
+
+
+async def test_sign_up_pressed_again_on_an_older_card_says_already_signed_up(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """Issue #13 item 17: an older copy of the card must not celebrate a second time."""
+    user = make_user("Lin")
+    await volunteer(bot, user)
+    event = await activity(bot, title="Tree planting", capacity=5)
+    older = await open_card(user, event.activity_id, "Tree planting")
+    newer = await open_card(user, event.activity_id, "Tree planting")
+    assert older.message_id != newer.message_id
+    await user.press("✋ Sign up", message=newer)
+    await user.wait_for_text("You are signed up!")
+    await user.press("✋ Sign up", message=older)
+    again = await user.wait_for_text("already signed up")
+    assert "You are signed up!" not in (again.text or "")
+    assert (await reload(bot, event.activity_id)).confirmed_count == 1
+
+
+async def test_a_paused_volunteers_card_offers_resume_instead_of_sign_up(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """Issue #13 item 10: "Sign up" would only be refused; the card offers Resume instead."""
+    user = make_user("Pat")
+    await volunteer(bot, user)
+    await VolunteersRepository(bot.db).pause(user.id, (now() + timedelta(days=30)).date(), now())
+    event = await activity(bot, title="Book sorting", capacity=5)
+    card = await open_card(user, event.activity_id, "Book sorting")
+    assert "✋ Sign up" not in card.button_labels()
+    await user.press("▶️ Resume volunteering", message=card)
+    resumed = await user.wait_for_text("You are active again")
+    assert "✋ Sign up" in resumed.button_labels()
+    await user.press("✋ Sign up", message=resumed)
+    await user.wait_for_text("You are signed up!")
