@@ -21,6 +21,7 @@ from handlers import (
     middleware,
     my,
     organize,
+    plain_text,
     profile,
     publish,
     publish_edit,
@@ -109,7 +110,7 @@ def typed_input_dispatcher() -> FlowDispatcher:
     flows: list[Flow] = [flow for module in _FLOW_MODULES for flow in module.FLOWS]
     return FlowDispatcher(
         flows,
-        default_text=start.unknown_text,
+        default_text=plain_text.on_plain_text,
         default_location=browse.on_location,
         default_contact=start.unknown_text,
         nothing_to_cancel=start.cancel,

@@ -432,7 +432,7 @@ def search_words(text: str) -> list[str]:
 async def search_command(update: Update, context: ZyContext) -> object:
     """``/search words``: search at once (a one-off command, not a flow: a form left half-way
     still reads the next typed answer)."""
-    return await _search(update, context, " ".join(context.args or []))
+    return await search_for(update, context, " ".join(context.args or []))
 
 
 async def ask_words(update: Update, context: ZyContext) -> object:
@@ -452,12 +452,12 @@ async def ask_words(update: Update, context: ZyContext) -> object:
 
 async def on_search_words(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     message = update.effective_message
-    if await _search(update, context, message.text if message and message.text else ""):
+    if await search_for(update, context, message.text if message and message.text else ""):
         await release(context, SEARCH_FLOW)
     return None
 
 
-async def _search(update: Update, context: ZyContext, text: str) -> bool:
+async def search_for(update: Update, context: ZyContext, text: str) -> bool:
     """Search and show the first page; ``False`` (and the reason said) if the words are bad."""
     try:
         words = search_words(text)

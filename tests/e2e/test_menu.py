@@ -557,3 +557,17 @@ async def test_a_paused_volunteers_card_offers_resume_instead_of_sign_up(
     assert "✋ Sign up" in resumed.button_labels()
     await user.press("✋ Sign up", message=resumed)
     await user.wait_for_text("You are signed up!")
+
+
+async def test_plain_words_lead_somewhere_useful(bot: BotProcess, make_user: MakeUser) -> None:
+    """Issue #13 item 14: "你好", "我想报名" and "义诊" used to get "I did not understand"."""
+    await activity(bot, title="社区义诊", capacity=5)
+    user = make_user("Wu", language_code="zh-hans")
+    await user.send("你好")
+    await user.wait_for_text("欢迎")
+    await user.send("我想报名")
+    menu = await user.wait_for_text("服务")
+    assert menu.buttons()
+    await user.send("义诊")
+    await user.wait_for_text("社区义诊")
+    assert not any("没有看懂" in (m.text or "") for m in user.bot_messages())
