@@ -132,8 +132,11 @@ class RegistrationService:
         return _order(self.require_id_number, self._is_minor(draft.data))
 
     def position(self, draft: RegistrationDraft) -> tuple[int, int]:
-        """(step number, number of steps) for "step 3 of 11" — consent and review not counted."""
-        steps = [s for s in self.steps(draft) if s not in (Step.CONSENT, Step.REVIEW)]
+        """(step number, number of steps) for "step 3 of 9". Consent, review and the guardian's
+        consent are not counted: the guardian step appears only for minors, once the birth date
+        is known, and counting it made "step 4 of 9" become "step 6 of 10" mid-form."""
+        uncounted = (Step.CONSENT, Step.REVIEW, Step.GUARDIAN)
+        steps = [s for s in self.steps(draft) if s not in uncounted]
         if draft.step in steps:
             return steps.index(draft.step) + 1, len(steps)
         return (len(steps) if draft.step is Step.REVIEW else 0), len(steps)

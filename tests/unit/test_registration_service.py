@@ -220,11 +220,17 @@ async def test_position_with_require_id_number_is_one_of_ten_and_the_id_step_is_
     assert svc_id.position(draft) == (4, 10)
 
 
-async def test_position_of_a_minor_counts_the_guardian_step(svc: RegistrationService) -> None:
+async def test_position_of_a_minor_keeps_the_total_the_guardian_step_is_not_numbered(
+    svc: RegistrationService,
+) -> None:
+    """Issue #13 item 16: "step 4 of 9" used to become "step 6 of 10" after the guardian step
+    appeared; the guardian's consent is a screen of its own, not a numbered step."""
+    draft = await walk_to(svc, Step.BIRTH_DATE, birth=MINOR_BIRTH)
+    assert svc.position(draft) == (4, 9)
     draft = await walk_to(svc, Step.GUARDIAN, birth=MINOR_BIRTH)
-    assert svc.position(draft) == (5, 10)
+    assert svc.position(draft)[1] == 9
     draft = await svc.confirm_guardian(USER)
-    assert svc.position(draft) == (6, 10)
+    assert svc.position(draft) == (5, 9)  # the area step, as for an adult
 
 
 # ---------------------------------------------------------------------------------- guardian
