@@ -718,10 +718,16 @@ async def cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object
 
 
 async def _lost(update: Update, context: ZyContext) -> object:
-    await send(
-        update,
-        context.t.gettext("This draft was published or discarded. Start a new one with /new."),
-    )
+    """No draft (any more). Only someone who may publish is pointed to /new; anyone else
+    pressed a forged or foreign button and is told just that (issue #13 item 8)."""
+    t = context.t
+    user_id = context.user.telegram_id
+    staff = context.services.staff
+    if await staff.is_admin(user_id) or await staff.organizations_of(user_id):
+        text = t.gettext("This draft was published or discarded. Start a new one with /new.")
+    else:
+        text = t.gettext("This button is no longer valid.")
+    await send(update, text)
     return END
 
 

@@ -509,3 +509,16 @@ async def test_the_key_date_tag_is_shown_by_name(
     text = preview.plain_text or ""
     assert "🏷 Key date: International Volunteer Day" in text
     assert "intl_volunteer_day" not in text
+
+
+async def test_a_volunteers_forged_publishing_press_is_not_told_to_use_new(
+    bot: BotProcess, make_user: Callable[..., VirtualUser]
+) -> None:
+    """Issue #13 item 8: refusals fit the person; /new is for organizers."""
+    volunteer = make_user("Vic")
+    await volunteer.send("/start")
+    welcome = await volunteer.wait_for_text("Welcome")
+    await volunteer.press_data(welcome.message_id, "pub:publish")
+    reply = await volunteer.wait_for_text("no longer valid")
+    assert "/new" not in (reply.text or "")
+    assert not any("/new" in (m.text or "") for m in volunteer.bot_messages())
