@@ -49,7 +49,7 @@ from bot.services.signups import Viewer
 from bot.services.staff import StaffRefused
 from handlers import calendar_keyboard as cal
 from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
-from handlers.callbacks import button, button_rows, parse_id, parse_int, split
+from handlers.callbacks import button, button_rows, parse_id, parse_int, split, stamped, unstamped
 from handlers.flows import Flow, FlowHandler, owned_by, release, take
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
@@ -357,6 +357,8 @@ async def present(
     """Show the draft's step, owning the organizer's typed input for it first (a crash right
     after the question loses nothing); ``month`` is the calendar month being looked at."""
     text, markup = await render(draft, context, month=month)
+    # Every pub: button says which step it was drawn for (see on_button).
+    markup = stamped(markup, "pub", draft.step.value) or markup
     if notice:
         text = f"{notice}\n\n{text}"
     await take(context, PUBLISH_FLOW, draft.step.value)
@@ -542,7 +544,7 @@ async def on_location(update: Update, context: ZyContext, owner: FlowOwner) -> o
 async def on_button(update: Update, context: ZyContext) -> object:
     """Every other ``pub:`` press, checked against the draft's current step."""
     query = update.callback_query
-    parts = split(query.data if query else None)
+    parts, drawn_for = unstamped(query.data if query else None)
     action = parts[1] if len(parts) > 1 else ""
     argument = parts[2] if len(parts) > 2 else ""
     svc = service(context)
@@ -551,6 +553,23 @@ async def on_button(update: Update, context: ZyContext) -> object:
     if action == "noop":
         await answer(update)
         return ACTIVE
+    if drawn_for is not None:
+        # A press on a screen of another step (further up the chat) acts on nothing: it is
+        # refused, and neither the form nor that old message changes.
+        current = await svc.current_or_none(user_id)
+        if current is None:
+            await answer(update)
+            return await _lost(update, context)
+        if drawn_for != current.step.value:
+            await answer(
+                update,
+                t.gettext(
+                    "This button belongs to an earlier step. Please go on with the latest "
+                    "message below."
+                ),
+                alert=True,
+            )
+            return ACTIVE
     try:
         if action == "cal":
             month = cal.parse_month(argument)

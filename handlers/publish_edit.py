@@ -43,7 +43,7 @@ from bot.services.publishing import (
 )
 from bot.services.staff import StaffRefused
 from handlers.activity_view import PEOPLE_SERVED, short_when, when
-from handlers.callbacks import button, button_rows, parse_id, split
+from handlers.callbacks import button, button_rows, parse_id, stamped, unstamped
 from handlers.flows import Flow, owned_by, release, take
 from handlers.publish import (
     EDIT,
@@ -122,7 +122,7 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     (a button value, ``-`` for none), ``ed:<id>:t:<code>`` (toggle a skill or a group served),
     ``ed:<id>:d`` (done choosing), ``ed:<id>:mv:<signup>`` (toggle whom to move),
     ``ed:<id>:ok`` and ``ed:<id>:no``. Each press is re-authorized before anything else."""
-    parts = split(update.callback_query.data if update.callback_query else None)
+    parts, drawn_for = unstamped(update.callback_query.data if update.callback_query else None)
     t = context.t
     svc = service(context)
     user_id = context.user.telegram_id
@@ -174,6 +174,17 @@ async def on_edit(update: Update, context: ZyContext) -> object:
     if state.get("a") != activity_id or not isinstance(field, str):
         await answer(update, invalid_text(t))
         return END
+    if drawn_for is not None and drawn_for != field:
+        # Drawn for another field than the one being edited now: refused, nothing changes.
+        await answer(
+            update,
+            t.gettext(
+                "This button belongs to an earlier step. Please go on with the latest message "
+                "below."
+            ),
+            alert=True,
+        )
+        return EDIT
     edit = EditField(field)
     if action == "v":
         # Only fields chosen with buttons take a pressed value; the map pin only "none".
@@ -273,6 +284,15 @@ async def _choices(
 
 
 async def _field_screen(
+    context: ZyContext, activity: Activity, edit: EditField, value: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The screen asking for a new value of one field, its buttons stamped with the field (a
+    press on an older field's screen is refused in :func:`on_edit`)."""
+    text, markup = await _field_question(context, activity, edit, value)
+    return text, stamped(markup, "ed", edit.value)
+
+
+async def _field_question(
     context: ZyContext, activity: Activity, edit: EditField, value: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The screen asking for a new value of one field of a published activity."""
@@ -537,7 +557,7 @@ async def _confirm_screen(
     )
     text = "\n\n".join(lines)
     await _keep_edit(context, state)
-    await show(update, text, InlineKeyboardMarkup(rows))
+    await show(update, text, stamped(InlineKeyboardMarkup(rows), "ed", edit.value))
     return EDIT
 
 

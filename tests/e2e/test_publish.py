@@ -522,3 +522,29 @@ async def test_a_volunteers_forged_publishing_press_is_not_told_to_use_new(
     reply = await volunteer.wait_for_text("no longer valid")
     assert "/new" not in (reply.text or "")
     assert not any("/new" in (m.text or "") for m in volunteer.bot_messages())
+
+
+async def test_a_press_on_an_older_step_of_new_is_refused_and_changes_nothing(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """Issue #13 item 1, audited for /new: a button drawn for an earlier step does not act on
+    the step the form is at now, and the old message is not rewritten."""
+    boss = make_user("Gao")
+    await organizer(bot, boss)
+    await boss.send("/new")
+    title_step = await boss.wait_for_text("the title")
+    await boss.send("Library afternoon")
+    await boss.wait_for_text("kind of service")
+    await boss.press("Health")
+    description_step = await boss.wait_for_text("description")
+    stale = title_step if title_step.buttons() else description_step
+    assert stale.buttons(), "an older screen with buttons"
+    edits_before = len(stale.edits)
+    label = stale.button_labels()[0]
+    await boss.press(label, message=stale)
+    reply = await boss.callback_answer()
+    assert reply.text is not None and "earlier step" in reply.text
+    drafts = await bot.db.fetch_all("SELECT step FROM activity_drafts")
+    assert [row["step"] for row in drafts] == ["description"]
+    [now] = [m for m in boss.bot_messages() if m.message_id == stale.message_id]
+    assert len(now.edits) == edits_before
