@@ -241,7 +241,7 @@ def progress_text(
         ),
         f"“{_excerpt(broadcast.text)}”",
         t.gettext(
-            "✅ Sent: {sent} · ⏳ Pending: {pending} · ⚠️ Failed: {failed} · 🚫 Dropped: {dropped}"
+            "✅ Sent: {sent} · ⏳ Pending: {pending} · ⚠️ Failed: {failed} · 🚫 Not sent: {dropped}"
         ).format(
             sent=progress.sent,
             pending=progress.pending,

@@ -117,7 +117,7 @@ async def _show_card_after_refusal(
 
 TAB_LABELS = {
     ActivityTab.UPCOMING: N_("📅 Upcoming"),
-    ActivityTab.PAST: N_("🕘 Past"),
+    ActivityTab.PAST: N_("🕘 Ended"),
     ActivityTab.DRAFTS: N_("📝 Drafts"),
 }
 

@@ -78,7 +78,7 @@ FIELD_LABELS: dict[Step, str] = {
     Step.AREA: N_("Area"),
     Step.CONTACT: N_("Contact person"),
     Step.PHONE: N_("Contact phone"),
-    Step.DESCRIPTION: N_("Description"),
+    Step.DESCRIPTION: N_("About the organization"),
 }
 
 STATUS_LABELS: dict[OrganizationStatus, str] = {

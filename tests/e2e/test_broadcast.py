@@ -123,7 +123,7 @@ async def test_admin_broadcasts_to_an_area_then_cancels_a_second_one_midway(
     await admin.press("⏹ Yes, cancel the rest")
     answered = await admin.callback_answer()
     assert answered.text == "Cancelled: 2 messages will not be sent."
-    cancelled = await admin.wait_for_text("Dropped: 2")
+    cancelled = await admin.wait_for_text("Not sent: 2")
     assert "cancelled" in cancelled.visible_text
     assert "⏹ Cancel the rest" not in cancelled.button_labels()
 
@@ -139,7 +139,7 @@ async def test_admin_broadcasts_to_an_area_then_cancels_a_second_one_midway(
     await admin.press("📋 Past broadcasts")
     listing = await admin.wait_for_text("Past broadcasts")
     assert "#1" in listing.visible_text and "#2" in listing.visible_text
-    assert "Sent: 2" in listing.visible_text and "Dropped: 3" in listing.visible_text
+    assert "Sent: 2" in listing.visible_text and "Not sent: 3" in listing.visible_text
 
 
 async def test_volunteers_cannot_broadcast_or_forge_presses(

@@ -364,7 +364,7 @@ async def test_organizer_journey_from_application_to_cancellation(
     await manager.wait_for_text("You are a manager of this organization")
     await manager.press("📋 Activities")
     await manager.wait_for_text("Activities of Xiangjiang Green Volunteers")
-    await manager.press("🕘 Past")
+    await manager.press("🕘 Ended")
     past = await manager.wait_for_text("Activities of Xiangjiang Green Volunteers")
     assert TITLE in (past.plain_text or "")
     await manager.press("⬅️ Back")

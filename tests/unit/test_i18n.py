@@ -182,3 +182,27 @@ def test_a_span_on_one_day_names_the_day_once() -> None:
     assert overnight == "12月21日（周一）22:00 – 12月22日（周二）02:00"
     into_next_year = zh.format_span(_on(2026, 12, 31, 22, 0), _on(2027, 1, 1, 2, 0))
     assert into_next_year == "12月31日（周四）22:00 – 2027年1月1日（周五）02:00"
+
+
+def test_chinese_labels_say_what_they_mean() -> None:
+    """Issue #13 item 7: one text per meaning (an organizer's ended activities are not what a
+    volunteer "attended"; a manager is 负责人, the federation's staff 管理员; broadcast rows not
+    sent include blocked users, so they are not "cancelled"; an organization has an 简介)."""
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.activities import ActivityTab
+    from bot.domain.users import Language
+    from bot.i18n import translator
+    from bot.services.organizations import ApplicationStep as Step
+    from handlers.manage import TAB_LABELS
+    from handlers.organize import FIELD_LABELS
+
+    zh = translator(Language.ZH, ZoneInfo("Asia/Shanghai"))
+    assert zh.gettext(TAB_LABELS[ActivityTab.PAST]) != zh.gettext("🕘 Past")
+    assert "参加" not in zh.gettext(TAB_LABELS[ActivityTab.PAST])
+    assert zh.gettext("manager") == "负责人"
+    assert "管理员" in zh.gettext("another administrator")
+    assert "取消" not in zh.gettext(
+        "✅ Sent: {sent} · ⏳ Pending: {pending} · ⚠️ Failed: {failed} · 🚫 Not sent: {dropped}"
+    )
+    assert zh.gettext(FIELD_LABELS[Step.DESCRIPTION]) == "组织简介"
