@@ -130,6 +130,10 @@ class Translator:
     # Every date a person reads goes through format_day / format_moment / format_span, so the
     # year rule and the weekday punctuation are decided here once.
 
+    def format_month(self, year: int, month: int) -> str:
+        """ "December 2026" / "2026年12月" (the locale's own order, never "十二月 2026")."""
+        return babel_dates.format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+
     def format_day(self, value: date | datetime, *, year: bool | None = None) -> str:
         """ "Sun, Dec 6" / "12月6日（周日）", with the year ("Sun, Dec 6, 2027" /
         "2027年12月6日（周日）") when the day is not in the current year in the deployment's

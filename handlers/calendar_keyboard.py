@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from babel.dates import get_day_names, get_month_names
+from babel.dates import get_day_names
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
@@ -57,7 +57,7 @@ def month_keyboard(
     last = _shift(today.year, today.month, MONTHS_AHEAD)
     year, month = max(first, min(last, (year, month)))
     noop = callback(prefix, "noop")
-    title = f"{get_month_names('wide', locale=t.locale)[month]} {year}"
+    title = t.format_month(year, month)
     previous = _shift(year, month, -1)
     following = _shift(year, month, 1)
     rows: list[list[InlineKeyboardButton]] = [

@@ -307,8 +307,8 @@ def _birth_date_screen(
         return f"{text}\n\n{chosen}", InlineKeyboardMarkup(
             [*button_rows(buttons, 6), _back_row(t, step)]
         )
-    chosen = t.gettext("{year}-{month}: now pick the day.").format(
-        year=data.birth_year, month=data.birth_month
+    chosen = t.gettext("{month}: now pick the day.").format(
+        month=t.format_month(data.birth_year, data.birth_month)
     )
     buttons = [
         InlineKeyboardButton(str(day), callback_data=_reg(step, "d", day)) for day in range(1, 32)

@@ -39,7 +39,7 @@ SLOT_LABELS: dict[Slot, str] = {
 }
 
 GROUP_LABELS: dict[VolunteerGroup, str] = {
-    VolunteerGroup.PARTY_MEMBER: N_("Party member"),
+    VolunteerGroup.PARTY_MEMBER: N_("CPC member"),
     VolunteerGroup.YOUTH: N_("Youth"),
     VolunteerGroup.WOMEN: N_("Women"),
     VolunteerGroup.COMMUNITY: N_("Community"),

@@ -106,7 +106,8 @@ async def test_help_cancel_and_what_the_bot_did_not_understand(
     await user.wait_for_text("There is nothing to cancel right now.")
     await user.send("/frobnicate")
     await user.wait_for_text("I don't know that command.")
-    await user.send("hello there")
+    # A short message would be searched for (handlers.plain_text); a sentence is not a query.
+    await user.send("what happens if I forget my password tomorrow")
     reply = await user.wait_for_text("Sorry, I did not understand that.")
     assert reply.button_labels() == ["🏠 Main menu"]
     await user.press("🏠 Main menu")

@@ -137,7 +137,7 @@ async def test_registration_in_chinese_with_a_minor_and_the_date_picker(
     await user.send("张3")
     await user.wait_for_text("姓名里不能有数字")
     await user.send("欧阳娜娜")
-    await user.wait_for_text("电话号码")
+    await user.wait_for_text("手机号码")
     await user.send("+86 138-1234-5678")
     await user.wait_for_text("性别")
     await user.press("跳过")

@@ -206,3 +206,35 @@ def test_chinese_labels_say_what_they_mean() -> None:
         "✅ Sent: {sent} · ⏳ Pending: {pending} · ⚠️ Failed: {failed} · 🚫 Not sent: {dropped}"
     )
     assert zh.gettext(FIELD_LABELS[Step.DESCRIPTION]) == "组织简介"
+
+
+def test_the_chinese_catalog_follows_the_glossary() -> None:
+    """The rules marked ✓ in locales/GLOSSARY.md, over every Chinese translation."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[2] / "locales" / "zh" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    ascii_colon = re.compile(r"[\u4e00-\u9fff]: ")
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        texts = [message.string] if isinstance(message.string, str) else list(message.string or [])
+        for text in texts:
+            if not text:
+                continue
+            if "组织方" in text:
+                problems.append(("组织方 → 组织者", message.id))
+            if "电话号码" in text:
+                problems.append(("电话号码 → 手机号码", message.id))
+            if "18 岁" in text:
+                problems.append(("18 岁 → 年满 18 周岁", message.id))
+            if re.search(r"志愿(将|也)", text):
+                problems.append(("志愿 as the bot → 本平台", message.id))
+            if ascii_colon.search(text):
+                problems.append(("ASCII colon after Chinese", message.id))
+    assert problems == []
