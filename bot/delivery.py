@@ -365,7 +365,7 @@ class Deliverer(Generic[C]):
             hours = None if item.kind.is_time_critical else quiet.get(item.telegram_id)
             until = quiet_until(now, self._settings.tz, *hours) if hours else None
             if until is not None:
-                await outbox.defer(item.notification_id, until, "quiet hours")
+                await outbox.defer(item.notification_id, until)
                 report.deferred += 1
                 continue
             if item.telegram_id in served or self.pacer.chat_wait(item.telegram_id) > 0:

@@ -152,16 +152,17 @@ class Translator:
         """ "Sun, Dec 6 14:00" / "12月6日（周日）14:00" (the year as in ``format_day``)."""
         # TRANSLATORS: a date and a time of day, e.g. "Sun, Dec 6 14:00" / "12月6日（周日）14:00".
         pattern = self.pgettext("date and time", "{date} {time}")
-        return pattern.format(date=self.format_day(value, year=year), time=self._hour(value))
+        return pattern.format(date=self.format_day(value, year=year), time=self.format_clock(value))
 
     def format_span(self, start: datetime, end: datetime, *, year: bool | None = None) -> str:
         """ "12月21日（周一）14:00–16:00": the date once when both ends fall on one local day,
         "12月21日（周一）22:00 – 12月22日（周二）02:00" when they do not."""
         if start.astimezone(self.timezone).date() == end.astimezone(self.timezone).date():
-            return f"{self.format_moment(start, year=year)}–{self._hour(end)}"
+            return f"{self.format_moment(start, year=year)}–{self.format_clock(end)}"
         return f"{self.format_moment(start, year=year)} – {self.format_moment(end, year=year)}"
 
-    def _hour(self, value: datetime) -> str:
+    def format_clock(self, value: datetime) -> str:
+        """The time of day on a 24-hour clock, in the deployment's time zone: "23:00"."""
         return babel_dates.format_skeleton("Hm", value, tzinfo=self.timezone, locale=self.locale)
 
     def format_number(self, value: float) -> str:

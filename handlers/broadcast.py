@@ -260,6 +260,12 @@ async def show_progress(update: Update, context: ZyContext, broadcast_id: int) -
     text = progress_text(t, broadcast, progress, audience)
     if broadcast.status is not BroadcastStatus.CANCELLED and progress.pending == 0:
         text += "\n\n" + t.gettext("Finished: nothing is left to send.")
+    elif progress.held and progress.held_until is not None:
+        text += "\n\n" + t.ngettext(
+            "🌙 Held until {time} for {n} person: it is within their quiet hours.",
+            "🌙 Held until {time} for {n} people: it is within their quiet hours.",
+            progress.held,
+        ).format(time=t.format_moment(progress.held_until), n=progress.held)
     rows = [
         [
             InlineKeyboardButton(
@@ -451,8 +457,11 @@ async def on_progress(update: Update, context: ZyContext) -> None:
     try:
         if broadcast_id is None:
             raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-        await context.services.broadcasts.authorize(context.user.telegram_id)
-        await answer(update)
+        services = context.services
+        await services.broadcasts.authorize(context.user.telegram_id)
+        # Feedback that Refresh did something, even when the numbers did not change.
+        updated = context.t.format_clock(services.clock())
+        await answer(update, context.t.gettext("🔄 Updated at {time}.").format(time=updated))
         await show_progress(update, context, broadcast_id)
     except BroadcastRefused as error:
         await _refused(update, context, error)

@@ -25,6 +25,10 @@ _LOGGER = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 500
 
 
+#: Why a row was deferred without counting an attempt (and how held rows are found).
+QUIET_HOURS = "quiet hours"
+
+
 class OutboxStatus:
     PENDING = "pending"
     SENT = "sent"
@@ -141,7 +145,9 @@ class OutboxRepository:
                 tuple(ids),
             )
 
-    async def defer(self, notification_id: int, due_at: datetime, reason: str) -> None:
+    async def defer(
+        self, notification_id: int, due_at: datetime, reason: str = QUIET_HOURS
+    ) -> None:
         """Make a claimed row due later without counting the attempt (quiet hours)."""
         async with self._db.transaction() as tx:
             await tx.execute(
@@ -218,6 +224,18 @@ class OutboxRepository:
             (batch_key,),
         )
         return {row["status"]: row["n"] for row in rows}
+
+    async def batch_held(self, batch_key: str, now: datetime) -> tuple[int, datetime | None]:
+        """Rows of one mass sending held back by their recipients' quiet hours: how many, and
+        the earliest time one of them is due again (``None`` when none is held)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n, MIN(due_at) AS first FROM outbox WHERE batch_key = ? "
+            "AND status = 'pending' AND due_at > ? AND last_error = ?",
+            (batch_key, to_db_time(now), QUIET_HOURS),
+        )
+        if row is None or not row["n"]:
+            return 0, None
+        return int(row["n"]), from_db_time(row["first"])
 
     async def drop_pending_batch(self, batch_key: str, now: datetime, reason: str) -> int:
         """Cancel the unsent rest of a mass sending (rows already leased are sent)."""

@@ -263,7 +263,9 @@ class BroadcastService:
         if broadcast.status is BroadcastStatus.QUEUING and broadcast_id not in self._filling:
             # Queuing stopped half-way (the bot restarted): carry on from the resume point.
             broadcast = await self.fill(broadcast_id)
-        return broadcast, Progress.from_counts(await self._outbox.batch_counts(broadcast.batch_key))
+        progress = Progress.from_counts(await self._outbox.batch_counts(broadcast.batch_key))
+        held, held_until = await self._outbox.batch_held(broadcast.batch_key, self._clock())
+        return broadcast, progress.model_copy(update={"held": held, "held_until": held_until})
 
     async def recent(self, telegram_id: int) -> list[tuple[Broadcast, Progress]]:
         await self.authorize(telegram_id)

@@ -7,7 +7,7 @@ The bot runs on a :class:`ManualClock` set to a weekday morning in Shanghai, so 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -190,3 +190,40 @@ async def test_a_half_composed_broadcast_survives_a_restart(
     answered = await admin.callback_answer()
     assert answered.text == "This broadcast was already sent or discarded."
     assert await broadcast_rows(bot) == 0
+
+
+async def test_a_broadcast_at_night_says_it_is_held_and_refresh_answers(
+    settings: Settings, bot_info: BotInfo, make_user: MakeUser
+) -> None:
+    """Issue #13 item 12: at 23:00 the rows wait for the end of the recipients' quiet hours;
+    the progress says so instead of looking stuck, and 🔄 Refresh gives feedback."""
+    night = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    bot = BotProcess(
+        settings.model_copy(update={"admin_ids": frozenset({BROADCAST_ADMIN})}),
+        clock=ManualClock(night),
+    )
+    await bot.start()
+    try:
+        admin = make_user("Admin", user_id=BROADCAST_ADMIN)
+        people = [make_user("Ye"), make_user("Wan")]
+        for user in people:
+            await add_volunteer(bot.db, user.id, area_code="furong", now=night)
+            await user.start()
+            await user.next_reply()
+        await admin.send("/broadcast")
+        await admin.wait_for_text("Type the announcement")
+        await admin.send("The library opens late tomorrow.")
+        await admin.wait_for_text("Who should receive it?")
+        await admin.press("👥 All volunteers (2)")
+        await admin.wait_for_text("exactly what 2 recipients will see")
+        await admin.press("✅ Send to 2 people")
+        await admin.wait_for_text("Broadcast #1")
+        outbox = OutboxRepository(bot.db)
+        await eventually(lambda: outbox.batch_held("broadcast:1", night), lambda held: held[0] == 2)
+        await admin.press("🔄 Refresh")
+        toast = await admin.callback_answer()
+        assert toast.text is not None and "Updated at 23:00" in toast.text
+        screen = await admin.wait_for_text("Held until")
+        assert "for 2 people" in screen.visible_text and "08:00" in screen.visible_text
+    finally:
+        await bot.stop()
