@@ -53,7 +53,7 @@ from bot.services.organizations import (
 )
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.callbacks import button, button_rows, parse_id, parse_page, parse_telegram_id, split
-from handlers.commands import set_chat_commands
+from handlers.commands import publish_menu
 from handlers.flows import Flow, release, take
 from handlers.organize import STATUS_LABELS, describe, refusal_text
 from handlers.render import answer, html, send, show
@@ -297,8 +297,6 @@ async def enter(update: Update, context: ZyContext) -> object:
     except StaffRefused:
         await send(update, context.t.gettext("Sorry, this is only for administrators."))
         return None
-    if update.effective_chat is not None:
-        await set_chat_commands(context.bot, update.effective_chat.id, context.t, admin=True)
     return await panel(update, context)
 
 
@@ -390,7 +388,7 @@ async def on_button(update: Update, context: ZyContext) -> object:
             target = number(0, parse_telegram_id)
             user = await svc.remove_admin(uid, target)
             await answer(update, t.gettext("Removed."))
-            await _refresh_commands(context, user, admin=False)
+            await _refresh_commands(context, user)
             notice = t.gettext("✅ {name} is no longer an administrator.").format(
                 name=html(user.first_name)
             )
@@ -451,10 +449,11 @@ def _already_text(t: Translator, error: AlreadyDecided) -> str:
     )
 
 
-async def _refresh_commands(context: ZyContext, user: User, *, admin: bool) -> None:
+async def _refresh_commands(context: ZyContext, user: User) -> None:
+    """An appointment or removal changes what the person may do: their menu follows now."""
     services = context.services
     t = services.translator(services.accounts.language_of(user))
-    await set_chat_commands(context.bot, user.telegram_id, t, admin=admin)
+    await publish_menu(context, user.telegram_id, t)
 
 
 async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
@@ -488,7 +487,7 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> objec
         if what.get("what") == "appoint":
             user = await svc.appoint_admin(uid, text)
             await _clear_input(context)
-            await _refresh_commands(context, user, admin=True)
+            await _refresh_commands(context, user)
             notice = t.gettext("✅ {name} is now an administrator.").format(
                 name=html(_person(user, user.telegram_id))
             )

@@ -1,4 +1,10 @@
-"""The command menu, localized per language (``set_my_commands`` with ``language_code``)."""
+"""The command menu, per role and language (``set_my_commands``).
+
+Volunteers, organizers and administrators each get the commands they can use, in the language
+they chose, in their own chat's menu (``BotCommandScopeChat``). The menu last published is
+remembered per user (``users.menu_role``); the middleware compares it with what the person may
+do now on their next command, so the menu follows a change of role (:mod:`handlers.middleware`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.context import ZyContext
+from bot.domain.users import MenuRole, User
 from bot.i18n import N_, Translator
 
 log = logging.getLogger(__name__)
@@ -25,25 +33,47 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", N_("Cancel the current action")),
 )
 
+# Added for members of an approved organization (and administrators, who publish for any).
+ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (("new", N_("Publish a new activity")),)
 
-# Shown only in administrators' own chats (BotCommandScopeChat), after the public ones.
+# Added for administrators only.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
 )
 
 
-def commands_for(t: Translator, *, admin: bool = False) -> list[BotCommand]:
-    listed = COMMANDS + ADMIN_COMMANDS if admin else COMMANDS
+def commands_for(t: Translator, role: MenuRole = MenuRole.VOLUNTEER) -> list[BotCommand]:
+    listed = COMMANDS
+    if role in (MenuRole.ORGANIZER, MenuRole.ADMIN):
+        listed += ORGANIZER_COMMANDS
+    if role is MenuRole.ADMIN:
+        listed += ADMIN_COMMANDS
     return [BotCommand(name, t.gettext(description)) for name, description in listed]
 
 
-async def set_chat_commands(bot: Bot, chat_id: int, t: Translator, *, admin: bool = False) -> None:
-    """Show this chat the command menu in the user's language (Telegram otherwise picks the
-    list by the client's language, not by the user's choice), with the administrator commands
-    for administrators. Called after ``/language``, on an administrator's ``/start`` and when
-    someone is appointed or removed as administrator."""
+async def set_chat_commands(bot: Bot, chat_id: int, t: Translator, role: MenuRole) -> bool:
+    """Show this chat the command menu for ``role`` in the user's language (Telegram otherwise
+    picks the list by the client's language, not by the user's choice). ``False`` if Telegram
+    refused (logged; the next command tries again)."""
     try:
-        await bot.set_my_commands(commands_for(t, admin=admin), scope=BotCommandScopeChat(chat_id))
+        await bot.set_my_commands(commands_for(t, role), scope=BotCommandScopeChat(chat_id))
     except TelegramError:
         log.warning("could not set the command menu for chat %s", chat_id, exc_info=True)
+        return False
+    return True
+
+
+async def publish_menu(context: ZyContext, telegram_id: int, t: Translator) -> None:
+    """Publish the menu that fits what this person may do now to their private chat (whose id
+    is theirs) and remember it."""
+    role = await context.services.staff.menu_role(telegram_id)
+    if await set_chat_commands(context.bot, telegram_id, t, role):
+        await context.services.staff.menu_published(telegram_id, role)
+
+
+async def follow_role(context: ZyContext, user: User, t: Translator) -> None:
+    """On a user's command: publish their menu again if their role changed since."""
+    role = await context.services.staff.menu_change(user)
+    if role is not None and await set_chat_commands(context.bot, user.telegram_id, t, role):
+        await context.services.staff.menu_published(user.telegram_id, role)

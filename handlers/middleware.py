@@ -1,8 +1,9 @@
 """Cross-cutting work that runs before every handler (handler group -1).
 
 Records the sender in the users table (names, language tag, last seen, reachable again) and
-binds ``context.user`` and ``context.t`` for the handlers of later groups. Also notices when a
-user blocks the bot (``my_chat_member`` → kicked), so notifications stop going to them.
+binds ``context.user`` and ``context.t`` for the handlers of later groups. On a command in a
+private chat it also makes sure the chat's command menu fits the person's role now. A user who
+blocks the bot (``my_chat_member`` → kicked) is not recorded as seen (handlers.chat_member).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram.ext import Application, TypeHandler
 
 from bot.context import ZyContext
 from bot.domain.users import TelegramIdentity
+from handlers.commands import follow_role
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ async def before_every_update(update: Update, context: ZyContext) -> None:
     accounts = context.services.accounts
     user = await accounts.seen(identity)
     context.bind_user(user, accounts.language_of(user))
+    message = update.message
+    if (
+        message is not None
+        and message.chat.type == "private"
+        and message.text is not None
+        and message.text.startswith("/")
+    ):
+        # A command: the right moment to check that their command menu still fits their role
+        # (an approved application, an appointment, a removal happen elsewhere).
+        await follow_role(context, user, context.t)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

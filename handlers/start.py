@@ -31,10 +31,10 @@ from bot.domain.deeplinks import (
     UnknownLink,
     parse_start_payload,
 )
-from bot.domain.users import Language, Role
+from bot.domain.users import Language, MenuRole
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from handlers.callbacks import button, button_rows, callback, pattern, split
-from handlers.commands import set_chat_commands
+from handlers.commands import publish_menu
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def welcome_text(t: Translator, first_name: str) -> str:
     ).format(name=html(first_name))
 
 
-def help_text(t: Translator, role: Role) -> str:
+def help_text(t: Translator, role: MenuRole) -> str:
+    """What this person can do: volunteers see theirs; organizers also publishing; administrators
+    also their panel and broadcasts."""
     lines = [
         t.gettext("<b>What I can do</b>"),
         "",
@@ -90,16 +92,26 @@ def help_text(t: Translator, role: Role) -> str:
         t.gettext("/register — become a volunteer (a couple of minutes)"),
         t.gettext("/profile — your profile, notifications, export or delete your data"),
         "",
-        t.gettext("/organize — for organizers: your organization, or apply to publish activities"),
-        "",
-        t.gettext("Buttons under my messages do the rest."),
     ]
-    if role is Role.ADMIN:
+    if role is MenuRole.VOLUNTEER:
+        lines.append(
+            t.gettext(
+                "/organize — for organizers: your organization, or apply to publish activities"
+            )
+        )
+    else:
+        lines += [
+            t.gettext("<b>For organizers</b>"),
+            t.gettext("/organize — your organization: activities, rosters, co-organizers"),
+            t.gettext("/new — publish a new activity (a draft is kept until you publish)"),
+        ]
+    if role is MenuRole.ADMIN:
         lines += [
             "",
             t.gettext("You are an administrator of this volunteer federation."),
             t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
         ]
+    lines += ["", t.gettext("Buttons under my messages do the rest.")]
     return "\n".join(lines)
 
 
@@ -123,13 +135,6 @@ async def start(update: Update, context: ZyContext) -> None:
             "unknown deep-link payload %r from user %s", link.payload, context.user.telegram_id
         )
         await send(update, t.gettext("That link is not valid or has expired."))
-    # Administrators see /admin and /broadcast in their own chat's command menu.
-    if (
-        link is None
-        and update.effective_chat is not None
-        and await context.services.staff.is_admin(context.user.telegram_id)
-    ):
-        await set_chat_commands(context.bot, update.effective_chat.id, t, admin=True)
     await send(update, welcome_text(t, context.user.first_name), main_menu(t))
 
 
@@ -141,7 +146,8 @@ async def show_menu(update: Update, context: ZyContext) -> None:
 
 async def help_command(update: Update, context: ZyContext) -> None:
     await answer(update)
-    await show(update, help_text(context.t, context.user.role), home_button(context.t))
+    role = await context.services.staff.menu_role(context.user.telegram_id)
+    await show(update, help_text(context.t, role), home_button(context.t))
 
 
 def language_picker(current: Language) -> InlineKeyboardMarkup:
@@ -186,9 +192,8 @@ async def language_chosen(update: Update, context: ZyContext) -> None:
     context.bind_user(user.model_copy(update={"language": language}), language)
     t = context.t
     await answer(update, t.gettext("Language: English"))
-    if update.effective_chat is not None:
-        admin = await context.services.staff.is_admin(user.telegram_id)
-        await set_chat_commands(context.bot, update.effective_chat.id, t, admin=admin)
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await publish_menu(context, user.telegram_id, t)  # the menu in the chosen language
     await show(update, welcome_text(t, user.first_name), main_menu(t))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from bot.domain.users import Language, Role, TelegramIdentity, User
+from bot.domain.users import Language, MenuRole, Role, TelegramIdentity, User
 from storage.db import Database
 from storage.timeutil import from_db_time, to_db_time
 
@@ -13,7 +13,7 @@ __all__ = ["UsersRepository"]
 
 _COLUMNS = (
     "telegram_id, first_name, last_name, username, language, telegram_language_code, role, "
-    "created_at, last_seen_at, is_reachable, blocked_at"
+    "created_at, last_seen_at, is_reachable, blocked_at, menu_role"
 )
 
 # One statement for "insert if new, else refresh": safe against two updates from the same new
@@ -58,6 +58,7 @@ def _to_user(row: sqlite3.Row) -> User:
         last_seen_at=from_db_time(row["last_seen_at"]),
         is_reachable=bool(row["is_reachable"]),
         blocked_at=from_db_time(blocked_at) if blocked_at is not None else None,
+        menu_role=MenuRole(row["menu_role"]) if row["menu_role"] is not None else None,
     )
 
 
@@ -105,6 +106,14 @@ class UsersRepository:
         return await self._update(
             "SET language = ?", (language.value if language is not None else None,), telegram_id
         )
+
+    async def set_menu_role(self, telegram_id: int, menu_role: MenuRole) -> None:
+        """Remember which command menu was published to this user's private chat."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET menu_role = ? WHERE telegram_id = ?",
+                (menu_role.value, telegram_id),
+            )
 
     async def set_role(self, telegram_id: int, role: Role) -> User | None:
         """Change what the user may do. Returns ``None`` if there is no such user."""

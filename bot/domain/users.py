@@ -33,6 +33,14 @@ class TelegramIdentity(BaseModel):
     language_code: str | None = None
 
 
+class MenuRole(StrEnum):
+    """Which command menu and help a person gets: what they can do, not their title."""
+
+    VOLUNTEER = "volunteer"  # volunteers and visitors
+    ORGANIZER = "organizer"  # members of an approved organization
+    ADMIN = "admin"  # the federation's administrators
+
+
 class User(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -51,3 +59,5 @@ class User(BaseModel):
     is_reachable: bool
     # When the user became unreachable; ``None`` while reachable.
     blocked_at: datetime | None = None
+    # The command menu last published to their private chat (``None``: the default one).
+    menu_role: MenuRole | None = None

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.activities import Activity, MemberRole, Organization, OrganizationStatus
 from bot.domain.refusals import Refused
-from bot.domain.users import Role
+from bot.domain.users import MenuRole, Role, User
 from storage.activities import ActivitiesRepository
 from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
@@ -54,6 +54,23 @@ class StaffService:
             return True
         user = await self._users.get(telegram_id)
         return user is not None and user.role is Role.ADMIN
+
+    async def menu_role(self, telegram_id: int) -> MenuRole:
+        """Which command menu and help fit what this person may do now."""
+        if await self.is_admin(telegram_id):
+            return MenuRole.ADMIN
+        if await self.organizations_of(telegram_id):
+            return MenuRole.ORGANIZER
+        return MenuRole.VOLUNTEER
+
+    async def menu_change(self, user: User) -> MenuRole | None:
+        """The menu to publish to this user's chat, or ``None`` when the published one fits."""
+        role = await self.menu_role(user.telegram_id)
+        published = user.menu_role or MenuRole.VOLUNTEER
+        return role if role is not published else None
+
+    async def menu_published(self, telegram_id: int, role: MenuRole) -> None:
+        await self._users.set_menu_role(telegram_id, role)
 
     async def require_admin(self, telegram_id: int) -> None:
         """Raise :class:`StaffRefused` (and log) unless this user is an administrator."""
