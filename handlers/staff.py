@@ -1,6 +1,6 @@
 """The one answer to a refused staff press or step.
 
-``StaffService`` (bot/domain/staff.py) re-checks every organizer or administrator action on the
+``StaffService`` (bot/services/staff.py) re-checks every organizer or administrator action on the
 server and raises :class:`StaffRefused` with a reason (it has logged the refusal already).
 Every staff screen answers it here, so the same reason always reads the same: an alert on the
 pressed button, or a message when the refused step was typed.

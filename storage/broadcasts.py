@@ -30,7 +30,7 @@ _COLUMNS = (
 )
 
 # Live (not deleted) volunteers whose account is reachable, paused ones included: a broadcast
-# is an announcement from the administrators (see bot/domain/broadcasts.py).
+# is an announcement from the administrators (see bot/services/broadcasts.py).
 _REACHABLE = f" FROM {VOLUNTEER_USERS} WHERE {reachable_volunteer(respect_pause=False)} "
 
 _AUDIENCE_FILTERS: dict[AudienceKind, str] = {
