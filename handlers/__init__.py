@@ -14,10 +14,13 @@ from handlers import (
     broadcast,
     browse,
     campaigns,
+    cancel_activity,
     chat_member,
+    duplicate_activity,
     errors,
     key_dates,
     manage,
+    message_participants,
     middleware,
     my,
     organize,
@@ -28,6 +31,7 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    roster,
     signup,
     start,
 )
@@ -47,6 +51,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     publish.register(application)
     publish_edit.register(application)
     manage.register(application)
+    roster.register(application)
+    cancel_activity.register(application)
+    message_participants.register(application)
+    duplicate_activity.register(application)
     key_dates.register(application)
     campaigns.register(application)
     broadcast.register(application)
@@ -67,7 +75,8 @@ _RENDERING_MODULES = (
     admin,
     broadcast,
     campaigns,
-    manage,
+    cancel_activity,
+    message_participants,
     organize,
     recruit,
     reminders,
@@ -95,8 +104,10 @@ _FLOW_MODULES: tuple[Any, ...] = (
     admin,
     broadcast,
     browse,
+    cancel_activity,
+    duplicate_activity,
     key_dates,
-    manage,
+    message_participants,
     organize,
     publish,
     publish_edit,
