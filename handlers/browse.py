@@ -480,18 +480,6 @@ async def on_near_me_location(update: Update, context: ZyContext, owner: FlowOwn
     return None
 
 
-async def on_near_me_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    """Text where "Near me" asked for a pin: the pin is not coming, so stop waiting for it and
-    say so (the location keyboard goes away)."""
-    await release(context, NEAR_ME_FLOW)
-    await send(
-        update,
-        context.t.gettext("OK, no location. Tap 📍 Near me again whenever you like."),
-        ReplyKeyboardRemove(),
-    )
-    return None
-
-
 async def cancel_near_me(update: Update, context: ZyContext, owner: FlowOwner) -> object:
     await send(update, context.t.gettext("OK, no location."), ReplyKeyboardRemove())
     return None
@@ -503,12 +491,9 @@ NEAR_ME_FLOW = "near_me"
 #: The typed-input flows of this module (routed by handlers.flows).
 FLOWS = [
     Flow(SEARCH_FLOW, on_text=on_search_words, on_cancel=cancel_search),
-    Flow(
-        NEAR_ME_FLOW,
-        on_location=on_near_me_location,
-        on_other=on_near_me_other,
-        on_cancel=cancel_near_me,
-    ),
+    # Only a pin is for "Near me": typed words meanwhile get the usual answers (a greeting,
+    # a search …) and the pin that comes later still finds what is near.
+    Flow(NEAR_ME_FLOW, on_location=on_near_me_location, on_cancel=cancel_near_me),
 ]
 
 
