@@ -84,7 +84,11 @@ async def describe_answers(
     area = none
     if data.area_code:
         item = await catalog.area(data.area_code)
-        area = item.name(language) if item else data.area_code
+        area = html(item.name(language) if item else data.area_code)
+        if data.area_text:  # the street or place typed, under its district
+            area = t.gettext("{district} ({place})").format(
+                district=area, place=html(data.area_text)
+            )
     elif data.area_text:
         area = html(data.area_text)
     slots = [t.gettext(label) for slot, label in SLOT_LABELS.items() if data.availability & slot]

@@ -149,6 +149,11 @@ class CatalogRepository:
     async def areas(self, *, include_inactive: bool = False) -> list[CatalogItem]:
         return await self.items(CatalogKind.AREA, include_inactive=include_inactive)
 
+    async def area_places(self) -> dict[str, str]:
+        """Places people type (街道, towns, landmarks) → the code of their district."""
+        rows = await self._db.fetch_all("SELECT name, area_code FROM area_places")
+        return {row["name"]: row["area_code"] for row in rows}
+
     async def skill(self, code: str) -> CatalogItem | None:
         return await self.get(CatalogKind.SKILL, code)
 

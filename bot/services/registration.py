@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.domain import validation
+from bot.domain.areas import AreaMatch, resolve_area
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import (
     DeletionReport,
@@ -61,6 +62,13 @@ if TYPE_CHECKING:
 CONSENT_VERSION = "2026-11-v1"
 
 Step = RegistrationStep
+
+
+AREA_AMBIGUOUS = N_("“{text}” fits more than one district. Please choose yours below.")
+AREA_UNKNOWN = N_(
+    "I could not find “{text}” among the districts of this city. Please choose yours below, "
+    "or type the name of your district or street."
+)
 
 
 class WrongStep(Exception):
@@ -310,11 +318,19 @@ class RegistrationService:
     async def set_area_text(self, telegram_id: int, text: str) -> RegistrationDraft:
         draft = await self._at(telegram_id, Step.AREA)
         typed = validation.normalize_area_text(text)
-        # A typed name that is on the list is the listed area (matching works on codes).
-        for area in await self._catalog.areas():
-            if typed in (area.name_zh, area.name_en) or typed.lower() == area.name_en.lower():
-                return await self._advance(_with(draft, area_code=area.code, area_text=None))
-        return await self._advance(_with(draft, area_code=None, area_text=typed))
+        # Matching works on district codes, so a typed place must name one (bot.domain.areas).
+        districts = await self._catalog.areas()
+        found = resolve_area(typed, districts, await self._catalog.area_places())
+        if found.match is AreaMatch.AMBIGUOUS:
+            raise InvalidInput(AREA_AMBIGUOUS, {"text": typed})
+        if found.match is AreaMatch.UNKNOWN or found.code is None:
+            raise InvalidInput(AREA_UNKNOWN, {"text": typed})
+        # Keep what was typed when it says more than the district's name (a street, a place).
+        district = next(d for d in districts if d.code == found.code)
+        detail = (
+            None if typed.casefold() in (district.name_zh, district.name_en.casefold()) else typed
+        )
+        return await self._advance(_with(draft, area_code=found.code, area_text=detail))
 
     async def toggle_skill(self, telegram_id: int, code: str) -> RegistrationDraft:
         draft = await self._at(telegram_id, Step.SKILLS)

@@ -201,7 +201,7 @@ async def test_cancel_and_restart_resume_at_the_same_step(
 
     # And typed text after a restart lands in the registration, not in "I did not understand".
     await bot.restart()
-    await user.send("Some Community 3")
+    await user.send("橘子洲街道")
     await user.wait_for_text("your skills")
 
 

@@ -620,17 +620,42 @@ async def test_set_area_text_matches_a_typed_listed_district_name_to_its_code(
     assert (draft.data.area_code, draft.data.area_text) == ("yuelu", None)
 
 
-async def test_set_area_text_keeps_other_text_as_area_text(svc: RegistrationService) -> None:
+async def test_a_typed_street_resolves_to_its_district_and_is_kept(
+    svc: RegistrationService,
+) -> None:
+    """Issue #13 item 5: free text with no district never matched any activity."""
     await walk_to(svc, Step.AREA)
     draft = await svc.set_area_text(USER, " 岳麓区  望月湖街道 ")
-    assert (draft.data.area_code, draft.data.area_text) == (None, "岳麓区 望月湖街道")
+    assert (draft.data.area_code, draft.data.area_text) == ("yuelu", "岳麓区 望月湖街道")
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("岳麓", "yuelu"), ("橘子洲街道", "yuelu"), ("梅溪湖", "yuelu"), ("五一广场", "furong"),
+     ("yuhua district", "yuhua"), ("长沙县星沙街道", "changsha_county")],
+)  # fmt: skip
+async def test_typed_places_resolve_to_districts(
+    svc: RegistrationService, typed: str, code: str
+) -> None:
+    await walk_to(svc, Step.AREA)
+    draft = await svc.set_area_text(USER, typed)
+    assert draft.data.area_code == code
+
+
+async def test_an_unknown_place_is_said_so_and_changes_nothing(svc: RegistrationService) -> None:
+    await walk_to(svc, Step.AREA)
+    with pytest.raises(InvalidInput) as refused:
+        await svc.set_area_text(USER, "Some Community 3")
+    assert "could not find" in str(refused.value)
+    draft = await svc.current(USER)
+    assert draft.step is Step.AREA and draft.data.area_code is None
 
 
 async def test_choosing_a_listed_area_after_typing_one_clears_the_typed_text(
     svc: RegistrationService,
 ) -> None:
     await walk_to(svc, Step.AREA)
-    await svc.set_area_text(USER, "Some Community 3")
+    await svc.set_area_text(USER, "望月湖街道")
     await svc.back(USER)
     draft = await svc.set_area_code(USER, "furong")
     assert (draft.data.area_code, draft.data.area_text) == ("furong", None)
