@@ -9,6 +9,8 @@ from telegram.ext import Application
 from bot.context import Renderers
 from bot.domain.notifications import NotificationKind
 from handlers import (
+    activity_edit,
+    activity_notices,
     admin,
     broadcast,
     browse,
@@ -20,7 +22,7 @@ from handlers import (
     my,
     organize,
     profile,
-    publish,
+    publish_form,
     recruit,
     registration,
     reminders,
@@ -42,7 +44,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # (handlers.conversation).
     organize.register(application)
     admin.register(application)
-    publish.register(application)
+    publish_form.register(application)
+    activity_edit.register(application)
     manage.register(application)
     campaigns.register(application)
     broadcast.register(application)
@@ -60,12 +63,12 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
 
 #: Handler modules that render notifications, each with its ``RENDERERS`` table.
 _RENDERING_MODULES = (
+    activity_notices,
     admin,
     broadcast,
     campaigns,
     manage,
     organize,
-    publish,
     recruit,
     reminders,
     signup,
@@ -88,7 +91,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = ()
+_FLOW_MODULES: tuple[Any, ...] = (publish_form, activity_edit)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:
