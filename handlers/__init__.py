@@ -9,6 +9,7 @@ from telegram.ext import Application
 from bot.context import Renderers
 from bot.domain.notifications import NotificationKind
 from handlers import (
+    activity_edit,
     activity_notices,
     admin,
     broadcast,
@@ -26,8 +27,7 @@ from handlers import (
     organize,
     plain_text,
     profile,
-    publish,
-    publish_edit,
+    publish_form,
     recruit,
     registration,
     reminders,
@@ -48,8 +48,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # comes after every handler that takes messages itself and before the fallbacks.
     organize.register(application)
     admin.register(application)
-    publish.register(application)
-    publish_edit.register(application)
+    publish_form.register(application)
+    activity_edit.register(application)
     manage.register(application)
     roster.register(application)
     cancel_activity.register(application)
@@ -109,8 +109,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     key_dates,
     message_participants,
     organize,
-    publish,
-    publish_edit,
+    publish_form,
+    activity_edit,
     registration,
     signup,
 )

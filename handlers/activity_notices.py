@@ -1,10 +1,21 @@
-"""What volunteers are told when an activity they signed up for changes (``activity_changed``)
-or when a capacity cut moves them to the waitlist (``moved_to_waitlist``), rendered at send time
-in each reader's language (:mod:`bot.delivery`)."""
+"""The notices that editing a published activity sends to its volunteers, rendered when sent.
+
+``ACTIVITY_CHANGED`` (a new time, place or map pin: the fields the form table marks as news,
+:mod:`bot.domain.activity_form`) and ``MOVED_TO_WAITLIST`` (a capacity drop moved the sign-up
+back to the head of the waitlist). Each renders from the activity as it is at sending time and
+drops a message a later change or the volunteer's own action made stale.
+
+```mermaid
+flowchart LR
+    E[activity_edit: confirm] -->|outbox, same transaction| O[(outbox)]
+    O --> R{still true when sent?}
+    R -->|yes| M[message with Details / Show on map]
+    R -->|no: changed again, cancelled, started, left| D[dropped]
+```
+"""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from telegram import InlineKeyboardMarkup
@@ -12,19 +23,14 @@ from telegram import InlineKeyboardMarkup
 from bot.context import Renderers, Services
 from bot.delivery import Rendered
 from bot.domain.activities import ActivityStatus, SignupStatus
+from bot.domain.activity_form import News
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.i18n import Translator
-from bot.services.publishing import (
-    format_pin,
-)
+from bot.services.publishing import format_pin
 from bot.services.signups import SignupRefused
 from handlers.activity_view import NOWHERE, when
 from handlers.callbacks import button
 from handlers.render import html
-
-log = logging.getLogger(__name__)
-
-# ----------------------------------------------------------------------------- notifications
 
 
 async def render_changed(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
@@ -38,7 +44,7 @@ async def render_changed(item: OutboxItem, services: Services, t: Translator) ->
         return None  # cancelled meanwhile: the cancellation is the news
     if activity.ends_at <= services.clock():
         return None
-    if what == "time":
+    if what == News.TIME:
         start_text, _, end_text = value.partition("/")
         try:
             current = (datetime.fromisoformat(start_text), datetime.fromisoformat(end_text))
@@ -50,13 +56,13 @@ async def render_changed(item: OutboxItem, services: Services, t: Translator) ->
             "🕘 <b>Time changed</b> for <b>{title}</b>.\nNow: {when}\n📍 {place}\n\n"
             "If you can no longer come, please cancel from the activity card."
         ).format(title=html(activity.title), when=when(t, activity), place=html(activity.place))
-    elif what == "place":
+    elif what == News.PLACE:
         if value != activity.place:
             return None
         text = t.gettext(
             "📍 <b>Place changed</b> for <b>{title}</b> ({when}).\nNow: {place}"
         ).format(title=html(activity.title), when=when(t, activity), place=html(activity.place))
-    elif what == "pin":
+    elif what == News.PIN:
         if value != format_pin(activity.latitude, activity.longitude):
             return None  # moved again (or the place changed): a newer message says so
         if value:
@@ -74,7 +80,7 @@ async def render_changed(item: OutboxItem, services: Services, t: Translator) ->
     else:
         return None
     rows = [[button(t.gettext("ℹ️ Details"), "act", activity.activity_id, NOWHERE)]]
-    if what == "pin" and activity.has_location:
+    if what == News.PIN and activity.has_location:
         rows.insert(0, [button(t.gettext("🗺 Show on map"), "su", "map", activity.activity_id)])
     return Rendered(text, InlineKeyboardMarkup(rows))
 

@@ -14,7 +14,7 @@ import re
 from enum import Enum
 from typing import Any, ClassVar, Self, get_type_hints
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton
 
 MAX_CALLBACK_BYTES = 64  # Telegram's limit
 MAX_ID_DIGITS = 12  # our own row ids
@@ -178,47 +178,3 @@ def _parse_field(kind: Any, text: str) -> Any:
         except ValueError:
             return None
     raise TypeError(f"unsupported callback field type {kind!r}")
-
-
-# ------------------------------------------------------------------------- drawn-for stamps
-
-#: Separates a family's own callback data from the stamp of what the screen was drawn for.
-STAMP = "@"
-_STAMP_VALUE = re.compile(r"[A-Za-z0-9_-]{1,24}")
-
-
-def stamped(
-    markup: InlineKeyboardMarkup | None, prefix: str, mark: str
-) -> InlineKeyboardMarkup | None:
-    """The same keyboard with ``:@<mark>`` appended to the data of every ``prefix:`` button.
-
-    For button families of multi-step forms drawn by one renderer (the publishing form, an edit
-    of a published activity): the handler compares the stamp with the step the form is at now
-    (:func:`unstamped`), so a press on an older screen acts on what the user saw or is refused,
-    never on today's step. Buttons that would outgrow Telegram's 64 bytes keep their data.
-    """
-    if markup is None:
-        return None
-    if not _STAMP_VALUE.fullmatch(mark):
-        raise ValueError(f"bad stamp {mark!r}")
-    rows = []
-    for row in markup.inline_keyboard:
-        new_row = []
-        for key in row:
-            data = key.callback_data
-            if isinstance(data, str) and data.startswith(prefix + ":"):
-                candidate = f"{data}:{STAMP}{mark}"
-                if len(candidate.encode()) <= MAX_CALLBACK_BYTES:
-                    key = InlineKeyboardButton(key.text, callback_data=candidate)
-            new_row.append(key)
-        rows.append(new_row)
-    return InlineKeyboardMarkup(rows)
-
-
-def unstamped(data: str | None) -> tuple[list[str], str | None]:
-    """``split(data)`` without its stamp, and the stamp (``None``: an unstamped button)."""
-    parts = split(data)
-    if len(parts) > 1 and parts[-1].startswith(STAMP):
-        mark = parts[-1][len(STAMP) :]
-        return parts[:-1], mark if _STAMP_VALUE.fullmatch(mark) else ""
-    return parts, None

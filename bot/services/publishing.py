@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -48,7 +47,6 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.clock import Clock
-from bot.domain import validation
 from bot.domain.activities import (
     Activity,
     ActivityStatus,
@@ -57,6 +55,24 @@ from bot.domain.activities import (
     OrganizationStatus,
     PeopleServed,
     SignupStatus,
+)
+from bot.domain.activity_form import (
+    CAPACITY_FORMAT,
+    EDITABLE_STEPS,
+    FIELD,
+    LEADER_MAX,
+    MAX_CAPACITY,
+    MULTI_EDITS,
+    NEWS_EDITS,
+    ORDER,
+    EditField,
+    PublishStep,
+    parse_capacity,
+    parse_description,
+    parse_leader,
+    parse_place,
+    parse_title,
+    toggled,
 )
 from bot.domain.dateparse import (
     WhenError,
@@ -80,6 +96,7 @@ from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 
 __all__ = [
+    "EDITABLE_STEPS",
     "MULTI_EDITS",
     "NEWS_EDITS",
     "ORGANIZATIONS_PAGE",
@@ -95,21 +112,14 @@ __all__ = [
     "PublishingService",
     "WrongStep",
     "format_pin",
+    "parse_capacity",
     "toggled",
 ]
 
 log = logging.getLogger(__name__)
 
-TITLE_MAX = 60
-DESCRIPTION_MAX = 1000
-PLACE_MAX = 100
-LEADER_MAX = 30
-MAX_CAPACITY = 10_000
-_CAPACITY_DIGITS = re.compile(r"[0-9]{1,12}")
-_FULL_WIDTH_DIGITS = {0xFF10 + d: ord("0") + d for d in range(10)}
 DRAFTS_LISTED = 20
 
-CAPACITY_FORMAT = N_("Please type a number of volunteers from 1 to 10,000.")
 DEADLINE_AFTER_START = N_("The sign-up deadline must be before the activity starts.")
 NOT_IN_FUTURE = N_("That time has already passed. Please choose a time in the future.")
 CHOOSE_CATEGORY = N_("Please choose a kind of service.")
@@ -118,33 +128,7 @@ BAD_PIN = N_("That map pin is not a valid location.")
 ORGANIZATIONS_PAGE = 8
 
 
-class PublishStep(StrEnum):
-    TITLE = "title"
-    CATEGORY = "category"
-    DESCRIPTION = "description"
-    START = "start"
-    END = "end"
-    PLACE = "place"
-    LOCATION = "location"
-    AREA = "area"
-    CAPACITY = "capacity"
-    SKILLS = "skills"
-    TRAINING = "training"
-    ADULTS = "adults"
-    PEOPLE = "people"
-    DEADLINE = "deadline"
-    LEADER = "leader"
-    KEY_DATE = "key_date"
-    PREVIEW = "preview"
-
-
-ORDER: tuple[PublishStep, ...] = tuple(PublishStep)
-# Steps the preview's "Edit a field" offers (END and LOCATION come with START and PLACE).
-EDITABLE_STEPS: tuple[PublishStep, ...] = tuple(
-    step
-    for step in PublishStep
-    if step not in (PublishStep.END, PublishStep.LOCATION, PublishStep.PREVIEW)
-)
+# The steps, the fields and their parsers are one table: bot.domain.activity_form.
 
 
 class DraftData(BaseModel):
@@ -228,40 +212,6 @@ def _draft(stored: StoredDraft) -> ActivityDraft:
 
 
 # ------------------------------------------------------------------------------------ editing
-
-
-class EditField(StrEnum):
-    TITLE = "title"
-    CATEGORY = "category"
-    DESCRIPTION = "description"
-    WHEN = "when"
-    PLACE = "place"
-    CAPACITY = "capacity"
-    DEADLINE = "deadline"
-    LEADER = "leader"
-    TRAINING = "training"
-    ADULTS = "adults"
-    SKILLS = "skills"
-    PEOPLE = "people"
-    AREA = "area"
-    PIN = "pin"
-    KEY_DATE = "key_date"
-
-
-# Edits whose value is a list of codes, joined with commas (skills, people served).
-MULTI_EDITS = frozenset({EditField.SKILLS, EditField.PEOPLE})
-# Edits that volunteers are told about (ACTIVITY_CHANGED).
-NEWS_EDITS = frozenset({EditField.WHEN, EditField.PLACE, EditField.PIN})
-
-
-def toggled(value: str, code: str) -> str:
-    """A comma-joined selection with ``code`` added or removed (the multi-select edits)."""
-    codes = [c for c in value.split(",") if c]
-    if code in codes:
-        codes.remove(code)
-    else:
-        codes.append(code)
-    return ",".join(codes)
 
 
 def format_pin(latitude: float | None, longitude: float | None) -> str:
@@ -466,12 +416,31 @@ class PublishingService:
         draft = await self._step(telegram_id, PublishStep.PREVIEW)
         if step not in EDITABLE_STEPS:
             raise WrongStep
-        data = draft.data.model_copy(update={"return_to_preview": True})
-        if step is PublishStep.START:
-            data = data.model_copy(
-                update={"ends_at": None, "picked_day": None, "picked_hour": None}
-            )
+        # The answers stay (a new start replaces the end too), so Back returns to the preview
+        # with the draft as it was.
+        data = draft.data.model_copy(
+            update={"return_to_preview": True, "picked_day": None, "picked_hour": None}
+        )
         return await self._save(telegram_id, draft, step, data)
+
+    async def back(self, telegram_id: int, step: PublishStep) -> ActivityDraft:
+        """Back from ``step`` (the step the pressed button was drawn for; another step is a
+        stale press): to the preview when the field was opened from there, else to the step
+        asked before (the end and a key date that is not offered are skipped; the date is asked
+        again from its start). Answers are kept: answering again replaces them."""
+        draft = await self._step(telegram_id, step)
+        data = draft.data.model_copy(update={"picked_day": None, "picked_hour": None})
+        if step is PublishStep.TITLE:
+            raise WrongStep
+        if data.return_to_preview and step is not PublishStep.END:
+            data = data.model_copy(update={"return_to_preview": False})
+            return await self._save(telegram_id, draft, PublishStep.PREVIEW, data)
+        index = ORDER.index(step) - 1
+        while ORDER[index] is PublishStep.END or (
+            ORDER[index] is PublishStep.KEY_DATE and not await self.key_date_choices(data)
+        ):
+            index -= 1
+        return await self._save(telegram_id, draft, ORDER[index], data)
 
     async def to_preview(self, telegram_id: int) -> ActivityDraft:
         """ "Save draft" keeps the draft; this shows where it stands (for Back buttons)."""
@@ -481,7 +450,7 @@ class PublishingService:
 
     async def set_title(self, telegram_id: int, text: str) -> ActivityDraft:
         draft = await self._step(telegram_id, PublishStep.TITLE)
-        title = validation.clean_free_text(text, min_length=2, max_length=TITLE_MAX)
+        title = parse_title(text)
         return await self._answered(
             telegram_id, draft, draft.data.model_copy(update={"title": title})
         )
@@ -497,13 +466,7 @@ class PublishingService:
 
     async def set_description(self, telegram_id: int, text: str | None) -> ActivityDraft:
         draft = await self._step(telegram_id, PublishStep.DESCRIPTION)
-        description = (
-            ""
-            if text is None
-            else validation.clean_free_text(
-                text, min_length=2, max_length=DESCRIPTION_MAX, multiline=True
-            )
-        )
+        description = "" if text is None else parse_description(text)
         return await self._answered(
             telegram_id, draft, draft.data.model_copy(update={"description": description})
         )
@@ -580,7 +543,7 @@ class PublishingService:
 
     async def set_place(self, telegram_id: int, text: str) -> ActivityDraft:
         draft = await self._step(telegram_id, PublishStep.PLACE)
-        place = validation.clean_free_text(text, min_length=2, max_length=PLACE_MAX)
+        place = parse_place(text)
         data = draft.data.model_copy(update={"place": place})
         step = PublishStep.LOCATION
         return await self._save(telegram_id, draft, step, data)
@@ -686,7 +649,7 @@ class PublishingService:
         if text is None:
             leader = await self.leader_suggestion(telegram_id) or None
         else:
-            leader = validation.clean_free_text(text, min_length=2, max_length=LEADER_MAX)
+            leader = parse_leader(text)
         return await self._answered(
             telegram_id, draft, draft.data.model_copy(update={"leader_name": leader})
         )
@@ -836,18 +799,9 @@ class PublishingService:
     def parse_edit(self, activity: Activity, edit: EditField, text: str, language: str) -> str:
         """Validate a typed new value; returns it in the form :meth:`apply_edit` takes (for the
         time: ``start_iso/end_iso``)."""
-        if edit is EditField.TITLE:
-            return validation.clean_free_text(text, min_length=2, max_length=TITLE_MAX)
-        if edit is EditField.DESCRIPTION:
-            return validation.clean_free_text(
-                text, min_length=0, max_length=DESCRIPTION_MAX, multiline=True
-            )
-        if edit is EditField.PLACE:
-            return validation.clean_free_text(text, min_length=2, max_length=PLACE_MAX)
-        if edit is EditField.LEADER:
-            return validation.clean_free_text(text, min_length=2, max_length=LEADER_MAX)
-        if edit is EditField.CAPACITY:
-            return str(parse_capacity(text))
+        parse = FIELD[edit].parse
+        if parse is not None:
+            return parse(text)
         if edit is EditField.WHEN:
             parsed = parse_when(text, self.now(), self.tz, language)
             if isinstance(parsed, WhenError):
@@ -896,21 +850,14 @@ class PublishingService:
         people: list[PeopleServed] | None = None
         notify_field: str | None = None
         notify_value = ""
-        if edit is EditField.TITLE:
-            columns["title"] = value
-        elif edit is EditField.DESCRIPTION:
-            columns["description"] = value
-        elif edit is EditField.LEADER:
-            columns["leader_name"] = value
+        field = FIELD[edit]
+        if field.column is not None:  # a plain value in one column (the table says which)
+            columns[field.column] = field.store(value)
         elif edit is EditField.CATEGORY:
             item = await self._catalog.category(value)
             if item is None or not item.is_active:
                 raise InvalidInput(CHOOSE_CATEGORY)
             columns["category_code"] = value
-        elif edit is EditField.TRAINING:
-            columns["training_required"] = value == "1"
-        elif edit is EditField.ADULTS:
-            columns["adults_only"] = value == "1"
         elif edit is EditField.PLACE:
             # A pin for the old place would send volunteers to the wrong spot: it goes too.
             columns.update(place=value, latitude=None, longitude=None)
@@ -1146,14 +1093,3 @@ def _move_order(people: Sequence[Participant]) -> list[Participant]:
             -p.signup_id,
         ),
     )
-
-
-def parse_capacity(text: str) -> int:
-    # Full-width digits (Chinese keyboards) count; then only ASCII digits are a number:
-    # str.isdigit() also passes "²" or "፩", which int() rejects.
-    cleaned = validation.clean_free_text(text, min_length=1, max_length=12)
-    cleaned = cleaned.translate(_FULL_WIDTH_DIGITS).replace(",", "")
-    cleaned = cleaned.replace("，", "").replace(" ", "").removesuffix("人")
-    if not _CAPACITY_DIGITS.fullmatch(cleaned) or not 1 <= int(cleaned) <= MAX_CAPACITY:
-        raise InvalidInput(CAPACITY_FORMAT)
-    return int(cleaned)

@@ -105,26 +105,3 @@ def test_one_refusal_text_per_reason() -> None:
     assert set(REFUSALS) == set(StaffRefusal)
     texts = {staff_refusal_text(t, reason) for reason in StaffRefusal}
     assert len(texts) == len(StaffRefusal)
-
-
-def test_stamps_mark_a_familys_buttons_and_come_off_again() -> None:
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-    from handlers.callbacks import stamped, unstamped
-
-    long_data = "pub:x:" + "9" * 56  # 62 bytes: a stamp would not fit
-    markup = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton("Back", callback_data="pub:back")],
-            [InlineKeyboardButton("Menu", callback_data="menu:home")],
-            [InlineKeyboardButton("Long", callback_data=long_data)],
-            [InlineKeyboardButton("Site", url="https://example.org")],
-        ]
-    )
-    out = stamped(markup, "pub", "title")
-    assert out is not None
-    data = [row[0].callback_data for row in out.inline_keyboard]
-    assert data == ["pub:back:@title", "menu:home", long_data, None]
-    assert unstamped("pub:back:@title") == (["pub", "back"], "title")
-    assert unstamped("pub:back") == (["pub", "back"], None)
-    assert unstamped("pub:back:@bad mark") == (["pub", "back"], "")  # forged: matches no step

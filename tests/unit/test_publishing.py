@@ -631,3 +631,23 @@ async def test_an_edit_racing_a_cancellation_changes_nothing(
     after = await ActivitiesRepository(db).get(activity.activity_id)
     assert after is not None and (after.capacity, after.title) == (3, before.title)
     assert await counters(db, activity.activity_id) == (3, 0, 0)
+
+
+async def test_back_goes_to_the_step_asked_before_or_to_the_preview(
+    service: PublishingService, boss: int, org: Organization
+) -> None:
+    await service.start(boss, org.organization_id)
+    with pytest.raises(WrongStep):
+        await service.back(boss, PublishStep.TITLE)  # nothing before the first step
+    await service.set_title(boss, "Back and forth")
+    await service.set_category(boss, "health")
+    with pytest.raises(WrongStep):
+        await service.back(boss, PublishStep.CATEGORY)  # a stale Back: drawn for another step
+    assert (await service.back(boss, PublishStep.DESCRIPTION)).step is PublishStep.CATEGORY
+    await service.set_category(boss, "health")
+    await service.set_description(boss, None)
+    await service.set_start_text(boss, "12月5日 14:00", "zh")
+    draft = await service.set_end_text(boss, "16:00", "zh")
+    assert draft.step is PublishStep.PLACE
+    back = await service.back(boss, PublishStep.PLACE)
+    assert back.step is PublishStep.START and back.data.ends_at is not None  # answers kept
