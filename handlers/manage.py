@@ -8,7 +8,7 @@ flowchart LR
     home[Organization home] -->|mg:list:org| list[Activities: upcoming / ended / drafts]
     list -->|mg:a:id| card[Management card]
     list -->|pub:draft:id| draft[Draft: publishing]
-    card -->|ed:id| edit[Edit: publish_edit]
+    card -->|ed:id| edit[Edit: activity_edit]
     card -->|rc:id| recruit[Find volunteers: recruiting]
     card -->|mg:r / mg:csv / mg:xlsx| roster[Roster: roster]
     card -->|mg:close / mg:open| card
