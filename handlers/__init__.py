@@ -15,7 +15,11 @@ from handlers import (
     campaigns,
     chat_member,
     errors,
-    manage,
+    manage_cancel,
+    manage_card,
+    manage_duplicate,
+    manage_message,
+    manage_roster,
     middleware,
     my,
     organize,
@@ -43,7 +47,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     organize.register(application)
     admin.register(application)
     publish.register(application)
-    manage.register(application)
+    manage_card.register(application)
+    manage_roster.register(application)
+    manage_cancel.register(application)
+    manage_message.register(application)
+    manage_duplicate.register(application)
     campaigns.register(application)
     broadcast.register(application)
     browse.register(application)
@@ -63,7 +71,8 @@ _RENDERING_MODULES = (
     admin,
     broadcast,
     campaigns,
-    manage,
+    manage_cancel,
+    manage_message,
     organize,
     publish,
     recruit,
@@ -88,7 +97,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = ()
+_FLOW_MODULES: tuple[Any, ...] = (manage_cancel, manage_message, manage_duplicate)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

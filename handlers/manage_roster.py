@@ -1,0 +1,159 @@
+"""An activity's roster and its exports (CSV, Excel), for its organizers.
+
+```mermaid
+flowchart LR
+    card[Management card] -->|mg.roster id 0| roster[Roster: coming, then the waitlist]
+    roster -->|mg.roster id page| roster
+    card & roster -->|mg.export csv / xlsx| file[CSV / Excel document]
+    roster -->|mg.card| card
+```
+
+Both re-authorize every press (:meth:`~bot.services.organizing.OrganizingService.roster`): the
+roster holds phone numbers, so a forged press gets the staff refusal and sees nothing. Exports
+are logged (who, which activity, how many lines).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application
+
+from bot.context import ZyContext
+from bot.domain.activities import ActivityStatus
+from bot.domain.exports import (
+    RosterEntry,
+    StillComing,
+    export_filename,
+    roster_csv,
+    roster_xlsx,
+)
+from bot.domain.validation import format_phone_for_display
+from bot.i18n import Translator
+from handlers.activity_view import Names, short_when, when
+from handlers.manage_buttons import (
+    LEGACY_ROSTER,
+    ExportKind,
+    RosterExport,
+    RosterShown,
+    legacy_press,
+)
+from handlers.manage_card import TEXTS, back_to_card, export_buttons, invalid, pager
+from handlers.press_table import PressTable, press_handlers
+from handlers.render import answer, html, show
+
+STILL_COMING_MARKS = {
+    StillComing.YES: " ✅",
+    StillComing.NO: " ❌",
+    StillComing.NO_ANSWER: " ❔",
+    StillComing.NOT_ASKED: "",
+}
+
+
+def roster_line(t: Translator, number: int, entry: RosterEntry, names: Names) -> str:
+    name = html(entry.name) if entry.name is not None else t.gettext("(deleted account)")
+    parts = [f"{number}. <b>{name}</b>"]
+    if entry.phone:
+        parts.append(html(format_phone_for_display(entry.phone)))
+    if entry.skills:
+        parts.append(html(names.skill_list(entry.skills, t)))
+    if entry.status.value == "offered":
+        parts.append(t.gettext("🎁 spot offered"))
+    elif entry.status.value == "waitlisted":
+        parts.append(t.gettext("⏳ #{position}").format(position=entry.waitlist_position or 1))
+    parts.append(short_when(t, entry.signed_up_at))
+    return " · ".join(parts) + STILL_COMING_MARKS[entry.answer]
+
+
+async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> None:
+    """Confirmed (and offered) first, then the waitlist."""
+    activity, roster = await context.services.organizing.roster(
+        context.user.telegram_id, press.activity_id, press.page
+    )
+    await answer(update)
+    t = context.t
+    names = await Names.load(context.services, t)
+    lines = [
+        t.gettext("<b>👥 Roster: {title}</b>").format(title=html(activity.title)),
+        t.gettext("🕘 {when}").format(when=when(t, activity)),
+        t.gettext(
+            "✅ {confirmed} of {capacity} · 🎁 {offered} offered · ⏳ {waiting} waiting"
+        ).format(
+            confirmed=roster.confirmed,
+            capacity=activity.capacity,
+            offered=roster.offered,
+            waiting=roster.waitlisted,
+        ),
+    ]
+    if activity.status is ActivityStatus.CANCELLED:
+        lines.append(t.gettext("❌ Cancelled: these people were signed up or waiting."))
+    if not roster.entries:
+        lines += ["", t.gettext("Nobody has signed up yet.")]
+    section = ""
+    for number, entry in enumerate(roster.entries, start=roster.page * roster.page_size + 1):
+        current = "wait" if entry.status.value == "waitlisted" else "spot"
+        if current != section:
+            section = current
+            lines += [
+                "",
+                t.gettext("<b>⏳ Waitlist</b>")
+                if current == "wait"
+                else t.gettext("<b>✅ Coming</b>"),
+            ]
+        lines.append(roster_line(t, number, entry, names))
+    if any(entry.answer is not StillComing.NOT_ASKED for entry in roster.entries):
+        lines += ["", t.gettext("Still coming? ✅ yes · ❌ no · ❔ no answer yet")]
+    aid = activity.activity_id
+    rows = pager(t, roster, lambda number: RosterShown(aid, number))
+    rows.append(export_buttons(t, aid))
+    rows.append(back_to_card(t.gettext("⬅️ Back"), aid))
+    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+async def on_export(update: Update, context: ZyContext, press: RosterExport) -> None:
+    """The whole roster as a document."""
+    services = context.services
+    activity, entries = await services.organizing.roster_all(
+        context.user.telegram_id, press.activity_id
+    )
+    t = context.t
+    await answer(update, t.gettext("Preparing the file…"))
+    names = await Names.load(services, t)
+    tz = services.organizing.tz
+    language = t.language
+    if press.kind is ExportKind.CSV:
+        payload = roster_csv(entries, language, tz, names.skills)
+    else:
+        payload = roster_xlsx(entries, language, tz, names.skills, title=activity.title)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_document(
+        io.BytesIO(payload),
+        filename=export_filename(
+            activity.activity_id, activity.title, activity.starts_at, tz, press.kind.value
+        ),
+        caption=t.ngettext(
+            "Roster of “{title}”: {n} person. Contains phone numbers: keep it safe and delete "
+            "it after the activity.",
+            "Roster of “{title}”: {n} people. Contains phone numbers: keep it safe and delete "
+            "it after the activity.",
+            len(entries),
+        ).format(title=activity.title, n=len(entries)),
+    )
+
+
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    RosterShown: on_roster,
+    RosterExport: on_export,
+}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_ROSTER, legacy_press)
+    ):
+        application.add_handler(handler, group)
