@@ -97,7 +97,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = (manage_cancel, manage_message, manage_duplicate)
+_FLOW_MODULES: tuple[Any, ...] = (manage_cancel, manage_message, manage_duplicate, signup)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

@@ -8,7 +8,7 @@ flowchart LR
     list -->|mg.card| card[Management card]
     list -->|pub:draft| draft[Draft: publishing]
     card -->|ed| edit[Edit: publishing]
-    card -->|rc| recruit[Find volunteers: recruiting]
+    card -->|rc.list| recruit[Find volunteers: recruiting]
     card -->|mg.roster · mg.export| roster[Roster and exports: manage_roster]
     card -->|mg.cx| cancel[Cancel the activity: manage_cancel]
     card -->|mg.msg| message[Message participants: manage_message]
@@ -64,6 +64,7 @@ from handlers.manage_buttons import (
     legacy_press,
 )
 from handlers.press_table import PressTable, press_handlers
+from handlers.recruit import RecruitList
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 from handlers.staff import REFUSALS as STAFF_REFUSALS
@@ -285,9 +286,7 @@ def card_keyboard(t: Translator, activity: Activity, now: datetime) -> InlineKey
     offered = actions(activity, now)
     buttons: dict[Action, InlineKeyboardButton] = {
         Action.EDIT: InlineKeyboardButton(t.gettext("✏️ Edit"), callback_data=callback("ed", aid)),
-        Action.RECRUIT: InlineKeyboardButton(
-            t.gettext("🔎 Find volunteers"), callback_data=callback("rc", aid)
-        ),
+        Action.RECRUIT: RecruitList(aid).button(t.gettext("🔎 Find volunteers")),
         Action.ROSTER: RosterShown(aid).button(t.gettext("👥 Roster")),
         Action.MESSAGE: MessageStart(aid).button(t.gettext("✉️ Message participants")),
         Action.DUPLICATE: DuplicateStart(aid).button(t.gettext("📑 Duplicate")),
