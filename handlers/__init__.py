@@ -13,13 +13,12 @@ from handlers import (
     broadcast,
     browse,
     campaigns,
+    cancel_activity,
     chat_member,
+    duplicate_activity,
     errors,
-    manage_cancel,
-    manage_card,
-    manage_duplicate,
-    manage_message,
-    manage_roster,
+    manage,
+    message_participants,
     middleware,
     my,
     organize,
@@ -28,6 +27,7 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    roster,
     signup,
     start,
 )
@@ -47,11 +47,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     organize.register(application)
     admin.register(application)
     publish.register(application)
-    manage_card.register(application)
-    manage_roster.register(application)
-    manage_cancel.register(application)
-    manage_message.register(application)
-    manage_duplicate.register(application)
+    manage.register(application)
+    roster.register(application)
+    cancel_activity.register(application)
+    message_participants.register(application)
+    duplicate_activity.register(application)
     campaigns.register(application)
     broadcast.register(application)
     browse.register(application)
@@ -71,8 +71,8 @@ _RENDERING_MODULES = (
     admin,
     broadcast,
     campaigns,
-    manage_cancel,
-    manage_message,
+    cancel_activity,
+    message_participants,
     organize,
     publish,
     recruit,
@@ -97,7 +97,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = (manage_cancel, manage_message, manage_duplicate, signup)
+_FLOW_MODULES: tuple[Any, ...] = (cancel_activity, message_participants, duplicate_activity, signup)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

@@ -1,8 +1,8 @@
 """The management card's button families (``mg.``), apart from the modules that handle them.
 
-The card (:mod:`handlers.manage_card`) draws the entry buttons of every managing flow (roster,
+The card (:mod:`handlers.manage`) draws the entry buttons of every managing flow (roster,
 cancel, message, duplicate) and each flow draws "back to the card", so the families live here
-and the flow modules import each other's screens only through :mod:`handlers.manage_card`.
+and the flow modules import each other's screens only through :mod:`handlers.manage`.
 
 Buttons of a typed step carry what they were drawn for: the activity, and for a confirmation of
 typed text a stamp of that text (:func:`bot.services.organizing.draft_stamp`). A press from an

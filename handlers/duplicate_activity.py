@@ -2,7 +2,7 @@
 
 ```mermaid
 flowchart LR
-    card[Management card] -->|mg.dup: take| when((flow duplicate_activity: type a date))
+    card[Management card] -->|mg.dup: take| when((flow manage_duplicate: type a date))
     when -->|unreadable or not allowed| when
     when -->|/cancel| card
     when -->|date: release| copy[Card of the copy, published, nobody signed up]
@@ -27,27 +27,29 @@ from bot.i18n import N_
 from bot.services.organizing import Action
 from handlers.activity_view import when
 from handlers.flows import Flow, release
-from handlers.manage_buttons import LEGACY_DUPLICATE, DuplicateStart, legacy_press
-from handlers.manage_card import (
-    ACTIVITY,
+from handlers.manage import (
     TEXTS,
-    abandon_typed_step,
-    begin_typed_step,
     card_on_refusal,
     invalid,
-    reprompt,
     show_card,
+)
+from handlers.manage_buttons import LEGACY_DUPLICATE, DuplicateStart, legacy_press
+from handlers.manage_steps import (
+    ACTIVITY,
+    abandon_typed_step,
+    begin_typed_step,
+    reprompt,
 )
 from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.render import html, send, show
 
-FLOW = "duplicate_activity"
+FLOW = "manage_duplicate"
 PROMPT = N_("Please type the new date and time as text, or send /cancel to go back.")
 
 
 @card_on_refusal
 async def on_start(update: Update, context: ZyContext, press: DuplicateStart) -> None:
-    """Wait for the new date and time (flow ``duplicate_activity``)."""
+    """Wait for the new date and time (flow ``manage_duplicate``)."""
     activity = await begin_typed_step(
         update,
         context,

@@ -33,6 +33,7 @@ from bot.domain.exports import (
 from bot.domain.validation import format_phone_for_display
 from bot.i18n import Translator
 from handlers.activity_view import Names, short_when, when
+from handlers.manage import TEXTS, back_to_card, export_buttons, invalid, pager
 from handlers.manage_buttons import (
     LEGACY_ROSTER,
     ExportKind,
@@ -40,7 +41,6 @@ from handlers.manage_buttons import (
     RosterShown,
     legacy_press,
 )
-from handlers.manage_card import TEXTS, back_to_card, export_buttons, invalid, pager
 from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, show
 

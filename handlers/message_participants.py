@@ -2,7 +2,7 @@
 
 ```mermaid
 flowchart LR
-    card[Management card] -->|mg.msg: take| text((flow message_participants: type it))
+    card[Management card] -->|mg.msg: take| text((flow manage_message: type it))
     text -->|too short / long| text
     text -->|/cancel| card
     text -->|text: release| audience[Confirmed only / + waitlist]
@@ -45,6 +45,14 @@ from bot.services.organizing import (
 from handlers.activity_view import NOWHERE, when
 from handlers.callbacks import callback
 from handlers.flows import Flow, release
+from handlers.manage import (
+    STALE,
+    TEXTS,
+    back_to_card,
+    card_on_refusal,
+    invalid,
+    show_card,
+)
 from handlers.manage_buttons import (
     LEGACY_MESSAGE,
     MessageAudience,
@@ -52,28 +60,22 @@ from handlers.manage_buttons import (
     MessageStart,
     legacy_press,
 )
-from handlers.manage_card import (
+from handlers.manage_steps import (
     ACTIVITY,
-    STALE,
-    TEXTS,
     abandon_typed_step,
-    back_to_card,
     begin_typed_step,
-    card_on_refusal,
-    invalid,
     reprompt,
-    show_card,
 )
 from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.render import answer, html, send, show
 
-FLOW = "message_participants"
+FLOW = "manage_message"
 PROMPT = N_("Please type your message as text, or send /cancel to go back.")
 
 
 @card_on_refusal
 async def on_start(update: Update, context: ZyContext, press: MessageStart) -> None:
-    """Wait for the text (flow ``message_participants``)."""
+    """Wait for the text (flow ``manage_message``)."""
     activity = await begin_typed_step(
         update,
         context,

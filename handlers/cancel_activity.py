@@ -4,7 +4,7 @@
 flowchart LR
     card[Management card] -->|mg.cx| why[Why? presets]
     why -->|mg.cx.preset code| sure[Sure? N people told]
-    why -->|mg.cx.type: take| reason((flow cancel_activity: type the reason))
+    why -->|mg.cx.type: take| reason((flow manage_cancel: type the reason))
     reason -->|text: release| sure
     reason -->|too short / long| reason
     reason -->|/cancel| card
@@ -47,6 +47,14 @@ from bot.services.organizing import (
 from handlers.activity_view import when
 from handlers.callbacks import callback
 from handlers.flows import Flow, release
+from handlers.manage import (
+    STALE,
+    TEXTS,
+    back_to_card,
+    card_on_refusal,
+    invalid,
+    show_card,
+)
 from handlers.manage_buttons import (
     LEGACY_CANCEL,
     TYPED,
@@ -56,22 +64,16 @@ from handlers.manage_buttons import (
     CancelType,
     legacy_press,
 )
-from handlers.manage_card import (
+from handlers.manage_steps import (
     ACTIVITY,
-    STALE,
-    TEXTS,
     abandon_typed_step,
-    back_to_card,
     begin_typed_step,
-    card_on_refusal,
-    invalid,
     reprompt,
-    show_card,
 )
 from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.render import answer, html, send, show
 
-FLOW = "cancel_activity"
+FLOW = "manage_cancel"
 PROMPT = N_("Please type the reason as a text message, or send /cancel to go back.")
 
 
@@ -167,7 +169,7 @@ async def on_confirmed(update: Update, context: ZyContext, press: CancelConfirm)
 
 @card_on_refusal
 async def on_type(update: Update, context: ZyContext, press: CancelType) -> None:
-    """Wait for a typed reason (flow ``cancel_activity``)."""
+    """Wait for a typed reason (flow ``manage_cancel``)."""
     activity = await begin_typed_step(
         update,
         context,

@@ -9,10 +9,10 @@ flowchart LR
     list -->|pub:draft| draft[Draft: publishing]
     card -->|ed| edit[Edit: publishing]
     card -->|rc.list| recruit[Find volunteers: recruiting]
-    card -->|mg.roster · mg.export| roster[Roster and exports: manage_roster]
-    card -->|mg.cx| cancel[Cancel the activity: manage_cancel]
-    card -->|mg.msg| message[Message participants: manage_message]
-    card -->|mg.dup| duplicate[Duplicate: manage_duplicate]
+    card -->|mg.roster · mg.export| roster[Roster and exports: roster]
+    card -->|mg.cx| cancel[Cancel the activity: cancel_activity]
+    card -->|mg.msg| message[Message participants: message_participants]
+    card -->|mg.dup| duplicate[Duplicate: duplicate_activity]
     card -->|mg.signups close / open| card
 ```
 
@@ -37,7 +37,6 @@ from telegram.ext import Application
 from bot.context import Services, ZyContext, nudge_outbox
 from bot.domain.activities import Activity, ActivityStatus, ActivityTab, Page
 from bot.domain.exports import RosterPage
-from bot.domain.flows import FlowOwner
 from bot.i18n import N_, Translator
 from bot.services.organizing import (
     Action,
@@ -46,10 +45,8 @@ from bot.services.organizing import (
     actions,
     shown_cancel_reason,
 )
-from bot.services.staff import StaffRefused
 from handlers.activity_view import clip, short_when, when
 from handlers.callbacks import Press, callback
-from handlers.flows import take
 from handlers.manage_buttons import (
     LEGACY_CARD,
     CancelAsk,
@@ -369,65 +366,6 @@ async def on_signups(update: Update, context: ZyContext, press: ManageSignups) -
         notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
     await answer(update)
     await show_card(update, context, activity, notice=notice)
-
-
-# ------------------------------------------------------------------ typed steps, shared
-# Cancelling with a typed reason, messaging participants and duplicating each ask for one typed
-# answer: a flow (handlers.flows) whose stored state names the activity. What is typed is kept
-# in the manage draft (storage.rosters), so a restart between the text and its confirmation
-# loses nothing.
-
-#: The flow state key naming the activity a typed step is for.
-ACTIVITY = "activity"
-
-
-async def begin_typed_step(
-    update: Update,
-    context: ZyContext,
-    *,
-    action: Action,
-    flow: str,
-    waiting_for: str,
-    activity_id: int,
-) -> Activity:
-    """Authorize, check that the activity still allows ``action`` (refused with the card
-    otherwise), start its draft and take the user's typed input; the caller then asks."""
-    organizing = context.services.organizing
-    user_id = context.user.telegram_id
-    activity = await organizing.begin(user_id, action.value, activity_id)
-    if action not in actions(activity, organizing.now()):
-        await organizing.drop_draft(user_id)
-        raise ManageRefused(ManageRefusal.NOT_NOW, activity)
-    await take(context, flow, waiting_for, {ACTIVITY: activity_id})
-    await answer(update)
-    return activity
-
-
-async def abandon_typed_step(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-    """``/cancel`` while a typed step waits: forget the draft, back to the card."""
-    organizing = context.services.organizing
-    user_id = context.user.telegram_id
-    await organizing.drop_draft(user_id)
-    notice = context.t.gettext("OK, nothing was changed.")
-    activity_id = owner.int_state(ACTIVITY)
-    if activity_id is None:
-        await send(update, notice)
-        return
-    try:
-        activity = await organizing.activity(user_id, activity_id)
-    except StaffRefused:
-        await send(update, notice)
-        return
-    await show_card(update, context, activity, notice=notice, new_message=True)
-
-
-def reprompt(prompt: str) -> Callable[[Update, ZyContext, FlowOwner], Awaitable[None]]:
-    """What a typed step says to a photo, a sticker or a pin: it still waits for text."""
-
-    async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-        await send(update, context.t.gettext(prompt))
-
-    return on_other
 
 
 #: What each of this module's button families does.
