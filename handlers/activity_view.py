@@ -27,9 +27,20 @@ from bot.services.organizing import shown_cancel_reason
 from bot.services.signups import Refusal, SignupRefused, Viewer
 from handlers.callbacks import callback, parse_page
 from handlers.render import html
+from handlers.signup_buttons import (
+    OfferAccept,
+    OfferDecline,
+    SignupCalendar,
+    SignupCancelAsk,
+    SignupJoin,
+    SignupMap,
+    SignupResume,
+    SignupWait,
+)
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 MAX_PAGE = 999
+MAX_VIEW_CODE = 32  # a str field of a typed button (handlers.callbacks.Press)
 
 # View kinds: the lists a card can be opened from.
 CATEGORIES = "cats"
@@ -62,6 +73,18 @@ class View:
 
     def at_page(self, page: int) -> View:
         return View(self.kind, self.arg, max(0, min(MAX_PAGE, page)))
+
+    def code(self) -> str:
+        """The view as one field of a typed button (``c-health-2``, ``wk-1``, ``x``); a view
+        too long for one field (a very long category code) becomes :data:`NOWHERE`, as in
+        :func:`with_view`."""
+        code = "-".join(str(part) for part in self.parts())
+        return code if len(code) <= MAX_VIEW_CODE else NOWHERE
+
+    @classmethod
+    def from_code(cls, code: str) -> View | None:
+        """The view of :meth:`code`; ``None`` when malformed."""
+        return cls.parse(code.split("-"))
 
     @classmethod
     def parse(cls, parts: list[str]) -> View | None:
@@ -307,7 +330,7 @@ def _viewer_status(
     if viewer.too_young:
         return t.gettext("🚫 You cannot join: this activity is for adults (18+) only.")
     if viewer.paused:
-        return t.gettext("⏸ Your volunteering is paused. Resume it in /profile to sign up.")
+        return t.gettext("⏸ Your volunteering is paused. Resume it to sign up.")
     return None
 
 
@@ -324,18 +347,13 @@ def card_keyboard(
     aid = activity.activity_id
     signup = viewer.active_signup
     published = activity.status is ActivityStatus.PUBLISHED
+    code = view.code()
     if signup is not None and published and now < activity.starts_at:
         if signup.status is SignupStatus.OFFERED:
             rows.append(
                 [
-                    InlineKeyboardButton(
-                        t.gettext("✅ Accept the spot"),
-                        callback_data=callback("su", "acc", signup.signup_id),
-                    ),
-                    InlineKeyboardButton(
-                        t.gettext("🙅 Decline"),
-                        callback_data=callback("su", "dec", signup.signup_id),
-                    ),
+                    OfferAccept(signup.signup_id).button(t.gettext("✅ Accept the spot")),
+                    OfferDecline(signup.signup_id).button(t.gettext("🙅 Decline")),
                 ]
             )
         else:
@@ -344,21 +362,9 @@ def card_keyboard(
                 if signup.status is SignupStatus.CONFIRMED
                 else t.gettext("❌ Leave the waitlist")
             )
-            rows.append(
-                [InlineKeyboardButton(label, callback_data=with_view("su", "cx", aid, view=view))]
-            )
+            rows.append([SignupCancelAsk(aid, code).button(label)])
     elif signup is None and activity.is_open_for_signup(now):
-        if viewer.profile is not None and viewer.paused:
-            # A paused volunteer would only be refused: offer what unblocks them instead.
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        t.gettext("▶️ Resume volunteering"),
-                        callback_data=with_view("su", "resume", aid, view=view),
-                    )
-                ]
-            )
-        elif viewer.profile is None:
+        if viewer.profile is None:
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -367,30 +373,18 @@ def card_keyboard(
                     )
                 ]
             )
-        elif not viewer.missing_skills and not viewer.too_young:
-            if activity.is_full or activity.waitlist_count:
-                rows.append(
-                    [
-                        InlineKeyboardButton(
-                            t.gettext("⏳ Join the waitlist"),
-                            callback_data=with_view("su", "wait", aid, view=view),
-                        )
-                    ]
-                )
-            else:
-                rows.append(
-                    [
-                        InlineKeyboardButton(
-                            t.gettext("✋ Sign up"),
-                            callback_data=with_view("su", "join", aid, view=view),
-                        )
-                    ]
-                )
+        elif viewer.missing_skills or viewer.too_young:
+            pass  # the status line says why; nothing to press
+        elif viewer.paused:
+            # Signing up would be refused: offer what makes it possible (#13 item 10).
+            rows.append([SignupResume(aid, code).button(t.gettext("▶️ Resume volunteering"))])
+        elif activity.is_full or activity.waitlist_count:
+            rows.append([SignupWait(aid, code).button(t.gettext("⏳ Join the waitlist"))])
+        else:
+            rows.append([SignupJoin(aid, code).button(t.gettext("✋ Sign up"))])
     link = deep_link(bot_username, aid)
     tools = [
-        InlineKeyboardButton(
-            t.gettext("📅 Add to calendar"), callback_data=callback("su", "ics", aid)
-        ),
+        SignupCalendar(aid).button(t.gettext("📅 Add to calendar")),
         InlineKeyboardButton(
             t.gettext("📤 Share"),
             url=f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(activity.title)}",
@@ -398,13 +392,7 @@ def card_keyboard(
     ]
     rows.append(tools)
     if activity.has_location:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t.gettext("🗺 Show on map"), callback_data=callback("su", "map", aid)
-                )
-            ]
-        )
+        rows.append([SignupMap(aid).button(t.gettext("🗺 Show on map"))])
     rows.append(
         [
             InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("br", *view.parts())),

@@ -1,32 +1,38 @@
-"""Cancelling an activity (``mg:cx``): a preset or typed reason, a confirmation that says how
-many people will be told, then everyone signed up or waiting is told in their language.
+"""Cancelling an activity: why (a preset or a typed reason), are you sure, then everyone is told.
 
 ```mermaid
 flowchart LR
-    card[Management card] -->|mg:cx| why[Why? presets]
-    why -->|mg:cxp| sure[Sure? N people told]
-    why -->|mg:cxt| reason((type the reason)) -->|text| sure
+    card[Management card] -->|mg.cx| why[Why? presets]
+    why -->|mg.cx.preset code| sure[Sure? N people told]
+    why -->|mg.cx.type: take| reason((flow manage_cancel: type the reason))
+    reason -->|text: release| sure
+    reason -->|too short / long| reason
     reason -->|/cancel| card
-    sure -->|mg:cxy| cancelled[Card: cancelled, everyone told]
+    sure -->|mg.cx.yes code, stamp| cancelled[Card: cancelled, everyone told]
+    why & sure -->|mg.card| card
 ```
-The typed reason is the ``manage_cancel`` flow (:mod:`handlers.flows`); the half-typed step
-lives in ``manage_drafts``.
+
+The typed reason is kept in the manage draft; the confirmation button carries a stamp of the
+reason it showed, so a "Yes" on an older confirmation (the reason was typed again since) is
+refused and nothing is cancelled with a reason the organizer did not see there. A preset
+reason is in the button itself. The service re-checks the organizer and the activity's state in
+the transaction that cancels.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, ActivityStatus, ManageDraft
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.services.organizing import (
     CANCEL_PRESETS,
     CANCEL_REASON_MAX,
@@ -35,62 +41,57 @@ from bot.services.organizing import (
     ManageRefused,
     actions,
     clean_cancel_reason,
+    draft_stamp,
     shown_cancel_reason,
 )
 from handlers.activity_view import when
 from handlers.callbacks import callback
+from handlers.flows import Flow, release
 from handlers.manage import (
+    STALE,
     TEXTS,
-    callback_parts,
-    id_at,
+    back_to_card,
+    card_on_refusal,
+    invalid,
     show_card,
-    show_card_after_refusal,
 )
-from handlers.manage_steps import begin_typed_step, current_draft, typed_step_flow
-from handlers.refusals import refusing
+from handlers.manage_buttons import (
+    LEGACY_CANCEL,
+    TYPED,
+    CancelAsk,
+    CancelConfirm,
+    CancelPreset,
+    CancelType,
+    legacy_press,
+)
+from handlers.manage_steps import (
+    ACTIVITY,
+    abandon_typed_step,
+    begin_typed_step,
+    reprompt,
+)
+from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff
 
-log = logging.getLogger(__name__)
-
-# ------------------------------------------------------------------------------------ cancel
+FLOW = "manage_cancel"
+PROMPT = N_("Please type the reason as a text message, or send /cancel to go back.")
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_cancel_ask(update: Update, context: ZyContext) -> None:
-    """``mg:cx:<id>``: why? (presets, or type a reason)."""
-    activity_id = id_at(callback_parts(update), 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
-        return
-    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
-    now = context.services.organizing.now()
-    if Action.CANCEL not in actions(activity, now):
+@card_on_refusal
+async def on_ask(update: Update, context: ZyContext, press: CancelAsk) -> None:
+    """Why? (presets, or type a reason)."""
+    organizing = context.services.organizing
+    activity = await organizing.activity(context.user.telegram_id, press.activity_id)
+    if Action.CANCEL not in actions(activity, organizing.now()):
         raise ManageRefused(ManageRefusal.NOT_NOW, activity)
     await answer(update)
     t = context.t
+    aid = activity.activity_id
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext(label), callback_data=callback("mg", "cxp", activity_id, code)
-            )
-        ]
-        for code, label in CANCEL_PRESETS.items()
+        [CancelPreset(aid, code).button(t.gettext(label))] for code, label in CANCEL_PRESETS.items()
     ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.gettext("✍️ Type a reason"), callback_data=callback("mg", "cxt", activity_id)
-            )
-        ]
-    )
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.gettext("↩️ Keep the activity"), callback_data=callback("mg", "a", activity_id)
-            )
-        ]
-    )
+    rows.append([CancelType(aid).button(t.gettext("✍️ Type a reason"))])
+    rows.append(back_to_card(t.gettext("↩️ Keep the activity"), aid))
     text = t.gettext(
         "Cancel <b>{title}</b> ({when})?\n\nWhy? The reason is sent to everyone signed up or "
         "waiting."
@@ -98,8 +99,8 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def _confirm_cancel(
-    update: Update, context: ZyContext, activity: Activity, reason: str, code: str
+async def _confirm(
+    update: Update, context: ZyContext, activity: Activity, reason: str, press: CancelConfirm
 ) -> None:
     t = context.t
     people = activity.confirmed_count + activity.offered_count + activity.waitlist_count
@@ -111,60 +112,51 @@ async def _confirm_cancel(
         people,
     ).format(title=html(activity.title), when=when(t, activity), n=people, reason=html(reason))
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("❌ Yes, cancel the activity"),
-                callback_data=callback("mg", "cxy", activity.activity_id, code),
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                t.gettext("↩️ No, keep it"), callback_data=callback("mg", "a", activity.activity_id)
-            )
-        ],
+        [press.button(t.gettext("❌ Yes, cancel the activity"))],
+        back_to_card(t.gettext("↩️ No, keep it"), activity.activity_id),
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_cancel_preset(update: Update, context: ZyContext) -> None:
-    """``mg:cxp:<id>:<code>``: a preset reason → are you sure?"""
-    parts = callback_parts(update)
-    activity_id = id_at(parts, 2)
-    code = parts[3] if len(parts) > 3 else ""
-    if activity_id is None or code not in CANCEL_PRESETS:
-        await refuse_staff(update, context)
+async def on_preset(update: Update, context: ZyContext, press: CancelPreset) -> None:
+    """A preset reason → are you sure?"""
+    if press.code not in CANCEL_PRESETS:
+        await invalid(update, context)
         return
-    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
+    activity = await context.services.organizing.activity(
+        context.user.telegram_id, press.activity_id
+    )
     await answer(update)
-    await _confirm_cancel(update, context, activity, context.t.gettext(CANCEL_PRESETS[code]), code)
+    reason = context.t.gettext(CANCEL_PRESETS[press.code])
+    await _confirm(update, context, activity, reason, CancelConfirm(press.activity_id, press.code))
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
-    """``mg:cxy:<id>:<code>``: cancel now (``t``: the typed reason kept in the draft)."""
-    parts = callback_parts(update)
-    activity_id = id_at(parts, 2)
-    code = parts[3] if len(parts) > 3 else ""
-    t = context.t
+@card_on_refusal
+async def on_confirmed(update: Update, context: ZyContext, press: CancelConfirm) -> None:
+    """Cancel now, with the preset in the button or the typed reason it was drawn for."""
     organizing = context.services.organizing
     user_id = context.user.telegram_id
-    if activity_id is None or (code != "t" and code not in CANCEL_PRESETS):
-        await refuse_staff(update, context)
-        return
-    if code == "t":
+    t = context.t
+    if press.code == TYPED:
+        await organizing.activity(user_id, press.activity_id)  # authorized before the draft
         draft = await organizing.draft(user_id)
         if (
             draft is None
-            or draft.action != "cancel"
-            or draft.activity_id != activity_id
+            or draft.action != Action.CANCEL.value
+            or draft.activity_id != press.activity_id
             or not draft.body
         ):
             raise ManageRefused(ManageRefusal.NO_DRAFT)
+        if draft_stamp(draft.body) != press.stamp:
+            await answer(update, t.gettext(STALE), alert=True)
+            return
         reason = draft.body
+    elif press.code in CANCEL_PRESETS:
+        reason = CANCEL_PRESETS[press.code]  # stored untranslated: each reader gets their language
     else:
-        reason = CANCEL_PRESETS[code]  # stored untranslated: each reader gets their language
-    report = await organizing.cancel(user_id, activity_id, reason)
+        await invalid(update, context)
+        return
+    report = await organizing.cancel(user_id, press.activity_id, reason)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -175,12 +167,17 @@ async def on_cancel_confirmed(update: Update, context: ZyContext) -> None:
     await show_card(update, context, report.activity, notice=notice)
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_cancel_type(update: Update, context: ZyContext) -> object:
-    """``mg:cxt:<id>``: wait for a typed reason."""
-    activity = await begin_typed_step(update, context, "cancel")
-    if activity is None:
-        return None
+@card_on_refusal
+async def on_type(update: Update, context: ZyContext, press: CancelType) -> None:
+    """Wait for a typed reason (flow ``manage_cancel``)."""
+    activity = await begin_typed_step(
+        update,
+        context,
+        action=Action.CANCEL,
+        flow=FLOW,
+        waiting_for="reason",
+        activity_id=press.activity_id,
+    )
     t = context.t
     await show(
         update,
@@ -189,28 +186,33 @@ async def on_cancel_type(update: Update, context: ZyContext) -> object:
             "characters). Everyone signed up or waiting will read it. Send /cancel to go back."
         ).format(title=html(activity.title), limit=CANCEL_REASON_MAX),
     )
-    return None
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_reason_text(update: Update, context: ZyContext) -> bool:
-    draft = await current_draft(update, context, "cancel")
+@flow_refusing(TEXTS)
+async def on_reason(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    activity_id = owner.int_state(ACTIVITY)
     message = update.effective_message
-    if draft is None or message is None or message.text is None:
-        return False
+    if activity_id is None or message is None or message.text is None:
+        await release(context, FLOW)
+        return
     try:
         reason = clean_cancel_reason(message.text)
     except InvalidInput as error:
-        await send(update, error.translate(context.t.gettext))
-        return True
-    await context.services.organizing.save_draft(
-        ManageDraft(draft.telegram_id, "cancel", draft.activity_id, reason, None)
+        await send(update, error.translate(context.t.gettext))  # still waiting for the reason
+        return
+    organizing = context.services.organizing
+    user_id = context.user.telegram_id
+    await organizing.save_draft(
+        ManageDraft(user_id, Action.CANCEL.value, activity_id, reason, None)
     )
-    activity = await context.services.organizing.activity(
-        context.user.telegram_id, draft.activity_id
+    activity = await organizing.activity(user_id, activity_id)
+    await release(context, FLOW)
+    await _confirm(
+        update, context, activity, reason, CancelConfirm(activity_id, TYPED, draft_stamp(reason))
     )
-    await _confirm_cancel(update, context, activity, reason, "t")
-    return False
+
+
+# ---------------------------------------------------------------------------- notifications
 
 
 async def render_cancelled(item: OutboxItem, services: Services, t: Translator) -> Rendered | None:
@@ -247,18 +249,26 @@ async def render_cancelled(item: OutboxItem, services: Services, t: Translator) 
     return Rendered("\n".join(lines), markup)
 
 
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [typed_step_flow("cancel", on_reason_text)]
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    CancelAsk: on_ask,
+    CancelPreset: on_preset,
+    CancelType: on_type,
+    CancelConfirm: on_confirmed,
+}
 
-
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^mg:cx:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_preset, pattern=r"^mg:cxp:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_confirmed, pattern=r"^mg:cxy:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_type, pattern=r"^mg:cxt:"))
-
+FLOWS = [
+    Flow(FLOW, on_text=on_reason, on_cancel=abandon_typed_step, on_other=reprompt(PROMPT)),
+]
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).
 RENDERERS: Renderers = {
     NotificationKind.ACTIVITY_CANCELLED: render_cancelled,
 }
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_CANCEL, legacy_press)
+    ):
+        application.add_handler(handler, group)

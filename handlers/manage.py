@@ -1,43 +1,42 @@
-"""Managing an organization's activities (``mg:``): the lists, the management card and closing
-sign-up early. The card's other actions are modules of their own: the roster and its exports
-(:mod:`handlers.roster`), cancelling (:mod:`handlers.cancel_activity`), messaging participants
-(:mod:`handlers.message_participants`) and duplicating (:mod:`handlers.duplicate_activity`).
+"""An organization's activities and each one's management card: the lists (upcoming / past /
+drafts), the card with the actions its state allows, and closing or reopening sign-up early.
 
 ```mermaid
 flowchart LR
-    home[Organization home] -->|mg:list:org| list[Activities: upcoming / ended / drafts]
-    list -->|mg:a:id| card[Management card]
-    list -->|pub:draft:id| draft[Draft: publishing]
-    card -->|ed:id| edit[Edit: activity_edit]
-    card -->|rc:id| recruit[Find volunteers: recruiting]
-    card -->|mg:r / mg:csv / mg:xlsx| roster[Roster: roster]
-    card -->|mg:close / mg:open| card
-    card -->|mg:cx| cancel[Cancel: cancel_activity]
-    card -->|mg:msg| message[Message: message_participants]
-    card -->|mg:dup| duplicate[Duplicate: duplicate_activity]
+    home[Organization home] -->|mg.list| list[Activities: upcoming / past / drafts]
+    list -->|mg.list tab, page| list
+    list -->|mg.card| card[Management card]
+    list -->|pub:draft| draft[Draft: publishing]
+    card -->|ed| edit[Edit: publishing]
+    card -->|rc.list| recruit[Find volunteers: recruiting]
+    card -->|mg.roster · mg.export| roster[Roster and exports: roster]
+    card -->|mg.cx| cancel[Cancel the activity: cancel_activity]
+    card -->|mg.msg| message[Message participants: message_participants]
+    card -->|mg.dup| duplicate[Duplicate: duplicate_activity]
+    card -->|mg.signups close / open| card
 ```
 
 Every press asks :class:`~bot.services.organizing.OrganizingService`, which re-authorizes it with
 :class:`~bot.services.staff.StaffService`: a forged or stale press (another organization's
 activity, a volunteer replaying an organizer's button) gets a short refusal and changes
-nothing; refusals are answered from one table (:data:`TEXTS`, :func:`handlers.refusals.refusing`).
+nothing. An action the activity's state no longer allows (closing sign-up of a cancelled one)
+is refused with the card as it is now.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Services, ZyContext, nudge_outbox
 from bot.domain.activities import Activity, ActivityStatus, ActivityTab, Page
-from bot.domain.exports import (
-    RosterPage,
-)
-from bot.domain.refusals import Refused
+from bot.domain.exports import RosterPage
 from bot.i18n import N_, Translator
 from bot.services.organizing import (
     Action,
@@ -47,46 +46,67 @@ from bot.services.organizing import (
     shown_cancel_reason,
 )
 from handlers.activity_view import clip, short_when, when
-from handlers.callbacks import callback, parse_id, parse_page, split
-from handlers.refusals import RefusalTexts, refusing
+from handlers.callbacks import Press, callback
+from handlers.manage_buttons import (
+    LEGACY_CARD,
+    CancelAsk,
+    DuplicateStart,
+    ExportKind,
+    ManageCard,
+    ManageList,
+    ManageSignups,
+    MessageStart,
+    RosterExport,
+    RosterShown,
+    legacy_press,
+)
+from handlers.press_table import PressTable, press_handlers
+from handlers.recruit import RecruitList
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 from handlers.staff import STAFF_REFUSALS, refuse_staff
 
-log = logging.getLogger(__name__)
+MANAGE_REFUSALS: dict[StrEnum, str] = {
+    ManageRefusal.NOT_NOW: N_("That is no longer possible for this activity."),
+    ManageRefusal.NOBODY: N_("Nobody is signed up to receive it."),
+    ManageRefusal.NO_DRAFT: N_("This step is over. Please start again."),
+}
 
-MAX_PAGE = 9999
+#: A confirmation drawn for text that was typed again since (its stamp no longer matches).
+STALE = N_("This button is from an earlier screen, so nothing was done. Please use the latest one.")
 
+#: Refusals of every managing press (staff checks and the activity's state).
+TEXTS = RefusalTexts(cast("Mapping[StrEnum, str]", STAFF_REFUSALS), MANAGE_REFUSALS)
 
-def callback_parts(update: Update) -> list[str]:
-    return split(update.callback_query.data if update.callback_query else None)
-
-
-def id_at(parts: list[str], index: int) -> int | None:
-    return parse_id(parts[index]) if len(parts) > index else None
-
-
-def page_at(parts: list[str], index: int) -> int:
-    page = parse_page(parts[index], MAX_PAGE) if len(parts) > index else None
-    return page if page is not None else 0
+P = TypeVar("P", bound=Press)
+CardPress = Callable[[Update, ZyContext, P], Awaitable[object]]
 
 
-#: How this module answers the refusals of the staff check and of the organizing service.
-TEXTS = RefusalTexts(
-    STAFF_REFUSALS,
-    {
-        ManageRefusal.NOT_NOW: N_("That is no longer possible for this activity."),
-        ManageRefusal.NOBODY: N_("Nobody is signed up to receive it."),
-        ManageRefusal.NO_DRAFT: N_("This step is over. Please start again."),
-    },
-)
+async def invalid(update: Update, context: ZyContext) -> None:
+    """Malformed callback data: the staff answer to a button that is no longer valid."""
+    await refuse_staff(update, context)
 
 
-async def show_card_after_refusal(
-    update: Update, context: ZyContext, error: Refused, text: str
-) -> None:
-    """After "no longer possible": the activity's card as it is now, the reason on top."""
-    if isinstance(error, ManageRefused) and error.activity is not None:
-        await show_card(update, context, error.activity, notice=text, new_message=False)
+def card_on_refusal(handler: CardPress[P]) -> CardPress[P]:
+    """An action the activity's state no longer allows: the alert, then the card as it is now
+    (the organizer sees why). Other refusals go to the module's :data:`TEXTS`."""
+
+    @functools.wraps(handler)
+    async def wrapped(update: Update, context: ZyContext, press: P) -> object:
+        try:
+            return await handler(update, context, press)
+        except ManageRefused as error:
+            await refuse_with_card(update, context, error)
+            return None
+
+    return wrapped
+
+
+async def refuse_with_card(update: Update, context: ZyContext, error: ManageRefused) -> None:
+    text = context.t.gettext(MANAGE_REFUSALS[error.reason])
+    await answer(update, text, alert=True)
+    if error.activity is not None:
+        await show_card(update, context, error.activity, notice=text)
 
 
 # ------------------------------------------------------------------------------- the list
@@ -115,21 +135,12 @@ def _marker(activity: Activity, now: datetime) -> str:
     return ""
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_list(update: Update, context: ZyContext) -> None:
-    """``mg:list:<org>[:<tab>:<page>]``."""
-    parts = callback_parts(update)
-    organization_id = id_at(parts, 2)
-    tab_code = parts[3] if len(parts) > 3 else ActivityTab.UPCOMING.value
-    if organization_id is None or tab_code not in {tab.value for tab in ActivityTab}:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        return
-    tab = ActivityTab(tab_code)
-    page_number = page_at(parts, 4)
+async def on_list(update: Update, context: ZyContext, press: ManageList) -> None:
     services = context.services
     user_id = context.user.telegram_id
-    organization = await services.staff.organization_for(user_id, organization_id)
-    page = await services.organizing.activities_of(user_id, organization_id, tab, page_number)
+    tab = press.tab
+    organization = await services.staff.organization_for(user_id, press.organization_id)
+    page = await services.organizing.activities_of(user_id, press.organization_id, tab, press.page)
     await answer(update)
     t = context.t
     now = services.organizing.now()
@@ -142,7 +153,9 @@ async def on_list(update: Update, context: ZyContext) -> None:
     ]
     rows: list[list[InlineKeyboardButton]] = []
     draft_rows = (
-        await _publishing_drafts(services, organization_id) if tab is ActivityTab.DRAFTS else []
+        await _publishing_drafts(services, press.organization_id)
+        if tab is ActivityTab.DRAFTS
+        else []
     )
     if not page.items and not draft_rows:
         lines.append(
@@ -161,20 +174,12 @@ async def on_list(update: Update, context: ZyContext) -> None:
             f"{number}. {_marker(activity, now)}{short_when(t, activity.starts_at)} · "
             f"<b>{html(activity.title)}</b> · {counts_text(t, activity)}"
         )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{number}. {clip(activity.title)}",
-                    callback_data=callback("mg", "a", activity.activity_id),
-                )
-            ]
-        )
-    rows += pager(t, page, ("mg", "list", organization_id, tab.value))
+        rows.append([ManageCard(activity.activity_id).button(f"{number}. {clip(activity.title)}")])
+    rows += pager(t, page, lambda number: ManageList(press.organization_id, tab, number))
     rows.append(
         [
-            InlineKeyboardButton(
-                ("• " if other is tab else "") + t.gettext(TAB_LABELS[other]),
-                callback_data=callback("mg", "list", organization_id, other.value, 0),
+            ManageList(press.organization_id, other).button(
+                ("• " if other is tab else "") + t.gettext(TAB_LABELS[other])
             )
             for other in ActivityTab
         ]
@@ -182,7 +187,8 @@ async def on_list(update: Update, context: ZyContext) -> None:
     rows.append(
         [
             InlineKeyboardButton(
-                t.gettext("➕ New activity"), callback_data=callback("pub", "new", organization_id)
+                t.gettext("➕ New activity"),
+                callback_data=callback("pub", "new", press.organization_id),
             ),
             InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("menu", "organize")),
         ]
@@ -201,29 +207,21 @@ async def _publishing_drafts(services: Services, organization_id: int) -> list[t
 
 
 def pager(
-    t: Translator, page: Page | RosterPage, prefix: tuple[str | int, ...]
+    t: Translator, page: Page | RosterPage, at: Callable[[int], Press]
 ) -> list[list[InlineKeyboardButton]]:
+    """◀️ n / N ▶️ for a paged screen; ``at`` makes the press that shows a page."""
     if page.pages <= 1:
         return []
     buttons: list[InlineKeyboardButton] = []
     if page.has_previous:
-        buttons.append(
-            InlineKeyboardButton(
-                t.gettext("◀️ Previous"), callback_data=callback(*prefix, page.page - 1)
-            )
-        )
+        buttons.append(at(page.page - 1).button(t.gettext("◀️ Previous")))
     buttons.append(
-        InlineKeyboardButton(
-            t.gettext("{page} / {pages}").format(page=page.page + 1, pages=page.pages),
-            callback_data=callback(*prefix, page.page),
+        at(page.page).button(
+            t.gettext("{page} / {pages}").format(page=page.page + 1, pages=page.pages)
         )
     )
     if page.has_next:
-        buttons.append(
-            InlineKeyboardButton(
-                t.gettext("Next ▶️"), callback_data=callback(*prefix, page.page + 1)
-            )
-        )
+        buttons.append(at(page.page + 1).button(t.gettext("Next ▶️")))
     return [buttons]
 
 
@@ -284,48 +282,21 @@ def card_keyboard(t: Translator, activity: Activity, now: datetime) -> InlineKey
     offered = actions(activity, now)
     buttons: dict[Action, InlineKeyboardButton] = {
         Action.EDIT: InlineKeyboardButton(t.gettext("✏️ Edit"), callback_data=callback("ed", aid)),
-        Action.RECRUIT: InlineKeyboardButton(
-            t.gettext("🔎 Find volunteers"), callback_data=callback("rc", aid)
-        ),
-        Action.ROSTER: InlineKeyboardButton(
-            t.gettext("👥 Roster"), callback_data=callback("mg", "r", aid, 0)
-        ),
-        Action.MESSAGE: InlineKeyboardButton(
-            t.gettext("✉️ Message participants"), callback_data=callback("mg", "msg", aid)
-        ),
-        Action.DUPLICATE: InlineKeyboardButton(
-            t.gettext("📑 Duplicate"), callback_data=callback("mg", "dup", aid)
-        ),
-        Action.CLOSE: InlineKeyboardButton(
-            t.gettext("⏸ Close sign-ups"), callback_data=callback("mg", "close", aid)
-        ),
-        Action.REOPEN: InlineKeyboardButton(
-            t.gettext("▶️ Reopen sign-ups"), callback_data=callback("mg", "open", aid)
-        ),
-        Action.CANCEL: InlineKeyboardButton(
-            t.gettext("❌ Cancel activity"), callback_data=callback("mg", "cx", aid)
-        ),
+        Action.RECRUIT: RecruitList(aid).button(t.gettext("🔎 Find volunteers")),
+        Action.ROSTER: RosterShown(aid).button(t.gettext("👥 Roster")),
+        Action.MESSAGE: MessageStart(aid).button(t.gettext("✉️ Message participants")),
+        Action.DUPLICATE: DuplicateStart(aid).button(t.gettext("📑 Duplicate")),
+        Action.CLOSE: ManageSignups(aid, open=False).button(t.gettext("⏸ Close sign-ups")),
+        Action.REOPEN: ManageSignups(aid, open=True).button(t.gettext("▶️ Reopen sign-ups")),
+        Action.CANCEL: CancelAsk(aid).button(t.gettext("❌ Cancel activity")),
     }
     rows: list[list[InlineKeyboardButton]] = []
-    pairs = [
-        (Action.EDIT, Action.RECRUIT),
-        (Action.ROSTER, Action.MESSAGE),
-    ]
-    for pair in pairs:
+    for pair in ((Action.EDIT, Action.RECRUIT), (Action.ROSTER, Action.MESSAGE)):
         row = [buttons[action] for action in pair if action in offered]
         if row:
             rows.append(row)
     if Action.EXPORT in offered:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t.gettext("📄 Export CSV"), callback_data=callback("mg", "csv", aid)
-                ),
-                InlineKeyboardButton(
-                    t.gettext("📊 Export Excel"), callback_data=callback("mg", "xlsx", aid)
-                ),
-            ]
-        )
+        rows.append(export_buttons(t, aid))
     row = [
         buttons[action]
         for action in (Action.DUPLICATE, Action.CLOSE, Action.REOPEN)
@@ -335,15 +306,20 @@ def card_keyboard(t: Translator, activity: Activity, now: datetime) -> InlineKey
         rows.append(row)
     if Action.CANCEL in offered:
         rows.append([buttons[Action.CANCEL]])
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.gettext("⬅️ Activities"),
-                callback_data=callback("mg", "list", activity.organization_id),
-            )
-        ]
-    )
+    rows.append([ManageList(activity.organization_id).button(t.gettext("⬅️ Activities"))])
     return InlineKeyboardMarkup(rows)
+
+
+def export_buttons(t: Translator, activity_id: int) -> list[InlineKeyboardButton]:
+    return [
+        RosterExport(activity_id, ExportKind.CSV).button(t.gettext("📄 Export CSV")),
+        RosterExport(activity_id, ExportKind.XLSX).button(t.gettext("📊 Export Excel")),
+    ]
+
+
+def back_to_card(label: str, activity_id: int) -> list[InlineKeyboardButton]:
+    """A row with one button back to the activity's card."""
+    return [ManageCard(activity_id).button(label)]
 
 
 async def show_card(
@@ -364,14 +340,10 @@ async def show_card(
         await show(update, text, markup)
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_card(update: Update, context: ZyContext) -> None:
-    """``mg:a:<id>``."""
-    activity_id = id_at(callback_parts(update), 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
-        return
-    activity = await context.services.organizing.activity(context.user.telegram_id, activity_id)
+async def on_card(update: Update, context: ZyContext, press: ManageCard) -> None:
+    activity = await context.services.organizing.activity(
+        context.user.telegram_id, press.activity_id
+    )
     await answer(update)
     await show_card(update, context, activity)
 
@@ -379,29 +351,32 @@ async def on_card(update: Update, context: ZyContext) -> None:
 # ---------------------------------------------------------------------------- close / reopen
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_close(update: Update, context: ZyContext) -> None:
-    """``mg:close:<id>`` / ``mg:open:<id>``."""
-    parts = callback_parts(update)
-    activity_id = id_at(parts, 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
-        return
+@card_on_refusal
+async def on_signups(update: Update, context: ZyContext, press: ManageSignups) -> None:
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     t = context.t
-    if parts[1] == "close":
-        activity = await organizing.close_signups(user_id, activity_id)
-        notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
-    else:
-        activity = await organizing.reopen_signups(user_id, activity_id)
+    if press.open:
+        activity = await organizing.reopen_signups(user_id, press.activity_id)
         notice = t.gettext("▶️ Sign-up is open again.")
         nudge_outbox(context)  # free spots go to the waitlist on the sweep
+    else:
+        activity = await organizing.close_signups(user_id, press.activity_id)
+        notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
     await answer(update)
     await show_card(update, context, activity, notice=notice)
 
 
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    ManageList: on_list,
+    ManageCard: on_card,
+    ManageSignups: on_signups,
+}
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_list, pattern=r"^mg:list:"))
-    application.add_handler(CallbackQueryHandler(on_card, pattern=r"^mg:a:"))
-    application.add_handler(CallbackQueryHandler(on_close, pattern=r"^mg:(close|open):"))
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_CARD, legacy_press)
+    ):
+        application.add_handler(handler, group)

@@ -1,112 +1,75 @@
 """What the card's typed steps share (cancelling with a typed reason, messaging participants,
-duplicating): starting one on an activity, finding its draft, and the flow that owns the
-organizer's typed input meanwhile (``manage_cancel``, ``manage_message``, ``manage_duplicate``).
+duplicating): starting one on an activity, and leaving it with ``/cancel``.
+
+Each is its own flow (``manage_cancel``, ``manage_message``, ``manage_duplicate``;
+:mod:`handlers.flows`) whose stored state names the activity. What is typed is kept in the
+manage draft (storage.rosters), so a restart between the text and its confirmation loses
+nothing.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
 from bot.context import ZyContext
-from bot.domain.activities import Activity, ManageDraft
+from bot.domain.activities import Activity
 from bot.domain.flows import FlowOwner
-from bot.i18n import N_
-from bot.services.organizing import (
-    Action,
-    ManageRefusal,
-    ManageRefused,
-    actions,
-)
+from bot.services.organizing import Action, ManageRefusal, ManageRefused, actions
 from bot.services.staff import StaffRefused
-from handlers.flows import Flow, release, take
-from handlers.manage import (
-    callback_parts,
-    id_at,
-    show_card,
-)
+from handlers.flows import take
+from handlers.manage import show_card
 from handlers.render import answer, send
-from handlers.staff import refuse_staff
 
-log = logging.getLogger(__name__)
-
-# ------------------------------------------------------------------------ typed steps, shared
+#: The flow state key naming the activity a typed step is for.
+ACTIVITY = "activity"
 
 
-async def begin_typed_step(update: Update, context: ZyContext, action: str) -> Activity | None:
-    """Start ``action``'s typed step on the pressed activity (re-authorized; refusals raise)."""
-    activity_id = id_at(callback_parts(update), 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
-        return None
-    activity = await context.services.organizing.begin(
-        context.user.telegram_id, action, activity_id
-    )
-    wanted = {"cancel": Action.CANCEL, "message": Action.MESSAGE, "duplicate": Action.DUPLICATE}
-    if wanted[action] not in actions(activity, context.services.organizing.now()):
-        await context.services.organizing.drop_draft(context.user.telegram_id)
+async def begin_typed_step(
+    update: Update,
+    context: ZyContext,
+    *,
+    action: Action,
+    flow: str,
+    waiting_for: str,
+    activity_id: int,
+) -> Activity:
+    """Authorize, check that the activity still allows ``action`` (refused with the card
+    otherwise), start its draft and take the user's typed input; the caller then asks."""
+    organizing = context.services.organizing
+    user_id = context.user.telegram_id
+    activity = await organizing.begin(user_id, action.value, activity_id)
+    if action not in actions(activity, organizing.now()):
+        await organizing.drop_draft(user_id)
         raise ManageRefused(ManageRefusal.NOT_NOW, activity)
-    # Owned before the question is shown: a crash right after it loses nothing.
-    await take(context, flow_of(action), action, {"activity": activity.activity_id})
+    await take(context, flow, waiting_for, {ACTIVITY: activity_id})
     await answer(update)
     return activity
 
 
-async def current_draft(update: Update, context: ZyContext, action: str) -> ManageDraft | None:
-    draft = await context.services.organizing.draft(context.user.telegram_id)
-    if draft is None or draft.action != action:
-        await send(update, context.t.gettext("This step is over. Please start again."))
-        return None
-    return draft
-
-
-def flow_of(action: str) -> str:
-    """The flow name of a typed step: ``cancel`` → ``manage_cancel`` …"""
-    return f"manage_{action}"
-
-
-#: Asked again when something else than text comes while a step waits.
-PROMPTS = {
-    "cancel": N_("Please type the reason as a text message, or send /cancel to go back."),
-    "message": N_("Please type your message as text, or send /cancel to go back."),
-    "duplicate": N_("Please type the new date and time as text, or send /cancel to go back."),
-}
-
-#: A typed step: handles the text, ``True`` while it still waits (a bad answer).
-TypedStep = Callable[[Update, ZyContext], Awaitable[bool | None]]
-
-
-def typed_step_flow(action: str, step: TypedStep) -> Flow:
-    """The flow that owns the organizer's typed input while ``action`` waits for its text."""
-    name = flow_of(action)
-
-    async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-        if not await step(update, context):
-            await release(context, name)
-        return None
-
-    async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-        await send(update, context.t.gettext(PROMPTS[action]))
-        return None
-
-    return Flow(name, on_text=on_text, on_other=on_other, on_cancel=on_abandon)
-
-
-async def on_abandon(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+async def abandon_typed_step(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    """``/cancel`` while a typed step waits: forget the draft, back to the card."""
     organizing = context.services.organizing
     user_id = context.user.telegram_id
-    draft = await organizing.draft(user_id)
     await organizing.drop_draft(user_id)
     notice = context.t.gettext("OK, nothing was changed.")
-    if draft is not None:
-        try:
-            activity = await organizing.activity(user_id, draft.activity_id)
-        except StaffRefused:
-            await send(update, notice)
-            return None
-        await show_card(update, context, activity, notice=notice, new_message=True)
-    else:
+    activity_id = owner.int_state(ACTIVITY)
+    if activity_id is None:
         await send(update, notice)
-    return None
+        return
+    try:
+        activity = await organizing.activity(user_id, activity_id)
+    except StaffRefused:
+        await send(update, notice)
+        return
+    await show_card(update, context, activity, notice=notice, new_message=True)
+
+
+def reprompt(prompt: str) -> Callable[[Update, ZyContext, FlowOwner], Awaitable[None]]:
+    """What a typed step says to a photo, a sticker or a pin: it still waits for text."""
+
+    async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+        await send(update, context.t.gettext(prompt))
+
+    return on_other

@@ -1,63 +1,89 @@
-"""Messaging an activity's participants (``mg:msg``): type the text, choose who gets it, see the
-preview, send through the outbox as one batch.
+"""Messaging an activity's participants: type it, choose who gets it, preview, send.
 
 ```mermaid
 flowchart LR
-    card[Management card] -->|mg:msg| text((type the message))
-    text -->|text| audience[Confirmed / + waitlist]
+    card[Management card] -->|mg.msg: take| text((flow manage_message: type it))
+    text -->|too short / long| text
     text -->|/cancel| card
-    audience -->|mg:aud| preview[Preview] -->|mg:send| queued[Card: N messages queued]
+    text -->|text: release| audience[Confirmed only / + waitlist]
+    audience -->|mg.msg.to audience, stamp| preview[Preview]
+    preview -->|mg.msg.send stamp| queued[Card: N messages queued]
+    preview -->|mg.msg| text
+    audience & preview -->|mg.card| card
 ```
-The typed text is the ``manage_message`` flow (:mod:`handlers.flows`); it and the chosen
-audience live in ``manage_drafts``, so a restart between them loses nothing.
+
+The text is kept in the manage draft (storage.rosters), so a restart between the text and its
+audience loses nothing. The audience and Send buttons carry a stamp of the text (and audience)
+they were drawn for: after the message was typed again, an older "Send" is refused instead of
+sending a text the organizer did not see on that preview. Sending forgets the draft, so a
+second press sends nothing twice.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, ManageDraft
+from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.services.organizing import (
     MESSAGE_MAX,
+    Action,
     Audience,
     ManageRefusal,
     ManageRefused,
     clean_message,
+    draft_stamp,
 )
 from handlers.activity_view import NOWHERE, when
 from handlers.callbacks import callback
+from handlers.flows import Flow, release
 from handlers.manage import (
+    STALE,
     TEXTS,
-    callback_parts,
-    id_at,
+    back_to_card,
+    card_on_refusal,
+    invalid,
     show_card,
-    show_card_after_refusal,
 )
-from handlers.manage_steps import begin_typed_step, current_draft, typed_step_flow
-from handlers.refusals import refusing
+from handlers.manage_buttons import (
+    LEGACY_MESSAGE,
+    MessageAudience,
+    MessageSend,
+    MessageStart,
+    legacy_press,
+)
+from handlers.manage_steps import (
+    ACTIVITY,
+    abandon_typed_step,
+    begin_typed_step,
+    reprompt,
+)
+from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff
 
-log = logging.getLogger(__name__)
-
-# ---------------------------------------------------------------------------------- message
+FLOW = "manage_message"
+PROMPT = N_("Please type your message as text, or send /cancel to go back.")
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_message_start(update: Update, context: ZyContext) -> object:
-    """``mg:msg:<id>``: wait for the text."""
-    activity = await begin_typed_step(update, context, "message")
-    if activity is None:
-        return None
+@card_on_refusal
+async def on_start(update: Update, context: ZyContext, press: MessageStart) -> None:
+    """Wait for the text (flow ``manage_message``)."""
+    activity = await begin_typed_step(
+        update,
+        context,
+        action=Action.MESSAGE,
+        flow=FLOW,
+        waiting_for="text",
+        activity_id=press.activity_id,
+    )
     t = context.t
     await show(
         update,
@@ -67,121 +93,117 @@ async def on_message_start(update: Update, context: ZyContext) -> object:
             "is sent. Send /cancel to go back."
         ).format(title=html(activity.title), limit=MESSAGE_MAX),
     )
-    return None
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_message_text(update: Update, context: ZyContext) -> bool:
-    draft = await current_draft(update, context, "message")
+@flow_refusing(TEXTS)
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    activity_id = owner.int_state(ACTIVITY)
     message = update.effective_message
-    if draft is None or message is None or message.text is None:
-        return False
+    if activity_id is None or message is None or message.text is None:
+        await release(context, FLOW)
+        return
     t = context.t
     try:
         body = clean_message(message.text)
     except InvalidInput as error:
-        await send(update, error.translate(t.gettext))
-        return True
+        await send(update, error.translate(t.gettext))  # still waiting for the text
+        return
     organizing = context.services.organizing
     user_id = context.user.telegram_id
-    await organizing.save_draft(ManageDraft(user_id, "message", draft.activity_id, body, None))
-    sizes = await organizing.audience_sizes(user_id, draft.activity_id)
+    await organizing.save_draft(ManageDraft(user_id, Action.MESSAGE.value, activity_id, body, None))
+    sizes = await organizing.audience_sizes(user_id, activity_id)
+    await release(context, FLOW)
+    stamp = draft_stamp(body)
     rows = [
         [
-            InlineKeyboardButton(
+            MessageAudience(activity_id, Audience.CONFIRMED, stamp).button(
                 t.ngettext(
                     "✅ Signed up only ({n} person)",
                     "✅ Signed up only ({n} people)",
                     sizes[Audience.CONFIRMED],
-                ).format(n=sizes[Audience.CONFIRMED]),
-                callback_data=callback("mg", "aud", draft.activity_id, "c"),
+                ).format(n=sizes[Audience.CONFIRMED])
             )
         ],
         [
-            InlineKeyboardButton(
+            MessageAudience(activity_id, Audience.EVERYONE, stamp).button(
                 t.ngettext(
                     "👥 Signed up and waitlist ({n} person)",
                     "👥 Signed up and waitlist ({n} people)",
                     sizes[Audience.EVERYONE],
-                ).format(n=sizes[Audience.EVERYONE]),
-                callback_data=callback("mg", "aud", draft.activity_id, "e"),
+                ).format(n=sizes[Audience.EVERYONE])
             )
         ],
-        [
-            InlineKeyboardButton(
-                t.gettext("↩️ Don't send"), callback_data=callback("mg", "a", draft.activity_id)
-            )
-        ],
+        back_to_card(t.gettext("↩️ Don't send"), activity_id),
     ]
     await send(update, t.gettext("Who should get it?"), InlineKeyboardMarkup(rows))
-    return False
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_audience(update: Update, context: ZyContext) -> None:
-    """``mg:aud:<id>:<c|e>``: remember the audience, show the preview."""
-    parts = callback_parts(update)
-    activity_id = id_at(parts, 2)
-    code = parts[3] if len(parts) > 3 else ""
-    audience = {"c": Audience.CONFIRMED, "e": Audience.EVERYONE}.get(code)
-    if activity_id is None or audience is None:
-        await refuse_staff(update, context)
-        return
+async def _draft_seen(
+    update: Update, context: ZyContext, activity_id: int, stamp: int, *, audience: bool
+) -> ManageDraft | None:
+    """The message draft the pressed button was drawn for; otherwise the press is answered
+    (step over, or an earlier screen) and ``None``."""
     organizing = context.services.organizing
     user_id = context.user.telegram_id
-    t = context.t
+    await organizing.activity(user_id, activity_id)  # authorized before the draft is read
     draft = await organizing.draft(user_id)
     if (
         draft is None
-        or draft.action != "message"
+        or draft.action != Action.MESSAGE.value
         or draft.activity_id != activity_id
         or not draft.body
     ):
         raise ManageRefused(ManageRefusal.NO_DRAFT)
+    if draft_stamp(draft.body, draft.audience if audience else None) != stamp:
+        await answer(update, context.t.gettext(STALE), alert=True)
+        return None
+    return draft
+
+
+@card_on_refusal
+async def on_audience(update: Update, context: ZyContext, press: MessageAudience) -> None:
+    """Remember the audience, show the preview."""
+    draft = await _draft_seen(update, context, press.activity_id, press.stamp, audience=False)
+    if draft is None or draft.body is None:
+        return
+    organizing = context.services.organizing
+    user_id = context.user.telegram_id
+    t = context.t
+    aid = press.activity_id
     await organizing.save_draft(
-        ManageDraft(user_id, "message", activity_id, draft.body, audience.value)
+        ManageDraft(user_id, Action.MESSAGE.value, aid, draft.body, press.audience.value)
     )
-    activity = await organizing.activity(user_id, activity_id)
-    sizes = await organizing.audience_sizes(user_id, activity_id)
+    activity = await organizing.activity(user_id, aid)
+    sizes = await organizing.audience_sizes(user_id, aid)
     await answer(update)
     rendered = message_text(t, activity, draft.body)
     text = t.ngettext(
         "<b>Preview</b> (to {n} person):",
         "<b>Preview</b> (to {n} people):",
-        sizes[audience],
-    ).format(n=sizes[audience])
+        sizes[press.audience],
+    ).format(n=sizes[press.audience])
     rows = [
         [
-            InlineKeyboardButton(
-                t.gettext("📨 Send"), callback_data=callback("mg", "send", activity_id)
+            MessageSend(aid, draft_stamp(draft.body, press.audience.value)).button(
+                t.gettext("📨 Send")
             )
         ],
-        [
-            InlineKeyboardButton(
-                t.gettext("✏️ Rewrite"), callback_data=callback("mg", "msg", activity_id)
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                t.gettext("↩️ Don't send"), callback_data=callback("mg", "a", activity_id)
-            )
-        ],
+        [MessageStart(aid).button(t.gettext("✏️ Rewrite"))],
+        back_to_card(t.gettext("↩️ Don't send"), aid),
     ]
     await show(update, f"{text}\n\n{rendered}", InlineKeyboardMarkup(rows))
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_send(update: Update, context: ZyContext) -> None:
-    """``mg:send:<id>``: queue the message for everyone in the chosen audience."""
-    activity_id = id_at(callback_parts(update), 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
+@card_on_refusal
+async def on_send(update: Update, context: ZyContext, press: MessageSend) -> None:
+    """Queue the previewed message for everyone in the chosen audience."""
+    if await _draft_seen(update, context, press.activity_id, press.stamp, audience=True) is None:
         return
     organizing = context.services.organizing
     user_id = context.user.telegram_id
     t = context.t
-    report = await organizing.send_message(user_id, activity_id)
-    activity = await organizing.activity(user_id, activity_id)
+    report = await organizing.send_message(user_id, press.activity_id, press.stamp)
+    activity = await organizing.activity(user_id, press.activity_id)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -226,17 +248,23 @@ async def render_organizer_message(
     return Rendered(message_text(t, activity, body), markup)
 
 
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [typed_step_flow("message", on_message_text)]
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    MessageStart: on_start,
+    MessageAudience: on_audience,
+    MessageSend: on_send,
+}
 
-
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_message_start, pattern=r"^mg:msg:"))
-    application.add_handler(CallbackQueryHandler(on_audience, pattern=r"^mg:aud:"))
-    application.add_handler(CallbackQueryHandler(on_send, pattern=r"^mg:send:"))
-
+FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=abandon_typed_step, on_other=reprompt(PROMPT))]
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).
 RENDERERS: Renderers = {
     NotificationKind.ORGANIZER_MESSAGE: render_organizer_message,
 }
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_MESSAGE, legacy_press)
+    ):
+        application.add_handler(handler, group)

@@ -3,14 +3,14 @@ invitations; organizers are alerted when an activity is under-staffed.
 
 ```mermaid
 flowchart LR
-    alert[Under-staffed alert] -->|rc:id| list
-    manage[Management card mg:a:id] -->|rc:id| list[Ranked volunteers, page N]
-    list -->|rc:id:page| list
-    list -->|rc:ask:id| confirm[Invite the top N?]
-    confirm -->|rc:go:id:total| sent[N invited] --> list
-    confirm -->|rc:id| list
-    invitation[Invitation: activity card] -->|su:join:id:x| signed[Signed up, the sign-up flow]
-    invitation -->|inv:no:id| declined[Not interested, remembered]
+    alert[Under-staffed alert] -->|rc.list| list
+    manage[Management card mg.card] -->|rc.list| list[Ranked volunteers, page N]
+    list -->|rc.list id page| list
+    list -->|rc.ask| confirm[Invite the top N?]
+    confirm -->|rc.go id total| sent[N invited] --> list
+    confirm -->|rc.list| list
+    invitation[Invitation: activity card] -->|su.join| signed[Signed up, the sign-up flow]
+    invitation -->|inv.no| declined[Not interested, remembered]
 ```
 
 Every organizer press is re-authorized with :meth:`bot.services.staff.StaffService.activity_for`;
@@ -29,10 +29,13 @@ shows the current state when pressed (the sign-up flow re-checks everything).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -55,11 +58,45 @@ from handlers.activity_view import (
     card_text,
     when,
 )
-from handlers.callbacks import callback, parse_id, parse_int, parse_page, split
+from handlers.callbacks import Press, callback, parse_id, parse_int, parse_page, split
+from handlers.manage_buttons import ManageCard
+from handlers.press_table import PressTable, press_handlers
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, show
-from handlers.staff import refuse_staff
+from handlers.signup import LEGACY_JOINS
+from handlers.signup import legacy_press as legacy_signup_press
+from handlers.signup_buttons import SignupJoin, SignupWait
+from handlers.staff import STAFF_REFUSALS
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecruitList(Press, prefix="rc.list"):
+    activity_id: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class RecruitAsk(Press, prefix="rc.ask"):
+    """Confirm before inviting."""
+
+    activity_id: int
+
+
+@dataclass(frozen=True)
+class RecruitGo(Press, prefix="rc.go"):
+    """Invite the top N; ``total`` is the number invited so far that the confirmation showed,
+    so a second press (or one from an older screen) invites nobody twice."""
+
+    activity_id: int
+    total: int
+
+
+@dataclass(frozen=True)
+class InviteDecline(Press, prefix="inv.no"):
+    activity_id: int
+
 
 PAGE_SIZE = 10
 MAX_PAGE = 999  # a page number in callback data has at most three digits
@@ -73,13 +110,14 @@ AFTER_SIGNUP_GROUP = 5
 # ------------------------------------------------------------------------------------ helpers
 
 
-async def _authorized(update: Update, context: ZyContext, activity_id: int) -> Activity | None:
-    """The activity if the presser may manage it; otherwise answer the press and return None."""
-    try:
-        return await context.services.staff.activity_for(context.user.telegram_id, activity_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return None
+#: Organizer presses are re-authorized; a refusal only answers (nothing changed).
+TEXTS = RefusalTexts(cast("Mapping[StrEnum, str]", STAFF_REFUSALS))
+
+
+async def _authorized(context: ZyContext, activity_id: int) -> Activity:
+    """The activity if the presser may manage it (``StaffRefused`` otherwise, answered from
+    :data:`TEXTS`)."""
+    return await context.services.staff.activity_for(context.user.telegram_id, activity_id)
 
 
 async def _invalid(update: Update, context: ZyContext) -> None:
@@ -186,64 +224,36 @@ async def render_list(
             [
                 InlineKeyboardButton(
                     t.ngettext("📨 Invite the top {n}", "📨 Invite the top {n}", top).format(n=top),
-                    callback_data=callback("rc", "ask", aid),
+                    callback_data=RecruitAsk(aid).pack(),
                 )
             ]
         )
         paging: list[InlineKeyboardButton] = []
         if page > 0:
-            paging.append(
-                InlineKeyboardButton(
-                    t.gettext("◀️ Previous"), callback_data=callback("rc", aid, page - 1)
-                )
-            )
+            paging.append(RecruitList(aid, page - 1).button(t.gettext("◀️ Previous")))
         if page < pages - 1:
-            paging.append(
-                InlineKeyboardButton(
-                    t.gettext("Next ▶️"), callback_data=callback("rc", aid, page + 1)
-                )
-            )
+            paging.append(RecruitList(aid, page + 1).button(t.gettext("Next ▶️")))
         if paging:
             rows.append(paging)
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.gettext("⬅️ Back to the activity"), callback_data=callback("mg", "a", aid)
-            )
-        ]
-    )
+    rows.append([ManageCard(aid).button(t.gettext("⬅️ Back to the activity"))])
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
 # ------------------------------------------------------------------------------ organizer side
 
 
-async def on_find(update: Update, context: ZyContext) -> None:
-    """``rc:<activity_id>[:<page>]``: the ranked list."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
-    page = parse_page(parts[2], MAX_PAGE) if len(parts) > 2 else 0
-    if activity_id is None or len(parts) > 3 or page is None:
-        await _invalid(update, context)
-        return
-    activity = await _authorized(update, context, activity_id)
-    if activity is None:
-        return
+async def on_find(update: Update, context: ZyContext, press: RecruitList) -> None:
+    """The ranked list."""
+    activity = await _authorized(context, press.activity_id)
     found = await context.services.recruiting.find(activity)
     await answer(update)
-    await render_list(update, context, found, page)
+    await render_list(update, context, found, min(press.page, MAX_PAGE))
 
 
-async def on_ask(update: Update, context: ZyContext) -> None:
-    """``rc:ask:<activity_id>``: confirm before inviting."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
-    if activity_id is None:
-        await _invalid(update, context)
-        return
-    activity = await _authorized(update, context, activity_id)
-    if activity is None:
-        return
+async def on_ask(update: Update, context: ZyContext, press: RecruitAsk) -> None:
+    """Confirm before inviting."""
+    activity = await _authorized(context, press.activity_id)
+    activity_id = activity.activity_id
     t = context.t
     services = context.services
     found = await services.recruiting.find(activity)
@@ -265,28 +275,16 @@ async def on_ask(update: Update, context: ZyContext) -> None:
         "{cap} invitations per activity per day."
     ).format(days=policy.cooldown.days, cap=policy.daily_cap)
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("📨 Yes, invite them"),
-                callback_data=callback("rc", "go", activity_id, found.counts.total),
-            )
-        ],
-        [InlineKeyboardButton(t.gettext("↩️ Back"), callback_data=callback("rc", activity_id))],
+        [RecruitGo(activity_id, found.counts.total).button(t.gettext("📨 Yes, invite them"))],
+        [RecruitList(activity_id).button(t.gettext("↩️ Back"))],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def on_go(update: Update, context: ZyContext) -> None:
-    """``rc:go:<activity_id>:<invitations so far>``: invite the top N."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) == 4 else None
-    expected = parse_int(parts[3], 9) if len(parts) == 4 else None
-    if activity_id is None or expected is None:
-        await _invalid(update, context)
-        return
-    activity = await _authorized(update, context, activity_id)
-    if activity is None:
-        return
+async def on_go(update: Update, context: ZyContext, press: RecruitGo) -> None:
+    """Invite the top N (none when the count of invitations moved since the confirmation)."""
+    activity = await _authorized(context, press.activity_id)
+    expected = press.total
     t = context.t
     services = context.services
     cap = services.recruiting.policy.daily_cap
@@ -325,13 +323,9 @@ async def on_go(update: Update, context: ZyContext) -> None:
 # ------------------------------------------------------------------------------ volunteer side
 
 
-async def on_not_interested(update: Update, context: ZyContext) -> None:
-    """``inv:no:<activity_id>``: decline an invitation (only one this volunteer received)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
-    if activity_id is None:
-        await _invalid(update, context)
-        return
+async def on_not_interested(update: Update, context: ZyContext, press: InviteDecline) -> None:
+    """Decline an invitation (only one this volunteer received)."""
+    activity_id = press.activity_id
     t = context.t
     services = context.services
     outcome = await services.recruiting.decline(context.user.telegram_id, activity_id)
@@ -361,13 +355,10 @@ async def on_not_interested(update: Update, context: ZyContext) -> None:
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def after_signup(update: Update, context: ZyContext) -> None:
-    """After ``su:join`` / ``su:wait`` (handled in group 0): an invitation to that activity is
+async def after_signup(update: Update, context: ZyContext, press: SignupJoin | SignupWait) -> None:
+    """After ``su.join`` / ``su.wait`` (handled in group 0): an invitation to that activity is
     answered. Sign-ups by other paths are caught up when the organizer opens the list."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) > 2 else None
-    if activity_id is None:
-        return
+    activity_id = press.activity_id
     recruiting = context.services.recruiting
     invitation = await recruiting.invitation_of(context.user.telegram_id, activity_id)
     if invitation is not None and invitation.response is None:
@@ -405,24 +396,14 @@ async def render_invitation(item: OutboxItem, services: Services, t: Translator)
     ).format(organization=html(activity.organization_name))
     text = card_text(t, activity, viewer, names, now, notice=notice)
     join = (
-        InlineKeyboardButton(
-            t.gettext("⏳ Join the waitlist"),
-            callback_data=callback("su", "wait", activity_id, NOWHERE),
-        )
+        SignupWait(activity_id, NOWHERE).button(t.gettext("⏳ Join the waitlist"))
         if activity.is_full or activity.waitlist_count
-        else InlineKeyboardButton(
-            t.gettext("✋ Sign up"), callback_data=callback("su", "join", activity_id, NOWHERE)
-        )
+        else SignupJoin(activity_id, NOWHERE).button(t.gettext("✋ Sign up"))
     )
     markup = InlineKeyboardMarkup(
         [
             [join],
-            [
-                InlineKeyboardButton(
-                    t.gettext("🙅 Not interested"),
-                    callback_data=callback("inv", "no", activity_id),
-                )
-            ],
+            [InviteDecline(activity_id).button(t.gettext("🙅 Not interested"))],
         ]
     )
     return Rendered(text, markup)
@@ -455,17 +436,8 @@ async def render_understaffed(
     )
     markup = InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(
-                    t.gettext("🔎 Find volunteers"), callback_data=callback("rc", activity_id)
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    t.gettext("📋 Manage the activity"),
-                    callback_data=callback("mg", "a", activity_id),
-                )
-            ],
+            [RecruitList(activity_id).button(t.gettext("🔎 Find volunteers"))],
+            [ManageCard(activity_id).button(t.gettext("📋 Manage the activity"))],
         ]
     )
     return Rendered(text, markup)
@@ -477,14 +449,57 @@ async def check_understaffed(context: ZyContext) -> None:
         nudge_outbox(context)
 
 
+# ------------------------------------------------------------------------------ old buttons
+
+LEGACY = r"^(rc|inv):"
+
+
+def legacy_press(data: str) -> Press | None:
+    """``rc:<id>[:<page>]``, ``rc:ask:<id>``, ``rc:go:<id>:<n>``, ``inv:no:<id>`` as drawn
+    before the typed families (on alerts and invitations already sent)."""
+    parts = split(data)
+    if parts[0] == "inv":
+        target = parse_id(parts[2]) if len(parts) == 3 and parts[1] == "no" else None
+        return InviteDecline(target) if target is not None else None
+    if len(parts) == 3 and parts[1] == "ask":
+        target = parse_id(parts[2])
+        return RecruitAsk(target) if target is not None else None
+    if len(parts) == 4 and parts[1] == "go":
+        target, total = parse_id(parts[2]), parse_int(parts[3], 9)
+        return RecruitGo(target, total) if target is not None and total is not None else None
+    if 2 <= len(parts) <= 3:
+        target = parse_id(parts[1])
+        page = parse_page(parts[2], MAX_PAGE) if len(parts) == 3 else 0
+        return RecruitList(target, page) if target is not None and page is not None else None
+    return None
+
+
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    RecruitList: on_find,
+    RecruitAsk: on_ask,
+    RecruitGo: on_go,
+    InviteDecline: on_not_interested,
+}
+
+
+async def _no_signup(update: Update, context: ZyContext) -> None:
+    """Data the sign-up handlers could not read either: they have answered it."""
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_find, pattern=r"^rc:\d"))
-    application.add_handler(CallbackQueryHandler(on_ask, pattern=r"^rc:ask:"))
-    application.add_handler(CallbackQueryHandler(on_go, pattern=r"^rc:go:"))
-    application.add_handler(CallbackQueryHandler(on_not_interested, pattern=r"^inv:no:"))
-    application.add_handler(
-        CallbackQueryHandler(after_signup, pattern=r"^su:(join|wait):"), group=AFTER_SIGNUP_GROUP
-    )
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=_invalid, legacy=(LEGACY, legacy_press)
+    ):
+        application.add_handler(handler, group)
+    for handler, group in press_handlers(
+        {SignupJoin: after_signup, SignupWait: after_signup},
+        texts=TEXTS,
+        invalid=_no_signup,
+        legacy=(LEGACY_JOINS, legacy_signup_press),
+        group=AFTER_SIGNUP_GROUP,
+    ):
+        application.add_handler(handler, group)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             check_understaffed,

@@ -5,9 +5,9 @@ flowchart LR
     due[Reminder row due] -->|stale: cancelled, moved, started, opted out| dropped[Dropped]
     due -->|longest offset| ask["⏰ Still coming? ✅ / 🙅"]
     due -->|other offsets| plain[⏰ Starts soon: time, place, map, calendar]
-    ask -->|rm:y| yes[Thank you: answer recorded]
-    ask -->|rm:n, before the cut-off| no[Sign-up cancelled → waitlist offer]
-    ask -->|rm:n, after the cut-off| late[Answer recorded, sign-up kept]
+    ask -->|rm.answer yes| yes[Thank you: answer recorded]
+    ask -->|rm.answer no, before the cut-off| no[Sign-up cancelled → waitlist offer]
+    ask -->|rm.answer no, after the cut-off| late[Answer recorded, sign-up kept]
 ```
 
 Planning and staleness are :mod:`bot.services.reminders`; the answers go through
@@ -19,31 +19,45 @@ and changes nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.i18n import N_, Translator
-from bot.services.signups import Refusal, SignupRefused, StillComingOutcome
+from bot.services.signups import Refusal, StillComingOutcome
 from handlers.activity_view import NOWHERE, when
-from handlers.callbacks import callback, parse_id, pattern, split
+from handlers.callbacks import Press, callback, parse_id, split
+from handlers.press_table import press_handlers
+from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, html, show
+from handlers.signup_buttons import SignupCalendar, SignupMap
 
 log = logging.getLogger(__name__)
 
-PREFIX = "rm"
 
-# Short answers to a press that cannot act (Telegram shows at most 200 characters).
-_REFUSALS: dict[Refusal, str] = {
+@dataclass(frozen=True)
+class StillComing(Press, prefix="rm.answer"):
+    """The answer to "Still coming?" for one sign-up."""
+
+    signup_id: int
+    coming: bool
+
+
+# Short answers to a press that cannot act (Telegram shows at most 200 characters); other
+# reasons (someone else's sign-up) get "This button is no longer valid".
+_REFUSALS: dict[StrEnum, str] = {
     Refusal.NOT_SIGNED_UP: N_("You are no longer signed up for this activity."),
     Refusal.CANCELLED: N_("This activity was cancelled."),
     Refusal.STARTED: N_("This activity has already started."),
     Refusal.NOT_FOUND: N_("This activity is no longer available."),
+    Refusal.NOT_YOURS: GENERIC,
 }
 
 
@@ -63,18 +77,9 @@ def _starts_in(t: Translator, activity: Activity, services: Services) -> str:
 def _details_rows(t: Translator, activity: Activity) -> list[list[InlineKeyboardButton]]:
     """Details, and the map pin and calendar file of the activity card (same callbacks)."""
     aid = activity.activity_id
-    extras = [
-        InlineKeyboardButton(
-            t.gettext("📅 Add to calendar"), callback_data=callback("su", "ics", aid)
-        )
-    ]
+    extras = [SignupCalendar(aid).button(t.gettext("📅 Add to calendar"))]
     if activity.has_location:
-        extras.insert(
-            0,
-            InlineKeyboardButton(
-                t.gettext("🗺 Show on map"), callback_data=callback("su", "map", aid)
-            ),
-        )
+        extras.insert(0, SignupMap(aid).button(t.gettext("🗺 Show on map")))
     details = InlineKeyboardButton(
         t.gettext("ℹ️ Details"), callback_data=callback("act", aid, NOWHERE)
     )
@@ -101,13 +106,11 @@ async def render_reminder(item: OutboxItem, services: Services, t: Translator) -
         markup = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(
-                        t.gettext("✅ Yes, I am coming"),
-                        callback_data=callback(PREFIX, "y", due.signup_id),
+                    StillComing(due.signup_id, coming=True).button(
+                        t.gettext("✅ Yes, I am coming")
                     ),
-                    InlineKeyboardButton(
-                        t.gettext("🙅 No, I cannot come"),
-                        callback_data=callback(PREFIX, "n", due.signup_id),
+                    StillComing(due.signup_id, coming=False).button(
+                        t.gettext("🙅 No, I cannot come")
                     ),
                 ],
                 *_details_rows(t, activity),
@@ -128,24 +131,13 @@ async def render_reminder(item: OutboxItem, services: Services, t: Translator) -
     return Rendered(text, markup)
 
 
-async def on_still_coming(update: Update, context: ZyContext) -> None:
-    """``rm:y:<signup_id>`` / ``rm:n:<signup_id>``."""
+async def on_still_coming(update: Update, context: ZyContext, press: StillComing) -> None:
+    """Yes or No. A forged (someone else's sign-up) or stale press is answered from
+    :data:`TEXTS` and changes nothing."""
     t = context.t
-    parts = split(update.callback_query.data if update.callback_query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    signup_id = parse_id(parts[2]) if len(parts) == 3 else None
-    if action not in ("y", "n") or signup_id is None:
-        await answer(update, t.gettext("This button is no longer valid."))
-        return
-    try:
-        result = await context.services.signups.answer_still_coming(
-            context.user.telegram_id, signup_id, coming=action == "y"
-        )
-    except SignupRefused as error:
-        # Forged (someone else's sign-up), or stale: answer briefly, change nothing.
-        text = _REFUSALS.get(error.reason, N_("This button is no longer valid."))
-        await answer(update, t.gettext(text))
-        return
+    result = await context.services.signups.answer_still_coming(
+        context.user.telegram_id, press.signup_id, coming=press.coming
+    )
     activity = result.activity
     facts = t.gettext("<b>{title}</b>\n🕘 {when}\n📍 {place}").format(
         title=html(activity.title), when=when(t, activity), place=html(activity.place)
@@ -170,8 +162,30 @@ async def on_still_coming(update: Update, context: ZyContext) -> None:
     await show(update, text.format(facts=facts), markup)
 
 
+TEXTS = RefusalTexts(_REFUSALS)
+
+
+async def _invalid(update: Update, context: ZyContext) -> None:
+    await answer(update, context.t.gettext(GENERIC))
+
+
+def legacy_press(data: str) -> Press | None:
+    """``rm:y:<signup_id>`` / ``rm:n:<signup_id>`` on reminders sent before the typed family."""
+    parts = split(data)
+    signup_id = parse_id(parts[2]) if len(parts) == 3 else None
+    if parts[0] != "rm" or parts[1] not in ("y", "n") or signup_id is None:
+        return None
+    return StillComing(signup_id, coming=parts[1] == "y")
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_still_coming, pattern=pattern(PREFIX)))
+    for handler, group in press_handlers(
+        {StillComing: on_still_coming},
+        texts=TEXTS,
+        invalid=_invalid,
+        legacy=(r"^rm:", legacy_press),
+    ):
+        application.add_handler(handler, group)
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

@@ -1,22 +1,25 @@
-"""An activity's roster (``mg:r``) and its CSV and Excel exports (``mg:csv`` / ``mg:xlsx``):
-name, phone, skills, sign-up time and the answer to "Still coming?".
+"""An activity's roster and its exports (CSV, Excel), for its organizers.
 
 ```mermaid
 flowchart LR
-    card[Management card] -->|mg:r:id:page| roster[Roster page] -->|mg:r:id:page| roster
-    roster -->|mg:a:id| card
-    card -->|mg:csv / mg:xlsx| file[CSV / Excel document]
+    card[Management card] -->|mg.roster id 0| roster[Roster: coming, then the waitlist]
+    roster -->|mg.roster id page| roster
+    card & roster -->|mg.export csv / xlsx| file[CSV / Excel document]
+    roster -->|mg.card| card
 ```
+
+Both re-authorize every press (:meth:`~bot.services.organizing.OrganizingService.roster`): the
+roster holds phone numbers, so a forged press gets the staff refusal and sees nothing. Exports
+are logged (who, which activity, how many lines).
 """
 
 from __future__ import annotations
 
 import io
-import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application
 
 from bot.context import ZyContext
 from bot.domain.activities import ActivityStatus
@@ -30,22 +33,16 @@ from bot.domain.exports import (
 from bot.domain.validation import format_phone_for_display
 from bot.i18n import Translator
 from handlers.activity_view import Names, short_when, when
-from handlers.callbacks import callback
-from handlers.manage import (
-    TEXTS,
-    callback_parts,
-    id_at,
-    page_at,
-    pager,
-    show_card_after_refusal,
+from handlers.manage import TEXTS, back_to_card, export_buttons, invalid, pager
+from handlers.manage_buttons import (
+    LEGACY_ROSTER,
+    ExportKind,
+    RosterExport,
+    RosterShown,
+    legacy_press,
 )
-from handlers.refusals import refusing
+from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, show
-from handlers.staff import refuse_staff
-
-log = logging.getLogger(__name__)
-
-# ------------------------------------------------------------------------------------ roster
 
 STILL_COMING_MARKS = {
     StillComing.YES: " ✅",
@@ -70,16 +67,10 @@ def roster_line(t: Translator, number: int, entry: RosterEntry, names: Names) ->
     return " · ".join(parts) + STILL_COMING_MARKS[entry.answer]
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_roster(update: Update, context: ZyContext) -> None:
-    """``mg:r:<id>:<page>``: confirmed (and offered) first, then the waitlist."""
-    parts = callback_parts(update)
-    activity_id = id_at(parts, 2)
-    if activity_id is None:
-        await refuse_staff(update, context)
-        return
+async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> None:
+    """Confirmed (and offered) first, then the waitlist."""
     activity, roster = await context.services.organizing.roster(
-        context.user.telegram_id, activity_id, page_at(parts, 3)
+        context.user.telegram_id, press.activity_id, press.page
     )
     await answer(update)
     t = context.t
@@ -114,40 +105,25 @@ async def on_roster(update: Update, context: ZyContext) -> None:
         lines.append(roster_line(t, number, entry, names))
     if any(entry.answer is not StillComing.NOT_ASKED for entry in roster.entries):
         lines += ["", t.gettext("Still coming? ✅ yes · ❌ no · ❔ no answer yet")]
-    rows = pager(t, roster, ("mg", "r", activity_id))
-    rows.append(
-        [
-            InlineKeyboardButton(
-                t.gettext("📄 Export CSV"), callback_data=callback("mg", "csv", activity_id)
-            ),
-            InlineKeyboardButton(
-                t.gettext("📊 Export Excel"), callback_data=callback("mg", "xlsx", activity_id)
-            ),
-        ]
-    )
-    rows.append(
-        [InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("mg", "a", activity_id))]
-    )
+    aid = activity.activity_id
+    rows = pager(t, roster, lambda number: RosterShown(aid, number))
+    rows.append(export_buttons(t, aid))
+    rows.append(back_to_card(t.gettext("⬅️ Back"), aid))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-@refusing(TEXTS, then=show_card_after_refusal)
-async def on_export(update: Update, context: ZyContext) -> None:
-    """``mg:csv:<id>`` / ``mg:xlsx:<id>``: the whole roster as a document."""
-    parts = callback_parts(update)
-    kind = parts[1] if len(parts) > 1 else ""
-    activity_id = id_at(parts, 2)
-    if activity_id is None or kind not in {"csv", "xlsx"}:
-        await refuse_staff(update, context)
-        return
+async def on_export(update: Update, context: ZyContext, press: RosterExport) -> None:
+    """The whole roster as a document."""
     services = context.services
-    activity, entries = await services.organizing.roster_all(context.user.telegram_id, activity_id)
+    activity, entries = await services.organizing.roster_all(
+        context.user.telegram_id, press.activity_id
+    )
     t = context.t
     await answer(update, t.gettext("Preparing the file…"))
     names = await Names.load(services, t)
     tz = services.organizing.tz
     language = t.language
-    if kind == "csv":
+    if press.kind is ExportKind.CSV:
         payload = roster_csv(entries, language, tz, names.skills)
     else:
         payload = roster_xlsx(entries, language, tz, names.skills, title=activity.title)
@@ -157,7 +133,7 @@ async def on_export(update: Update, context: ZyContext) -> None:
     await chat.send_document(
         io.BytesIO(payload),
         filename=export_filename(
-            activity.activity_id, activity.title, activity.starts_at, tz, kind
+            activity.activity_id, activity.title, activity.starts_at, tz, press.kind.value
         ),
         caption=t.ngettext(
             "Roster of “{title}”: {n} person. Contains phone numbers: keep it safe and delete "
@@ -169,6 +145,15 @@ async def on_export(update: Update, context: ZyContext) -> None:
     )
 
 
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    RosterShown: on_roster,
+    RosterExport: on_export,
+}
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_roster, pattern=r"^mg:r:"))
-    application.add_handler(CallbackQueryHandler(on_export, pattern=r"^mg:(csv|xlsx):"))
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_ROSTER, legacy_press)
+    ):
+        application.add_handler(handler, group)

@@ -2,31 +2,39 @@
 
 ```mermaid
 flowchart LR
-    card[Activity card] -->|su:join| signed[Card: signed up] & full[Card: full, join the waitlist?]
-    full -->|su:wait| waiting[Card: number N on the waitlist]
-    signed & waiting -->|su:cx| why[Why? preset reasons]
-    why -->|su:cxr:reason| cancelled[Card: cancelled]
-    why -->|su:why| typing((flow cancel_reason: type it)) -->|text| cancelled
-    typing -->|/cancel| kept[Sign-up kept]
-    offer[Offer notification] -->|su:acc| signed
-    offer -->|su:dec| declined[Spot passed on]
-    card -->|su:ics| ics[.ics document]
-    card -->|su:map| pin[Location pin]
+    card[Activity card] -->|su.join| signed[Card: signed up] & full[Card: full, join the waitlist?]
+    card -->|su.join again, older card| already[Card: you are already signed up]
+    full -->|su.wait| waiting[Card: number N on the waitlist]
+    paused[Card of a paused volunteer] -->|su.resume| card
+    signed & waiting -->|su.cx| why[Why? preset reasons]
+    why -->|su.cx.reason code| cancelled[Card: cancelled]
+    why -->|su.cx.type: take| typing((flow cancel_signup: type it))
+    typing -->|text: release| cancelled
+    typing -->|/cancel| kept[Card: sign-up kept]
+    offer[Offer notification] -->|su.acc| signed
+    offer -->|su.dec| declined[Spot passed on]
+    card -->|su.ics| ics[.ics document]
+    card -->|su.map| pin[Location pin]
     card -->|su:reg| reg[Registration] --> card
 ```
 
 Every press is re-checked by :class:`~bot.services.signups.SignupService` against the stored
-state; a refusal re-renders the card with the reason on top.
+state; a refusal re-renders the card with the reason on top. The buttons carry the activity (or
+the sign-up) and the view the card was opened from, so an older card's button acts on the
+activity it showed; the typed reason's flow stores them too, so a restart between the question
+and the answer loses nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -46,15 +54,31 @@ from handlers.activity_view import (
     refusal_toast,
     short_when,
     when,
-    with_view,
 )
 from handlers.browse import render_menu, show_card
-from handlers.callbacks import callback, parse_id, split
+from handlers.callbacks import Press, callback, parse_id, split
 from handlers.flows import Flow, release, take
+from handlers.press_table import PressTable, press_handlers
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
+from handlers.signup_buttons import (
+    OfferAccept,
+    OfferDecline,
+    SignupCalendar,
+    SignupCancel,
+    SignupCancelAsk,
+    SignupCancelTyped,
+    SignupJoin,
+    SignupMap,
+    SignupResume,
+    SignupWait,
+)
 
 log = logging.getLogger(__name__)
 
+FLOW = "cancel_signup"
+NO_REASON = "none"  # SignupCancel.code: cancel without a reason
+PROMPT = N_("Please type your reason as text, or send /cancel to keep your sign-up.")
 
 CANCEL_REASONS: dict[str, str] = {
     "ill": N_("🤒 I am unwell"),
@@ -62,9 +86,24 @@ CANCEL_REASONS: dict[str, str] = {
     "travel": N_("🚌 I cannot get there"),
 }
 
+#: Sign-up refusals are answered with the card (see :func:`card_on_refusal`); nothing else
+#: is refused here.
+TEXTS = RefusalTexts()
+
+P = TypeVar("P", bound=Press)
+SignupPress = Callable[[Update, ZyContext, P], Awaitable[object]]
+CardPress = (
+    SignupJoin | SignupWait | SignupResume | SignupCancelAsk | SignupCancel | SignupCancelTyped
+)
+
 
 def _cutoff_hours(context: ZyContext) -> float:
     return context.services.signups.policy.cancel_cutoff.total_seconds() / 3600
+
+
+def view_of(press: CardPress) -> View:
+    """The view the card was opened from (a malformed one: the service menu)."""
+    return View.from_code(press.view) or View(NOWHERE)
 
 
 async def _refused(
@@ -77,16 +116,29 @@ async def _refused(
     await show_card(update, context, activity_id, view, notice=f"⚠️ {text}", names=names)
 
 
-def _parse(update: Update) -> tuple[str, int | None, View | None]:
-    """``su:<action>:<id>[:<view>]`` → (action, id, view)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    target = parse_id(parts[2]) if len(parts) > 2 else None
-    view = View.parse(parts[3:]) if len(parts) > 3 else View(NOWHERE)
-    return action, target, view
+def card_on_refusal(handler: SignupPress[P]) -> SignupPress[P]:
+    """A refused press shows the card as it is now with the reason on top (a press on a
+    sign-up that is not the presser's says only that the button is no longer valid)."""
+
+    @functools.wraps(handler)
+    async def wrapped(update: Update, context: ZyContext, press: P) -> object:
+        try:
+            return await handler(update, context, press)
+        except SignupRefused as error:
+            activity = getattr(press, "activity_id", None) or (
+                error.activity.activity_id if error.activity is not None else None
+            )
+            if activity is None:
+                await invalid(update, context)
+                return None
+            view = view_of(press) if isinstance(press, CardPress) else View(NOWHERE)
+            await _refused(update, context, error, activity, view)
+            return None
+
+    return wrapped
 
 
-async def _invalid(update: Update, context: ZyContext) -> None:
+async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."))
     await render_menu(update, context)
 
@@ -94,93 +146,76 @@ async def _invalid(update: Update, context: ZyContext) -> None:
 # ------------------------------------------------------------------------------ sign up / wait
 
 
-async def on_join(update: Update, context: ZyContext) -> None:
-    action, activity_id, view = _parse(update)
-    if activity_id is None or view is None:
-        await _invalid(update, context)
-        return
-    t = context.t
-    svc = context.services.signups
-    try:
-        if action == "join":
-            result = await svc.sign_up(context.user.telegram_id, activity_id)
-        else:
-            result = await svc.join_waitlist(context.user.telegram_id, activity_id)
-    except SignupRefused as error:
-        await _refused(update, context, error, activity_id, view)
-        return
-    notices = {
+def _joined_notice(t: Translator, outcome: Outcome, position: int | None) -> str:
+    return {
         Outcome.CONFIRMED: t.gettext(
             "🎉 <b>You are signed up!</b> Thank you. Tap “Add to calendar” so you do not forget."
         ),
         Outcome.WAITLISTED: t.gettext(
             "⏳ <b>You are on the waitlist (number {position}).</b> If a spot frees up, I will "
             "offer it to you."
-        ).format(position=result.position or 1),
-        Outcome.ALREADY_CONFIRMED: t.gettext("✅ You were already signed up."),
+        ).format(position=position or 1),
+        Outcome.ALREADY_CONFIRMED: t.gettext("✅ You are already signed up."),
         Outcome.ALREADY_WAITLISTED: t.gettext(
             "⏳ You are already on the waitlist (number {position})."
-        ).format(position=result.position or 1),
+        ).format(position=position or 1),
         Outcome.ALREADY_OFFERED: t.gettext("🎁 A spot is already held for you: accept it below."),
-    }
-    await answer(update)
-    await show_card(update, context, activity_id, view, notice=notices[result.outcome])
+    }[outcome]
 
 
-async def on_resume(update: Update, context: ZyContext) -> None:
-    """``su:resume:<id>:<view>`` on a paused volunteer's card: resume, then the card again
-    (now with Sign up)."""
-    _, activity_id, view = _parse(update)
-    if activity_id is None or view is None:
-        await _invalid(update, context)
+@card_on_refusal
+async def on_join(update: Update, context: ZyContext, press: SignupJoin | SignupWait) -> None:
+    svc = context.services.signups
+    if isinstance(press, SignupJoin):
+        result = await svc.sign_up(context.user.telegram_id, press.activity_id)
+    else:
+        result = await svc.join_waitlist(context.user.telegram_id, press.activity_id)
+    notice = _joined_notice(context.t, result.outcome, result.position)
+    # A press on an older card of an activity already joined: say so on the button too.
+    already = result.outcome in (
+        Outcome.ALREADY_CONFIRMED,
+        Outcome.ALREADY_WAITLISTED,
+        Outcome.ALREADY_OFFERED,
+    )
+    await answer(update, notice if already else None)
+    await show_card(update, context, press.activity_id, view_of(press), notice=notice)
+
+
+async def on_resume(update: Update, context: ZyContext, press: SignupResume) -> None:
+    """A paused volunteer resumes from the card; the card then offers to sign up."""
+    if await context.services.registration.profile(context.user.telegram_id) is None:
+        await invalid(update, context)
         return
     await context.services.registration.resume(context.user.telegram_id)
+    t = context.t
     await answer(update)
-    notice = context.t.gettext("▶️ Welcome back! You are active again.")
-    await show_card(update, context, activity_id, view, notice=notice)
+    notice = t.gettext("▶️ Welcome back! Your volunteering is resumed.")
+    await show_card(update, context, press.activity_id, view_of(press), notice=notice)
 
 
 # ------------------------------------------------------------------------------------- cancel
 
 
-async def on_cancel_ask(update: Update, context: ZyContext) -> None:
-    """``su:cx:<id>:<view>``: ask why (optional) before cancelling."""
-    _, activity_id, view = _parse(update)
-    if activity_id is None or view is None:
-        await _invalid(update, context)
-        return
+async def on_cancel_ask(update: Update, context: ZyContext, press: SignupCancelAsk) -> None:
+    """Ask why (optional) before cancelling."""
     t = context.t
-    activity = await context.services.activities.get(activity_id)
+    activity = await context.services.activities.get(press.activity_id)
     if activity is None:
-        await _invalid(update, context)
+        await invalid(update, context)
         return
     await answer(update)
-    reasons = [
-        [
-            InlineKeyboardButton(
-                t.gettext(label),
-                callback_data=with_view("su", "cxr", activity_id, code, view=view),
-            )
-        ]
+    aid, view = press.activity_id, press.view
+    rows = [
+        [SignupCancel(aid, code, view).button(t.gettext(label))]
         for code, label in CANCEL_REASONS.items()
     ]
-    rows = [
-        *reasons,
-        [
-            InlineKeyboardButton(
-                t.gettext("✍️ Type a reason"), callback_data=callback("su", "why", activity_id)
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                t.gettext("🚫 Cancel without a reason"),
-                callback_data=with_view("su", "cxr", activity_id, "none", view=view),
-            )
-        ],
+    rows += [
+        [SignupCancelTyped(aid, view).button(t.gettext("✍️ Type a reason"))],
+        [SignupCancel(aid, NO_REASON, view).button(t.gettext("🚫 Cancel without a reason"))],
         [
             InlineKeyboardButton(
                 t.gettext("↩️ Keep my sign-up"),
-                callback_data=with_view("act", activity_id, view=view),
+                callback_data=callback("act", aid, *view_of(press).parts()),
             )
         ],
     ]
@@ -191,23 +226,21 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def on_cancel_reason(update: Update, context: ZyContext) -> None:
-    """``su:cxr:<id>:<reason>:<view>``: cancel with a preset reason (or none)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) > 2 else None
-    code = parts[3] if len(parts) > 3 else ""
-    view = View.parse(parts[4:]) if len(parts) > 4 else View(NOWHERE)
-    if activity_id is None or view is None or (code != "none" and code not in CANCEL_REASONS):
-        await _invalid(update, context)
+async def on_cancel_reason(update: Update, context: ZyContext, press: SignupCancel) -> None:
+    """Cancel with a preset reason (or none)."""
+    if press.code != NO_REASON and press.code not in CANCEL_REASONS:
+        await invalid(update, context)
         return
     # A preset is stored as its English message id (whoever reads it later translates it).
-    note = CANCEL_REASONS.get(code)
-    await _cancel(update, context, activity_id, view, note)
+    note = CANCEL_REASONS.get(press.code)
+    await _cancel(update, context, press.activity_id, view_of(press), note)
 
 
 async def _cancel(
     update: Update, context: ZyContext, activity_id: int, view: View, note: str | None
 ) -> None:
+    """Cancel, pressed or typed: a refusal shows the card with the reason (a new message
+    when the reason was typed)."""
     t = context.t
     try:
         cancelled = await context.services.signups.cancel(
@@ -230,14 +263,9 @@ async def _cancel(
     )
 
 
-async def on_why(update: Update, context: ZyContext) -> object:
-    """``su:why:<id>``: wait for a typed reason."""
-    _, activity_id, _view = _parse(update)
-    if activity_id is None:
-        await _invalid(update, context)
-        return None
-    # Owned before it is asked: a crash right after the question loses nothing.
-    await take(context, CANCEL_REASON_FLOW, "reason", {"activity": activity_id})
+async def on_why(update: Update, context: ZyContext, press: SignupCancelTyped) -> None:
+    """Wait for a typed reason (flow ``cancel_signup``; the activity and view are stored)."""
+    await take(context, FLOW, "reason", {"activity": press.activity_id, "view": press.view})
     await answer(update)
     t = context.t
     await show(
@@ -247,92 +275,61 @@ async def on_why(update: Update, context: ZyContext) -> object:
             "your sign-up."
         ).format(limit=MAX_CANCEL_NOTE_LENGTH),
     )
-    return None
 
 
-async def on_reason_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+def _flow_card(owner: FlowOwner) -> tuple[int | None, View]:
+    view = View.from_code(owner.str_state("view") or NOWHERE) or View(NOWHERE)
+    return owner.int_state("activity"), view
+
+
+async def on_reason_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     t = context.t
-    activity_id = owner.int_state("activity")
+    activity_id, view = _flow_card(owner)
     message = update.effective_message
     if activity_id is None or message is None or message.text is None:
-        await release(context, CANCEL_REASON_FLOW)
-        return None
+        await release(context, FLOW)
+        return
     try:
         note = clean_free_text(message.text, min_length=1, max_length=MAX_CANCEL_NOTE_LENGTH)
     except InvalidInput as error:
-        await send(update, error.translate(t.gettext))
-        return None  # still waiting for a reason
-    await release(context, CANCEL_REASON_FLOW)
-    await _cancel(update, context, activity_id, View(NOWHERE), note)
-    return None
+        await send(update, error.translate(t.gettext))  # still waiting for the reason
+        return
+    await release(context, FLOW)
+    await _cancel(update, context, activity_id, view, note)
 
 
-async def on_reason_other(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    """A pin or a contact where a reason was asked: say what is expected."""
-    await send(
-        update,
-        context.t.gettext(
-            "Type your reason in one message (up to {limit} characters). Send /cancel to keep "
-            "your sign-up."
-        ).format(limit=MAX_CANCEL_NOTE_LENGTH),
-    )
-    return None
-
-
-async def on_reason_abandon(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    activity_id = owner.int_state("activity")
+async def on_reason_abandon(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    activity_id, view = _flow_card(owner)
     notice = context.t.gettext("OK, your sign-up is kept.")
     if activity_id is not None:
-        await show_card(
-            update, context, activity_id, View(NOWHERE), notice=notice, new_message=True
-        )
+        await show_card(update, context, activity_id, view, notice=notice, new_message=True)
     else:
         await send(update, notice)
-    return None
 
 
-CANCEL_REASON_FLOW = "cancel_reason"
-
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [
-    Flow(
-        CANCEL_REASON_FLOW,
-        on_text=on_reason_text,
-        on_other=on_reason_other,
-        on_cancel=on_reason_abandon,
-    )
-]
+async def on_reason_other(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    await send(update, context.t.gettext(PROMPT))
 
 
 # ------------------------------------------------------------------------------------- offers
 
 
-async def on_offer(update: Update, context: ZyContext) -> None:
-    """``su:acc:<signup_id>`` / ``su:dec:<signup_id>`` from an offer or the card."""
-    action, signup_id, _ = _parse(update)
-    if signup_id is None:
-        await _invalid(update, context)
-        return
+@card_on_refusal
+async def on_offer(update: Update, context: ZyContext, press: OfferAccept | OfferDecline) -> None:
+    """From an offer or the card. The service re-checks that the sign-up is this user's (a
+    forged id is NOT_YOURS, answered as an invalid button)."""
     t = context.t
     svc = context.services.signups
     user_id = context.user.telegram_id
-    # The service re-checks that the sign-up is this user's (a forged id is NOT_YOURS).
-    try:
-        if action == "acc":
-            accepted = await svc.accept_offer(user_id, signup_id)
-            activity_id = accepted.activity.activity_id
-            notice = t.gettext("🎉 <b>The spot is yours.</b> See you there!")
-        else:
-            declined = await svc.decline_offer(user_id, signup_id)
-            activity_id = declined.activity_id
-            nudge_outbox(context)
-            notice = t.gettext("OK, the spot goes to the next person on the waitlist. Thank you!")
-    except SignupRefused as error:
-        if error.activity is None:
-            await _invalid(update, context)
-            return
-        await _refused(update, context, error, error.activity.activity_id, View(NOWHERE))
-        return
+    if isinstance(press, OfferAccept):
+        accepted = await svc.accept_offer(user_id, press.signup_id)
+        activity_id = accepted.activity.activity_id
+        notice = t.gettext("🎉 <b>The spot is yours.</b> See you there!")
+    else:
+        declined = await svc.decline_offer(user_id, press.signup_id)
+        activity_id = declined.activity_id
+        nudge_outbox(context)
+        notice = t.gettext("OK, the spot goes to the next person on the waitlist. Thank you!")
     await answer(update)
     await show_card(update, context, activity_id, View(NOWHERE), notice=notice)
 
@@ -340,12 +337,11 @@ async def on_offer(update: Update, context: ZyContext) -> None:
 # ------------------------------------------------------------------------ calendar, map, share
 
 
-async def on_calendar(update: Update, context: ZyContext) -> None:
-    _, activity_id, _ = _parse(update)
+async def on_calendar(update: Update, context: ZyContext, press: SignupCalendar) -> None:
     services = context.services
-    activity = await services.activities.get(activity_id) if activity_id else None
+    activity = await services.activities.get(press.activity_id)
     if activity is None or activity.status is ActivityStatus.DRAFT:
-        await _invalid(update, context)
+        await invalid(update, context)
         return
     t = context.t
     await answer(update)
@@ -377,16 +373,61 @@ async def on_calendar(update: Update, context: ZyContext) -> None:
         )
 
 
-async def on_map(update: Update, context: ZyContext) -> None:
-    _, activity_id, _ = _parse(update)
-    activity = await context.services.activities.get(activity_id) if activity_id else None
+async def on_map(update: Update, context: ZyContext, press: SignupMap) -> None:
+    activity = await context.services.activities.get(press.activity_id)
     if activity is None or activity.latitude is None or activity.longitude is None:
-        await _invalid(update, context)
+        await invalid(update, context)
         return
     await answer(update)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_location(latitude=activity.latitude, longitude=activity.longitude)
+
+
+# ------------------------------------------------------------------------------ old buttons
+
+#: Old-format data handled here (``su:reg`` is registration's).
+LEGACY = r"^su:(join|wait|cx|cxr|why|acc|dec|ics|map):"
+#: The old sign-up presses an invitation's answer follows (:mod:`handlers.recruit`).
+LEGACY_JOINS = r"^su:(join|wait):"
+
+_BY_ID: dict[str, Callable[[int], Press]] = {
+    "acc": OfferAccept,
+    "dec": OfferDecline,
+    "ics": SignupCalendar,
+    "map": SignupMap,
+}
+_WITH_VIEW: dict[str, Callable[[int, str], Press]] = {
+    "join": SignupJoin,
+    "wait": SignupWait,
+    "cx": SignupCancelAsk,
+    "why": SignupCancelTyped,
+}
+
+
+def legacy_press(data: str) -> Press | None:
+    """``su:<action>:<id>[:<reason>][:<view>]`` as drawn before the typed families (still on
+    messages already sent, and by the campaign cards)."""
+    parts = split(data)
+    if len(parts) < 3 or parts[0] != "su":
+        return None
+    action, target, rest = parts[1], parse_id(parts[2]), parts[3:]
+    if target is None:
+        return None
+    if action in _BY_ID:
+        return _BY_ID[action](target) if not rest else None
+    code = None
+    if action == "cxr":
+        if not rest:
+            return None
+        code, rest = rest[0], rest[1:]
+    view = View.parse(rest) if rest else View(NOWHERE)
+    if view is None:
+        return None
+    if code is not None:
+        return SignupCancel.parse(f"{SignupCancel.prefix}:{target}:{code}:{view.code()}")
+    family = _WITH_VIEW.get(action)
+    return family(target, view.code()) if family is not None else None
 
 
 # --------------------------------------------------------------------------- notifications
@@ -423,12 +464,8 @@ async def render_offer(item: OutboxItem, services: Services, t: Translator) -> R
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(
-                    t.gettext("✅ Yes, I will come"), callback_data=callback("su", "acc", signup_id)
-                ),
-                InlineKeyboardButton(
-                    t.gettext("🙅 No, pass it on"), callback_data=callback("su", "dec", signup_id)
-                ),
+                OfferAccept(signup_id).button(t.gettext("✅ Yes, I will come")),
+                OfferDecline(signup_id).button(t.gettext("🙅 No, pass it on")),
             ],
             [
                 InlineKeyboardButton(
@@ -473,15 +510,30 @@ async def render_offer_expired(
     return Rendered(text, markup)
 
 
+#: What each of this module's button families does.
+PRESSES: PressTable = {
+    SignupJoin: on_join,
+    SignupWait: on_join,
+    SignupResume: on_resume,
+    SignupCancelAsk: on_cancel_ask,
+    SignupCancel: on_cancel_reason,
+    SignupCancelTyped: on_why,
+    OfferAccept: on_offer,
+    OfferDecline: on_offer,
+    SignupCalendar: on_calendar,
+    SignupMap: on_map,
+}
+
+FLOWS = [
+    Flow(FLOW, on_text=on_reason_text, on_cancel=on_reason_abandon, on_other=on_reason_other),
+]
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_why, pattern=r"^su:why:"))
-    application.add_handler(CallbackQueryHandler(on_join, pattern=r"^su:(join|wait):"))
-    application.add_handler(CallbackQueryHandler(on_resume, pattern=r"^su:resume:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^su:cx:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_reason, pattern=r"^su:cxr:"))
-    application.add_handler(CallbackQueryHandler(on_offer, pattern=r"^su:(acc|dec):"))
-    application.add_handler(CallbackQueryHandler(on_calendar, pattern=r"^su:ics:"))
-    application.add_handler(CallbackQueryHandler(on_map, pattern=r"^su:map:"))
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY, legacy_press)
+    ):
+        application.add_handler(handler, group)
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

@@ -26,6 +26,7 @@ cancelled activity keeps its roster and exports (and may be copied), nothing els
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,7 @@ __all__ = [
     "actions",
     "clean_cancel_reason",
     "clean_message",
+    "draft_stamp",
     "shown_cancel_reason",
 ]
 
@@ -163,6 +165,13 @@ _PRESET_REASONS = frozenset(CANCEL_PRESETS.values())
 def shown_cancel_reason(reason: str, gettext: Callable[[str], str]) -> str:
     """The stored cancellation reason in the reader's language (presets are translated)."""
     return gettext(reason) if reason in _PRESET_REASONS else reason
+
+
+def draft_stamp(body: str | None, audience: str | None = None) -> int:
+    """A fingerprint of typed text (and its audience), carried by the buttons drawn for it: a
+    press from an older screen (the text was typed again since) no longer matches, so it is
+    refused instead of acting on the newer text; the same text typed again still matches."""
+    return zlib.crc32(f"{audience or ''}\n{body or ''}".encode())
 
 
 def duplicate_times(
@@ -391,10 +400,13 @@ class OrganizingService:
             Audience.EVERYONE: await self._rosters.count_recipients(activity_id, waitlist=True),
         }
 
-    async def send_message(self, telegram_id: int, activity_id: int) -> MessageReport:
+    async def send_message(
+        self, telegram_id: int, activity_id: int, stamp: int | None = None
+    ) -> MessageReport:
         """Send the message drafted for this activity to its audience (one outbox row each,
         one batch), and forget the draft. A second press finds no draft: nothing is sent
-        twice."""
+        twice. With ``stamp`` (:func:`draft_stamp` of the previewed text and audience), a
+        draft rewritten since the preview is not sent either."""
         await self._staff.activity_for(telegram_id, activity_id)
         draft = await self._rosters.draft(telegram_id)
         if (
@@ -403,6 +415,7 @@ class OrganizingService:
             or draft.activity_id != activity_id
             or not draft.body
             or draft.audience is None
+            or (stamp is not None and stamp != draft_stamp(draft.body, draft.audience))
         ):
             raise ManageRefused(ManageRefusal.NO_DRAFT)
         body = clean_message(draft.body)

@@ -553,7 +553,7 @@ async def test_a_paused_volunteers_card_offers_resume_instead_of_sign_up(
     card = await open_card(user, event.activity_id, "Book sorting")
     assert "✋ Sign up" not in card.button_labels()
     await user.press("▶️ Resume volunteering", message=card)
-    resumed = await user.wait_for_text("You are active again")
+    resumed = await user.wait_for_text("Welcome back")
     assert "✋ Sign up" in resumed.button_labels()
     await user.press("✋ Sign up", message=resumed)
     await user.wait_for_text("You are signed up!")
