@@ -233,8 +233,12 @@ def test_the_chinese_catalog_follows_the_glossary() -> None:
                 problems.append(("电话号码 → 手机号码", message.id))
             if "18 岁" in text:
                 problems.append(("18 岁 → 年满 18 周岁", message.id))
-            if re.search(r"志愿(将|也)", text):
+            if re.search(r"志愿(将|也|保存)", text):
                 problems.append(("志愿 as the bot → 本平台", message.id))
+            if re.search(r"\d{1,2}/\d{1,2} \d", text):
+                problems.append(("ambiguous example date → 12月3日", message.id))
+            if "该组织的管理员" in text:
+                problems.append(("an organization's manager is 负责人", message.id))
             if ascii_colon.search(text):
                 problems.append(("ASCII colon after Chinese", message.id))
     assert problems == []
