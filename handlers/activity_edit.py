@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
@@ -491,19 +491,35 @@ async def on_value(update: Update, context: ZyContext) -> None:
     )
 
 
-async def on_toggle(update: Update, context: ZyContext) -> None:
-    press = EditToggle.parse(update.callback_query.data if update.callback_query else None)
+#: The presses drawn for one version of a pending edit.
+Versioned = TypeVar("Versioned", EditToggle, EditDone, EditMove, EditConfirm)
+
+
+async def _drawn(
+    update: Update, context: ZyContext, family: type[Versioned]
+) -> tuple[Versioned, Activity, Pending] | None:
+    """A versioned edit press, its activity (re-authorized) and the pending edit it was drawn
+    for; ``None`` after answering a forged, refused or stale press (nothing changed)."""
+    press = family.parse(update.callback_query.data if update.callback_query else None)
     if press is None:
         await refuse_staff(update, context)
-        return
+        return None
     activity = await _editable(update, context, press.activity_id)
     if activity is None:
-        return
+        return None
     try:
         pending = await _pending_drawn(context, press.activity_id, press.version)
     except Stale:
         await _refuse_stale(update, context)
+        return None
+    return press, activity, pending
+
+
+async def on_toggle(update: Update, context: ZyContext) -> None:
+    drawn = await _drawn(update, context, EditToggle)
+    if drawn is None:
         return
+    press, activity, pending = drawn
     choices = dict(await _choices(context, activity, pending.field))
     if pending.field is not press.field or press.code not in choices:
         await _refuse_stale(update, context)
@@ -516,18 +532,10 @@ async def on_toggle(update: Update, context: ZyContext) -> None:
 
 
 async def on_done(update: Update, context: ZyContext) -> None:
-    press = EditDone.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
+    drawn = await _drawn(update, context, EditDone)
+    if drawn is None:
         return
-    activity = await _editable(update, context, press.activity_id)
-    if activity is None:
-        return
-    try:
-        pending = await _pending_drawn(context, press.activity_id, press.version)
-    except Stale:
-        await _refuse_stale(update, context)
-        return
+    press, activity, pending = drawn
     if pending.field is not press.field or pending.field not in MULTI_EDITS:
         await _refuse_stale(update, context)
         return
@@ -536,18 +544,10 @@ async def on_done(update: Update, context: ZyContext) -> None:
 
 
 async def on_move(update: Update, context: ZyContext) -> None:
-    press = EditMove.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
+    drawn = await _drawn(update, context, EditMove)
+    if drawn is None:
         return
-    activity = await _editable(update, context, press.activity_id)
-    if activity is None:
-        return
-    try:
-        pending = await _pending_drawn(context, press.activity_id, press.version)
-    except Stale:
-        await _refuse_stale(update, context)
-        return
+    press, activity, pending = drawn
     if pending.field is not EditField.CAPACITY:
         await _refuse_stale(update, context)
         return
@@ -563,18 +563,10 @@ async def on_move(update: Update, context: ZyContext) -> None:
 
 async def on_confirm(update: Update, context: ZyContext) -> None:
     t = context.t
-    press = EditConfirm.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
+    drawn = await _drawn(update, context, EditConfirm)
+    if drawn is None:
         return
-    activity = await _editable(update, context, press.activity_id)
-    if activity is None:
-        return
-    try:
-        pending = await _pending_drawn(context, press.activity_id, press.version)
-    except Stale:
-        await _refuse_stale(update, context)
-        return
+    press, activity, pending = drawn
     if pending.field is not press.field or pending.value is None:
         await _refuse_stale(update, context)
         return
