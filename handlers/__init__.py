@@ -15,6 +15,7 @@ from handlers import (
     campaigns,
     chat_member,
     errors,
+    key_dates,
     manage,
     middleware,
     my,
@@ -45,6 +46,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     publish.register(application)
     manage.register(application)
     campaigns.register(application)
+    key_dates.register(application)
     broadcast.register(application)
     browse.register(application)
     signup.register(application)
@@ -88,7 +90,7 @@ def notification_renderers() -> Renderers:
 
 
 #: Handler modules whose flows read typed input, each with its ``FLOWS`` list.
-_FLOW_MODULES: tuple[Any, ...] = ()
+_FLOW_MODULES: tuple[Any, ...] = (admin, broadcast, key_dates, organize)
 
 
 def typed_input_dispatcher() -> FlowDispatcher:

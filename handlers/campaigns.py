@@ -1,58 +1,30 @@
-"""Key dates for administrators, and the campaign notifications (heads-up, campaign, greeting,
-weekly digest) with the repeating job that plans them.
+"""Campaign notifications around key dates — the organizers' heads-up, the volunteers' campaign
+and greeting — and the weekly digest, with the repeating job that plans them and the opt-out
+buttons they carry. Administering the key dates themselves is :mod:`handlers.key_dates`.
 
 ```mermaid
-stateDiagram-v2
-    [*] --> List: kd:list (admin panel)
-    List --> KeyDate: kd:v:code
-    KeyDate --> KeyDate: kd:on:code / kd:off:code
-    KeyDate --> Typing: kd:ed:code:zh|en|dt
-    List --> Typing: kd:add (Chinese name → English name → date)
-    Typing --> Typing: invalid text (localized error, asked again)
-    Typing --> KeyDate: valid text (saved)
-    Typing --> List: /cancel
+flowchart LR
+    J[planning job, every 5 min] --> P[services.campaigns.plan: outbox rows]
+    P --> D[delivery renders: heads-up · campaign · greeting · digest]
+    D --> O[cp.off / cp.nodg: opt out of campaigns / digests]
 ```
-
-The screens are thin: they parse the press or the typed text, call
-``services.key_date_admin`` (bot/domain/keydate_admin.py) and render. That service re-checks on
-the server that the presser is an administrator, validates, writes and logs; its errors map to
-short localized answers here (a forged or stale ``kd:`` press gets a refusal and changes
-nothing). The half-typed key date lives in ``key_date_drafts`` (survives restarts); the
-conversation only knows that it is waiting for text.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
-from bot.domain.keydates import KeyDate, KeyDateDraft, occurrences_between
 from bot.domain.matching import Match
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
-from bot.services.keydate_admin import (
-    MAX_NAME_LENGTH,
-    InvalidKeyDay,
-    KeyDateNotAdded,
-    KeyDateNotFound,
-    clean_name,
-)
-from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.activity_view import (
     NOWHERE,
     Names,
@@ -62,10 +34,9 @@ from handlers.activity_view import (
     reasons_text,
     with_view,
 )
-from handlers.callbacks import callback, split
-from handlers.conversation import ExclusiveConversation
-from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff, staff_refusal_text
+from handlers.callbacks import Press, callback
+from handlers.key_dates import day_text, local_today
+from handlers.render import answer, html
 
 log = logging.getLogger(__name__)
 
@@ -73,39 +44,17 @@ PLAN_JOB = "campaigns"
 PLAN_INTERVAL_SECONDS = 300  # planning is idempotent; a few minutes late is fine
 PLAN_FIRST_SECONDS = 1
 
-TYPING = "TYPING"
-END = ConversationHandler.END
 
-FIELD_ZH, FIELD_EN, FIELD_DATE = "zh", "en", "dt"
-_FIELDS = (FIELD_ZH, FIELD_EN, FIELD_DATE)
-
-# "12-5", "12.5", "12·5", "12/5", "12月5日"; lunar with a 农历 / 阴历 / lunar / L prefix.
-_DATE_INPUT = re.compile(
-    r"^(?:(农历|阴历|lunar|l)\s*)?(\d{1,2})\s*(?:[-./·]|月)\s*(\d{1,2})\s*日?$", re.IGNORECASE
-)
+class OptOut(StrEnum):
+    CAMPAIGNS = "off"
+    DIGEST = "nodg"
 
 
-# ------------------------------------------------------------------------------------- helpers
+@dataclass(frozen=True)
+class CpOptOut(Press, prefix="cp"):
+    """From a campaign message or a digest: no more of that kind."""
 
-
-def _today(services: Services) -> date:
-    return services.clock().astimezone(services.settings.tz).date()
-
-
-def _next_day(key_date: KeyDate, today: date) -> date | None:
-    found = occurrences_between(key_date, today, today + timedelta(days=400))
-    return found[0] if found else None
-
-
-def _day_text(t: Translator, day: date) -> str:
-    """ "Sat, Dec 5, 2026" / "2026年12月5日周六"."""
-    return t.format_skeleton(datetime.combine(day, time(12), tzinfo=t.timezone), "yMMMEd")
-
-
-def _rule_text(t: Translator, key_date: KeyDate) -> str:
-    if key_date.is_lunar:
-        return t.gettext("lunar {month}-{day}").format(month=key_date.month, day=key_date.day)
-    return t.gettext("{month}-{day}").format(month=key_date.month, day=key_date.day)
+    which: OptOut
 
 
 def _days_until_text(t: Translator, days: int) -> str:
@@ -114,378 +63,6 @@ def _days_until_text(t: Translator, days: int) -> str:
     if days == 1:
         return t.gettext("tomorrow")
     return t.ngettext("in {n} day", "in {n} days", days).format(n=days)
-
-
-def parse_day(text: str) -> tuple[int, int, bool] | None:
-    """(month, day, lunar) from typed text, or ``None`` when it does not look like a day.
-    Whether that day exists (2-30 does not) is the service's check."""
-    found = _DATE_INPUT.match(text.strip())
-    if found is None:
-        return None
-    return int(found.group(2)), int(found.group(3)), found.group(1) is not None
-
-
-async def _is_admin(update: Update, context: ZyContext) -> bool:
-    try:
-        await context.services.staff.require_admin(context.user.telegram_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return False
-    return True
-
-
-def _code_of(update: Update) -> tuple[list[str], str]:
-    """The callback data's parts and the key-date code in it (``kd:<action>:<code>…``)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    return parts, parts[2] if len(parts) > 2 else ""
-
-
-async def _gone_press(update: Update, context: ZyContext) -> None:
-    await answer(update, context.t.gettext("This key date no longer exists."))
-    await show_list(update, context)
-
-
-# ------------------------------------------------------------------------------------- screens
-
-
-async def show_list(update: Update, context: ZyContext, notice: str | None = None) -> None:
-    t = context.t
-    services = context.services
-    language = t.language.value
-    today = _today(services)
-    lines = [notice, ""] if notice else []
-    lines.append(t.gettext("🗓 <b>Key dates</b>"))
-    lines.append(
-        t.gettext(
-            "Organizers hear about each one {days} days ahead; volunteers who opted in get "
-            "campaign messages before it and a greeting on the day."
-        ).format(days=services.campaigns.policy.heads_up.days)
-    )
-    lines.append("")
-    rows: list[list[InlineKeyboardButton]] = []
-    key_dates = await services.key_dates.all()
-    dated = sorted(
-        ((_next_day(key_date, today), key_date) for key_date in key_dates),
-        key=lambda pair: (pair[0] or date.max, pair[1].code),
-    )
-    for day, key_date in dated:
-        mark = "✅" if key_date.is_enabled else "🚫"
-        next_text = _day_text(t, day) if day else "—"
-        lines.append(
-            t.gettext("{mark} <b>{name}</b> ({rule}) · next: {day}").format(
-                mark=mark,
-                name=html(key_date.name(language)),
-                rule=_rule_text(t, key_date),
-                day=next_text,
-            )
-        )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{mark} {clip(key_date.name(language))}",
-                    callback_data=callback("kd", "v", key_date.code),
-                )
-            ]
-        )
-    rows.append(
-        [InlineKeyboardButton(t.gettext("➕ Add a key date"), callback_data=callback("kd", "add"))]
-    )
-    rows.append(
-        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
-    )
-    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-async def show_key_date(
-    update: Update, context: ZyContext, key_date: KeyDate, notice: str | None = None
-) -> None:
-    t = context.t
-    day = _next_day(key_date, _today(context.services))
-    lines = [notice, ""] if notice else []
-    lines += [
-        f"🗓 <b>{html(key_date.name(t.language.value))}</b>",
-        t.gettext("Chinese name: {name}").format(name=html(key_date.name_zh)),
-        t.gettext("English name: {name}").format(name=html(key_date.name_en)),
-        t.gettext("Date: {rule}").format(rule=_rule_text(t, key_date)),
-        t.gettext("Next: {day}").format(day=_day_text(t, day) if day else "—"),
-        t.gettext("Status: {status}").format(
-            status=t.gettext("enabled") if key_date.is_enabled else t.gettext("disabled")
-        ),
-    ]
-    if key_date.builtin:
-        lines.append(t.gettext("Built in: it can be disabled, not deleted."))
-    code = key_date.code
-    toggle = (
-        InlineKeyboardButton(t.gettext("🚫 Disable"), callback_data=callback("kd", "off", code))
-        if key_date.is_enabled
-        else InlineKeyboardButton(t.gettext("✅ Enable"), callback_data=callback("kd", "on", code))
-    )
-    rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("✏️ Chinese name"), callback_data=callback("kd", "ed", code, FIELD_ZH)
-            ),
-            InlineKeyboardButton(
-                t.gettext("✏️ English name"), callback_data=callback("kd", "ed", code, FIELD_EN)
-            ),
-        ],
-        [
-            InlineKeyboardButton(
-                t.gettext("✏️ Date"), callback_data=callback("kd", "ed", code, FIELD_DATE)
-            ),
-            toggle,
-        ],
-        [InlineKeyboardButton(t.gettext("⬅️ Key dates"), callback_data=callback("kd", "list"))],
-    ]
-    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-def _prompt(t: Translator, field: str) -> str:
-    if field == FIELD_ZH:
-        return t.gettext(
-            "Type the key date's Chinese name (up to {limit} characters), e.g. 植树节. "
-            "Send /cancel to stop."
-        ).format(limit=MAX_NAME_LENGTH)
-    if field == FIELD_EN:
-        return t.gettext(
-            "Type the key date's English name (up to {limit} characters), e.g. Arbor Day. "
-            "Send /cancel to stop."
-        ).format(limit=MAX_NAME_LENGTH)
-    return t.gettext(
-        "Type the date as month-day, e.g. 3-12. For a lunar date put “lunar” or 农历 in "
-        "front, e.g. lunar 9-9. Send /cancel to stop."
-    )
-
-
-# ---------------------------------------------------------------------------------- callbacks
-
-
-async def on_list(update: Update, context: ZyContext) -> None:
-    if not await _is_admin(update, context):
-        return
-    await answer(update)
-    await show_list(update, context)
-
-
-async def _key_date_from(update: Update, context: ZyContext, code: str) -> KeyDate | None:
-    """The key date, or ``None`` after answering the press (refused, or no longer there)."""
-    try:
-        return await context.services.key_date_admin.get(context.user.telegram_id, code)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-    except KeyDateNotFound:
-        await _gone_press(update, context)
-    return None
-
-
-async def on_view(update: Update, context: ZyContext) -> None:
-    _parts, code = _code_of(update)
-    key_date = await _key_date_from(update, context, code)
-    if key_date is None:
-        return
-    await answer(update)
-    await show_key_date(update, context, key_date)
-
-
-async def on_toggle(update: Update, context: ZyContext) -> None:
-    """``kd:on:<code>`` / ``kd:off:<code>``."""
-    parts, code = _code_of(update)
-    enable = parts[1] == "on"
-    try:
-        key_date = await context.services.key_date_admin.set_enabled(
-            context.user.telegram_id, code, enable
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
-    except KeyDateNotFound:
-        await _gone_press(update, context)
-        return
-    t = context.t
-    await answer(update)
-    notice = (
-        t.gettext("✅ Enabled: campaigns will run for it.")
-        if enable
-        else t.gettext("🚫 Disabled: no more campaign messages for it.")
-    )
-    await show_key_date(update, context, key_date, notice=notice)
-
-
-async def on_add(update: Update, context: ZyContext) -> object:
-    if not await _is_admin(update, context):
-        return END
-    services = context.services
-    await services.key_dates.save_draft(
-        _draft(context.user.telegram_id, None, FIELD_ZH, None, None, services.clock())
-    )
-    await answer(update)
-    await show(update, _prompt(context.t, FIELD_ZH))
-    return TYPING
-
-
-async def on_edit(update: Update, context: ZyContext) -> object:
-    """``kd:ed:<code>:<field>``: wait for the new value."""
-    parts, code = _code_of(update)
-    field = parts[3] if len(parts) > 3 else ""
-    key_date = await _key_date_from(update, context, code)
-    if key_date is None:
-        return END
-    if field not in _FIELDS:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        return END
-    services = context.services
-    await services.key_dates.save_draft(
-        _draft(
-            context.user.telegram_id,
-            key_date.code,
-            field,
-            key_date.name_zh,
-            key_date.name_en,
-            services.clock(),
-        )
-    )
-    await answer(update)
-    await show(update, _prompt(context.t, field))
-    return TYPING
-
-
-def _draft(
-    telegram_id: int,
-    code: str | None,
-    field: str,
-    name_zh: str | None,
-    name_en: str | None,
-    now: datetime,
-) -> KeyDateDraft:
-    return KeyDateDraft(telegram_id, code, field, name_zh, name_en, now)
-
-
-async def on_text(update: Update, context: ZyContext) -> object:
-    t = context.t
-    services = context.services
-    actor = context.user.telegram_id
-    message = update.effective_message
-    if message is None or message.text is None:
-        return TYPING
-    if not await services.staff.is_admin(actor):
-        # No longer an administrator: drop the draft (the service would refuse the save anyway).
-        log.warning("key-date input refused: user %s is not an administrator", actor)
-        await services.key_dates.delete_draft(actor)
-        await send(update, staff_refusal_text(t, StaffRefusal.NOT_ALLOWED))
-        return END
-    draft = await services.key_dates.get_draft(actor)
-    if draft is None:
-        await send(update, t.gettext("Nothing is being edited. Open /admin again."))
-        return END
-    try:
-        return await _apply(update, context, draft, message.text)
-    except InvalidInput as error:  # a name too long, empty, several lines …
-        await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
-        return TYPING
-    except InvalidKeyDay:
-        return await _not_a_day(update, t)
-    except KeyDateNotFound:
-        return await _gone(update, context)
-    except KeyDateNotAdded:
-        # Nothing was written; the draft stays at the date step so sending it again retries.
-        await send(
-            update,
-            t.gettext("The key date could not be saved. Send the date again to retry, or /cancel."),
-        )
-        return TYPING
-    except StaffRefused as error:
-        await services.key_dates.delete_draft(actor)
-        await refuse_staff(update, context, error)
-        return END
-
-
-async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: str) -> object:
-    """One typed answer: the next step of adding, or the save through the service."""
-    t = context.t
-    services = context.services
-    admin = services.key_date_admin
-    actor = draft.telegram_id
-    if draft.field in (FIELD_ZH, FIELD_EN):
-        name = clean_name(text)
-        if draft.code is None:  # adding: Chinese name → English name → date
-            name_zh = name if draft.field == FIELD_ZH else draft.name_zh
-            name_en = name if draft.field == FIELD_EN else draft.name_en
-            following = FIELD_EN if draft.field == FIELD_ZH else FIELD_DATE
-            await services.key_dates.save_draft(
-                _draft(actor, None, following, name_zh, name_en, services.clock())
-            )
-            await send(update, _prompt(t, following))
-            return TYPING
-        if draft.field == FIELD_ZH:
-            key_date = await admin.rename(actor, draft.code, name_zh=name)
-        else:
-            key_date = await admin.rename(actor, draft.code, name_en=name)
-        notice = t.gettext("✅ Name saved.")
-    else:
-        parsed = parse_day(text)
-        if parsed is None:
-            return await _not_a_day(update, t)
-        month, day, lunar = parsed
-        if draft.code is not None:
-            key_date = await admin.set_day(actor, draft.code, month, day, lunar)
-            notice = t.gettext("✅ Date saved.")
-        else:
-            key_date = await admin.add(
-                actor, draft.name_zh or "", draft.name_en or "", month, day, lunar
-            )
-            notice = t.gettext("✅ Key date added.")
-    await services.key_dates.delete_draft(actor)
-    # A typed answer has no message to edit: show() sends a new one.
-    await show_key_date(update, context, key_date, notice=notice)
-    return END
-
-
-async def _not_a_day(update: Update, t: Translator) -> object:
-    await send(
-        update,
-        t.gettext("That is not a date that exists. {prompt}").format(prompt=_prompt(t, FIELD_DATE)),
-    )
-    return TYPING
-
-
-async def _gone(update: Update, context: ZyContext) -> object:
-    await context.services.key_dates.delete_draft(context.user.telegram_id)
-    await send(update, context.t.gettext("This key date no longer exists."))
-    return END
-
-
-async def on_unexpected(update: Update, context: ZyContext) -> object:
-    """Anything but text while typing: ask again."""
-    draft = await context.services.key_dates.get_draft(context.user.telegram_id)
-    if draft is None:
-        return END
-    await send(update, _prompt(context.t, draft.field))
-    return TYPING
-
-
-async def on_cancel(update: Update, context: ZyContext) -> object:
-    await context.services.key_dates.delete_draft(context.user.telegram_id)
-    await send(update, context.t.gettext("OK, nothing was changed."))
-    if await context.services.staff.is_admin(context.user.telegram_id):
-        await show_list(update, context)
-    return END
-
-
-def build_conversation() -> ConversationHandler[Any]:
-    return ExclusiveConversation(
-        entry_points=[
-            CallbackQueryHandler(on_add, pattern=r"^kd:add$"),
-            CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"),
-        ],
-        states={
-            TYPING: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
-                MessageHandler(~filters.COMMAND, on_unexpected),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", on_cancel)],
-        name="key_dates",
-    )
 
 
 # ------------------------------------------------------------------------------- notifications
@@ -531,7 +108,7 @@ async def render_heads_up(item: OutboxItem, services: Services, t: Translator) -
     if not organizations:
         return None  # no longer an organizer
     key_date, day = found
-    days = (day - _today(services)).days
+    days = (day - local_today(services)).days
     text = t.gettext(
         "🗓 <b>{name}</b> is {when} ({day}).\n\n"
         "Planning something for it? Publish your activities now: volunteers who opted in hear "
@@ -539,7 +116,7 @@ async def render_heads_up(item: OutboxItem, services: Services, t: Translator) -
     ).format(
         name=html(key_date.name(t.language.value)),
         when=_days_until_text(t, days),
-        day=_day_text(t, day),
+        day=day_text(t, day),
     )
     rows = [
         [
@@ -563,12 +140,12 @@ async def render_campaign(item: OutboxItem, services: Services, t: Translator) -
         return None  # opted out, disabled, passed, or nothing left to join
     key_date, day, matches = found
     names = await Names.load(services, t)
-    days = (day - _today(services)).days
+    days = (day - local_today(services)).days
     lines = [
         t.gettext("🗓 <b>{name}</b> is {when} ({day}).").format(
             name=html(key_date.name(t.language.value)),
             when=_days_until_text(t, days),
-            day=_day_text(t, day),
+            day=day_text(t, day),
         ),
         "",
         t.gettext("Volunteer for it! Activities for the day, best matches for you first:"),
@@ -579,7 +156,8 @@ async def render_campaign(item: OutboxItem, services: Services, t: Translator) -
     rows.append(
         [
             InlineKeyboardButton(
-                t.gettext("🔕 No more campaign messages"), callback_data=callback("cp", "off")
+                t.gettext("🔕 No more campaign messages"),
+                callback_data=CpOptOut(OptOut.CAMPAIGNS).pack(),
             )
         ]
     )
@@ -624,7 +202,7 @@ async def render_digest(item: OutboxItem, services: Services, t: Translator) -> 
     rows.append(
         [
             InlineKeyboardButton(
-                t.gettext("🔕 No more weekly digests"), callback_data=callback("cp", "nodg")
+                t.gettext("🔕 No more weekly digests"), callback_data=CpOptOut(OptOut.DIGEST).pack()
             )
         ]
     )
@@ -633,14 +211,12 @@ async def render_digest(item: OutboxItem, services: Services, t: Translator) -> 
 
 async def on_opt_out(update: Update, context: ZyContext) -> None:
     """``cp:off`` / ``cp:nodg`` from a campaign or digest: turn that kind off for this user."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    which = parts[1] if len(parts) > 1 else ""
+    press = CpOptOut.parse(update.callback_query.data if update.callback_query else None)
     t = context.t
-    if which not in ("off", "nodg"):
-        await answer(update, t.gettext("This button is no longer valid."))
-        return
-    done = await context.services.campaigns.opt_out(
-        context.user.telegram_id, campaigns=which == "off", digest=which == "nodg"
+    done = press is not None and await context.services.campaigns.opt_out(
+        context.user.telegram_id,
+        campaigns=press.which is OptOut.CAMPAIGNS,
+        digest=press.which is OptOut.DIGEST,
     )
     if not done:
         await answer(update, t.gettext("This button is no longer valid."))
@@ -659,11 +235,7 @@ async def plan_campaigns(context: ZyContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(build_conversation())
-    application.add_handler(CallbackQueryHandler(on_list, pattern=r"^kd:list$"))
-    application.add_handler(CallbackQueryHandler(on_view, pattern=r"^kd:v:"))
-    application.add_handler(CallbackQueryHandler(on_toggle, pattern=r"^kd:(on|off):"))
-    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=r"^cp:"))
+    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=CpOptOut.pattern()))
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             plan_campaigns,

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.localapi import VirtualUser
 from bot.localapi.models import BotInfo
 from bot.services.broadcasts import MAX_TEXT_LENGTH
+from handlers.broadcast import BcCancel, BcEveryone, BcNew, BcPast, BcProgress, BcSend
 from storage.outbox import OutboxRepository
 from tests.e2e.conftest import BotProcess, eventually
 from tests.factories import NOW, add_volunteer
@@ -105,8 +106,8 @@ async def test_admin_broadcasts_to_an_area_then_cancels_a_second_one_midway(
     # A second broadcast, to everyone, while delivery is paused: its rows stay pending.
     scheduler = bot.runtime.application.job_queue.scheduler  # type: ignore[union-attr]
     scheduler.pause()
-    # This time from the admin panel's 📣 Broadcast button (its callback data is bc:new).
-    await admin.press_data(admin.bot_messages()[-1].message_id, "bc:new")
+    # This time from the admin panel's 📣 Broadcast button (its callback data is BcNew).
+    await admin.press_data(admin.bot_messages()[-1].message_id, BcNew().pack())
     await admin.wait_for_text("Type the announcement")
     await admin.send("Second notice")
     await admin.wait_for_text("Who should receive it?")
@@ -123,7 +124,7 @@ async def test_admin_broadcasts_to_an_area_then_cancels_a_second_one_midway(
     await admin.press("⏹ Yes, cancel the rest")
     answered = await admin.callback_answer()
     assert answered.text == "Cancelled: 2 messages will not be sent."
-    cancelled = await admin.wait_for_text("Dropped: 2")
+    cancelled = await admin.wait_for_text("Not sent: 2")
     assert "cancelled" in cancelled.visible_text
     assert "⏹ Cancel the rest" not in cancelled.button_labels()
 
@@ -139,7 +140,7 @@ async def test_admin_broadcasts_to_an_area_then_cancels_a_second_one_midway(
     await admin.press("📋 Past broadcasts")
     listing = await admin.wait_for_text("Past broadcasts")
     assert "#1" in listing.visible_text and "#2" in listing.visible_text
-    assert "Sent: 2" in listing.visible_text and "Dropped: 3" in listing.visible_text
+    assert "Sent: 2" in listing.visible_text and "Not sent: 3" in listing.visible_text
 
 
 async def test_volunteers_cannot_broadcast_or_forge_presses(
@@ -151,7 +152,8 @@ async def test_volunteers_cannot_broadcast_or_forge_presses(
 
     await user.send("/broadcast")
     refusal = await user.wait_for_text("Only administrators can send broadcasts")
-    for data in ("bc:new", "bc:aud:all", "bc:ok", "bc:p:1", "bc:xx:1", "bc:list", "bc:zz"):
+    presses = (BcNew(), BcEveryone(), BcSend("0" * 12), BcProgress(1), BcCancel(1), BcPast())
+    for data in (*(press.pack() for press in presses), "bc.zz"):
         await user.press_data(refusal.message_id, data)
         answered = await user.callback_answer()
         assert answered.text == "⛔ Only administrators can send broadcasts.", data
@@ -186,7 +188,8 @@ async def test_a_half_composed_broadcast_survives_a_restart(
     await admin.send("/cancel")
     await admin.wait_for_text("The broadcast was discarded")
     assert await broadcast_rows(bot) == 0
-    await admin.press_data(admin.bot_messages()[-1].message_id, "bc:ok")
+    send = next(b for b in summary.buttons() if str(b.get("text", "")).startswith("✅ Send"))
+    await admin.press_data(summary.message_id, str(send["callback_data"]))
     answered = await admin.callback_answer()
     assert answered.text == "This broadcast was already sent or discarded."
     assert await broadcast_rows(bot) == 0
