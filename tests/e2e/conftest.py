@@ -126,3 +126,26 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s; last value {value!r}")
         await asyncio.sleep(0.01)
+
+
+async def crash(process: BotProcess) -> None:
+    """Stop the bot as ``kill -9`` would: what PTB still holds in memory and would write at its
+    next persistence tick or at a graceful shutdown (user data, conversation states) is lost.
+    Only what was already in the database survives; ``process.start()`` brings the bot back."""
+    runtime, process.runtime = process.runtime, None
+    assert runtime is not None, "the bot is not running"
+    application = runtime.application
+
+    async def lost() -> None:
+        return None
+
+    # From now on nothing reaches the persistence: not the periodic tick, not the final flush.
+    application.update_persistence = lost  # type: ignore[method-assign]
+    try:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+    finally:
+        await runtime.db.close()
