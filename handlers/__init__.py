@@ -57,6 +57,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     duplicate_activity.register(application)
     key_dates.register(application)
     campaigns.register(application)
+    key_dates.register(application)
     broadcast.register(application)
     browse.register(application)
     signup.register(application)

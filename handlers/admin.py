@@ -1,45 +1,47 @@
 """The administrator panel (``/admin``): applications, organizations, administrators and the
 reference lists. Every press re-checks that the presser is an administrator (and the domain
-service checks again); a forged ``adm:`` press gets a refusal and changes nothing.
+service checks again); a forged ``adm.`` press gets a refusal and changes nothing.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Panel: /admin · adm:home
-    Panel --> Pending: adm:pend
-    Pending --> Org: adm:o:<id>
-    Org --> Panel: adm:ap (approve)
-    Org --> TYPING: adm:rj (reject) · adm:sus (suspend) → type a reason
-    Org --> Org: adm:rei (reinstate)
-    Panel --> Orgs: adm:orgs:<page> --> Org
-    Panel --> Admins: adm:admins
-    Admins --> TYPING: adm:appoint → type an id or @username
-    Admins --> Admins: adm:rmadm:<id>
-    Panel --> Lists: adm:cat --> List: adm:cl:<kind> --> Item: adm:ci
-    List --> TYPING: adm:cadd → "code | 中文 | English"
-    Item --> TYPING: adm:crn → "中文 | English"
-    Item --> Item: adm:cact (deactivate / reactivate)
-    TYPING --> Panel: valid text (done) · /cancel
-    TYPING --> TYPING: invalid text (told why)
+    [*] --> Panel: /admin · adm.home
+    Panel --> Pending: adm.list (pending)
+    Pending --> Org: adm.o:<id>
+    Org --> Org: adm.ap (approve) · adm.rei (reinstate)
+    Org --> Typing: adm.rj (reject) · adm.sus (suspend) → type a reason
+    Panel --> Orgs: adm.list (decided) --> Org
+    Panel --> Admins: adm.admins
+    Admins --> Typing: adm.appoint → type an id or @username
+    Admins --> Admins: adm.rmadm:<id>
+    Panel --> Lists: adm.cat --> List: adm.cl:<kind> --> Item: adm.ci:<kind>:<code>
+    List --> Typing: adm.cadd → "code | 中文 | English"
+    Item --> Typing: adm.crn → "中文 | English"
+    Item --> Item: adm.cact:<kind>:<code>:<0|1> (deactivate / reactivate)
+    Typing --> [*]: valid text (done; release) · /cancel (release)
+    Typing --> Typing: invalid text (told why)
 ```
-TYPING is the ``admin`` flow owning the typed input (:mod:`handlers.flows`), with what the
-text is for in its state; any panel press gives the input back.
-The panel also links 🗓 Key dates (``kd:list``, handlers.campaigns) and 📣 Broadcast
-(``bc:new``, handlers.broadcast).
+
+Typing is the flow ``admin_input``: it owns the administrator's typed input (``flow_owners``),
+and its state says what the text is for (``what``, and the organization or list entry), so a
+restart or a second process takes the answer where it was asked. Any other panel press gives
+the input back (as the old screen-by-screen panel did). The panel also links 🗓 Key dates
+(``handlers.key_dates``) and 📣 Broadcast (``handlers.broadcast``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import OrganizationStatus
-from bot.domain.flows import FlowOwner
+from bot.domain.flows import FlowOwner, FlowState
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.users import User
 from bot.domain.validation import InvalidInput
@@ -52,15 +54,19 @@ from bot.services.organizations import (
     OrgRefused,
 )
 from bot.services.staff import StaffRefusal, StaffRefused
-from handlers.callbacks import button, button_rows, parse_id, parse_page, parse_telegram_id, split
+from handlers.broadcast import BcNew
+from handlers.callbacks import Press, button, button_rows
 from handlers.commands import publish_menu
 from handlers.flows import Flow, release, take
-from handlers.organize import STATUS_LABELS, describe, refusal_text
+from handlers.key_dates import KdList
+from handlers.organize import STATUS_LABELS, answer_refused, describe, refusal_text
+from handlers.prefix_table import PressTable
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
+FLOW = "admin_input"
 MAX_PAGE = 9999
 
 KIND_LABELS: dict[CatalogKind, str] = {
@@ -70,12 +76,113 @@ KIND_LABELS: dict[CatalogKind, str] = {
 }
 
 
+class AdminInput(StrEnum):
+    """What the administrator's typed text is for (the flow's ``waiting_for``)."""
+
+    REJECT = "reject"
+    SUSPEND = "suspend"
+    APPOINT = "appoint"
+    ADD = "add"
+    RENAME = "rename"
+
+
+# ------------------------------------------------------------------------------ buttons
+
+
+@dataclass(frozen=True)
+class AdmHome(Press, prefix="adm.home"):
+    pass
+
+
+@dataclass(frozen=True)
+class AdmList(Press, prefix="adm.list"):
+    pending: bool  # applications waiting for review, or the decided organizations
+    page: int
+
+
+@dataclass(frozen=True)
+class AdmOrg(Press, prefix="adm.o"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class AdmApprove(Press, prefix="adm.ap"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class AdmReject(Press, prefix="adm.rj"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class AdmSuspend(Press, prefix="adm.sus"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class AdmReinstate(Press, prefix="adm.rei"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class AdmAdmins(Press, prefix="adm.admins"):
+    pass
+
+
+@dataclass(frozen=True)
+class AdmAppoint(Press, prefix="adm.appoint"):
+    pass
+
+
+@dataclass(frozen=True)
+class AdmRemoveAdmin(Press, prefix="adm.rmadm"):
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class AdmLists(Press, prefix="adm.cat"):
+    pass
+
+
+@dataclass(frozen=True)
+class AdmListItems(Press, prefix="adm.cl"):
+    kind: CatalogKind
+
+
+@dataclass(frozen=True)
+class AdmItem(Press, prefix="adm.ci"):
+    kind: CatalogKind
+    code: str
+
+
+@dataclass(frozen=True)
+class AdmAddItem(Press, prefix="adm.cadd"):
+    kind: CatalogKind
+
+
+@dataclass(frozen=True)
+class AdmRenameItem(Press, prefix="adm.crn"):
+    kind: CatalogKind
+    code: str
+
+
+@dataclass(frozen=True)
+class AdmItemActive(Press, prefix="adm.cact"):
+    kind: CatalogKind
+    code: str
+    active: bool  # what the pressed button asked for: pressing an old one twice is harmless
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
 def service(context: ZyContext) -> OrganizationAdminService:
     return context.services.org_admin
 
 
-def _back(t: Translator, *data: str | int) -> list[InlineKeyboardButton]:
-    return [button(t.gettext("⬅️ Back"), *(data or ("adm", "home")))]
+def _back(t: Translator, to: Press | None = None) -> list[InlineKeyboardButton]:
+    return [(to or AdmHome()).button(t.gettext("⬅️ Back"))]
 
 
 def _person(user: User | None, telegram_id: int) -> str:
@@ -87,37 +194,43 @@ def _person(user: User | None, telegram_id: int) -> str:
     return f"{name} · {telegram_id}"
 
 
-async def _clear_input(context: ZyContext) -> None:
-    """Typed text is no longer for the admin panel (done, refused or moved on)."""
-    await release(context, ADMIN_FLOW)
+def _already_text(t: Translator, error: AlreadyDecided) -> str:
+    who = error.decided_by.first_name if error.decided_by else t.gettext("another administrator")
+    status = t.gettext(STATUS_LABELS[error.details.organization.status])
+    return t.gettext("This application was already decided by {who}: {status}.").format(
+        who=who, status=status
+    )
+
+
+async def _refresh_commands(context: ZyContext, user: User, *, admin: bool) -> None:
+    """An appointment or removal changes what the person may do: their menu follows now."""
+    del admin  # the menu is worked out from what they may do (handlers.commands)
+    services = context.services
+    t = services.translator(services.accounts.language_of(user))
+    await publish_menu(context, user.telegram_id, t)
 
 
 # ------------------------------------------------------------------------------ screens
 
 
-async def panel(update: Update, context: ZyContext, notice: str | None = None) -> object:
+async def panel(update: Update, context: ZyContext, notice: str | None = None) -> None:
     t = context.t
     _, pending = await service(context).pending_applications(context.user.telegram_id)
     text = t.gettext("🛠 <b>Administrator panel</b>")
     if notice:
         text = f"{notice}\n\n{text}"
     rows = [
-        [button(t.gettext("📥 Applications ({count})").format(count=pending), "adm", "pend", 0)],
-        [button(t.gettext("🏢 Organizations"), "adm", "orgs", 0)],
-        [button(t.gettext("👮 Administrators"), "adm", "admins")],
-        [button(t.gettext("📚 Areas, skills and categories"), "adm", "cat")],
-        [
-            button(t.gettext("🗓 Key dates"), "kd", "list"),
-            button(t.gettext("📣 Broadcast"), "bc", "new"),
-        ],
+        [AdmList(True, 0).button(t.gettext("📥 Applications ({count})").format(count=pending))],
+        [AdmList(False, 0).button(t.gettext("🏢 Organizations"))],
+        [AdmAdmins().button(t.gettext("👮 Administrators"))],
+        [AdmLists().button(t.gettext("📚 Areas, skills and categories"))],
+        [KdList().button(t.gettext("🗓 Key dates")), BcNew().button(t.gettext("📣 Broadcast"))],
         [button(t.gettext("🏠 Main menu"), "menu", "home")],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
-    await _clear_input(context)
-    return None
 
 
-async def org_list(update: Update, context: ZyContext, pending: bool, page: int) -> object:
+async def org_list(update: Update, context: ZyContext, pending: bool, page: int) -> None:
     t = context.t
     svc = service(context)
     uid = context.user.telegram_id
@@ -127,35 +240,27 @@ async def org_list(update: Update, context: ZyContext, pending: bool, page: int)
     else:
         found, total = await svc.organizations(uid, page)
         title = t.gettext("🏢 <b>Organizations</b> ({count})").format(count=total)
-    rows = [
-        [
-            button(
-                " · ".join((organization.name, t.gettext(STATUS_LABELS[organization.status]))),
-                "adm",
-                "o",
-                organization.organization_id,
-            )
-        ]
-        for organization in found
-    ]
+    rows = []
+    for organization in found:
+        status = t.gettext(STATUS_LABELS[organization.status])
+        label = f"{organization.name} · {status}"
+        rows.append([AdmOrg(organization.organization_id).button(label)])
     if not found:
         title += "\n\n" + t.gettext("Nothing here.")
-    action = "pend" if pending else "orgs"
     paging = []
     if page > 0:
-        paging.append(button(t.gettext("◀️ Previous"), "adm", action, page - 1))
-    if (page + 1) * PAGE_SIZE < total:
-        paging.append(button(t.gettext("Next ▶️"), "adm", action, page + 1))
+        paging.append(AdmList(pending, page - 1).button(t.gettext("◀️ Previous")))
+    if (page + 1) * PAGE_SIZE < total and page < MAX_PAGE:
+        paging.append(AdmList(pending, page + 1).button(t.gettext("Next ▶️")))
     if paging:
         rows.append(paging)
     rows.append(_back(t))
     await show(update, title, InlineKeyboardMarkup(rows))
-    return None
 
 
 async def org_detail(
     update: Update, context: ZyContext, oid: int, notice: str | None = None
-) -> object:
+) -> None:
     t = context.t
     details = await service(context).application(context.user.telegram_id, oid)
     organization = details.organization
@@ -171,21 +276,20 @@ async def org_detail(
     if organization.status is OrganizationStatus.PENDING:
         rows.append(
             [
-                button(t.gettext("✅ Approve"), "adm", "ap", oid),
-                button(t.gettext("❌ Reject"), "adm", "rj", oid),
+                AdmApprove(oid).button(t.gettext("✅ Approve")),
+                AdmReject(oid).button(t.gettext("❌ Reject")),
             ]
         )
     elif organization.status is OrganizationStatus.APPROVED:
-        rows.append([button(t.gettext("⛔ Suspend"), "adm", "sus", oid)])
+        rows.append([AdmSuspend(oid).button(t.gettext("⛔ Suspend"))])
     elif organization.status is OrganizationStatus.SUSPENDED:
-        rows.append([button(t.gettext("♻️ Reinstate"), "adm", "rei", oid)])
-    back_to = "pend" if organization.status is OrganizationStatus.PENDING else "orgs"
-    rows.append(_back(t, "adm", back_to, 0))
+        rows.append([AdmReinstate(oid).button(t.gettext("♻️ Reinstate"))])
+    pending = organization.status is OrganizationStatus.PENDING
+    rows.append(_back(t, AdmList(pending, 0)))
     await show(update, text, InlineKeyboardMarkup(rows))
-    return None
 
 
-async def admins_screen(update: Update, context: ZyContext, notice: str | None = None) -> object:
+async def admins_screen(update: Update, context: ZyContext, notice: str | None = None) -> None:
     t = context.t
     svc = service(context)
     uid = context.user.telegram_id
@@ -197,59 +301,48 @@ async def admins_screen(update: Update, context: ZyContext, notice: str | None =
         lines.append(f"• {html(_person(user, admin_id))}{mark}")
         if not fixed and admin_id != uid:
             label = t.gettext("➖ Remove {name}").format(name=user.first_name if user else admin_id)
-            rows.append([button(label, "adm", "rmadm", admin_id)])
+            rows.append([AdmRemoveAdmin(admin_id).button(label)])
     lines += ["", t.gettext("🔒 set in the bot's configuration (ADMIN_IDS)")]
     if notice:
         lines = [notice, "", *lines]
-    rows.insert(0, [button(t.gettext("➕ Appoint an administrator"), "adm", "appoint")])
+    rows.insert(0, [AdmAppoint().button(t.gettext("➕ Appoint an administrator"))])
     rows.append(_back(t))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-    return None
 
 
-async def catalog_kinds(update: Update, context: ZyContext) -> object:
+async def catalog_kinds(update: Update, context: ZyContext) -> None:
     t = context.t
-    rows = [
-        [button(t.gettext(label), "adm", "cl", kind.value)] for kind, label in KIND_LABELS.items()
-    ]
+    rows = [[AdmListItems(kind).button(t.gettext(label))] for kind, label in KIND_LABELS.items()]
     rows.append(_back(t))
     await show(
         update, t.gettext("📚 Which list would you like to edit?"), InlineKeyboardMarkup(rows)
     )
-    return None
 
 
 async def catalog_list(
     update: Update, context: ZyContext, kind: CatalogKind, notice: str | None = None
-) -> object:
+) -> None:
     t = context.t
     items = await service(context).catalog_items(context.user.telegram_id, kind)
     language = t.language.value
     buttons = [
-        button(
-            ("" if item.is_active else "⛔ ") + item.name(language),
-            "adm",
-            "ci",
-            kind.value,
-            item.code,
-        )
+        AdmItem(kind, item.code).button(("" if item.is_active else "⛔ ") + item.name(language))
         for item in items
     ]
     rows = button_rows(buttons, 2)
-    rows.append([button(t.gettext("➕ Add an entry"), "adm", "cadd", kind.value)])
-    rows.append(_back(t, "adm", "cat"))
+    rows.append([AdmAddItem(kind).button(t.gettext("➕ Add an entry"))])
+    rows.append(_back(t, AdmLists()))
     text = t.gettext(
         "📚 <b>{list}</b>: tap an entry to rename or deactivate it. ⛔ = not shown to users."
     ).format(list=t.gettext(KIND_LABELS[kind]))
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, InlineKeyboardMarkup(rows))
-    return None
 
 
 async def catalog_item(
     update: Update, context: ZyContext, kind: CatalogKind, code: str, notice: str | None = None
-) -> object:
+) -> None:
     t = context.t
     item = await service(context).catalog_item(context.user.telegram_id, kind, code)
     state = (
@@ -266,287 +359,322 @@ async def catalog_item(
     if notice:
         text = f"{notice}\n\n{text}"
     toggle = (
-        button(t.gettext("⛔ Deactivate"), "adm", "cact", kind.value, code, 0)
+        AdmItemActive(kind, item.code, False).button(t.gettext("⛔ Deactivate"))
         if item.is_active
-        else button(t.gettext("♻️ Reactivate"), "adm", "cact", kind.value, code, 1)
+        else AdmItemActive(kind, item.code, True).button(t.gettext("♻️ Reactivate"))
     )
     rows = [
-        [button(t.gettext("✏️ Rename"), "adm", "crn", kind.value, code)],
+        [AdmRenameItem(kind, item.code).button(t.gettext("✏️ Rename"))],
         [toggle],
-        _back(t, "adm", "cl", kind.value),
+        _back(t, AdmListItems(kind)),
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
-    return None
 
 
-async def ask(update: Update, context: ZyContext, prompt: str, **what: str | int) -> object:
-    """Ask for typed input; the answer goes to :func:`on_text`."""
-    await take(context, ADMIN_FLOW, "input", dict(what))
+async def ask(
+    update: Update, context: ZyContext, what: AdminInput, prompt: str, state: FlowState
+) -> None:
+    """Ask for typed input: the flow owns the next text (before the question is shown)."""
+    await take(context, FLOW, what.value, state)
     t = context.t
+    await answer(update)
     await show(update, prompt + "\n\n" + t.gettext("Send /cancel to stop."), None)
-    return None
 
 
-# ----------------------------------------------------------------------------- handlers
+# ------------------------------------------------------------------------------ presses
 
 
-async def enter(update: Update, context: ZyContext) -> object:
+async def on_command(update: Update, context: ZyContext) -> None:
     """``/admin``."""
     try:
         await context.services.staff.require_admin(context.user.telegram_id)
     except StaffRefused:
         await send(update, context.t.gettext("Sorry, this is only for administrators."))
-        return None
-    return await panel(update, context)
+        return
+    await release(context, FLOW)
+    await panel(update, context)
 
 
-def _kind(value: str) -> CatalogKind:
-    try:
-        return CatalogKind(value)
-    except ValueError:
-        raise StaffRefused(StaffRefusal.NOT_FOUND) from None
+async def on_home(update: Update, context: ZyContext, _press: AdmHome) -> None:
+    await answer(update)
+    await panel(update, context)
 
 
-async def on_button(update: Update, context: ZyContext) -> object:
-    """Every ``adm:`` press."""
-    query = update.callback_query
-    parts = split(query.data if query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    args = parts[2:]
-    t = context.t
-    uid = context.user.telegram_id
-    svc = service(context)
-    # A press moves on from any question the panel asked (a screen that asks takes it again).
-    await _clear_input(context)
-
-    def number(index: int, parse: Callable[[str], int | None] = parse_id) -> int:
-        value = parse(args[index]) if len(args) > index else None
-        if value is None:
-            raise StaffRefused(StaffRefusal.NOT_FOUND)
-        return value
-
-    def page(text: str) -> int | None:
-        return parse_page(text, MAX_PAGE)
-
-    try:
-        await context.services.staff.require_admin(uid)
-        await _clear_input(context)
-        if action == "home":
-            await answer(update)
-            return await panel(update, context)
-        if action in ("pend", "orgs"):
-            shown = number(0, page)
-            await answer(update)
-            return await org_list(update, context, action == "pend", shown)
-        if action == "o":
-            oid = number(0)
-            await answer(update)
-            return await org_detail(update, context, oid)
-        if action == "ap":
-            oid = number(0)
-            organization = await svc.approve(uid, oid)
-            await answer(update, t.gettext("Approved."))
-            nudge_outbox(context)
-            notice = t.gettext("✅ {name} is approved; the applicant is told.").format(
-                name=html(organization.name)
-            )
-            return await org_detail(update, context, oid, notice=notice)
-        if action == "rj":
-            oid = number(0)
-            details = await svc.ensure_pending(uid, oid)
-            await answer(update)
-            prompt = t.gettext(
-                "Why is <b>{name}</b> rejected? Type the reason; the applicant will see it."
-            ).format(name=html(details.organization.name))
-            return await ask(update, context, prompt, what="reject", oid=oid)
-        if action == "sus":
-            oid = number(0)
-            details = await svc.ensure_status(uid, oid, OrganizationStatus.APPROVED)
-            await answer(update)
-            prompt = t.gettext(
-                "Why is <b>{name}</b> suspended? Type the reason. Its members lose their "
-                "organizer tools until it is reinstated."
-            ).format(name=html(details.organization.name))
-            return await ask(update, context, prompt, what="suspend", oid=oid)
-        if action == "rei":
-            oid = number(0)
-            organization = await svc.reinstate(uid, oid)
-            await answer(update, t.gettext("Reinstated."))
-            notice = t.gettext("♻️ {name} is active again.").format(name=html(organization.name))
-            return await org_detail(update, context, oid, notice=notice)
-        if action == "admins":
-            await answer(update)
-            return await admins_screen(update, context)
-        if action == "appoint":
-            await answer(update)
-            prompt = t.gettext(
-                "Send the Telegram user id (digits) or the @username of the person to appoint. "
-                "They must have used this bot before."
-            )
-            return await ask(update, context, prompt, what="appoint")
-        if action == "rmadm":
-            target = number(0, parse_telegram_id)
-            user = await svc.remove_admin(uid, target)
-            await answer(update, t.gettext("Removed."))
-            await _refresh_commands(context, user)
-            notice = t.gettext("✅ {name} is no longer an administrator.").format(
-                name=html(user.first_name)
-            )
-            return await admins_screen(update, context, notice=notice)
-        if action == "cat":
-            await answer(update)
-            return await catalog_kinds(update, context)
-        if action == "cl" and args:
-            kind = _kind(args[0])
-            await answer(update)
-            return await catalog_list(update, context, kind)
-        if action == "ci" and len(args) == 2:
-            kind = _kind(args[0])
-            await answer(update)
-            return await catalog_item(update, context, kind, args[1])
-        if action == "cadd" and args:
-            kind = _kind(args[0])
-            await answer(update)
-            prompt = t.gettext(
-                "New entry for <b>{list}</b>: send code | 中文名 | English name, for example "
-                "first_aid | 急救 | First aid. The code is permanent (lowercase letters, "
-                "digits, _)."
-            ).format(list=t.gettext(KIND_LABELS[kind]))
-            return await ask(update, context, prompt, what="add", kind=kind.value)
-        if action == "crn" and len(args) == 2:
-            kind = _kind(args[0])
-            item = await svc.catalog_item(uid, kind, args[1])
-            await answer(update)
-            prompt = t.gettext(
-                "New names for <b>{zh}</b> / <b>{en}</b>: send 中文名 | English name."
-            ).format(zh=html(item.name_zh), en=html(item.name_en))
-            return await ask(
-                update, context, prompt, what="rename", kind=kind.value, code=item.code
-            )
-        if action == "cact" and len(args) == 3 and args[2] in ("0", "1"):
-            kind = _kind(args[0])
-            item = await svc.set_catalog_item_active(uid, kind, args[1], args[2] == "1")
-            await answer(update)
-            notice = t.gettext("✅ Saved.")
-            return await catalog_item(update, context, kind, item.code, notice=notice)
+async def on_list(update: Update, context: ZyContext, press: AdmList) -> None:
+    if press.page > MAX_PAGE:
         raise StaffRefused(StaffRefusal.NOT_FOUND)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return None
+    await answer(update)
+    await org_list(update, context, press.pending, press.page)
+
+
+async def on_org(update: Update, context: ZyContext, press: AdmOrg) -> None:
+    await answer(update)
+    await org_detail(update, context, press.organization_id)
+
+
+async def on_approve(update: Update, context: ZyContext, press: AdmApprove) -> None:
+    t = context.t
+    oid = press.organization_id
+    try:
+        organization = await service(context).approve(context.user.telegram_id, oid)
     except AlreadyDecided as error:
         await answer(update, _already_text(t, error), alert=True)
-        return await org_detail(update, context, error.details.organization.organization_id)
-    except OrgRefused as error:
-        await answer(update, refusal_text(t, error), alert=True)
-        return None
-
-
-def _already_text(t: Translator, error: AlreadyDecided) -> str:
-    who = error.decided_by.first_name if error.decided_by else t.gettext("another administrator")
-    status = t.gettext(STATUS_LABELS[error.details.organization.status])
-    return t.gettext("This application was already decided by {who}: {status}.").format(
-        who=who, status=status
+        await org_detail(update, context, oid)
+        return
+    await answer(update, t.gettext("Approved."))
+    nudge_outbox(context)
+    notice = t.gettext("✅ {name} is approved; the applicant is told.").format(
+        name=html(organization.name)
     )
+    await org_detail(update, context, oid, notice=notice)
 
 
-async def _refresh_commands(context: ZyContext, user: User) -> None:
-    """An appointment or removal changes what the person may do: their menu follows now."""
-    services = context.services
-    t = services.translator(services.accounts.language_of(user))
-    await publish_menu(context, user.telegram_id, t)
-
-
-async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    message = update.effective_message
-    what = owner.state
-    if message is None or message.text is None:
-        return None
+async def on_reject(update: Update, context: ZyContext, press: AdmReject) -> None:
     t = context.t
-    uid = context.user.telegram_id
-    svc = service(context)
-    text = message.text
+    oid = press.organization_id
     try:
-        await context.services.staff.require_admin(uid)
-        kind_value = what.get("kind")
-        oid = owner.int_state("oid") or 0  # 0 matches no organization: refused as not found
-        if what.get("what") == "reject":
-            organization = await svc.reject(uid, oid, text)
-            nudge_outbox(context)
-            await _clear_input(context)
-            notice = t.gettext("❌ {name} is rejected; the applicant is told the reason.").format(
-                name=html(organization.name)
-            )
-            await send(update, notice, InlineKeyboardMarkup([_back(t)]))
-            return None
-        if what.get("what") == "suspend":
-            organization = await svc.suspend(uid, oid, text)
-            await _clear_input(context)
-            notice = t.gettext("⛔ {name} is suspended.").format(name=html(organization.name))
-            await send(update, notice, InlineKeyboardMarkup([_back(t)]))
-            return None
-        if what.get("what") == "appoint":
-            user = await svc.appoint_admin(uid, text)
-            await _clear_input(context)
-            await _refresh_commands(context, user)
-            notice = t.gettext("✅ {name} is now an administrator.").format(
-                name=html(_person(user, user.telegram_id))
-            )
-            await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "admins")]))
-            return None
-        if what.get("what") == "add" and isinstance(kind_value, str):
-            kind = CatalogKind(kind_value)
-            item = await svc.add_catalog_item(uid, kind, text)
-            await _clear_input(context)
-            notice = t.gettext("✅ Added: {zh} / {en} ({code}).").format(
-                zh=html(item.name_zh), en=html(item.name_en), code=html(item.code)
-            )
-            await send(update, notice, InlineKeyboardMarkup([_back(t, "adm", "cl", kind.value)]))
-            return None
-        if what.get("what") == "rename" and isinstance(kind_value, str):
-            kind = CatalogKind(kind_value)
-            item = await svc.rename_catalog_item(uid, kind, str(what.get("code")), text)
-            await _clear_input(context)
-            notice = t.gettext("✅ Renamed: {zh} / {en}.").format(
-                zh=html(item.name_zh), en=html(item.name_en)
-            )
-            await send(
-                update, notice, InlineKeyboardMarkup([_back(t, "adm", "ci", kind.value, item.code)])
-            )
-            return None
+        details = await service(context).ensure_pending(context.user.telegram_id, oid)
+    except AlreadyDecided as error:
+        await answer(update, _already_text(t, error), alert=True)
+        await org_detail(update, context, oid)
+        return
+    prompt = t.gettext(
+        "Why is <b>{name}</b> rejected? Type the reason; the applicant will see it."
+    ).format(name=html(details.organization.name))
+    await ask(update, context, AdminInput.REJECT, prompt, {"oid": oid})
+
+
+async def on_suspend(update: Update, context: ZyContext, press: AdmSuspend) -> None:
+    t = context.t
+    oid = press.organization_id
+    details = await service(context).ensure_status(
+        context.user.telegram_id, oid, OrganizationStatus.APPROVED
+    )
+    prompt = t.gettext(
+        "Why is <b>{name}</b> suspended? Type the reason. Its members lose their "
+        "organizer tools until it is reinstated."
+    ).format(name=html(details.organization.name))
+    await ask(update, context, AdminInput.SUSPEND, prompt, {"oid": oid})
+
+
+async def on_reinstate(update: Update, context: ZyContext, press: AdmReinstate) -> None:
+    t = context.t
+    oid = press.organization_id
+    organization = await service(context).reinstate(context.user.telegram_id, oid)
+    await answer(update, t.gettext("Reinstated."))
+    notice = t.gettext("♻️ {name} is active again.").format(name=html(organization.name))
+    await org_detail(update, context, oid, notice=notice)
+
+
+async def on_admins(update: Update, context: ZyContext, _press: AdmAdmins) -> None:
+    await answer(update)
+    await admins_screen(update, context)
+
+
+async def on_appoint(update: Update, context: ZyContext, _press: AdmAppoint) -> None:
+    prompt = context.t.gettext(
+        "Send the Telegram user id (digits) or the @username of the person to appoint. "
+        "They must have used this bot before."
+    )
+    await ask(update, context, AdminInput.APPOINT, prompt, {})
+
+
+async def on_remove_admin(update: Update, context: ZyContext, press: AdmRemoveAdmin) -> None:
+    t = context.t
+    user = await service(context).remove_admin(context.user.telegram_id, press.telegram_id)
+    await answer(update, t.gettext("Removed."))
+    await _refresh_commands(context, user, admin=False)
+    notice = t.gettext("✅ {name} is no longer an administrator.").format(
+        name=html(user.first_name)
+    )
+    await admins_screen(update, context, notice=notice)
+
+
+async def on_lists(update: Update, context: ZyContext, _press: AdmLists) -> None:
+    await answer(update)
+    await catalog_kinds(update, context)
+
+
+async def on_list_items(update: Update, context: ZyContext, press: AdmListItems) -> None:
+    await answer(update)
+    await catalog_list(update, context, press.kind)
+
+
+async def on_item(update: Update, context: ZyContext, press: AdmItem) -> None:
+    await answer(update)
+    await catalog_item(update, context, press.kind, press.code)
+
+
+async def on_add_item(update: Update, context: ZyContext, press: AdmAddItem) -> None:
+    t = context.t
+    await service(context).catalog_items(context.user.telegram_id, press.kind)  # re-checks
+    prompt = t.gettext(
+        "New entry for <b>{list}</b>: send code | 中文名 | English name, for example "
+        "first_aid | 急救 | First aid. The code is permanent (lowercase letters, "
+        "digits, _)."
+    ).format(list=t.gettext(KIND_LABELS[press.kind]))
+    await ask(update, context, AdminInput.ADD, prompt, {"kind": press.kind.value})
+
+
+async def on_rename_item(update: Update, context: ZyContext, press: AdmRenameItem) -> None:
+    t = context.t
+    item = await service(context).catalog_item(context.user.telegram_id, press.kind, press.code)
+    prompt = t.gettext(
+        "New names for <b>{zh}</b> / <b>{en}</b>: send 中文名 | English name."
+    ).format(zh=html(item.name_zh), en=html(item.name_en))
+    state: FlowState = {"kind": press.kind.value, "code": item.code}
+    await ask(update, context, AdminInput.RENAME, prompt, state)
+
+
+async def on_item_active(update: Update, context: ZyContext, press: AdmItemActive) -> None:
+    item = await service(context).set_catalog_item_active(
+        context.user.telegram_id, press.kind, press.code, press.active
+    )
+    await answer(update)
+    notice = context.t.gettext("✅ Saved.")
+    await catalog_item(update, context, press.kind, item.code, notice=notice)
+
+
+_HANDLERS: dict[type[Press], Any] = {
+    AdmHome: on_home,
+    AdmList: on_list,
+    AdmOrg: on_org,
+    AdmApprove: on_approve,
+    AdmReject: on_reject,
+    AdmSuspend: on_suspend,
+    AdmReinstate: on_reinstate,
+    AdmAdmins: on_admins,
+    AdmAppoint: on_appoint,
+    AdmRemoveAdmin: on_remove_admin,
+    AdmLists: on_lists,
+    AdmListItems: on_list_items,
+    AdmItem: on_item,
+    AdmAddItem: on_add_item,
+    AdmRenameItem: on_rename_item,
+    AdmItemActive: on_item_active,
+}
+
+
+def _as_admin(handler: Any) -> Any:
+    """Every panel press: the presser must be an administrator, and any typed input the panel
+    was waiting for is given back (a press that asks again takes it anew)."""
+
+    async def checked(update: Update, context: ZyContext, press: Press) -> object:
+        await context.services.staff.require_admin(context.user.telegram_id)
+        await release(context, FLOW)
+        return await handler(update, context, press)
+
+    return checked
+
+
+async def on_malformed(update: Update, context: ZyContext) -> None:
+    await context.services.staff.require_admin(context.user.telegram_id)
+    raise StaffRefused(StaffRefusal.NOT_FOUND)
+
+
+PRESSES = PressTable(
+    "adm",
+    {family: _as_admin(handler) for family, handler in _HANDLERS.items()},
+    on_malformed=on_malformed,
+    on_refused=answer_refused,
+)
+
+
+# ------------------------------------------------------------------------------ typed input
+
+
+async def _input_done(update: Update, context: ZyContext, notice: str, back: Press) -> None:
+    await release(context, FLOW)
+    await send(update, notice, InlineKeyboardMarkup([_back(context.t, back)]))
+
+
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    t = context.t
+    try:
+        await context.services.staff.require_admin(context.user.telegram_id)
+        await _apply(update, context, owner, message.text)
     except InvalidInput as error:
         await send(
             update,
-            "⚠️ "
-            + error.translate(t.gettext)
-            + "\n\n"
-            + t.gettext("Please try again, or send /cancel."),
+            t.gettext("⚠️ {problem}\n\nPlease try again, or send /cancel.").format(
+                problem=error.translate(t.gettext)
+            ),
         )
-        return None
     except StaffRefused as error:
-        await _clear_input(context)
+        await release(context, FLOW)
         await refuse_staff(update, context, error)
-        return None
     except AlreadyDecided as error:
-        await _clear_input(context)
+        await release(context, FLOW)
         await send(update, _already_text(t, error), InlineKeyboardMarkup([_back(t)]))
-        return None
     except OrgRefused as error:
         await send(
             update,
-            "⚠️ "
-            + refusal_text(t, error)
-            + "\n\n"
-            + t.gettext("Please try again, or send /cancel."),
+            t.gettext("⚠️ {problem}\n\nPlease try again, or send /cancel.").format(
+                problem=refusal_text(t, error)
+            ),
         )
-        return None
-    await _clear_input(context)
-    return None
 
 
-async def cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+async def _apply(update: Update, context: ZyContext, owner: FlowOwner, text: str) -> None:
+    """One typed answer, for what the flow's state says it was asked for."""
+    t = context.t
+    uid = context.user.telegram_id
+    svc = service(context)
+    try:
+        what = AdminInput(owner.waiting_for)
+    except ValueError:
+        what = None
+    oid = owner.int_state("oid")
+    kind_value = owner.str_state("kind")
+    kind = CatalogKind(kind_value) if kind_value in set(CatalogKind) else None
+    code = owner.str_state("code")
+    if what is AdminInput.REJECT and oid is not None:
+        organization = await svc.reject(uid, oid, text)
+        nudge_outbox(context)
+        notice = t.gettext("❌ {name} is rejected; the applicant is told the reason.").format(
+            name=html(organization.name)
+        )
+        await _input_done(update, context, notice, AdmHome())
+    elif what is AdminInput.SUSPEND and oid is not None:
+        organization = await svc.suspend(uid, oid, text)
+        notice = t.gettext("⛔ {name} is suspended.").format(name=html(organization.name))
+        await _input_done(update, context, notice, AdmHome())
+    elif what is AdminInput.APPOINT:
+        user = await svc.appoint_admin(uid, text)
+        await _refresh_commands(context, user, admin=True)
+        notice = t.gettext("✅ {name} is now an administrator.").format(
+            name=html(_person(user, user.telegram_id))
+        )
+        await _input_done(update, context, notice, AdmAdmins())
+    elif what is AdminInput.ADD and kind is not None:
+        item = await svc.add_catalog_item(uid, kind, text)
+        notice = t.gettext("✅ Added: {zh} / {en} ({code}).").format(
+            zh=html(item.name_zh), en=html(item.name_en), code=html(item.code)
+        )
+        await _input_done(update, context, notice, AdmListItems(kind))
+    elif what is AdminInput.RENAME and kind is not None and code is not None:
+        item = await svc.rename_catalog_item(uid, kind, code, text)
+        notice = t.gettext("✅ Renamed: {zh} / {en}.").format(
+            zh=html(item.name_zh), en=html(item.name_en)
+        )
+        await _input_done(update, context, notice, AdmItem(kind, item.code))
+    else:  # a state written by another version: nothing sensible to do with the text
+        log.warning("admin input of user %s: unusable state %r", uid, owner)
+        await release(context, FLOW)
+        await send(
+            update, t.gettext("Stopped. Nothing was changed."), InlineKeyboardMarkup([_back(t)])
+        )
+
+
+async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
     t = context.t
     await send(update, t.gettext("Stopped. Nothing was changed."), InlineKeyboardMarkup([_back(t)]))
-    return None
+
+
+FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel)]
 
 
 # --------------------------------------------------------------------------- notifications
@@ -567,8 +695,8 @@ async def render_application(
     markup = InlineKeyboardMarkup(
         [
             [
-                button(t.gettext("✅ Approve"), "adm", "ap", oid),
-                button(t.gettext("❌ Reject"), "adm", "rj", oid),
+                AdmApprove(oid).button(t.gettext("✅ Approve")),
+                AdmReject(oid).button(t.gettext("❌ Reject")),
             ]
         ]
     )
@@ -579,14 +707,8 @@ async def render_application(
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("admin", enter))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=r"^adm:"))
-
-
-ADMIN_FLOW = "admin"
-
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [Flow(ADMIN_FLOW, on_text=on_text, on_cancel=cancel)]
+    application.add_handler(CommandHandler("admin", on_command))
+    application.add_handler(PRESSES.handler())
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

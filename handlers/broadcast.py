@@ -1,41 +1,47 @@
-"""Administrator broadcasts: ``/broadcast`` and the admin panel's ``bc:new``.
+"""Administrator broadcasts: ``/broadcast`` and the admin panel's 📣 Broadcast.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> TEXT: /broadcast · bc:new (admins only)
-    TEXT --> TEXT: invalid text (empty, too long) → the reason
-    TEXT --> AUDIENCE: text
-    AUDIENCE --> AUDIENCE: bc:aud:area · bc:aud:cat (pick one) · bc:back
-    AUDIENCE --> PREVIEW: bc:aud:all · bc:area:<code> · bc:cat:<code>
-    PREVIEW --> TEXT: bc:edit
-    PREVIEW --> AUDIENCE: bc:aud
-    PREVIEW --> [*]: bc:ok → progress screen (bc:p:<id>)
-    TEXT --> [*]: /cancel · bc:stop
-    AUDIENCE --> [*]: /cancel · bc:stop
-    PREVIEW --> [*]: /cancel · bc:stop
+    [*] --> text: /broadcast · bc.new (admins only; take)
+    text --> text: invalid text (empty, too long) → the reason
+    text --> audience: text
+    audience --> audience: bc.pick:<area|category> (pick one) · bc.aud
+    audience --> preview: bc.all · bc.to:<kind>:<code>
+    preview --> text: bc.edit
+    preview --> audience: bc.aud
+    preview --> [*]: bc.ok:<version> → progress screen (bc.p:<id>; release)
+    text --> [*]: /cancel · bc.stop (release)
+    audience --> [*]: /cancel · bc.stop (release)
+    preview --> [*]: /cancel · bc.stop (release)
 ```
 
-The draft lives in ``broadcast_drafts`` (see :mod:`bot.services.broadcasts`) and says the step
-(no text yet: TEXT; no audience: AUDIENCE; else PREVIEW), so every compose button works from
-the stored draft, in any process. While composing, the ``broadcast`` flow owns the admin's typed
-input (:mod:`handlers.flows`). Apart from composing: ``bc:p:<id>`` progress (🔄 Refresh),
-``bc:x:<id>`` / ``bc:xx:<id>`` cancel the rest (asked, then done), ``bc:list`` the last
-broadcasts. Every step and press asks
-:class:`~bot.services.broadcasts.BroadcastService` again whether the user is an administrator.
+The draft (text and audience) lives in ``broadcast_drafts``; while composing, the flow
+``broadcast`` owns the administrator's typed input (``flow_owners``, its ``waiting_for`` is the
+screen shown), so a restart or a second process carries on. The preview's ✅ Send carries the
+version of the draft it showed (:func:`bot.services.broadcasts.draft_version`): a Send on an
+older preview, after the text or audience changed, is refused instead of sending something the
+administrator never saw. Outside composing: ``bc.p:<id>`` progress (🔄 Refresh answers with the
+time it updated, and says how many messages wait for the end of their recipients' quiet hours),
+``bc.x:<id>`` / ``bc.xx:<id>`` cancel the rest (asked, then done), ``bc.list`` the last
+broadcasts. Every step and press asks :class:`~bot.services.broadcasts.BroadcastService` again
+whether the user is an administrator.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.refusals import Refused
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.broadcasts import (
@@ -47,17 +53,29 @@ from bot.services.broadcasts import (
     BroadcastRefusal,
     BroadcastRefused,
     BroadcastStatus,
+    Held,
     Progress,
+    draft_version,
 )
 from handlers.activity_view import short_when
-from handlers.callbacks import button_rows, callback, parse_id, pattern, split
+from handlers.callbacks import Press, button_rows
 from handlers.flows import Flow, release, take
+from handlers.prefix_table import PressTable
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-
+FLOW = "broadcast"
 EXCERPT_LENGTH = 60
+
+
+class Screen(StrEnum):
+    """The composer's screen shown last (the flow's ``waiting_for``)."""
+
+    TEXT = "text"
+    AUDIENCE = "audience"
+    PREVIEW = "preview"
+
 
 STATUS_LABELS: dict[BroadcastStatus, str] = {
     BroadcastStatus.QUEUING: N_("queuing recipients"),
@@ -73,7 +91,75 @@ REFUSALS: dict[BroadcastRefusal, str] = {
     BroadcastRefusal.NO_AUDIENCE: N_("Please choose who receives it first."),
     BroadcastRefusal.UNKNOWN_AUDIENCE: N_("That area or category does not exist any more."),
     BroadcastRefusal.NO_RECIPIENTS: N_("Nobody matches this audience. Choose another one."),
+    BroadcastRefusal.CHANGED: N_(
+        "This preview is out of date: the broadcast was changed after it was shown. Nothing "
+        "was sent; please check the latest preview."
+    ),
 }
+
+
+# ------------------------------------------------------------------------------ buttons
+
+
+@dataclass(frozen=True)
+class BcNew(Press, prefix="bc.new"):
+    pass
+
+
+@dataclass(frozen=True)
+class BcAudienceMenu(Press, prefix="bc.aud"):
+    """Back to "who should receive it?"."""
+
+
+@dataclass(frozen=True)
+class BcPickFrom(Press, prefix="bc.pick"):
+    kind: AudienceKind  # area or category: show that list
+
+
+@dataclass(frozen=True)
+class BcEveryone(Press, prefix="bc.all"):
+    pass
+
+
+@dataclass(frozen=True)
+class BcAudience(Press, prefix="bc.to"):
+    kind: AudienceKind
+    code: str
+
+
+@dataclass(frozen=True)
+class BcEditText(Press, prefix="bc.edit"):
+    pass
+
+
+@dataclass(frozen=True)
+class BcSend(Press, prefix="bc.ok"):
+    version: str  # draft_version of the previewed draft
+
+
+@dataclass(frozen=True)
+class BcDiscard(Press, prefix="bc.stop"):
+    pass
+
+
+@dataclass(frozen=True)
+class BcProgress(Press, prefix="bc.p"):
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class BcCancelAsk(Press, prefix="bc.x"):
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class BcCancel(Press, prefix="bc.xx"):
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class BcPast(Press, prefix="bc.list"):
+    pass
 
 
 # ------------------------------------------------------------------------------ rendering
@@ -116,11 +202,11 @@ def _excerpt(text: str) -> str:
 
 
 def _cancel_button(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("✖️ Discard"), callback_data=callback("bc", "stop"))
+    return BcDiscard().button(t.gettext("✖️ Discard"))
 
 
 def _past_button(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("📋 Past broadcasts"), callback_data="bc:list")
+    return BcPast().button(t.gettext("📋 Past broadcasts"))
 
 
 def compose_screen(t: Translator, notice: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
@@ -143,19 +229,10 @@ async def audience_screen(
     if notice:
         text = f"⚠️ {notice}\n\n{text}"
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("👥 All volunteers ({count})").format(count=everyone),
-                callback_data="bc:aud:all",
-            )
-        ],
-        [InlineKeyboardButton(t.gettext("📍 Volunteers of one area"), callback_data="bc:aud:area")],
-        [
-            InlineKeyboardButton(
-                t.gettext("🏷 Followers of a service category"), callback_data="bc:aud:cat"
-            )
-        ],
-        [InlineKeyboardButton(t.gettext("✏️ Edit text"), callback_data="bc:edit")],
+        [BcEveryone().button(t.gettext("👥 All volunteers ({count})").format(count=everyone))],
+        [BcPickFrom(AudienceKind.AREA).button(t.gettext("📍 Volunteers of one area"))],
+        [BcPickFrom(AudienceKind.CATEGORY).button(t.gettext("🏷 Followers of a service category"))],
+        [BcEditText().button(t.gettext("✏️ Edit text"))],
         [_cancel_button(t)],
     ]
     return text, InlineKeyboardMarkup(rows)
@@ -166,30 +243,44 @@ async def list_screen(context: ZyContext, kind: AudienceKind) -> tuple[str, Inli
     language = t.language.value
     catalog = context.services.catalog
     if kind is AudienceKind.AREA:
-        items, prefix = await catalog.areas(), "area"
+        items = await catalog.areas()
         text = t.gettext("📍 Which area? Volunteers living there receive the broadcast.")
     else:
-        items, prefix = await catalog.categories(), "cat"
+        items = await catalog.categories()
         text = t.gettext(
             "🏷 Which service category? Volunteers who follow it receive the broadcast."
         )
-    buttons = [
-        InlineKeyboardButton(item.name(language), callback_data=callback("bc", prefix, item.code))
-        for item in items
-    ]
-    back = InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data="bc:back")
+    buttons = [BcAudience(kind, item.code).button(item.name(language)) for item in items]
+    back = BcAudienceMenu().button(t.gettext("⬅️ Back"))
     return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [back]])
 
 
-async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraft) -> object:
+# ------------------------------------------------------------------------------ composing
+
+
+async def _show_text(update: Update, context: ZyContext, notice: str | None = None) -> None:
+    await take(context, FLOW, Screen.TEXT)
+    await show(update, *compose_screen(context.t, notice))
+
+
+async def _show_audience(
+    update: Update, context: ZyContext, notice: str | None = None, *, new_message: bool = False
+) -> None:
+    await take(context, FLOW, Screen.AUDIENCE)
+    screen = await audience_screen(context, notice)
+    await (send(update, *screen) if new_message else show(update, *screen))
+
+
+async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraft) -> None:
     t = context.t
     services = context.services
     if draft.text is None:
-        await show(update, *compose_screen(t))
-        return None
+        await _show_text(update, context)
+        return
     if draft.audience is None:
-        await show(update, *await audience_screen(context))
-        return None
+        await _show_audience(update, context)
+        return
+    await take(context, FLOW, Screen.PREVIEW)
     count = await services.broadcasts.recipient_count(draft.audience)
     label = await audience_label(services, t, draft.audience)
     # The exact message first, as its own message, then the summary with the buttons.
@@ -203,25 +294,186 @@ async def _show_preview(update: Update, context: ZyContext, draft: BroadcastDraf
     ).format(count=count, audience=label)
     rows: list[list[InlineKeyboardButton]] = []
     if count:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t.ngettext(
-                        "✅ Send to {count} person", "✅ Send to {count} people", count
-                    ).format(count=count),
-                    callback_data="bc:ok",
-                )
-            ]
-        )
+        label = t.ngettext("✅ Send to {count} person", "✅ Send to {count} people", count)
+        rows.append([BcSend(draft_version(draft)).button(label.format(count=count))])
     else:
         summary += "\n\n" + t.gettext(REFUSALS[BroadcastRefusal.NO_RECIPIENTS])
     rows += [
-        [InlineKeyboardButton(t.gettext("✏️ Edit text"), callback_data="bc:edit")],
-        [InlineKeyboardButton(t.gettext("👥 Change audience"), callback_data="bc:aud")],
+        [BcEditText().button(t.gettext("✏️ Edit text"))],
+        [BcAudienceMenu().button(t.gettext("👥 Change audience"))],
         [_cancel_button(t)],
     ]
     await send(update, summary, InlineKeyboardMarkup(rows))
-    return None
+
+
+async def on_start(update: Update, context: ZyContext, _press: BcNew | None = None) -> None:
+    """``/broadcast`` and ``bc.new``: start a fresh draft."""
+    await context.services.broadcasts.begin(context.user.telegram_id)
+    await answer(update)
+    await _show_text(update, context)
+
+
+async def on_audience_menu(update: Update, context: ZyContext, _press: BcAudienceMenu) -> None:
+    draft = await context.services.broadcasts.draft(context.user.telegram_id)
+    if draft.text is None:
+        raise BroadcastRefused(BroadcastRefusal.NO_TEXT)
+    await answer(update)
+    await _show_audience(update, context)
+
+
+async def on_pick_from(update: Update, context: ZyContext, press: BcPickFrom) -> None:
+    draft = await context.services.broadcasts.draft(context.user.telegram_id)
+    if draft.text is None:
+        raise BroadcastRefused(BroadcastRefusal.NO_TEXT)
+    if press.kind is AudienceKind.ALL:
+        raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
+    await answer(update)
+    await take(context, FLOW, Screen.AUDIENCE)
+    await show(update, *await list_screen(context, press.kind))
+
+
+async def _set_audience(update: Update, context: ZyContext, audience: Audience) -> None:
+    draft = await context.services.broadcasts.set_audience(context.user.telegram_id, audience)
+    await answer(update)
+    await _show_preview(update, context, draft)
+
+
+async def on_everyone(update: Update, context: ZyContext, _press: BcEveryone) -> None:
+    await _set_audience(update, context, Audience(kind=AudienceKind.ALL))
+
+
+async def on_audience(update: Update, context: ZyContext, press: BcAudience) -> None:
+    if press.kind is AudienceKind.ALL:
+        raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
+    await _set_audience(update, context, Audience(kind=press.kind, code=press.code))
+
+
+async def on_edit_text(update: Update, context: ZyContext, _press: BcEditText) -> None:
+    await context.services.broadcasts.draft(context.user.telegram_id)
+    await answer(update)
+    await _show_text(update, context)
+
+
+async def on_send(update: Update, context: ZyContext, press: BcSend) -> None:
+    """``bc.ok:<version>``: create the broadcast, queue its recipients, show the progress."""
+    t = context.t
+    broadcast = await context.services.broadcasts.confirm(context.user.telegram_id, press.version)
+    await release(context, FLOW)
+    nudge_outbox(context)
+    await answer(
+        update,
+        t.gettext(
+            "📣 Queued. Delivery starts now; people in their quiet hours get it when those end."
+        ),
+    )
+    await show_progress(update, context, broadcast.broadcast_id)
+
+
+async def on_discard(update: Update, context: ZyContext, _press: BcDiscard | None = None) -> None:
+    """``bc.stop``: throw the draft away."""
+    await context.services.broadcasts.discard(context.user.telegram_id)
+    await release(context, FLOW)
+    await answer(update)
+    await show(update, context.t.gettext("The broadcast was discarded. Nothing was sent."))
+
+
+async def compose_refused(update: Update, context: ZyContext, error: Refused) -> None:
+    """A composer press refused: some reasons lead back to the step that fixes them."""
+    if not isinstance(error, BroadcastRefused):
+        raise error
+    t = context.t
+    text = t.gettext(REFUSALS[error.reason])
+    if error.reason is BroadcastRefusal.NO_TEXT:
+        await answer(update, text)
+        await _show_text(update, context)
+    elif error.reason in (BroadcastRefusal.UNKNOWN_AUDIENCE, BroadcastRefusal.NO_RECIPIENTS):
+        await answer(update, text)
+        await _show_audience(update, context)
+    elif update.callback_query is not None:
+        # A stale preview (CHANGED) is an alert and leaves that old message as it was.
+        alert = error.reason in (BroadcastRefusal.NOT_ADMIN, BroadcastRefusal.CHANGED)
+        await answer(update, text, alert=alert)
+    else:
+        await send(update, text)
+
+
+# ------------------------------------------------------------------------------ typed input
+
+
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    t = context.t
+    svc = context.services.broadcasts
+    try:
+        if owner.waiting_for != Screen.TEXT:
+            await _again(update, context)
+            return
+        try:
+            await svc.set_text(context.user.telegram_id, message.text)
+        except InvalidInput as error:
+            await take(context, FLOW, Screen.TEXT)
+            await send(update, *compose_screen(t, error.translate(t.gettext)))
+            return
+        await _show_audience(update, context, new_message=True)
+    except BroadcastRefused as error:
+        await release(context, FLOW)
+        await send(update, t.gettext(REFUSALS[error.reason]))
+
+
+async def _again(update: Update, context: ZyContext) -> None:
+    """Anything but the asked-for input: show the current step again."""
+    draft = await context.services.broadcasts.draft(context.user.telegram_id)
+    notice = context.t.gettext("Please use the buttons below.")
+    if draft.text is None:
+        await take(context, FLOW, Screen.TEXT)
+        await send(update, *compose_screen(context.t))
+    elif draft.audience is None:
+        await _show_audience(update, context, notice, new_message=True)
+    else:
+        await send(update, notice)
+        await _show_preview(update, context, draft)
+
+
+async def on_other(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
+    try:
+        await _again(update, context)
+    except BroadcastRefused as error:
+        await release(context, FLOW)
+        await send(update, context.t.gettext(REFUSALS[error.reason]))
+
+
+async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
+    """``/cancel`` while composing: the draft is discarded."""
+    try:
+        await context.services.broadcasts.discard(context.user.telegram_id)
+    except BroadcastRefused as error:
+        await send(update, context.t.gettext(REFUSALS[error.reason]))
+        return
+    await send(update, context.t.gettext("The broadcast was discarded. Nothing was sent."))
+
+
+FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
+
+
+# ------------------------------------------------------------------------------ progress
+
+
+def held_text(t: Translator, held: Held) -> str:
+    """Quiet hours, said: without it a night-time broadcast looks stuck at "Pending"."""
+    first = t.format_clock(held.first)
+    if t.format_clock(held.last) == first:
+        return t.ngettext(
+            "🌙 Held until {time} for {count} person in their quiet hours.",
+            "🌙 Held until {time} for {count} people in their quiet hours.",
+            held.count,
+        ).format(time=first, count=held.count)
+    return t.ngettext(
+        "🌙 Held for {count} person in their quiet hours; the first go out at {time}.",
+        "🌙 Held for {count} people in their quiet hours; the first go out at {time}.",
+        held.count,
+    ).format(time=first, count=held.count)
 
 
 def progress_text(
@@ -240,6 +492,7 @@ def progress_text(
             status=t.gettext(STATUS_LABELS[broadcast.status]),
         ),
         f"“{_excerpt(broadcast.text)}”",
+        # "Not sent": cancelled by an administrator, or the recipient blocked the bot.
         t.gettext(
             "✅ Sent: {sent} · ⏳ Pending: {pending} · ⚠️ Failed: {failed} · 🚫 Not sent: {dropped}"
         ).format(
@@ -258,228 +511,35 @@ async def show_progress(update: Update, context: ZyContext, broadcast_id: int) -
     broadcast, progress = await services.broadcasts.progress(context.user.telegram_id, broadcast_id)
     audience = await audience_label(services, t, broadcast.audience)
     text = progress_text(t, broadcast, progress, audience)
-    if broadcast.status is not BroadcastStatus.CANCELLED and progress.pending == 0:
+    live = broadcast.status is not BroadcastStatus.CANCELLED
+    held = await services.broadcasts.held(broadcast_id) if live and progress.pending else None
+    if held is not None:
+        text += "\n" + held_text(t, held)
+    if live and progress.pending == 0:
         text += "\n\n" + t.gettext("Finished: nothing is left to send.")
-    elif progress.held and progress.held_until is not None:
-        text += "\n\n" + t.ngettext(
-            "🌙 Held until {time} for {n} person: it is within their quiet hours.",
-            "🌙 Held until {time} for {n} people: it is within their quiet hours.",
-            progress.held,
-        ).format(time=t.format_moment(progress.held_until), n=progress.held)
-    rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("🔄 Refresh"), callback_data=callback("bc", "p", broadcast_id)
-            )
-        ]
-    ]
-    if broadcast.status is not BroadcastStatus.CANCELLED and progress.pending:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t.gettext("⏹ Cancel the rest"), callback_data=callback("bc", "x", broadcast_id)
-                )
-            ]
-        )
+    rows = [[BcProgress(broadcast_id).button(t.gettext("🔄 Refresh"))]]
+    if live and progress.pending:
+        rows.append([BcCancelAsk(broadcast_id).button(t.gettext("⏹ Cancel the rest"))])
     rows.append([_past_button(t)])
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-# ------------------------------------------------------------------------------ refusals
-
-
-async def _refused(update: Update, context: ZyContext, error: BroadcastRefused) -> object:
-    """A refusal: a short answer (toast for presses); the conversation ends."""
-    text = context.t.gettext(REFUSALS[error.reason])
-    if update.callback_query is not None:
-        await answer(update, text, alert=error.reason is BroadcastRefusal.NOT_ADMIN)
-    else:
-        await send(update, text)
-    await release(context, BROADCAST_FLOW)
-    return None
-
-
-# ------------------------------------------------------------------------------ composing
-
-
-async def on_start(update: Update, context: ZyContext) -> object:
-    """``/broadcast`` and ``bc:new``: start a fresh draft."""
-    try:
-        await context.services.broadcasts.begin(context.user.telegram_id)
-    except BroadcastRefused as error:
-        return await _refused(update, context, error)
-    await take(context, BROADCAST_FLOW, "compose")
-    await answer(update)
-    await show(update, *compose_screen(context.t))
-    return None
-
-
-async def on_typed(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    """Typed text while composing: the announcement while there is none yet, else the current
-    step again (the audience and the preview are chosen with buttons)."""
-    try:
-        draft = await context.services.broadcasts.draft(context.user.telegram_id)
-    except BroadcastRefused as error:
-        return await _refused(update, context, error)
-    if draft.text is None:
-        return await on_text(update, context)
-    return await on_unexpected(update, context, owner)
-
-
-async def on_text(update: Update, context: ZyContext) -> object:
-    message = update.effective_message
-    if message is None or message.text is None:
-        return None
+async def on_progress(update: Update, context: ZyContext, press: BcProgress) -> None:
+    """``bc.p:<id>``: the progress screen; as 🔄 Refresh it answers with the time it updated
+    (an unchanged screen would otherwise give no sign the press did anything)."""
     t = context.t
-    try:
-        await context.services.broadcasts.set_text(context.user.telegram_id, message.text)
-    except BroadcastRefused as error:
-        return await _refused(update, context, error)
-    except InvalidInput as error:
-        await send(update, *compose_screen(t, error.translate(t.gettext)))
-        return None
-    await send(update, *await audience_screen(context))
-    return None
+    await context.services.broadcasts.authorize(context.user.telegram_id)
+    await show_progress(update, context, press.broadcast_id)
+    now = context.services.clock()
+    await answer(update, t.gettext("Updated {time}").format(time=t.format_clock(now)))
 
 
-async def on_press(update: Update, context: ZyContext) -> object:
-    """The compose buttons: ``bc:aud[:all|area|cat]``, ``bc:area:<code>``, ``bc:cat:<code>``,
-    ``bc:back``, ``bc:edit``."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    argument = parts[2] if len(parts) > 2 else None
-    svc = context.services.broadcasts
-    user_id = context.user.telegram_id
-    try:
-        draft = await svc.draft(user_id)
-        # A compose press (also on an older screen) makes typed text the broadcast's again.
-        await take(context, BROADCAST_FLOW, "compose")
-        if action == "edit":
-            await answer(update)
-            await show(update, *compose_screen(context.t))
-            return None
-        if draft.text is None:
-            raise BroadcastRefused(BroadcastRefusal.NO_TEXT)
-        if action == "back" or (action == "aud" and argument is None):
-            await answer(update)
-            await show(update, *await audience_screen(context))
-            return None
-        if action == "aud" and argument in ("area", "cat"):
-            await answer(update)
-            kind = AudienceKind.AREA if argument == "area" else AudienceKind.CATEGORY
-            await show(update, *await list_screen(context, kind))
-            return None
-        if action == "aud" and argument == "all":
-            audience = Audience(kind=AudienceKind.ALL)
-        elif action in ("area", "cat") and argument:
-            kind = AudienceKind.AREA if action == "area" else AudienceKind.CATEGORY
-            audience = Audience(kind=kind, code=argument)
-        else:
-            raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-        draft = await svc.set_audience(user_id, audience)
-    except BroadcastRefused as error:
-        if error.reason is BroadcastRefusal.NO_TEXT:
-            await answer(update, context.t.gettext(REFUSALS[error.reason]))
-            await show(update, *compose_screen(context.t))
-            return None
-        if error.reason is BroadcastRefusal.UNKNOWN_AUDIENCE:
-            await answer(update, context.t.gettext(REFUSALS[error.reason]))
-            await show(update, *await audience_screen(context))
-            return None
-        return await _refused(update, context, error)
-    await answer(update)
-    return await _show_preview(update, context, draft)
-
-
-async def on_confirm(update: Update, context: ZyContext) -> object:
-    """``bc:ok``: create the broadcast, queue its recipients, show the progress screen."""
-    svc = context.services.broadcasts
-    try:
-        broadcast = await svc.confirm(context.user.telegram_id)
-    except BroadcastRefused as error:
-        if error.reason in (BroadcastRefusal.NO_RECIPIENTS, BroadcastRefusal.UNKNOWN_AUDIENCE):
-            await answer(update, context.t.gettext(REFUSALS[error.reason]))
-            await show(update, *await audience_screen(context))
-            return None
-        return await _refused(update, context, error)
-    await release(context, BROADCAST_FLOW)
-    nudge_outbox(context)
-    await answer(update, context.t.gettext("📣 Queued. Sending now."))
-    await show_progress(update, context, broadcast.broadcast_id)
-    return None
-
-
-async def on_discard(update: Update, context: ZyContext) -> object:
-    """``bc:stop``: throw the draft away."""
-    try:
-        await context.services.broadcasts.discard(context.user.telegram_id)
-    except BroadcastRefused as error:
-        return await _refused(update, context, error)
-    await release(context, BROADCAST_FLOW)
-    await answer(update)
-    await show(update, context.t.gettext("The broadcast was discarded. Nothing was sent."))
-    return None
-
-
-async def on_cancel_compose(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    """``/cancel`` while composing."""
-    return await on_discard(update, context)
-
-
-async def on_unexpected(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    """Anything else during the conversation: show the current step again."""
-    try:
-        draft = await context.services.broadcasts.draft(context.user.telegram_id)
-    except BroadcastRefused as error:
-        return await _refused(update, context, error)
-    notice = context.t.gettext("Please use the buttons below.")
-    if draft.text is None:
-        await send(update, *compose_screen(context.t))
-        return None
-    if draft.audience is None:
-        await send(update, *await audience_screen(context, notice))
-        return None
-    await send(update, notice)
-    return await _show_preview(update, context, draft)
-
-
-# ------------------------------------------------------------------------------ progress
-
-
-def _target(update: Update) -> int | None:
-    parts = split(update.callback_query.data if update.callback_query else None)
-    return parse_id(parts[2]) if len(parts) == 3 else None
-
-
-async def on_progress(update: Update, context: ZyContext) -> None:
-    """``bc:p:<id>``: the progress screen (also 🔄 Refresh)."""
-    broadcast_id = _target(update)
-    try:
-        if broadcast_id is None:
-            raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-        services = context.services
-        await services.broadcasts.authorize(context.user.telegram_id)
-        # Feedback that Refresh did something, even when the numbers did not change.
-        updated = context.t.format_clock(services.clock())
-        await answer(update, context.t.gettext("🔄 Updated at {time}.").format(time=updated))
-        await show_progress(update, context, broadcast_id)
-    except BroadcastRefused as error:
-        await _refused(update, context, error)
-
-
-async def on_cancel_ask(update: Update, context: ZyContext) -> None:
-    """``bc:x:<id>``: ask before stopping the rest."""
-    broadcast_id = _target(update)
+async def on_cancel_ask(update: Update, context: ZyContext, press: BcCancelAsk) -> None:
+    """``bc.x:<id>``: ask before stopping the rest."""
     t = context.t
-    try:
-        if broadcast_id is None:
-            raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-        broadcast, progress = await context.services.broadcasts.progress(
-            context.user.telegram_id, broadcast_id
-        )
-    except BroadcastRefused as error:
-        await _refused(update, context, error)
-        return
+    broadcast, progress = await context.services.broadcasts.progress(
+        context.user.telegram_id, press.broadcast_id
+    )
     await answer(update)
     text = t.ngettext(
         "Stop broadcast #{number}? The {count} message not sent yet will not be sent.",
@@ -487,32 +547,16 @@ async def on_cancel_ask(update: Update, context: ZyContext) -> None:
         progress.pending,
     ).format(number=broadcast.broadcast_id, count=progress.pending)
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("⏹ Yes, cancel the rest"),
-                callback_data=callback("bc", "xx", broadcast_id),
-            )
-        ],
-        [
-            InlineKeyboardButton(
-                t.gettext("↩️ No, keep sending"), callback_data=callback("bc", "p", broadcast_id)
-            )
-        ],
+        [BcCancel(press.broadcast_id).button(t.gettext("⏹ Yes, cancel the rest"))],
+        [BcProgress(press.broadcast_id).button(t.gettext("↩️ No, keep sending"))],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def on_cancel(update: Update, context: ZyContext) -> None:
-    """``bc:xx:<id>``: drop the pending rest."""
-    broadcast_id = _target(update)
+async def on_cancel_rest(update: Update, context: ZyContext, press: BcCancel) -> None:
+    """``bc.xx:<id>``: drop the pending rest."""
     t = context.t
-    try:
-        if broadcast_id is None:
-            raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
-        dropped = await context.services.broadcasts.cancel(context.user.telegram_id, broadcast_id)
-    except BroadcastRefused as error:
-        await _refused(update, context, error)
-        return
+    dropped = await context.services.broadcasts.cancel(context.user.telegram_id, press.broadcast_id)
     await answer(
         update,
         t.ngettext(
@@ -521,18 +565,14 @@ async def on_cancel(update: Update, context: ZyContext) -> None:
             dropped,
         ).format(count=dropped),
     )
-    await show_progress(update, context, broadcast_id)
+    await show_progress(update, context, press.broadcast_id)
 
 
-async def on_list(update: Update, context: ZyContext) -> None:
-    """``bc:list``: the last broadcasts with their progress."""
+async def on_past(update: Update, context: ZyContext, _press: BcPast) -> None:
+    """``bc.list``: the last broadcasts with their progress."""
     t = context.t
     services = context.services
-    try:
-        recent = await services.broadcasts.recent(context.user.telegram_id)
-    except BroadcastRefused as error:
-        await _refused(update, context, error)
-        return
+    recent = await services.broadcasts.recent(context.user.telegram_id)
     await answer(update)
     if not recent:
         text = t.gettext("📋 <b>Past broadcasts</b>\n\nNo broadcasts yet.")
@@ -548,49 +588,53 @@ async def on_list(update: Update, context: ZyContext) -> None:
             )
         text = "\n\n".join(blocks)
     buttons = [
-        InlineKeyboardButton(
-            f"#{broadcast.broadcast_id}", callback_data=callback("bc", "p", broadcast.broadcast_id)
-        )
+        BcProgress(broadcast.broadcast_id).button(f"#{broadcast.broadcast_id}")
         for broadcast, _ in recent
     ]
-    new = InlineKeyboardButton(t.gettext("📣 New broadcast"), callback_data="bc:new")
+    new = BcNew().button(t.gettext("📣 New broadcast"))
     await show(update, text, InlineKeyboardMarkup([*button_rows(buttons, 5), [new]]))
 
 
-async def on_stale(update: Update, context: ZyContext) -> None:
-    """Any other ``bc:`` press (forged, or from an older version)."""
+async def on_malformed(update: Update, context: ZyContext) -> None:
+    """Any other ``bc.`` press (forged, or from an older version)."""
+    await context.services.broadcasts.authorize(context.user.telegram_id)
+    raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
+
+
+PRESSES = PressTable(
+    "bc",
+    {
+        BcNew: on_start,
+        BcAudienceMenu: on_audience_menu,
+        BcPickFrom: on_pick_from,
+        BcEveryone: on_everyone,
+        BcAudience: on_audience,
+        BcEditText: on_edit_text,
+        BcSend: on_send,
+        BcDiscard: on_discard,
+        BcProgress: on_progress,
+        BcCancelAsk: on_cancel_ask,
+        BcCancel: on_cancel_rest,
+        BcPast: on_past,
+    },
+    on_malformed=on_malformed,
+    on_refused=compose_refused,
+)
+
+
+async def on_command(update: Update, context: ZyContext) -> None:
     try:
-        await context.services.broadcasts.authorize(context.user.telegram_id)
+        await on_start(update, context)
     except BroadcastRefused as error:
-        await _refused(update, context, error)
-        return
-    await answer(update, context.t.gettext("This button is no longer valid."))
+        await compose_refused(update, context, error)
 
 
 # ------------------------------------------------------------------------------ wiring
 
-_COMPOSE_PRESSES = r"^bc:(aud|area|cat|back|edit)(:|$)"
-
-
-BROADCAST_FLOW = "broadcast"
-
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [
-    Flow(BROADCAST_FLOW, on_text=on_typed, on_other=on_unexpected, on_cancel=on_cancel_compose)
-]
-
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("broadcast", on_start))
-    application.add_handler(CallbackQueryHandler(on_start, pattern=r"^bc:new$"))
-    application.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^bc:ok$"))
-    application.add_handler(CallbackQueryHandler(on_discard, pattern=r"^bc:stop$"))
-    application.add_handler(CallbackQueryHandler(on_press, pattern=_COMPOSE_PRESSES))
-    application.add_handler(CallbackQueryHandler(on_progress, pattern=r"^bc:p:"))
-    application.add_handler(CallbackQueryHandler(on_cancel_ask, pattern=r"^bc:x:"))
-    application.add_handler(CallbackQueryHandler(on_cancel, pattern=r"^bc:xx:"))
-    application.add_handler(CallbackQueryHandler(on_list, pattern=r"^bc:list$"))
-    application.add_handler(CallbackQueryHandler(on_stale, pattern=pattern("bc")))
+    application.add_handler(CommandHandler("broadcast", on_command))
+    application.add_handler(PRESSES.handler())
     if application.job_queue is not None:
         application.job_queue.run_once(resume_broadcasts, 1, name="broadcast-resume")
 

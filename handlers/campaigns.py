@@ -1,12 +1,20 @@
-"""The campaign notifications key dates drive (organizer heads-up, volunteer campaign,
-greeting on the day, weekly digest), their opt-out buttons (``cp:``) and the repeating job that
-plans them (:mod:`bot.services.campaigns`). The key dates themselves are administered in
-:mod:`handlers.key_dates`.
+"""Campaign notifications around key dates — the organizers' heads-up, the volunteers' campaign
+and greeting — and the weekly digest, with the repeating job that plans them and the opt-out
+buttons they carry. Administering the key dates themselves is :mod:`handlers.key_dates`.
+
+```mermaid
+flowchart LR
+    J[planning job, every 5 min] --> P[services.campaigns.plan: outbox rows]
+    P --> D[delivery renders: heads-up · campaign · greeting · digest]
+    D --> O[cp.off / cp.nodg: opt out of campaigns / digests]
+```
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,8 +34,8 @@ from handlers.activity_view import (
     reasons_text,
     with_view,
 )
-from handlers.callbacks import callback, split
-from handlers.key_dates import day_text, days_until_text, today_of
+from handlers.callbacks import Press, callback
+from handlers.key_dates import day_text, local_today
 from handlers.render import answer, html
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,26 @@ log = logging.getLogger(__name__)
 PLAN_JOB = "campaigns"
 PLAN_INTERVAL_SECONDS = 300  # planning is idempotent; a few minutes late is fine
 PLAN_FIRST_SECONDS = 1
+
+
+class OptOut(StrEnum):
+    CAMPAIGNS = "off"
+    DIGEST = "nodg"
+
+
+@dataclass(frozen=True)
+class CpOptOut(Press, prefix="cp"):
+    """From a campaign message or a digest: no more of that kind."""
+
+    which: OptOut
+
+
+def _days_until_text(t: Translator, days: int) -> str:
+    if days <= 0:
+        return t.gettext("today")
+    if days == 1:
+        return t.gettext("tomorrow")
+    return t.ngettext("in {n} day", "in {n} days", days).format(n=days)
 
 
 # ------------------------------------------------------------------------------- notifications
@@ -80,14 +108,14 @@ async def render_heads_up(item: OutboxItem, services: Services, t: Translator) -
     if not organizations:
         return None  # no longer an organizer
     key_date, day = found
-    days = (day - today_of(services)).days
+    days = (day - local_today(services)).days
     text = t.gettext(
         "🗓 <b>{name}</b> is {when} ({day}).\n\n"
         "Planning something for it? Publish your activities now: volunteers who opted in hear "
         "about activities for this day a week before and the day before."
     ).format(
         name=html(key_date.name(t.language.value)),
-        when=days_until_text(t, days),
+        when=_days_until_text(t, days),
         day=day_text(t, day),
     )
     rows = [
@@ -112,11 +140,11 @@ async def render_campaign(item: OutboxItem, services: Services, t: Translator) -
         return None  # opted out, disabled, passed, or nothing left to join
     key_date, day, matches = found
     names = await Names.load(services, t)
-    days = (day - today_of(services)).days
+    days = (day - local_today(services)).days
     lines = [
         t.gettext("🗓 <b>{name}</b> is {when} ({day}).").format(
             name=html(key_date.name(t.language.value)),
-            when=days_until_text(t, days),
+            when=_days_until_text(t, days),
             day=day_text(t, day),
         ),
         "",
@@ -128,7 +156,8 @@ async def render_campaign(item: OutboxItem, services: Services, t: Translator) -
     rows.append(
         [
             InlineKeyboardButton(
-                t.gettext("🔕 No more campaign messages"), callback_data=callback("cp", "off")
+                t.gettext("🔕 No more campaign messages"),
+                callback_data=CpOptOut(OptOut.CAMPAIGNS).pack(),
             )
         ]
     )
@@ -173,7 +202,7 @@ async def render_digest(item: OutboxItem, services: Services, t: Translator) -> 
     rows.append(
         [
             InlineKeyboardButton(
-                t.gettext("🔕 No more weekly digests"), callback_data=callback("cp", "nodg")
+                t.gettext("🔕 No more weekly digests"), callback_data=CpOptOut(OptOut.DIGEST).pack()
             )
         ]
     )
@@ -182,14 +211,12 @@ async def render_digest(item: OutboxItem, services: Services, t: Translator) -> 
 
 async def on_opt_out(update: Update, context: ZyContext) -> None:
     """``cp:off`` / ``cp:nodg`` from a campaign or digest: turn that kind off for this user."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    which = parts[1] if len(parts) > 1 else ""
+    press = CpOptOut.parse(update.callback_query.data if update.callback_query else None)
     t = context.t
-    if which not in ("off", "nodg"):
-        await answer(update, t.gettext("This button is no longer valid."))
-        return
-    done = await context.services.campaigns.opt_out(
-        context.user.telegram_id, campaigns=which == "off", digest=which == "nodg"
+    done = press is not None and await context.services.campaigns.opt_out(
+        context.user.telegram_id,
+        campaigns=press.which is OptOut.CAMPAIGNS,
+        digest=press.which is OptOut.DIGEST,
     )
     if not done:
         await answer(update, t.gettext("This button is no longer valid."))
@@ -208,7 +235,7 @@ async def plan_campaigns(context: ZyContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=r"^cp:"))
+    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=CpOptOut.pattern()))
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             plan_campaigns,

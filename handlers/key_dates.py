@@ -1,62 +1,76 @@
-"""Key dates for administrators (``kd:``, from the admin panel): list, enable or disable,
-rename, re-date (solar or lunar) and add.
+"""Key dates for administrators: the list, one key date, enabling and disabling, renaming,
+moving and adding one.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> List: kd:list (admin panel)
-    List --> KeyDate: kd:v:code
-    KeyDate --> KeyDate: kd:on:code / kd:off:code
-    KeyDate --> Typing: kd:ed:code:zh|en|dt
-    List --> Typing: kd:add (Chinese name → English name → date)
+    [*] --> List: kd.list (admin panel)
+    List --> KeyDate: kd.v:<code>
+    KeyDate --> KeyDate: kd.on:<code>:<1|0> (enable / disable)
+    KeyDate --> Typing: kd.ed:<code>:<zh|en|dt>
+    List --> Typing: kd.add (Chinese name → English name → date)
     Typing --> Typing: invalid text (localized error, asked again)
-    Typing --> KeyDate: valid text (saved)
-    Typing --> List: /cancel
+    Typing --> KeyDate: valid text (saved; release)
+    Typing --> List: /cancel (release)
 ```
 
 The screens are thin: they parse the press or the typed text, call
-``services.key_date_admin`` (bot/services/keydate_admin.py) and render. That service re-checks on
-the server that the presser is an administrator, validates, writes and logs; its errors map to
-short localized answers here (a forged or stale ``kd:`` press gets a refusal and changes
-nothing). The half-typed key date lives in ``key_date_drafts`` (survives restarts, written
-only through the service); the ``key_dates`` flow (:mod:`handlers.flows`) owns the typed input
-while it waits (Typing above). The campaigns these dates drive are :mod:`handlers.campaigns`.
+``services.key_date_admin`` (:mod:`bot.services.keydate_admin`) and render. That service
+re-checks on the server that the presser is an administrator, validates, writes and logs,
+including the half-typed key date in ``key_date_drafts``; its errors map to short localized
+answers here (a forged or stale ``kd.`` press gets a refusal and changes nothing). While typing,
+the flow ``key_date`` owns the administrator's typed input (``flow_owners``, taken before each
+question is shown), so a restart right after a question loses nothing.
+
+A button says what it was drawn for: the key date and the field to edit, and whether it enables
+or disables; pressing an old one does exactly what it said (enabling twice is harmless).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Services, ZyContext
 from bot.domain.flows import FlowOwner
-from bot.domain.keydates import KeyDate, KeyDateDraft, occurrences_between
+from bot.domain.keydates import KeyDate, occurrences_between
 from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
 from bot.services.keydate_admin import (
     MAX_NAME_LENGTH,
     InvalidKeyDay,
+    KeyDateDraft,
     KeyDateNotAdded,
     KeyDateNotFound,
     clean_name,
 )
 from bot.services.staff import StaffRefusal, StaffRefused
-from handlers.activity_view import (
-    clip,
-)
-from handlers.callbacks import callback, split
+from handlers.activity_view import clip
+from handlers.callbacks import Press, callback
 from handlers.flows import Flow, release, take
+from handlers.prefix_table import PressTable
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff, staff_refusal_text
+from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
-FIELD_ZH, FIELD_EN, FIELD_DATE = "zh", "en", "dt"
-_FIELDS = (FIELD_ZH, FIELD_EN, FIELD_DATE)
+FLOW = "key_date"
+
+
+class KdField(StrEnum):
+    """What is typed next."""
+
+    ZH = "zh"
+    EN = "en"
+    DATE = "dt"
+
 
 # "12-5", "12.5", "12·5", "12/5", "12月5日"; lunar with a 农历 / 阴历 / lunar / L prefix.
 _DATE_INPUT = re.compile(
@@ -64,11 +78,46 @@ _DATE_INPUT = re.compile(
 )
 
 
+# ------------------------------------------------------------------------------------- buttons
+
+
+@dataclass(frozen=True)
+class KdList(Press, prefix="kd.list"):
+    pass
+
+
+@dataclass(frozen=True)
+class KdView(Press, prefix="kd.v"):
+    code: str
+
+
+@dataclass(frozen=True)
+class KdEnable(Press, prefix="kd.on"):
+    code: str
+    enable: bool  # what the button said: an old Disable pressed again disables, no more
+
+
+@dataclass(frozen=True)
+class KdEdit(Press, prefix="kd.ed"):
+    code: str
+    field: KdField
+
+
+@dataclass(frozen=True)
+class KdAdd(Press, prefix="kd.add"):
+    pass
+
+
 # ------------------------------------------------------------------------------------- helpers
 
 
-def today_of(services: Services) -> date:
+def local_today(services: Services) -> date:
     return services.clock().astimezone(services.settings.tz).date()
+
+
+def day_text(t: Translator, day: date) -> str:
+    """ "Sat, Dec 5, 2026" / "2026年12月5日（周六）": key dates are told with their year."""
+    return t.format_day(day, year=True)
 
 
 def _next_day(key_date: KeyDate, today: date) -> date | None:
@@ -76,22 +125,10 @@ def _next_day(key_date: KeyDate, today: date) -> date | None:
     return found[0] if found else None
 
 
-def day_text(t: Translator, day: date) -> str:
-    return t.format_day(day)
-
-
 def _rule_text(t: Translator, key_date: KeyDate) -> str:
     if key_date.is_lunar:
         return t.gettext("lunar {month}-{day}").format(month=key_date.month, day=key_date.day)
     return t.gettext("{month}-{day}").format(month=key_date.month, day=key_date.day)
-
-
-def days_until_text(t: Translator, days: int) -> str:
-    if days <= 0:
-        return t.gettext("today")
-    if days == 1:
-        return t.gettext("tomorrow")
-    return t.ngettext("in {n} day", "in {n} days", days).format(n=days)
 
 
 def parse_day(text: str) -> tuple[int, int, bool] | None:
@@ -103,24 +140,21 @@ def parse_day(text: str) -> tuple[int, int, bool] | None:
     return int(found.group(2)), int(found.group(3)), found.group(1) is not None
 
 
-async def _is_admin(update: Update, context: ZyContext) -> bool:
-    try:
-        await context.services.staff.require_admin(context.user.telegram_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return False
-    return True
-
-
-def _code_of(update: Update) -> tuple[list[str], str]:
-    """The callback data's parts and the key-date code in it (``kd:<action>:<code>…``)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    return parts, parts[2] if len(parts) > 2 else ""
-
-
-async def _gone_press(update: Update, context: ZyContext) -> None:
-    await answer(update, context.t.gettext("This key date no longer exists."))
-    await show_list(update, context)
+def _prompt(t: Translator, field: str) -> str:
+    if field == KdField.ZH:
+        return t.gettext(
+            "Type the key date's Chinese name (up to {limit} characters), e.g. 植树节. "
+            "Send /cancel to stop."
+        ).format(limit=MAX_NAME_LENGTH)
+    if field == KdField.EN:
+        return t.gettext(
+            "Type the key date's English name (up to {limit} characters), e.g. Arbor Day. "
+            "Send /cancel to stop."
+        ).format(limit=MAX_NAME_LENGTH)
+    return t.gettext(
+        "Type the date as month-day, e.g. 3-12. For a lunar date put “lunar” or 农历 in "
+        "front, e.g. lunar 9-9. Send /cancel to stop."
+    )
 
 
 # ------------------------------------------------------------------------------------- screens
@@ -130,7 +164,7 @@ async def show_list(update: Update, context: ZyContext, notice: str | None = Non
     t = context.t
     services = context.services
     language = t.language.value
-    today = today_of(services)
+    today = local_today(services)
     lines = [notice, ""] if notice else []
     lines.append(t.gettext("🗓 <b>Key dates</b>"))
     lines.append(
@@ -141,33 +175,23 @@ async def show_list(update: Update, context: ZyContext, notice: str | None = Non
     )
     lines.append("")
     rows: list[list[InlineKeyboardButton]] = []
-    key_dates = await services.key_dates.all()
+    key_dates = await services.key_date_admin.all(context.user.telegram_id)
     dated = sorted(
         ((_next_day(key_date, today), key_date) for key_date in key_dates),
         key=lambda pair: (pair[0] or date.max, pair[1].code),
     )
     for day, key_date in dated:
         mark = "✅" if key_date.is_enabled else "🚫"
-        next_text = day_text(t, day) if day else "—"
         lines.append(
             t.gettext("{mark} <b>{name}</b> ({rule}) · next: {day}").format(
                 mark=mark,
                 name=html(key_date.name(language)),
                 rule=_rule_text(t, key_date),
-                day=next_text,
+                day=day_text(t, day) if day else "—",
             )
         )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    f"{mark} {clip(key_date.name(language))}",
-                    callback_data=callback("kd", "v", key_date.code),
-                )
-            ]
-        )
-    rows.append(
-        [InlineKeyboardButton(t.gettext("➕ Add a key date"), callback_data=callback("kd", "add"))]
-    )
+        rows.append([KdView(key_date.code).button(f"{mark} {clip(key_date.name(language))}")])
+    rows.append([KdAdd().button(t.gettext("➕ Add a key date"))])
     rows.append(
         [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
     )
@@ -178,7 +202,7 @@ async def show_key_date(
     update: Update, context: ZyContext, key_date: KeyDate, notice: str | None = None
 ) -> None:
     t = context.t
-    day = _next_day(key_date, today_of(context.services))
+    day = _next_day(key_date, local_today(context.services))
     lines = [notice, ""] if notice else []
     lines += [
         f"🗓 <b>{html(key_date.name(t.language.value))}</b>",
@@ -194,189 +218,178 @@ async def show_key_date(
         lines.append(t.gettext("Built in: it can be disabled, not deleted."))
     code = key_date.code
     toggle = (
-        InlineKeyboardButton(t.gettext("🚫 Disable"), callback_data=callback("kd", "off", code))
+        KdEnable(code, False).button(t.gettext("🚫 Disable"))
         if key_date.is_enabled
-        else InlineKeyboardButton(t.gettext("✅ Enable"), callback_data=callback("kd", "on", code))
+        else KdEnable(code, True).button(t.gettext("✅ Enable"))
     )
     rows = [
         [
-            InlineKeyboardButton(
-                t.gettext("✏️ Chinese name"), callback_data=callback("kd", "ed", code, FIELD_ZH)
-            ),
-            InlineKeyboardButton(
-                t.gettext("✏️ English name"), callback_data=callback("kd", "ed", code, FIELD_EN)
-            ),
+            KdEdit(code, KdField.ZH).button(t.gettext("✏️ Chinese name")),
+            KdEdit(code, KdField.EN).button(t.gettext("✏️ English name")),
         ],
-        [
-            InlineKeyboardButton(
-                t.gettext("✏️ Date"), callback_data=callback("kd", "ed", code, FIELD_DATE)
-            ),
-            toggle,
-        ],
-        [InlineKeyboardButton(t.gettext("⬅️ Key dates"), callback_data=callback("kd", "list"))],
+        [KdEdit(code, KdField.DATE).button(t.gettext("✏️ Date")), toggle],
+        [KdList().button(t.gettext("⬅️ Key dates"))],
     ]
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-def _prompt(t: Translator, field: str) -> str:
-    if field == FIELD_ZH:
-        return t.gettext(
-            "Type the key date's Chinese name (up to {limit} characters), e.g. 植树节. "
-            "Send /cancel to stop."
-        ).format(limit=MAX_NAME_LENGTH)
-    if field == FIELD_EN:
-        return t.gettext(
-            "Type the key date's English name (up to {limit} characters), e.g. Arbor Day. "
-            "Send /cancel to stop."
-        ).format(limit=MAX_NAME_LENGTH)
-    return t.gettext(
-        "Type the date as month-day, e.g. 3-12. For a lunar date put “lunar” or 农历 in "
-        "front, e.g. lunar 9-9. Send /cancel to stop."
-    )
+async def _ask(
+    update: Update, context: ZyContext, draft: KeyDateDraft, notice: str | None = None
+) -> None:
+    """The flow owns the next typed input, then the question is shown."""
+    await take(context, FLOW, draft.field, {"code": draft.code})
+    text = _prompt(context.t, draft.field)
+    await send(update, f"{notice}\n\n{text}" if notice else text)
 
 
-# ---------------------------------------------------------------------------------- callbacks
+# ------------------------------------------------------------------------------------- presses
 
 
-async def on_list(update: Update, context: ZyContext) -> None:
-    if not await _is_admin(update, context):
-        return
+async def on_list(update: Update, context: ZyContext, _press: KdList) -> None:
+    await context.services.staff.require_admin(context.user.telegram_id)
     await answer(update)
     await show_list(update, context)
 
 
-async def _key_date_from(update: Update, context: ZyContext, code: str) -> KeyDate | None:
-    """The key date, or ``None`` after answering the press (refused, or no longer there)."""
-    try:
-        return await context.services.key_date_admin.get(context.user.telegram_id, code)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-    except KeyDateNotFound:
-        await _gone_press(update, context)
-    return None
-
-
-async def on_view(update: Update, context: ZyContext) -> None:
-    _parts, code = _code_of(update)
-    key_date = await _key_date_from(update, context, code)
-    if key_date is None:
-        return
+async def on_view(update: Update, context: ZyContext, press: KdView) -> None:
+    key_date = await context.services.key_date_admin.get(context.user.telegram_id, press.code)
     await answer(update)
     await show_key_date(update, context, key_date)
 
 
-async def on_toggle(update: Update, context: ZyContext) -> None:
-    """``kd:on:<code>`` / ``kd:off:<code>``."""
-    parts, code = _code_of(update)
-    enable = parts[1] == "on"
-    try:
-        key_date = await context.services.key_date_admin.set_enabled(
-            context.user.telegram_id, code, enable
-        )
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
-    except KeyDateNotFound:
-        await _gone_press(update, context)
-        return
+async def on_enable(update: Update, context: ZyContext, press: KdEnable) -> None:
+    key_date = await context.services.key_date_admin.set_enabled(
+        context.user.telegram_id, press.code, press.enable
+    )
     t = context.t
     await answer(update)
     notice = (
         t.gettext("✅ Enabled: campaigns will run for it.")
-        if enable
+        if press.enable
         else t.gettext("🚫 Disabled: no more campaign messages for it.")
     )
     await show_key_date(update, context, key_date, notice=notice)
 
 
-async def on_add(update: Update, context: ZyContext) -> object:
-    if not await _is_admin(update, context):
-        return None
-    await context.services.key_date_admin.save_draft(
-        context.user.telegram_id, None, FIELD_ZH, None, None
+async def on_add(update: Update, context: ZyContext, _press: KdAdd) -> None:
+    draft = await context.services.key_date_admin.start_draft(
+        context.user.telegram_id, None, KdField.ZH
     )
-    await take(context, KEY_DATES_FLOW, FIELD_ZH)
     await answer(update)
-    await show(update, _prompt(context.t, FIELD_ZH))
-    return None
+    await _ask(update, context, draft)
 
 
-async def on_edit(update: Update, context: ZyContext) -> object:
-    """``kd:ed:<code>:<field>``: wait for the new value."""
-    parts, code = _code_of(update)
-    field = parts[3] if len(parts) > 3 else ""
-    key_date = await _key_date_from(update, context, code)
-    if key_date is None:
-        return None
-    if field not in _FIELDS:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        return None
-    await context.services.key_date_admin.save_draft(
-        context.user.telegram_id, key_date.code, field, key_date.name_zh, key_date.name_en
+async def on_edit(update: Update, context: ZyContext, press: KdEdit) -> None:
+    """``kd.ed:<code>:<field>``: wait for the new value of that field of that key date."""
+    draft = await context.services.key_date_admin.start_draft(
+        context.user.telegram_id, press.code, press.field
     )
-    await take(context, KEY_DATES_FLOW, field)
     await answer(update)
-    await show(update, _prompt(context.t, field))
-    return None
+    await _ask(update, context, draft)
 
 
-async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+PressFn = Callable[[Update, ZyContext, Any], Awaitable[None]]
+
+
+def _gone_answered(handler: PressFn) -> PressFn:
+    """A key date that vanished (a stale button, another administrator): say so, show the
+    list; nothing was written."""
+
+    async def guarded(update: Update, context: ZyContext, press: Any) -> None:
+        try:
+            await handler(update, context, press)
+        except KeyDateNotFound:
+            await answer(update, context.t.gettext("This key date no longer exists."))
+            await show_list(update, context)
+
+    return guarded
+
+
+async def on_malformed(update: Update, context: ZyContext) -> None:
+    await context.services.staff.require_admin(context.user.telegram_id)
+    raise StaffRefused(StaffRefusal.NOT_FOUND)
+
+
+async def _refused(update: Update, context: ZyContext, error: Exception) -> None:
+    if not isinstance(error, StaffRefused):
+        raise error
+    await refuse_staff(update, context, error)
+
+
+PRESSES = PressTable(
+    "kd",
+    {
+        KdList: on_list,
+        KdView: _gone_answered(on_view),
+        KdEnable: _gone_answered(on_enable),
+        KdEdit: _gone_answered(on_edit),
+        KdAdd: on_add,
+    },
+    on_malformed=on_malformed,
+    on_refused=_refused,
+)
+
+
+# ------------------------------------------------------------------------------------- typing
+
+
+async def on_text(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
     t = context.t
-    services = context.services
+    admin = context.services.key_date_admin
     actor = context.user.telegram_id
     message = update.effective_message
     if message is None or message.text is None:
-        return None
-    if not await services.staff.is_admin(actor):
+        return
+    try:
+        draft = await admin.draft(actor)
+    except StaffRefused as error:
         # No longer an administrator: drop the draft (the service would refuse the save anyway).
         log.warning("key-date input refused: user %s is not an administrator", actor)
-        await _finish(context)
-        await send(update, staff_refusal_text(t, StaffRefusal.NOT_ALLOWED))
-        return None
-    draft = await services.key_date_admin.draft(actor)
+        await _stop(context)
+        await refuse_staff(update, context, error)
+        return
     if draft is None:
-        await release(context, KEY_DATES_FLOW)
+        await release(context, FLOW)
         await send(update, t.gettext("Nothing is being edited. Open /admin again."))
-        return None
+        return
     try:
-        return await _apply(update, context, draft, message.text)
+        await _apply(update, context, draft, message.text)
     except InvalidInput as error:  # a name too long, empty, several lines …
-        await send(update, f"{error.translate(t.gettext)}\n\n{_prompt(t, draft.field)}")
-        return None
+        await _ask(update, context, draft, notice=error.translate(t.gettext))
     except InvalidKeyDay:
-        return await _not_a_day(update, t)
+        await _not_a_day(update, context, draft)
     except KeyDateNotFound:
-        return await _gone(update, context)
+        await _stop(context)
+        await send(update, t.gettext("This key date no longer exists."))
     except KeyDateNotAdded:
         # Nothing was written; the draft stays at the date step so sending it again retries.
         await send(
             update,
             t.gettext("The key date could not be saved. Send the date again to retry, or /cancel."),
         )
-        return None
     except StaffRefused as error:
-        await _finish(context)
+        await _stop(context)
         await refuse_staff(update, context, error)
-        return None
 
 
-async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: str) -> object:
+async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: str) -> None:
     """One typed answer: the next step of adding, or the save through the service."""
     t = context.t
-    services = context.services
-    admin = services.key_date_admin
+    admin = context.services.key_date_admin
     actor = draft.telegram_id
-    if draft.field in (FIELD_ZH, FIELD_EN):
+    if draft.field in (KdField.ZH, KdField.EN):
         name = clean_name(text)
         if draft.code is None:  # adding: Chinese name → English name → date
-            name_zh = name if draft.field == FIELD_ZH else draft.name_zh
-            name_en = name if draft.field == FIELD_EN else draft.name_en
-            following = FIELD_EN if draft.field == FIELD_ZH else FIELD_DATE
-            await admin.save_draft(actor, None, following, name_zh, name_en)
-            await take(context, KEY_DATES_FLOW, following)
-            await send(update, _prompt(t, following))
-            return None
-        if draft.field == FIELD_ZH:
+            following = await admin.next_field(
+                actor,
+                draft,
+                KdField.EN if draft.field == KdField.ZH else KdField.DATE,
+                name_zh=name if draft.field == KdField.ZH else draft.name_zh,
+                name_en=name if draft.field == KdField.EN else draft.name_en,
+            )
+            await _ask(update, context, following)
+            return
+        if draft.field == KdField.ZH:
             key_date = await admin.rename(actor, draft.code, name_zh=name)
         else:
             key_date = await admin.rename(actor, draft.code, name_en=name)
@@ -384,7 +397,8 @@ async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: 
     else:
         parsed = parse_day(text)
         if parsed is None:
-            return await _not_a_day(update, t)
+            await _not_a_day(update, context, draft)
+            return
         month, day, lunar = parsed
         if draft.code is not None:
             key_date = await admin.set_day(actor, draft.code, month, day, lunar)
@@ -394,61 +408,41 @@ async def _apply(update: Update, context: ZyContext, draft: KeyDateDraft, text: 
                 actor, draft.name_zh or "", draft.name_en or "", month, day, lunar
             )
             notice = t.gettext("✅ Key date added.")
-    await _finish(context)
+    await _stop(context)
     # A typed answer has no message to edit: show() sends a new one.
     await show_key_date(update, context, key_date, notice=notice)
-    return None
 
 
-async def _not_a_day(update: Update, t: Translator) -> object:
+async def _not_a_day(update: Update, context: ZyContext, draft: KeyDateDraft) -> None:
+    t = context.t
+    await take(context, FLOW, draft.field, {"code": draft.code})
     await send(
         update,
-        t.gettext("That is not a date that exists. {prompt}").format(prompt=_prompt(t, FIELD_DATE)),
+        t.gettext("That is not a date that exists. {prompt}").format(
+            prompt=_prompt(t, KdField.DATE)
+        ),
     )
-    return None
 
 
-async def _finish(context: ZyContext) -> None:
-    """Done with typing: the draft goes and typed text is no longer for the key dates."""
+async def _stop(context: ZyContext) -> None:
     await context.services.key_date_admin.drop_draft(context.user.telegram_id)
-    await release(context, KEY_DATES_FLOW)
+    await release(context, FLOW)
 
 
-async def _gone(update: Update, context: ZyContext) -> object:
-    await _finish(context)
-    await send(update, context.t.gettext("This key date no longer exists."))
-    return None
-
-
-async def on_unexpected(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+async def on_other(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     """Anything but text while typing: ask again."""
-    draft = await context.services.key_date_admin.draft(context.user.telegram_id)
-    if draft is None:
-        await release(context, KEY_DATES_FLOW)
-        return None
-    await send(update, _prompt(context.t, draft.field))
-    return None
+    await send(update, _prompt(context.t, owner.waiting_for))
 
 
-async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
     await context.services.key_date_admin.drop_draft(context.user.telegram_id)
     await send(update, context.t.gettext("OK, nothing was changed."))
     if await context.services.staff.is_admin(context.user.telegram_id):
         await show_list(update, context)
-    return None
 
 
-KEY_DATES_FLOW = "key_dates"
-
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [
-    Flow(KEY_DATES_FLOW, on_text=on_text, on_other=on_unexpected, on_cancel=on_cancel),
-]
+FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_add, pattern=r"^kd:add$"))
-    application.add_handler(CallbackQueryHandler(on_edit, pattern=r"^kd:ed:"))
-    application.add_handler(CallbackQueryHandler(on_list, pattern=r"^kd:list$"))
-    application.add_handler(CallbackQueryHandler(on_view, pattern=r"^kd:v:"))
-    application.add_handler(CallbackQueryHandler(on_toggle, pattern=r"^kd:(on|off):"))
+    application.add_handler(PRESSES.handler())

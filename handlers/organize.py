@@ -2,33 +2,37 @@
 
 ``/organize`` and the main menu's "For organizers" entry lead a member of an approved
 organization to its home (a chooser first when they belong to several), someone with a pending
-application to its status, and anyone else to the application form. The form's draft lives in
-``organization_drafts`` (:mod:`bot.services.organizations`) with its step; while the form waits
-for an answer (``ACTIVE``) the ``organize`` flow owns the typed input (:mod:`handlers.flows`),
-so a restart, or another bot process, resumes at the same step.
+application to its status, and anyone else to the application form. The form's draft, with the
+step it is at, lives in ``organization_drafts`` (:mod:`bot.services.organizations`); while the
+form is open the flow ``organize`` owns the user's typed input (``flow_owners``, taken before
+each question is shown), so a restart or a second process carries on at the same step.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> Route: /organize · menu:organize · org:home
+    [*] --> Route: /organize · menu:organize · org.home
     Route --> Home: member of an approved organization (chooser when several)
     Route --> Pending: application under review
-    Route --> ACTIVE: otherwise, the form (name, type, area, contact, phone, description)
-    ACTIVE --> ACTIVE: answer / Back / edit from review
-    ACTIVE --> Pending: Submit (administrators notified)
-    ACTIVE --> [*]: /cancel (draft kept) · Discard
-    Home --> Members: org:mem (managers)
-    Members --> Invite: org:inv → one-time link ?start=inv_<code>
-    Members --> Members: org:rm → org:rmy (remove)
-    InviteLink: /start inv_<code> --> Join: org:join → organizer member
+    Route --> Form: otherwise (take: the flow owns typed input)
+    Form --> Form: typed answer / org.f.type · org.f.area / org.f.back:<step> / org.f.edit:<field>
+    Form --> Pending: org.f.submit (administrators notified; release)
+    Form --> [*]: /cancel (draft kept; release) · org.f.quit (draft discarded; release)
+    Home --> Members: org.mem (managers)
+    Members --> Invite: org.inv → one-time link ?start=inv_<code>
+    Members --> Members: org.rm → org.rmy (remove)
+    InviteLink: /start inv_<code> --> Join: org.join → organizer member
 ```
 
-Every ``org:`` press about an organization is re-authorized with ``services.staff``.
+The form's buttons say what they were drawn for: a type or area button belongs to that step,
+Back carries the step it was shown on. A press from an older screen (the form has moved on) is
+refused with a notice and changes nothing, neither the draft nor that old message. Every press
+about an organization is re-authorized with ``services.staff``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -40,6 +44,7 @@ from bot.domain.activities import MemberRole, Organization, OrganizationStatus, 
 from bot.domain.deeplinks import invite_payload
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
+from bot.domain.refusals import Refused
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
 from bot.services.organizations import (
@@ -50,17 +55,18 @@ from bot.services.organizations import (
     OrgRefused,
 )
 from bot.services.staff import StaffRefusal, StaffRefused
-from handlers.callbacks import button_rows, callback, parse_id, parse_telegram_id, split
-from handlers.flows import Flow, FlowHandler, release, take
+from handlers.callbacks import Press, button_rows, callback
+from handlers.flows import Flow, release, take
+from handlers.prefix_table import PressTable
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
 log = logging.getLogger(__name__)
 
 Step = ApplicationStep
-#: What a screen of this module returns: the form waits for an answer, or it does not.
-ACTIVE = "active"
-END = "end"
+FLOW = "organize"
+
+PressFn = Callable[[Update, ZyContext, Any], Awaitable[None]]
 
 TYPE_LABELS: dict[OrganizationType, str] = {
     OrganizationType.ASSOCIATION: N_("Industry association / chamber of commerce"),
@@ -78,6 +84,7 @@ FIELD_LABELS: dict[Step, str] = {
     Step.AREA: N_("Area"),
     Step.CONTACT: N_("Contact person"),
     Step.PHONE: N_("Contact phone"),
+    # Not the activity's "Description" (活动说明): an organization is described in its own words.
     Step.DESCRIPTION: N_("About the organization"),
 }
 
@@ -90,7 +97,10 @@ STATUS_LABELS: dict[OrganizationStatus, str] = {
 
 REFUSALS: dict[OrgRefusal, str] = {
     OrgRefusal.NO_DRAFT: N_("This application is already submitted or was discarded."),
-    OrgRefusal.WRONG_STEP: N_("This button is no longer valid."),
+    OrgRefusal.WRONG_STEP: N_(
+        "This button belongs to an earlier screen of the form. Please answer the latest "
+        "question; nothing was changed."
+    ),
     OrgRefusal.INCOMPLETE: N_("Some answers are missing. Please complete the form."),
     OrgRefusal.PENDING_EXISTS: N_("You already have an application waiting for review."),
     OrgRefusal.NOT_PENDING: N_("The organization's status has changed meanwhile."),
@@ -121,6 +131,90 @@ REFUSALS: dict[OrgRefusal, str] = {
 }
 
 
+# ------------------------------------------------------------------------------ buttons
+
+
+@dataclass(frozen=True)
+class OrgHome(Press, prefix="org.home"):
+    """The organizer entry again: home, pending status or the form."""
+
+
+@dataclass(frozen=True)
+class OrgApply(Press, prefix="org.apply"):
+    """Apply for another organization although a membership is suspended."""
+
+
+@dataclass(frozen=True)
+class OrgOpen(Press, prefix="org.h"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class OrgMembers(Press, prefix="org.mem"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class OrgInvite(Press, prefix="org.inv"):
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class OrgRemove(Press, prefix="org.rm"):
+    organization_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class OrgRemoveYes(Press, prefix="org.rmy"):
+    organization_id: int
+    telegram_id: int
+
+
+@dataclass(frozen=True)
+class OrgJoin(Press, prefix="org.join"):
+    code: str
+
+
+@dataclass(frozen=True)
+class OrgPickType(Press, prefix="org.f.type"):
+    """Drawn on the type step only (the service refuses it at any other step)."""
+
+    kind: OrganizationType
+
+
+@dataclass(frozen=True)
+class OrgPickArea(Press, prefix="org.f.area"):
+    """Drawn on the area step only (the service refuses it at any other step)."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class OrgBack(Press, prefix="org.f.back"):
+    step: ApplicationStep  # the step whose screen showed this Back
+
+
+@dataclass(frozen=True)
+class OrgEdit(Press, prefix="org.f.edit"):
+    """Drawn on the review only: change one answer."""
+
+    field: ApplicationStep
+
+
+@dataclass(frozen=True)
+class OrgSubmit(Press, prefix="org.f.submit"):
+    """Drawn on the review only."""
+
+
+@dataclass(frozen=True)
+class OrgQuit(Press, prefix="org.f.quit"):
+    """Discard the form (from any of its screens: that is what the user asks for)."""
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
 def service(context: ZyContext) -> OrganizationAdminService:
     return context.services.org_admin
 
@@ -128,6 +222,21 @@ def service(context: ZyContext) -> OrganizationAdminService:
 def refusal_text(t: Translator, error: OrgRefused) -> str:
     name = error.organization.name if error.organization is not None else ""
     return t.gettext(REFUSALS[error.reason]).format(organization=name)
+
+
+async def answer_refused(update: Update, context: ZyContext, error: Refused) -> None:
+    """A refusal from the organization or staff service: an alert on a press, else a message."""
+    if isinstance(error, OrgRefused):
+        text = refusal_text(context.t, error)
+        if update.callback_query is not None:
+            await answer(update, text, alert=True)
+        else:
+            await send(update, text)
+        return
+    if isinstance(error, StaffRefused):
+        await refuse_staff(update, context, error)
+        return
+    raise error
 
 
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
@@ -147,12 +256,11 @@ async def area_name(services: Services, t: Translator, code: str | None) -> str:
 
 async def describe(services: Services, t: Translator, organization: Organization) -> str:
     """The organization's card (administrators' review and details screens)."""
+    area = await area_name(services, t, organization.area_code)
     lines = [
         f"<b>{html(organization.name)}</b>",
         t.gettext("Type: {type}").format(type=type_label(t, organization.org_type)),
-        t.gettext("Area: {area}").format(
-            area=html(await area_name(services, t, organization.area_code))
-        ),
+        t.gettext("Area: {area}").format(area=html(area)),
         t.gettext("Contact person: {name}").format(name=html(organization.contact_name)),
         t.gettext("Contact phone: {phone}").format(
             phone=format_phone_for_display(organization.contact_phone)
@@ -160,11 +268,31 @@ async def describe(services: Services, t: Translator, organization: Organization
         t.gettext("Status: {status}").format(status=t.gettext(STATUS_LABELS[organization.status])),
     ]
     if organization.description:
-        lines += ["", html(organization.description)]
+        lines += [
+            "",
+            t.gettext("About the organization: {text}").format(text=html(organization.description)),
+        ]
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------ the form
+
+#: The prompt of each step but the review, with ``{progress}`` ("step 2 of 6").
+PROMPTS: dict[Step, str] = {
+    Step.NAME: N_(
+        "{progress}: the <b>full name</b> of your organization (2–60 characters). Please type it."
+    ),
+    Step.TYPE: N_("{progress}: what <b>type</b> of organization is it?"),
+    Step.AREA: N_("{progress}: in which <b>area</b> does it work?"),
+    Step.CONTACT: N_("{progress}: the <b>contact person</b>'s real name. Please type it."),
+    Step.PHONE: N_(
+        "{progress}: the contact person's <b>phone number</b>, for example 138 1234 5678."
+    ),
+    Step.DESCRIPTION: N_(
+        "{progress}: a short <b>description</b>: what does the organization do, and whom "
+        "does it serve? (10–500 characters)"
+    ),
+}
 
 
 async def render_step(
@@ -172,54 +300,34 @@ async def render_step(
 ) -> tuple[str, InlineKeyboardMarkup]:
     t = context.t
     step = draft.step
-    back = [InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data="org:back")]
-    quit_row = [InlineKeyboardButton(t.gettext("🗑 Discard the form"), callback_data="org:quit")]
-    if step is not Step.REVIEW:
-        number = list(Step).index(step) + 1
-        progress = t.gettext("Organization application, step {number} of {total}").format(
-            number=number, total=len(Step) - 1
-        )
+    quit_row = [OrgQuit().button(t.gettext("🗑 Discard the form"))]
+    if step is Step.REVIEW:
+        return await _render_review(draft, context, quit_row)
+    progress = t.gettext("Organization application, step {number} of {total}").format(
+        number=list(Step).index(step) + 1, total=len(Step) - 1
+    )
+    text = t.gettext(PROMPTS[step]).format(progress=progress)
+    back = [OrgBack(step).button(t.gettext("⬅️ Back"))]
     if step is Step.NAME:
-        text = t.gettext(
-            "{progress}: the <b>full name</b> of your organization (2–60 characters). Please "
-            "type it."
-        ).format(progress=progress)
         return text, InlineKeyboardMarkup([quit_row])
     if step is Step.TYPE:
-        text = t.gettext("{progress}: what <b>type</b> of organization is it?").format(
-            progress=progress
-        )
         buttons = [
-            [InlineKeyboardButton(t.gettext(label), callback_data=callback("org", "t", kind))]
-            for kind, label in TYPE_LABELS.items()
+            [OrgPickType(kind).button(t.gettext(label))] for kind, label in TYPE_LABELS.items()
         ]
         return text, InlineKeyboardMarkup([*buttons, back])
     if step is Step.AREA:
-        text = t.gettext("{progress}: in which <b>area</b> does it work?").format(progress=progress)
         areas = await context.services.catalog.areas()
         area_buttons = [
-            InlineKeyboardButton(
-                area.name(t.language.value), callback_data=callback("org", "a", area.code)
-            )
-            for area in areas
+            OrgPickArea(area.code).button(area.name(t.language.value)) for area in areas
         ]
         return text, InlineKeyboardMarkup([*button_rows(area_buttons, 2), back])
-    if step is Step.CONTACT:
-        text = t.gettext(
-            "{progress}: the <b>contact person</b>'s real name. Please type it."
-        ).format(progress=progress)
-        return text, InlineKeyboardMarkup([back])
-    if step is Step.PHONE:
-        text = t.gettext(
-            "{progress}: the contact person's <b>phone number</b>, for example 138 1234 5678."
-        ).format(progress=progress)
-        return text, InlineKeyboardMarkup([back])
-    if step is Step.DESCRIPTION:
-        text = t.gettext(
-            "{progress}: a short <b>description</b>: what does the organization do, and whom "
-            "does it serve? (10–500 characters)"
-        ).format(progress=progress)
-        return text, InlineKeyboardMarkup([back])
+    return text, InlineKeyboardMarkup([back])
+
+
+async def _render_review(
+    draft: ApplicationDraft, context: ZyContext, quit_row: list[InlineKeyboardButton]
+) -> tuple[str, InlineKeyboardMarkup]:
+    t = context.t
     data = draft.data
     none = t.gettext("—")
     values: dict[Step, str] = {
@@ -231,38 +339,38 @@ async def render_step(
         Step.DESCRIPTION: html(data.description) if data.description else none,
     }
     lines = [t.gettext("<b>Please check your application</b>"), ""]
-    lines += [t.labelled(FIELD_LABELS[step], value) for step, value in values.items()]
+    lines += [
+        t.gettext("<b>{label}:</b> {value}").format(
+            label=t.gettext(FIELD_LABELS[field]), value=value
+        )
+        for field, value in values.items()
+    ]
     lines += ["", t.gettext("Tap a field to change it, or submit the application.")]
     edits = [
-        InlineKeyboardButton(
-            "✏️ " + t.gettext(FIELD_LABELS[field]), callback_data=callback("org", "edit", field)
-        )
+        OrgEdit(field).button(t.gettext("✏️ {label}").format(label=t.gettext(FIELD_LABELS[field])))
         for field in values
     ]
-    submit = InlineKeyboardButton(
-        t.gettext("📨 Submit the application"), callback_data="org:submit"
-    )
+    submit = OrgSubmit().button(t.gettext("📨 Submit the application"))
     return "\n".join(lines), InlineKeyboardMarkup([*button_rows(edits, 2), [submit], quit_row])
 
 
 async def present(
     update: Update, context: ZyContext, draft: ApplicationDraft, *, notice: str | None = None
-) -> str:
+) -> None:
+    """Show the draft's step; the flow owns the typed input first (a crash right after the
+    question is shown loses nothing)."""
+    await take(context, FLOW, draft.step.value)
     text, markup = await render_step(draft, context)
     if notice:
         text = f"{notice}\n\n{text}"
-    # The form reads the next typed answer; owned before it is shown (a crash in between
-    # loses nothing).
-    await take(context, ORGANIZE_FLOW, draft.step.value)
     await show(update, text, markup)
-    return ACTIVE
 
 
 # ----------------------------------------------------------------------------- routing
 
 
-async def enter(update: Update, context: ZyContext) -> object:
-    """``/organize``, ``menu:organize``, ``org:home``: home, pending status, or the form."""
+async def enter(update: Update, context: ZyContext, applying: bool = False) -> None:
+    """``/organize``, ``menu:organize``, ``org.home``: home, pending status, or the form."""
     await answer(update)
     t = context.t
     uid = context.user.telegram_id
@@ -270,15 +378,10 @@ async def enter(update: Update, context: ZyContext) -> object:
     if len(organizations) == 1:
         organization, role = organizations[0]
         await show_home(update, context, organization, role)
-        return END
+        return
     if organizations:
         buttons = [
-            [
-                InlineKeyboardButton(
-                    organization.name,
-                    callback_data=callback("org", "h", organization.organization_id),
-                )
-            ]
+            [OrgOpen(organization.organization_id).button(organization.name)]
             for organization, _ in organizations
         ]
         await show(
@@ -286,30 +389,26 @@ async def enter(update: Update, context: ZyContext) -> object:
             t.gettext("You act for several organizations. Which one?"),
             InlineKeyboardMarkup([*buttons, _home_row(t)]),
         )
-        return END
+        return
     svc = service(context)
     pending = await svc.pending_application(uid)
     if pending is not None:
         text = t.gettext(
             "⏳ Your application for <b>{name}</b> is waiting for an administrator's review "
             "(submitted {date}). I will tell you the result here."
-        ).format(name=html(pending.name), date=t.format_day(pending.created_at))
+        ).format(name=html(pending.name), date=t.format_date(pending.created_at, "medium"))
         await show(update, text, InlineKeyboardMarkup([_home_row(t)]))
-        return END
+        return
     suspended = await svc.suspended_memberships(uid)
-    if suspended and not (update.callback_query and update.callback_query.data == "org:apply"):
+    if suspended and not applying:
         details = suspended[0]
         text = t.gettext(
             "⛔ <b>{name}</b> is suspended by the administrators, so its organizer tools are "
             "not available. Reason: {reason}"
         ).format(name=html(details.organization.name), reason=html(details.status_reason or "—"))
-        apply_row = [
-            InlineKeyboardButton(
-                t.gettext("📝 Apply for another organization"), callback_data="org:apply"
-            )
-        ]
+        apply_row = [OrgApply().button(t.gettext("📝 Apply for another organization"))]
         await show(update, text, InlineKeyboardMarkup([apply_row, _home_row(t)]))
-        return END
+        return
     draft = await svc.begin(uid)
     intro = None
     if draft.step is Step.NAME and draft.data.name is None:
@@ -319,7 +418,19 @@ async def enter(update: Update, context: ZyContext) -> object:
             "teams) publish activities here after an administrator approves them. A few "
             "questions:"
         )
-    return await present(update, context, draft, notice=intro)
+    await present(update, context, draft, notice=intro)
+
+
+async def on_command(update: Update, context: ZyContext) -> None:
+    await enter(update, context)
+
+
+async def on_home(update: Update, context: ZyContext, _press: OrgHome | None = None) -> None:
+    await enter(update, context)
+
+
+async def on_apply(update: Update, context: ZyContext, _press: OrgApply) -> None:
+    await enter(update, context, applying=True)
 
 
 async def show_home(
@@ -344,13 +455,7 @@ async def show_home(
         ],
     ]
     if role is MemberRole.MANAGER:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t.gettext("👥 Co-organizers"), callback_data=callback("org", "mem", oid)
-                )
-            ]
-        )
+        rows.append([OrgMembers(oid).button(t.gettext("👥 Co-organizers"))])
     rows.append(_home_row(t))
     # Whole sentences per role: English needs "a manager" but "an organizer".
     if role is MemberRole.MANAGER:
@@ -363,106 +468,121 @@ async def show_home(
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
-async def on_button(update: Update, context: ZyContext) -> object:
-    """Every ``org:`` press."""
-    query = update.callback_query
-    parts = split(query.data if query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    args = parts[2:]
-    t = context.t
+async def on_open(update: Update, context: ZyContext, press: OrgOpen) -> None:
     uid = context.user.telegram_id
-    svc = service(context)
-    try:
-        if action in ("home", "apply"):
-            return await enter(update, context)
-        if action == "h":
-            oid = parse_id(args[0]) if args else None
-            if oid is None:
-                raise StaffRefused(StaffRefusal.NOT_FOUND)
-            organization = await context.services.staff.organization_for(uid, oid)
-            role = await context.services.organizations.membership(oid, uid)
-            await answer(update)
-            await show_home(update, context, organization, role or MemberRole.ORGANIZER)
-            return END
-        if action == "mem":
-            return await _members(update, context, args)
-        if action == "inv":
-            return await _invite(update, context, args)
-        if action in ("rm", "rmy"):
-            return await _remove(update, context, action, args)
-        if action == "join":
-            return await _join(update, context, args)
-        return await _form_button(update, context, action, args)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return END
-    except OrgRefused as error:
-        await answer(update, refusal_text(t, error), alert=True)
-        if error.reason is OrgRefusal.WRONG_STEP:
-            try:
-                draft = await svc.current(uid)
-            except OrgRefused:
-                return END
-            return await present(update, context, draft)
-        return END
-
-
-async def _form_button(update: Update, context: ZyContext, action: str, args: list[str]) -> object:
-    svc = service(context)
-    uid = context.user.telegram_id
-    t = context.t
-    argument = args[0] if args else ""
-    if action == "quit":
-        await svc.discard(uid)
-        await answer(update)
-        await show(
-            update,
-            t.gettext("The application form is discarded. You can apply any time with /organize."),
-            InlineKeyboardMarkup([_home_row(t)]),
-        )
-        return END
-    if action == "t":
-        draft = await svc.set_type(uid, argument)
-    elif action == "a":
-        draft = await svc.set_area(uid, argument)
-    elif action == "back":
-        draft = await svc.back(uid)
-    elif action == "edit":
-        try:
-            step = Step(argument)
-        except ValueError:
-            raise OrgRefused(OrgRefusal.WRONG_STEP) from None
-        draft = await svc.edit(uid, step)
-    elif action == "submit":
-        organization = await svc.submit(uid)
-        await answer(update)
-        nudge_outbox(context)
-        await show(
-            update,
-            t.gettext(
-                "📨 Thank you! The application for <b>{name}</b> is sent to the administrators. "
-                "I will tell you here when they have decided."
-            ).format(name=html(organization.name)),
-            InlineKeyboardMarkup([_home_row(t)]),
-        )
-        return END
-    else:
-        raise OrgRefused(OrgRefusal.WRONG_STEP)
+    organization = await context.services.staff.organization_for(uid, press.organization_id)
+    role = await context.services.organizations.membership(press.organization_id, uid)
     await answer(update)
-    return await present(update, context, draft)
+    await show_home(update, context, organization, role or MemberRole.ORGANIZER)
 
 
-async def on_text(update: Update, context: ZyContext) -> object:
+# ------------------------------------------------------------------------- form presses
+
+
+async def _stale(update: Update, context: ZyContext) -> None:
+    """A form button from a screen the form has left: refused, nothing changes (not even the
+    old message: rewriting a message far up the chat confuses more than it helps)."""
+    await answer(update, context.t.gettext(REFUSALS[OrgRefusal.WRONG_STEP]), alert=True)
+
+
+def _stale_refused(handler: PressFn) -> PressFn:
+    """A form press the service refuses as ``WRONG_STEP`` was drawn for a screen the form has
+    left: :func:`_stale`; nothing was written."""
+
+    async def guarded(update: Update, context: ZyContext, press: Any) -> None:
+        try:
+            await handler(update, context, press)
+        except OrgRefused as error:
+            if error.reason is not OrgRefusal.WRONG_STEP:
+                raise
+            await _stale(update, context)
+
+    return guarded
+
+
+async def _form_step(update: Update, context: ZyContext, draft: ApplicationDraft) -> None:
+    await answer(update)
+    await present(update, context, draft)
+
+
+@_stale_refused
+async def on_pick_type(update: Update, context: ZyContext, press: OrgPickType) -> None:
+    draft = await service(context).set_type(context.user.telegram_id, press.kind.value)
+    await _form_step(update, context, draft)
+
+
+@_stale_refused
+async def on_pick_area(update: Update, context: ZyContext, press: OrgPickArea) -> None:
+    draft = await service(context).set_area(context.user.telegram_id, press.code)
+    await _form_step(update, context, draft)
+
+
+@_stale_refused
+async def on_back(update: Update, context: ZyContext, press: OrgBack) -> None:
+    draft = await service(context).back(context.user.telegram_id, press.step)
+    await _form_step(update, context, draft)
+
+
+@_stale_refused
+async def on_edit(update: Update, context: ZyContext, press: OrgEdit) -> None:
+    draft = await service(context).edit(context.user.telegram_id, press.field)
+    await _form_step(update, context, draft)
+
+
+@_stale_refused
+async def on_submit(update: Update, context: ZyContext, _press: OrgSubmit) -> None:
+    t = context.t
+    organization = await service(context).submit(context.user.telegram_id)
+    await release(context, FLOW)
+    await answer(update)
+    nudge_outbox(context)
+    await show(
+        update,
+        t.gettext(
+            "📨 Thank you! The application for <b>{name}</b> is sent to the administrators. "
+            "I will tell you here when they have decided."
+        ).format(name=html(organization.name)),
+        InlineKeyboardMarkup([_home_row(t)]),
+    )
+
+
+async def on_quit(update: Update, context: ZyContext, _press: OrgQuit) -> None:
+    t = context.t
+    await service(context).discard(context.user.telegram_id)
+    await release(context, FLOW)
+    await answer(update)
+    await show(
+        update,
+        t.gettext("The application form is discarded. You can apply any time with /organize."),
+        InlineKeyboardMarkup([_home_row(t)]),
+    )
+
+
+# ------------------------------------------------------------------------- typed input
+
+
+async def _current(update: Update, context: ZyContext) -> ApplicationDraft | None:
+    """The draft the typed input is for; none (submitted or discarded elsewhere): say so."""
+    try:
+        return await service(context).current(context.user.telegram_id)
+    except OrgRefused as error:
+        await release(context, FLOW)
+        await send(
+            update, refusal_text(context.t, error), InlineKeyboardMarkup([_home_row(context.t)])
+        )
+        return None
+
+
+async def on_text(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
     message = update.effective_message
     if message is None or message.text is None:
-        return ACTIVE
+        return
     svc = service(context)
     uid = context.user.telegram_id
     t = context.t
-    try:
-        draft = await svc.current(uid)
-    except OrgRefused:
-        return END
+    draft = await _current(update, context)
+    if draft is None:
+        return
     setters = {
         Step.NAME: svc.set_name,
         Step.CONTACT: svc.set_contact,
@@ -471,48 +591,47 @@ async def on_text(update: Update, context: ZyContext) -> object:
     }
     setter = setters.get(draft.step)
     if setter is None:
-        return await present(
-            update, context, draft, notice=t.gettext("Please use the buttons below.")
-        )
+        await present(update, context, draft, notice=t.gettext("Please use the buttons below."))
+        return
     try:
         draft = await setter(uid, message.text)
     except InvalidInput as error:
-        return await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
-    return await present(update, context, draft)
+        await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
+        return
+    await present(update, context, draft)
 
 
-async def on_other(update: Update, context: ZyContext) -> object:
-    """Anything else while the form is open (a photo, a sticker): show the step again."""
-    try:
-        draft = await service(context).current(context.user.telegram_id)
-    except OrgRefused:
-        return END
-    return await present(
-        update, context, draft, notice=context.t.gettext("Please answer the question below.")
-    )
+async def on_other(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
+    """Anything else while the form is open (a photo, a pin): show the step again."""
+    draft = await _current(update, context)
+    if draft is not None:
+        await present(
+            update, context, draft, notice=context.t.gettext("Please answer the question below.")
+        )
 
 
-async def cancel(update: Update, context: ZyContext) -> object:
+async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> None:
     await send(
         update,
         context.t.gettext(
             "Application paused. Your answers are kept: continue any time with /organize."
         ),
     )
-    return END
+
+
+FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
 
 
 # ------------------------------------------------------------------------- co-organizers
 
 
-async def _members(
-    update: Update, context: ZyContext, args: list[str], notice: str | None = None
-) -> object:
+async def show_members(
+    update: Update, context: ZyContext, organization_id: int, notice: str | None = None
+) -> None:
     t = context.t
-    oid = parse_id(args[0]) if args else None
-    if oid is None:
-        raise StaffRefused(StaffRefusal.NOT_FOUND)
-    organization, members = await service(context).members(context.user.telegram_id, oid)
+    organization, members = await service(context).members(
+        context.user.telegram_id, organization_id
+    )
     await answer(update)
     lines = [t.gettext("👥 <b>Members of {name}</b>").format(name=html(organization.name)), ""]
     buttons = []
@@ -521,16 +640,10 @@ async def _members(
         if member.username:
             name += f" (@{member.username})"
         role = t.gettext("manager") if member.role is MemberRole.MANAGER else t.gettext("organizer")
-        lines.append(f"• {html(name)} — {role}")
+        lines.append(t.gettext("• {name} — {role}").format(name=html(name), role=role))
         if member.telegram_id != context.user.telegram_id:
-            buttons.append(
-                [
-                    InlineKeyboardButton(
-                        t.gettext("➖ Remove {name}").format(name=member.first_name),
-                        callback_data=callback("org", "rm", oid, member.telegram_id),
-                    )
-                ]
-            )
+            label = t.gettext("➖ Remove {name}").format(name=member.first_name)
+            buttons.append([OrgRemove(organization_id, member.telegram_id).button(label)])
     lines += [
         "",
         t.gettext(
@@ -541,78 +654,63 @@ async def _members(
     if notice:
         lines = [notice, "", *lines]
     rows = [
-        [
-            InlineKeyboardButton(
-                t.gettext("🔗 Create an invitation link"), callback_data=callback("org", "inv", oid)
-            )
-        ],
+        [OrgInvite(organization_id).button(t.gettext("🔗 Create an invitation link"))],
         *buttons,
-        [InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("org", "h", oid))],
+        [OrgOpen(organization_id).button(t.gettext("⬅️ Back"))],
     ]
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-    return END
 
 
-async def _invite(update: Update, context: ZyContext, args: list[str]) -> object:
+async def on_members(update: Update, context: ZyContext, press: OrgMembers) -> None:
+    await show_members(update, context, press.organization_id)
+
+
+async def on_invite(update: Update, context: ZyContext, press: OrgInvite) -> None:
     t = context.t
-    oid = parse_id(args[0]) if args else None
-    if oid is None:
-        raise StaffRefused(StaffRefusal.NOT_FOUND)
+    oid = press.organization_id
     code, expires_at = await service(context).create_invite(context.user.telegram_id, oid)
     await answer(update)
     link = f"https://t.me/{context.bot.username}?start={invite_payload(code)}"
     text = t.gettext(
         "🔗 Send this link to the person you want as a co-organizer. It works <b>once</b> and "
         "expires on {expires}.\n\n{link}"
-    ).format(expires=t.format_moment(expires_at), link=html(link))
-    await send(
+    ).format(expires=t.format_datetime(expires_at, "short"), link=html(link))
+    await send(update, text, InlineKeyboardMarkup([[OrgMembers(oid).button(t.gettext("⬅️ Back"))]]))
+
+
+async def on_remove(update: Update, context: ZyContext, press: OrgRemove) -> None:
+    """Ask before removing a member."""
+    t = context.t
+    _, members = await service(context).members(context.user.telegram_id, press.organization_id)
+    member = next((m for m in members if m.telegram_id == press.telegram_id), None)
+    if member is None:
+        raise OrgRefused(OrgRefusal.NOT_MEMBER)
+    await answer(update)
+    await show(
         update,
-        text,
+        t.gettext("Remove <b>{name}</b> from the organization?").format(
+            name=html(member.first_name)
+        ),
         InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("org", "mem", oid))]]
+            [
+                [
+                    OrgRemoveYes(press.organization_id, press.telegram_id).button(
+                        t.gettext("✅ Yes, remove")
+                    )
+                ],
+                [OrgMembers(press.organization_id).button(t.gettext("⬅️ Back"))],
+            ]
         ),
     )
-    return END
 
 
-async def _remove(update: Update, context: ZyContext, action: str, args: list[str]) -> object:
+async def on_remove_yes(update: Update, context: ZyContext, press: OrgRemoveYes) -> None:
     t = context.t
-    oid = parse_id(args[0]) if args else None
-    target = parse_telegram_id(args[1]) if len(args) > 1 else None
-    if oid is None or target is None:
-        raise StaffRefused(StaffRefusal.NOT_FOUND)
-    svc = service(context)
-    if action == "rm":
-        _, members = await svc.members(context.user.telegram_id, oid)
-        member = next((m for m in members if m.telegram_id == target), None)
-        if member is None:
-            raise OrgRefused(OrgRefusal.NOT_MEMBER)
-        await answer(update)
-        await show(
-            update,
-            t.gettext("Remove <b>{name}</b> from the organization?").format(
-                name=html(member.first_name)
-            ),
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(
-                            t.gettext("✅ Yes, remove"),
-                            callback_data=callback("org", "rmy", oid, target),
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            t.gettext("⬅️ Back"), callback_data=callback("org", "mem", oid)
-                        )
-                    ],
-                ]
-            ),
-        )
-        return END
-    member = await svc.remove_member(context.user.telegram_id, oid, target)
+    member = await service(context).remove_member(
+        context.user.telegram_id, press.organization_id, press.telegram_id
+    )
     notice = t.gettext("✅ {name} is no longer a member.").format(name=html(member.first_name))
-    return await _members(update, context, [str(oid)], notice=notice)
+    await show_members(update, context, press.organization_id, notice=notice)
 
 
 async def show_invite(update: Update, context: ZyContext, code: str) -> None:
@@ -627,26 +725,16 @@ async def show_invite(update: Update, context: ZyContext, code: str) -> None:
         "🏢 You are invited to join <b>{name}</b> as a co-organizer: you will be able to "
         "publish and manage its activities. Join?"
     ).format(name=html(organization.name))
-    await send(
-        update,
-        text,
-        InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t.gettext("✅ Join"), callback_data=callback("org", "join", code)
-                    )
-                ],
-                [InlineKeyboardButton(t.gettext("No, thanks"), callback_data="menu:home")],
-            ]
-        ),
-    )
+    rows = [
+        [OrgJoin(code).button(t.gettext("✅ Join"))],
+        [InlineKeyboardButton(t.gettext("No, thanks"), callback_data="menu:home")],
+    ]
+    await send(update, text, InlineKeyboardMarkup(rows))
 
 
-async def _join(update: Update, context: ZyContext, args: list[str]) -> object:
+async def on_join(update: Update, context: ZyContext, press: OrgJoin) -> None:
     t = context.t
-    code = args[0] if args else ""
-    organization = await service(context).accept_invite(context.user.telegram_id, code)
+    organization = await service(context).accept_invite(context.user.telegram_id, press.code)
     await answer(update)
     await show_home(
         update,
@@ -657,7 +745,34 @@ async def _join(update: Update, context: ZyContext, args: list[str]) -> object:
             name=html(organization.name)
         ),
     )
-    return END
+
+
+async def on_malformed(update: Update, context: ZyContext) -> None:
+    """An ``org.`` press no family parses (forged, or from an older version of the bot)."""
+    await refuse_staff(update, context, StaffRefused(StaffRefusal.NOT_FOUND))
+
+
+PRESSES = PressTable(
+    "org",
+    {
+        OrgHome: on_home,
+        OrgApply: on_apply,
+        OrgOpen: on_open,
+        OrgMembers: on_members,
+        OrgInvite: on_invite,
+        OrgRemove: on_remove,
+        OrgRemoveYes: on_remove_yes,
+        OrgJoin: on_join,
+        OrgPickType: on_pick_type,
+        OrgPickArea: on_pick_area,
+        OrgBack: on_back,
+        OrgEdit: on_edit,
+        OrgSubmit: on_submit,
+        OrgQuit: on_quit,
+    },
+    on_malformed=on_malformed,
+    on_refused=answer_refused,
+)
 
 
 # --------------------------------------------------------------------------- notifications
@@ -689,15 +804,7 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
             "🎉 Your organization <b>{name}</b> is approved! You are its manager: publish "
             "activities and invite co-organizers from the organization home."
         ).format(name=name)
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t.gettext("🏢 Organization home"), callback_data=callback("org", "h", oid)
-                    )
-                ]
-            ]
-        )
+        markup = InlineKeyboardMarkup([[OrgOpen(oid).button(t.gettext("🏢 Organization home"))]])
         return Rendered(text, markup)
     text = t.gettext(
         "Your application for <b>{name}</b> was not approved.\nReason: {reason}\n\nYou can "
@@ -709,41 +816,10 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 # ------------------------------------------------------------------------------- wiring
 
 
-def _owning(handler: Callable[[Update, ZyContext], Awaitable[object]]) -> Any:
-    """A screen that does not wait for an answer gives the typed input back (only if this form
-    had it: a form left half-way elsewhere keeps it)."""
-
-    async def wrapped(update: Update, context: ZyContext) -> None:
-        if await handler(update, context) != ACTIVE:
-            await release(context, ORGANIZE_FLOW)
-
-    return wrapped
-
-
-def _typed(handler: Callable[[Update, ZyContext], Awaitable[object]]) -> FlowHandler:
-    async def wrapped(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-        if await handler(update, context) != ACTIVE:
-            await release(context, ORGANIZE_FLOW)
-
-    return wrapped
-
-
-async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> object:
-    return await cancel(update, context)
-
-
-ORGANIZE_FLOW = "organize"
-
-#: The typed-input flows of this module (routed by handlers.flows).
-FLOWS = [
-    Flow(ORGANIZE_FLOW, on_text=_typed(on_text), on_other=_typed(on_other), on_cancel=on_cancel)
-]
-
-
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("organize", _owning(enter)))
-    application.add_handler(CallbackQueryHandler(_owning(enter), pattern=r"^menu:organize$"))
-    application.add_handler(CallbackQueryHandler(_owning(on_button), pattern=r"^org:"))
+    application.add_handler(CommandHandler("organize", on_command))
+    application.add_handler(CallbackQueryHandler(on_home, pattern=r"^menu:organize$"))
+    application.add_handler(PRESSES.handler())
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

@@ -160,6 +160,22 @@ class BroadcastsRepository:
         )
         return [int(row["telegram_id"]) for row in rows]
 
+    async def held_for_quiet_hours(
+        self, batch_key: str, now: datetime
+    ) -> tuple[int, datetime | None, datetime | None]:
+        """Pending rows of a mass sending that delivery deferred to the end of the recipients'
+        quiet hours (``OutboxRepository.defer`` marks them), and the first and last time they
+        are due."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n, MIN(due_at) AS first, MAX(due_at) AS last FROM outbox "
+            "WHERE batch_key = ? AND status = 'pending' AND last_error = 'quiet hours' "
+            "AND due_at > ?",
+            (batch_key, to_db_time(now)),
+        )
+        if row is None:
+            return 0, None, None
+        return int(row["n"]), _time(row["first"]), _time(row["last"])
+
     # -- broadcasts ------------------------------------------------------------------------------
 
     @staticmethod

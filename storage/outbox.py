@@ -225,18 +225,6 @@ class OutboxRepository:
         )
         return {row["status"]: row["n"] for row in rows}
 
-    async def batch_held(self, batch_key: str, now: datetime) -> tuple[int, datetime | None]:
-        """Rows of one mass sending held back by their recipients' quiet hours: how many, and
-        the earliest time one of them is due again (``None`` when none is held)."""
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) AS n, MIN(due_at) AS first FROM outbox WHERE batch_key = ? "
-            "AND status = 'pending' AND due_at > ? AND last_error = ?",
-            (batch_key, to_db_time(now), QUIET_HOURS),
-        )
-        if row is None or not row["n"]:
-            return 0, None
-        return int(row["n"]), from_db_time(row["first"])
-
     async def drop_pending_batch(self, batch_key: str, now: datetime, reason: str) -> int:
         """Cancel the unsent rest of a mass sending (rows already leased are sent)."""
         async with self._db.transaction() as tx:

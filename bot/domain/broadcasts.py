@@ -80,10 +80,6 @@ class Progress(BaseModel):
     pending: int = 0
     failed: int = 0
     dropped: int = 0
-    #: Of the pending rows, those held back by their recipients' quiet hours, and when the
-    #: first of them goes out (so a broadcast at night does not look stuck).
-    held: int = 0
-    held_until: datetime | None = None
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Progress:

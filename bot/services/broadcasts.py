@@ -34,7 +34,10 @@ Every action re-checks on the server that the caller is an administrator
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -68,8 +71,10 @@ __all__ = [
     "BroadcastRefused",
     "BroadcastService",
     "BroadcastStatus",
+    "Held",
     "Progress",
     "batch_key",
+    "draft_version",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,12 +95,36 @@ class BroadcastRefusal(StrEnum):
     NO_AUDIENCE = "no_audience"
     UNKNOWN_AUDIENCE = "unknown_audience"  # an area or category that does not exist (any more)
     NO_RECIPIENTS = "no_recipients"
+    CHANGED = "changed"  # confirmed from a preview of an older version of the draft
 
 
 class BroadcastRefused(Refused):
     def __init__(self, reason: BroadcastRefusal) -> None:
         super().__init__(reason)
         self.reason: BroadcastRefusal = reason
+
+
+@dataclass(frozen=True)
+class Held:
+    """Messages of a broadcast waiting for the end of their recipients' quiet hours."""
+
+    count: int
+    first: datetime  # the earliest of them goes out then
+    last: datetime
+
+
+def draft_version(draft: BroadcastDraft) -> str:
+    """A short fingerprint of what a preview shows (text and audience): the Send button carries
+    it, so a preview of an older text or audience cannot send the current one."""
+    audience = draft.audience
+    shown = "\x00".join(
+        (
+            draft.text or "",
+            audience.kind.value if audience is not None else "",
+            (audience.code or "") if audience is not None else "",
+        )
+    )
+    return hashlib.sha256(shown.encode()).hexdigest()[:12]
 
 
 class _ChunkLost(Exception):
@@ -171,9 +200,13 @@ class BroadcastService:
         await self.authorize(telegram_id)
         await self._repo.delete_draft(telegram_id)
 
-    async def confirm(self, telegram_id: int) -> Broadcast:
-        """Turn the draft into a broadcast and queue its recipients."""
+    async def confirm(self, telegram_id: int, seen: str | None = None) -> Broadcast:
+        """Turn the draft into a broadcast and queue its recipients. ``seen`` is the
+        :func:`draft_version` of the preview the administrator confirmed: a draft changed
+        since is refused (``CHANGED``) rather than sent unseen."""
         draft = await self.draft(telegram_id)
+        if seen is not None and draft_version(draft) != seen:
+            raise BroadcastRefused(BroadcastRefusal.CHANGED)
         if draft.text is None:
             raise BroadcastRefused(BroadcastRefusal.NO_TEXT)
         if draft.audience is None:
@@ -264,8 +297,17 @@ class BroadcastService:
             # Queuing stopped half-way (the bot restarted): carry on from the resume point.
             broadcast = await self.fill(broadcast_id)
         progress = Progress.from_counts(await self._outbox.batch_counts(broadcast.batch_key))
-        held, held_until = await self._outbox.batch_held(broadcast.batch_key, self._clock())
-        return broadcast, progress.model_copy(update={"held": held, "held_until": held_until})
+        return broadcast, progress
+
+    async def held(self, broadcast_id: int) -> Held | None:
+        """How many of its messages delivery has put off to the end of their recipients' quiet
+        hours, and when they go out (``None`` when none are held)."""
+        count, first, last = await self._repo.held_for_quiet_hours(
+            batch_key(broadcast_id), self._clock()
+        )
+        if not count or first is None or last is None:
+            return None
+        return Held(count=count, first=first, last=last)
 
     async def recent(self, telegram_id: int) -> list[tuple[Broadcast, Progress]]:
         await self.authorize(telegram_id)

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "InvalidKeyDay",
     "KeyDateAdminService",
+    "KeyDateDraft",
     "KeyDateNotAdded",
     "KeyDateNotFound",
     "clean_name",
@@ -108,13 +109,6 @@ class KeyDateAdminService:
         await self._key_dates.save_draft(draft)
         return draft
 
-    async def draft(self, actor: int) -> KeyDateDraft | None:
-        return await self._key_dates.get_draft(actor)
-
-    async def drop_draft(self, actor: int) -> None:
-        """Forget what ``actor`` was typing (done, cancelled, or no longer allowed)."""
-        await self._key_dates.delete_draft(actor)
-
     async def all(self, actor: int) -> list[KeyDate]:
         await self._staff.require_admin(actor)
         return await self._key_dates.all()
@@ -171,6 +165,57 @@ class KeyDateAdminService:
             taken.add(new.code)
         log.warning("admin %s could not add key date %r: every code was taken", actor, name_en)
         raise KeyDateNotAdded(name_en)
+
+    # -- the administrator's half-typed key date (key_date_drafts) ---------------------------------
+    # Written only through these methods, so the same administrator check guards them as the
+    # key dates themselves (a draft is where a key date is being made).
+
+    async def start_draft(self, actor: int, code: str | None, field: str) -> KeyDateDraft:
+        """Start typing ``field`` of the key date ``code`` (``None``: a new key date); the
+        draft starts from the stored names (raises :class:`KeyDateNotFound` when it is gone)."""
+        await self._staff.require_admin(actor)
+        key_date = await self._get(code) if code is not None else None
+        draft = KeyDateDraft(
+            telegram_id=actor,
+            code=code,
+            field=field,
+            name_zh=key_date.name_zh if key_date else None,
+            name_en=key_date.name_en if key_date else None,
+            updated_at=self._clock(),
+        )
+        await self._key_dates.save_draft(draft)
+        return draft
+
+    async def draft(self, actor: int) -> KeyDateDraft | None:
+        await self._staff.require_admin(actor)
+        return await self._key_dates.get_draft(actor)
+
+    async def next_field(
+        self,
+        actor: int,
+        draft: KeyDateDraft,
+        field: str,
+        *,
+        name_zh: str | None,
+        name_en: str | None,
+    ) -> KeyDateDraft:
+        """Adding goes on: the names typed so far are kept, ``field`` is typed next."""
+        await self._staff.require_admin(actor)
+        following = KeyDateDraft(
+            telegram_id=actor,
+            code=draft.code,
+            field=field,
+            name_zh=clean_name(name_zh) if name_zh is not None else None,
+            name_en=clean_name(name_en) if name_en is not None else None,
+            updated_at=self._clock(),
+        )
+        await self._key_dates.save_draft(following)
+        return following
+
+    async def drop_draft(self, actor: int) -> None:
+        """Forget the draft (done, cancelled, or no longer an administrator: dropping one's own
+        draft needs no right)."""
+        await self._key_dates.delete_draft(actor)
 
     async def _get(self, code: str) -> KeyDate:
         key_date = await self._key_dates.get(code) if CODE_PATTERN.fullmatch(code) else None

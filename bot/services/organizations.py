@@ -262,8 +262,12 @@ class OrganizationAdminService:
         )
         return await self._answer(telegram_id, ApplicationStep.DESCRIPTION, description=description)
 
-    async def back(self, telegram_id: int) -> ApplicationDraft:
+    async def back(self, telegram_id: int, seen: ApplicationStep) -> ApplicationDraft:
+        """Back from the step ``seen`` (the one whose screen showed the button); a form that
+        has moved on since refuses with ``WRONG_STEP`` instead of going back from elsewhere."""
         draft = await self.current(telegram_id)
+        if draft.step is not seen:
+            raise OrgRefused(OrgRefusal.WRONG_STEP)
         if draft.data.reviewed or draft.step is ApplicationStep.NAME:
             step = ApplicationStep.REVIEW if draft.data.reviewed else ApplicationStep.NAME
         else:

@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 from bot.domain.activities import MemberRole, OrganizationStatus
 from bot.domain.users import Role
+from bot.domain.volunteers import CatalogKind
 from bot.localapi import VirtualUser
+from handlers.admin import AdmAppoint, AdmApprove, AdmItemActive, AdmRemoveAdmin, AdmSuspend
+from handlers.organize import OrgMembers
 from storage.catalog import CatalogRepository
 from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
@@ -55,7 +58,7 @@ async def test_suspend_takes_organizer_rights_away_and_reinstate_returns_them(
     # The member's old home buttons are refused now.
     home = await member.send("/organize")
     await member.wait_for_text("is suspended")
-    await member.press_data(home.message_id, f"org:mem:{organization.organization_id}")
+    await member.press_data(home.message_id, OrgMembers(organization.organization_id).pack())
     reply = await member.callback_answer()
     assert "not active" in (reply.text or "")
 
@@ -95,7 +98,7 @@ async def test_appoint_and_remove_an_administrator(bot: BotProcess, make_user: M
     # The new administrator opens the panel; they cannot remove the configured one.
     await helper.send("/admin")
     panel = await helper.wait_for_text("Administrator panel")
-    await helper.press_data(panel.message_id, f"adm:rmadm:{ADMIN_ID}")
+    await helper.press_data(panel.message_id, AdmRemoveAdmin(ADMIN_ID).pack())
     reply = await helper.callback_answer()
     assert "cannot be removed" in (reply.text or "")
 
@@ -156,7 +159,13 @@ async def test_a_volunteer_forging_admin_presses_changes_nothing(
     await volunteer.send("/admin")
     menu = await volunteer.wait_for_text("only for administrators")
     oid = organization.organization_id
-    for data in (f"adm:ap:{oid}", f"adm:sus:{oid}", "adm:appoint", "adm:cact:skill:first_aid:0"):
+    presses = (
+        AdmApprove(oid),
+        AdmSuspend(oid),
+        AdmAppoint(),
+        AdmItemActive(CatalogKind.SKILL, "first_aid", False),
+    )
+    for data in (press.pack() for press in presses):
         await volunteer.press_data(menu.message_id, data)
         reply = await volunteer.callback_answer()
         assert "not allowed" in (reply.text or ""), data

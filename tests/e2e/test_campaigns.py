@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain.users import Language
 from bot.localapi import StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
+from handlers.key_dates import KdAdd, KdEdit, KdEnable, KdField, KdList
 from storage.keydates import KeyDatesRepository
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
@@ -125,7 +126,7 @@ async def test_admin_adds_and_disables_a_key_date(
     admin = make_user("Admin", language_code="en", user_id=ADMIN_ID)
     await admin.start()
     welcome = await admin.next_reply()
-    await admin.press_data(welcome.message_id, "kd:list")
+    await admin.press_data(welcome.message_id, KdList().pack())
     listing = await admin.wait_for_text("Key dates")
     assert "International Volunteer Day" in listing.visible_text
 
@@ -151,7 +152,7 @@ async def test_admin_adds_and_disables_a_key_date(
     assert arbor is not None and not arbor.is_enabled
 
     # Editing the date of a built-in one, as a lunar date.
-    await admin.press_data(added.message_id, "kd:ed:double_ninth:dt")
+    await admin.press_data(added.message_id, KdEdit("double_ninth", KdField.DATE).pack())
     await admin.wait_for_text("month-day")
     await admin.send("农历9-9")
     await admin.wait_for_text("Date saved")
@@ -168,7 +169,13 @@ async def test_forged_key_date_presses_change_nothing(
     welcome = await user.next_reply()
     key_dates = KeyDatesRepository(bot.db)
     before = await key_dates.all()
-    for data in ("kd:off:intl_volunteer_day", "kd:list", "kd:add", "kd:ed:lei_feng:dt"):
+    presses = (
+        KdEnable("intl_volunteer_day", False),
+        KdList(),
+        KdAdd(),
+        KdEdit("lei_feng", KdField.DATE),
+    )
+    for data in (press.pack() for press in presses):
         await user.press_data(welcome.message_id, data)
         answer = await user.callback_answer()
         assert answer.text == "Sorry, you are not allowed to do that."
@@ -183,7 +190,7 @@ async def test_admin_renames_a_key_date(clocked_bot: BotProcess, make_user: Make
     admin = make_user("Admin", language_code="en", user_id=ADMIN_ID)
     await admin.start()
     welcome = await admin.next_reply()
-    await admin.press_data(welcome.message_id, "kd:ed:lei_feng:en")
+    await admin.press_data(welcome.message_id, KdEdit("lei_feng", KdField.EN).pack())
     await admin.wait_for_text("English name")
     await admin.send("x" * 41)  # over the limit: asked again, nothing saved
     refused = await admin.wait_for_text("English name")
@@ -198,6 +205,6 @@ async def test_admin_renames_a_key_date(clocked_bot: BotProcess, make_user: Make
     assert await key_dates.get_draft(admin.id) is None
 
     # A stale button of a key date that no longer exists changes nothing.
-    await admin.press_data(saved.message_id, "kd:off:no_such_key_date")
+    await admin.press_data(saved.message_id, KdEnable("no_such_key_date", False).pack())
     answer = await admin.callback_answer()
     assert answer.text is not None and "no longer exists" in answer.text

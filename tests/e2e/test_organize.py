@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from bot.domain.activities import MemberRole, OrganizationStatus
 from bot.localapi import VirtualUser
+from handlers.admin import AdmApprove
+from handlers.organize import OrgInvite, OrgMembers, OrgOpen, OrgRemoveYes
 from storage.organizations import OrganizationsRepository
 from tests.e2e.conftest import ADMIN_ID, BotProcess, eventually
 
@@ -121,7 +123,7 @@ async def test_reject_with_a_reason_and_a_second_admin_is_told(
     # The notification's Approve pressed again (a second admin, a replay) is refused.
     repo = OrganizationsRepository(bot.db)
     [organization] = await repo.applications_of(applicant.id, [OrganizationStatus.REJECTED])
-    await admin.press_data(card.message_id, f"adm:ap:{organization.organization_id}")
+    await admin.press_data(card.message_id, AdmApprove(organization.organization_id).pack())
     reply = await admin.callback_answer()
     assert "already decided by Boss" in (reply.text or "")
     assert await repo.membership(organization.organization_id, applicant.id) is None
@@ -139,7 +141,8 @@ async def test_forged_org_presses_change_nothing(bot: BotProcess, make_user: Mak
     await stranger.start()
     menu = await stranger.wait_for_text("Welcome")
     oid = organization.organization_id
-    for data in (f"org:mem:{oid}", f"org:inv:{oid}", f"org:h:{oid}", f"org:rmy:{oid}:1"):
+    presses = (OrgMembers(oid), OrgInvite(oid), OrgOpen(oid), OrgRemoveYes(oid, 1))
+    for data in (press.pack() for press in presses):
         await stranger.press_data(menu.message_id, data)
         reply = await stranger.callback_answer()
         assert "not allowed" in (reply.text or ""), data
