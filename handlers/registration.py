@@ -548,53 +548,56 @@ async def on_button(update: Update, context: ZyContext) -> object:
     return await present_step(update, context, draft)
 
 
+def _number(argument: str) -> int:
+    value = parse_int(argument, 6)
+    if value is None:
+        raise WrongStep
+    return value
+
+
+def _gender(argument: str) -> Gender | None:
+    if argument == "skip":
+        return None
+    try:
+        return Gender(argument)
+    except ValueError:
+        raise WrongStep from None
+
+
+def _step(argument: str) -> Step:
+    try:
+        return Step(argument)
+    except ValueError:
+        raise WrongStep from None
+
+
+#: What a press does with its value, by action: one service call each. A value that does not
+#: parse raises :class:`WrongStep` (answered as "no longer valid").
+_ACTIONS: dict[str, Callable[[RegistrationService, int, str], Awaitable[RegistrationDraft]]] = {
+    "consent": lambda svc, user, _: svc.accept_consent(user),
+    "back": lambda svc, user, _: svc.back(user),
+    "g": lambda svc, user, value: svc.set_gender(user, _gender(value)),
+    "y": lambda svc, user, value: svc.pick_birth_year(user, _number(value)),
+    "m": lambda svc, user, value: svc.pick_birth_month(user, _number(value)),
+    "d": lambda svc, user, value: svc.pick_birth_day(user, _number(value)),
+    "guardian": lambda svc, user, _: svc.confirm_guardian(user),
+    "area": lambda svc, user, value: svc.set_area_code(user, value),
+    "sk": lambda svc, user, value: svc.toggle_skill(user, value),
+    "cat": lambda svc, user, value: svc.toggle_category(user, value),
+    "slot": lambda svc, user, value: svc.toggle_slot(user, _number(value)),
+    "grp": lambda svc, user, value: svc.toggle_group(user, value),
+    "done": lambda svc, user, _: svc.done(user),
+    "edit": lambda svc, user, value: svc.edit_from_review(user, _step(value)),
+}
+
+
 async def _apply(
     svc: RegistrationService, user_id: int, action: str, argument: str
 ) -> RegistrationDraft:
-    def number() -> int:
-        value = parse_int(argument, 6)
-        if value is None:
-            raise WrongStep
-        return value
-
-    if action == "consent":
-        return await svc.accept_consent(user_id)
-    if action == "back":
-        return await svc.back(user_id)
-    if action == "g":
-        if argument == "skip":
-            return await svc.set_gender(user_id, None)
-        try:
-            return await svc.set_gender(user_id, Gender(argument))
-        except ValueError:
-            raise WrongStep from None
-    if action == "y":
-        return await svc.pick_birth_year(user_id, number())
-    if action == "m":
-        return await svc.pick_birth_month(user_id, number())
-    if action == "d":
-        return await svc.pick_birth_day(user_id, number())
-    if action == "guardian":
-        return await svc.confirm_guardian(user_id)
-    if action == "area":
-        return await svc.set_area_code(user_id, argument)
-    if action == "sk":
-        return await svc.toggle_skill(user_id, argument)
-    if action == "cat":
-        return await svc.toggle_category(user_id, argument)
-    if action == "slot":
-        return await svc.toggle_slot(user_id, number())
-    if action == "grp":
-        return await svc.toggle_group(user_id, argument)
-    if action == "done":
-        return await svc.done(user_id)
-    if action == "edit":
-        try:
-            step = Step(argument)
-        except ValueError:
-            raise WrongStep from None
-        return await svc.edit_from_review(user_id, step)
-    raise WrongStep
+    act = _ACTIONS.get(action)
+    if act is None:
+        raise WrongStep
+    return await act(svc, user_id, argument)
 
 
 async def on_confirm(update: Update, context: ZyContext) -> object:
