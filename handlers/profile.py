@@ -3,15 +3,18 @@ notifications and quiet hours, pause and resume, export all data, delete the acc
 
 ```mermaid
 flowchart LR
-    card[Profile card] -->|prof:edit| fields[Choose a field]
-    fields -->|prof:edit:FIELD| steps[Registration step] --> review[Review] --> card
-    card -->|prof:notif| notif[Notification toggles and quiet hours] --> card
-    card -->|prof:pause| pause[Pause for 1 week … 3 months] --> card
-    card -->|prof:resume| card
-    card -->|prof:export| file[JSON document]
-    card -->|prof:del| warn[What is erased and what stays]
-    warn -->|prof:del:yes| gone[Deleted, told what remains]
+    card[Profile card] -->|prof.fields| fields[Choose a field]
+    fields -->|prof.edit:FIELD| steps[Registration step] --> review[Review] --> card
+    card -->|prof.notif| notif[Notifications and quiet hours]
+    notif -->|prof.notify:KIND · prof.quiet:PRESET| notif
+    card -->|prof.pause| pause[Pause for 1 week … 3 months] -->|prof.pausefor:DAYS| card
+    card -->|prof.resume| card
+    card -->|prof.export| file[JSON document]
+    card -->|prof.delete| warn[What is erased and what stays]
+    warn -->|prof.deleteyes| gone[Deleted, told what remains]
 ```
+Every screen here is one press away from the card and asks nothing typed, so the profile is no
+flow of its own; editing a field goes through the ``registration`` flow.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import ZyContext
@@ -34,7 +39,8 @@ from bot.services.registration import (
     WrongStep,
     draft_from_profile,
 )
-from handlers.callbacks import callback, parse_int, split
+from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.refusals import GENERIC
 from handlers.render import answer, show
 from handlers.volunteer_answers import FIELD_LABELS, describe_answers
 
@@ -55,9 +61,79 @@ QUIET_PRESETS: dict[str, tuple[time, time]] = {
     "off": (time(0, 0), time(0, 0)),
 }
 
+PAUSE_LABELS: dict[int, str] = {
+    7: N_("1 week"),
+    14: N_("2 weeks"),
+    30: N_("1 month"),
+    90: N_("3 months"),
+}
 
-def _button(label: str, *parts: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callback(*parts))
+
+# ----------------------------------------------------------------------------- the buttons
+
+
+@dataclass(frozen=True)
+class ProfShow(Press, prefix="prof.show"):
+    """Back to the profile card."""
+
+
+@dataclass(frozen=True)
+class ProfFields(Press, prefix="prof.fields"):
+    """✏️ Edit: the list of fields."""
+
+
+@dataclass(frozen=True)
+class ProfEdit(Press, prefix="prof.edit"):
+    """✏️ one field: handled by the registration flow (:mod:`handlers.registration`)."""
+
+    field: RegistrationStep
+
+
+@dataclass(frozen=True)
+class ProfNotifications(Press, prefix="prof.notif"):
+    pass
+
+
+@dataclass(frozen=True)
+class ProfNotify(Press, prefix="prof.notify"):
+    """Switch one kind of notification on or off."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class ProfQuiet(Press, prefix="prof.quiet"):
+    preset: str
+
+
+@dataclass(frozen=True)
+class ProfPause(Press, prefix="prof.pause"):
+    """⏸ Pause: how long?"""
+
+
+@dataclass(frozen=True)
+class ProfPauseFor(Press, prefix="prof.pausefor"):
+    days: int
+
+
+@dataclass(frozen=True)
+class ProfResume(Press, prefix="prof.resume"):
+    pass
+
+
+@dataclass(frozen=True)
+class ProfExport(Press, prefix="prof.export"):
+    pass
+
+
+@dataclass(frozen=True)
+class ProfDelete(Press, prefix="prof.delete"):
+    """🗑 Delete: what is erased and what stays."""
+
+
+@dataclass(frozen=True)
+class ProfDeleteYes(Press, prefix="prof.deleteyes"):
+    pass
 
 
 async def profile_text(t: Translator, profile: VolunteerProfile, context: ZyContext) -> str:
@@ -81,19 +157,19 @@ def profile_keyboard(
     t: Translator, profile: VolunteerProfile, paused: bool
 ) -> InlineKeyboardMarkup:
     pause = (
-        _button(t.gettext("▶️ Resume"), "prof", "resume")
+        ProfResume().button(t.gettext("▶️ Resume"))
         if paused
-        else _button(t.gettext("⏸ Pause"), "prof", "pause")
+        else ProfPause().button(t.gettext("⏸ Pause"))
     )
     return InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("✏️ Edit"), "prof", "edit"),
-                _button(t.gettext("🔔 Notifications"), "prof", "notif"),
+                ProfFields().button(t.gettext("✏️ Edit")),
+                ProfNotifications().button(t.gettext("🔔 Notifications")),
             ],
-            [pause, _button(t.gettext("📤 Export my data"), "prof", "export")],
-            [_button(t.gettext("🗑 Delete my account"), "prof", "del")],
-            [_button(t.gettext("🏠 Main menu"), "menu", "home")],
+            [pause, ProfExport().button(t.gettext("📤 Export my data"))],
+            [ProfDelete().button(t.gettext("🗑 Delete my account"))],
+            [button(t.gettext("🏠 Main menu"), "menu", "home")],
         ]
     )
 
@@ -118,145 +194,197 @@ async def show_profile(update: Update, context: ZyContext, *, notice: str | None
     await show(update, text, profile_keyboard(t, profile, paused))
 
 
-async def _require_profile(update: Update, context: ZyContext) -> VolunteerProfile | None:
+# ------------------------------------------------------------------------------ the screens
+# One function per family (the table PRESSES below); each gets the parsed press and the
+# volunteer's profile (presses of someone with no profile are refused before).
+
+PressHandler = Callable[[Update, ZyContext, Any, VolunteerProfile], Awaitable[None]]
+
+
+async def _show(update: Update, context: ZyContext, press: ProfShow, _: VolunteerProfile) -> None:
+    await answer(update)
+    await show_profile(update, context)
+
+
+async def _fields(
+    update: Update, context: ZyContext, press: ProfFields, _: VolunteerProfile
+) -> None:
+    t = context.t
+    svc = context.services.registration
+    await answer(update)
+    fields = [
+        step
+        for step in EDITABLE_STEPS
+        if step is not RegistrationStep.ID_NUMBER or svc.require_id_number
+    ]
+    buttons = [ProfEdit(f).button("✏️ " + t.gettext(FIELD_LABELS[f])) for f in fields]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([ProfShow().button(t.gettext("⬅️ Back"))])
+    await show(update, t.gettext("Which field do you want to change?"), InlineKeyboardMarkup(rows))
+
+
+async def _notifications(
+    update: Update, context: ZyContext, press: Press, profile: VolunteerProfile
+) -> None:
+    """The notification screen; a toggle or a quiet-hours preset first changes the setting."""
+    t = context.t
+    svc = context.services.registration
+    settings = profile.notifications
+    if isinstance(press, ProfNotify):
+        if press.kind not in NOTIFICATION_KINDS:
+            await answer(update, t.gettext(GENERIC))
+            return
+        settings = settings.model_copy(update={press.kind: not getattr(settings, press.kind)})
+    elif isinstance(press, ProfQuiet):
+        if press.preset not in QUIET_PRESETS:
+            await answer(update, t.gettext(GENERIC))
+            return
+        start, end = QUIET_PRESETS[press.preset]
+        settings = settings.model_copy(update={"quiet_start": start, "quiet_end": end})
+    if settings != profile.notifications:
+        profile = await svc.set_notifications(context.user.telegram_id, settings)
+    await answer(update)
+    await show(
+        update,
+        notifications_text(t, profile.notifications),
+        notifications_keyboard(t, profile.notifications),
+    )
+
+
+async def _pause(update: Update, context: ZyContext, press: ProfPause, _: VolunteerProfile) -> None:
+    t = context.t
+    await answer(update)
+    buttons = [
+        ProfPauseFor(days).button(t.gettext(PAUSE_LABELS[days])) for days in PAUSE_CHOICES_DAYS
+    ]
+    await show(
+        update,
+        t.gettext(
+            "Pause volunteering for a while? You will get no invitations or campaign news "
+            "until then; your sign-ups stay as they are."
+        ),
+        InlineKeyboardMarkup([buttons[:2], buttons[2:], [ProfShow().button(t.gettext("⬅️ Back"))]]),
+    )
+
+
+async def _pause_for(
+    update: Update, context: ZyContext, press: ProfPauseFor, _: VolunteerProfile
+) -> None:
+    t = context.t
+    try:
+        until = await context.services.registration.pause(context.user.telegram_id, press.days)
+    except WrongStep:
+        await answer(update, t.gettext(GENERIC))
+        return
+    await answer(update)
+    await show_profile(
+        update,
+        context,
+        notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_day(until)),
+    )
+
+
+async def _resume(
+    update: Update, context: ZyContext, press: ProfResume, _: VolunteerProfile
+) -> None:
+    await context.services.registration.resume(context.user.telegram_id)
+    await answer(update)
+    await show_profile(
+        update, context, notice=context.t.gettext("▶️ Welcome back! You are active again.")
+    )
+
+
+async def _export(
+    update: Update, context: ZyContext, press: ProfExport, _: VolunteerProfile
+) -> None:
+    user_id = context.user.telegram_id
+    await answer(update)
+    data = await context.services.registration.export(user_id)
+    payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    if update.effective_chat is not None:
+        await update.effective_chat.send_document(
+            io.BytesIO(payload),
+            filename=f"zhiyuan-my-data-{user_id}.json",
+            caption=context.t.gettext("Everything Zhiyuan stores about you."),
+        )
+
+
+async def _delete(
+    update: Update, context: ZyContext, press: ProfDelete, _: VolunteerProfile
+) -> None:
+    t = context.t
+    await answer(update)
+    await show(
+        update,
+        t.gettext(
+            "<b>Delete your account?</b>\n\n"
+            "This erases your name, phone number, ID number, date of birth, gender, groups, "
+            "skills and settings, and Zhiyuan forgets your Telegram account.\n\n"
+            "What stays: an anonymous record (area, service interests, age group) so "
+            "that the federation's service statistics remain correct. It cannot be "
+            "linked to you.\n\n"
+            "This cannot be undone."
+        ),
+        InlineKeyboardMarkup(
+            [
+                [ProfDeleteYes().button(t.gettext("🗑 Yes, delete my account"))],
+                [ProfShow().button(t.gettext("Keep my account"))],
+            ]
+        ),
+    )
+
+
+async def _delete_yes(
+    update: Update, context: ZyContext, press: ProfDeleteYes, _: VolunteerProfile
+) -> None:
+    user_id = context.user.telegram_id
+    report = await context.services.registration.delete_account(user_id)
+    log.info("account deleted: user %s, anonymized record %s", user_id, report.volunteer_id)
+    await answer(update)
+    await show(
+        update,
+        context.t.gettext(
+            "Your account is deleted. Your personal data is erased; an anonymous record "
+            "remains for service statistics only. Thank you for volunteering!\n\n"
+            "If you write to me again, I will treat you as a new visitor."
+        ),
+    )
+
+
+#: What each profile press family does.
+PRESSES: dict[type[Press], PressHandler] = {
+    ProfShow: _show,
+    ProfFields: _fields,
+    ProfNotifications: _notifications,
+    ProfNotify: _notifications,
+    ProfQuiet: _notifications,
+    ProfPause: _pause,
+    ProfPauseFor: _pause_for,
+    ProfResume: _resume,
+    ProfExport: _export,
+    ProfDelete: _delete,
+    ProfDeleteYes: _delete_yes,
+}
+
+
+async def on_profile_button(update: Update, context: ZyContext) -> None:
+    """Every ``prof.`` press but ✏️ a field, dispatched by family (:data:`PRESSES`)."""
+    data = update.callback_query.data if update.callback_query else None
+    family = PRESS_FAMILIES.get(split(data)[0])
+    press = family.parse(data) if family is not None else None
+    handler = PRESSES.get(type(press)) if press is not None else None
     profile = await context.services.registration.profile(context.user.telegram_id)
     if profile is None:
-        await answer(update, context.t.gettext("This button is no longer valid."))
+        await answer(update, context.t.gettext(GENERIC))
         from handlers.start import show_menu
 
         await show_menu(update, context)
-    return profile
-
-
-async def on_profile_button(update: Update, context: ZyContext) -> object:
-    parts = split(update.callback_query.data if update.callback_query else None)
-    action = parts[1] if len(parts) > 1 else ""
-    argument = parts[2] if len(parts) > 2 else ""
-    t = context.t
-    profile = await _require_profile(update, context)
-    if profile is None:
-        return None
-    svc = context.services.registration
-    user_id = context.user.telegram_id
-
-    if action == "show":
-        await answer(update)
+        return
+    if handler is None:
+        await answer(update, context.t.gettext(GENERIC))
         await show_profile(update, context)
-    elif action == "edit" and not argument:
-        await answer(update)
-        fields = [
-            step
-            for step in EDITABLE_STEPS
-            if step is not RegistrationStep.ID_NUMBER or svc.require_id_number
-        ]
-        buttons = [
-            _button("✏️ " + t.gettext(FIELD_LABELS[f]), "prof", "edit", f.value) for f in fields
-        ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([_button(t.gettext("⬅️ Back"), "prof", "show")])
-        await show(
-            update, t.gettext("Which field do you want to change?"), InlineKeyboardMarkup(rows)
-        )
-    elif action == "notif":
-        settings = profile.notifications
-        if argument in NOTIFICATION_KINDS:
-            current = getattr(settings, argument)
-            settings = settings.model_copy(update={argument: not current})
-            profile = await svc.set_notifications(user_id, settings)
-        elif argument in QUIET_PRESETS:
-            start, end = QUIET_PRESETS[argument]
-            settings = settings.model_copy(update={"quiet_start": start, "quiet_end": end})
-            profile = await svc.set_notifications(user_id, settings)
-        elif argument:
-            await answer(update, t.gettext("This button is no longer valid."))
-            return None
-        await answer(update)
-        await show(
-            update,
-            notifications_text(t, profile.notifications),
-            notifications_keyboard(t, profile.notifications),
-        )
-    elif action == "pause" and not argument:
-        await answer(update)
-        labels = {7: N_("1 week"), 14: N_("2 weeks"), 30: N_("1 month"), 90: N_("3 months")}
-        buttons = [
-            _button(t.gettext(labels[days]), "prof", "pause", days) for days in PAUSE_CHOICES_DAYS
-        ]
-        await show(
-            update,
-            t.gettext(
-                "Pause volunteering for a while? You will get no invitations or campaign news "
-                "until then; your sign-ups stay as they are."
-            ),
-            InlineKeyboardMarkup(
-                [buttons[:2], buttons[2:], [_button(t.gettext("⬅️ Back"), "prof", "show")]]
-            ),
-        )
-    elif action == "pause":
-        try:
-            days = parse_int(argument, 4)
-            until = await svc.pause(user_id, days if days is not None else -1)
-        except WrongStep:
-            await answer(update, t.gettext("This button is no longer valid."))
-            return None
-        await answer(update)
-        await show_profile(
-            update,
-            context,
-            notice=t.gettext("⏸ Paused until {date}.").format(date=t.format_day(until)),
-        )
-    elif action == "resume":
-        await svc.resume(user_id)
-        await answer(update)
-        await show_profile(
-            update, context, notice=t.gettext("▶️ Welcome back! You are active again.")
-        )
-    elif action == "export":
-        await answer(update)
-        data = await svc.export(user_id)
-        payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-        if update.effective_chat is not None:
-            await update.effective_chat.send_document(
-                io.BytesIO(payload),
-                filename=f"zhiyuan-my-data-{user_id}.json",
-                caption=t.gettext("Everything Zhiyuan stores about you."),
-            )
-    elif action == "del" and not argument:
-        await answer(update)
-        await show(
-            update,
-            t.gettext(
-                "<b>Delete your account?</b>\n\n"
-                "This erases your name, phone number, ID number, date of birth, gender, groups, "
-                "skills and settings, and Zhiyuan forgets your Telegram account.\n\n"
-                "What stays: an anonymous record (area, service interests, age group) so "
-                "that the federation's service statistics remain correct. It cannot be "
-                "linked to you.\n\n"
-                "This cannot be undone."
-            ),
-            InlineKeyboardMarkup(
-                [
-                    [_button(t.gettext("🗑 Yes, delete my account"), "prof", "del", "yes")],
-                    [_button(t.gettext("Keep my account"), "prof", "show")],
-                ]
-            ),
-        )
-    elif action == "del" and argument == "yes":
-        report = await svc.delete_account(user_id)
-        log.info("account deleted: user %s, anonymized record %s", user_id, report.volunteer_id)
-        await answer(update)
-        await show(
-            update,
-            t.gettext(
-                "Your account is deleted. Your personal data is erased; an anonymous record "
-                "remains for service statistics only. Thank you for volunteering!\n\n"
-                "If you write to me again, I will treat you as a new visitor."
-            ),
-        )
-    else:
-        await answer(update, t.gettext("This button is no longer valid."))
-        await show_profile(update, context)
-    return None
+        return
+    await handler(update, context, press, profile)
 
 
 def notifications_text(t: Translator, settings: NotificationSettings) -> str:
@@ -275,14 +403,7 @@ def notifications_text(t: Translator, settings: NotificationSettings) -> str:
 
 def notifications_keyboard(t: Translator, settings: NotificationSettings) -> InlineKeyboardMarkup:
     rows = [
-        [
-            _button(
-                ("✅ " if getattr(settings, kind) else "🚫 ") + t.gettext(label),
-                "prof",
-                "notif",
-                kind,
-            )
-        ]
+        [ProfNotify(kind).button(("✅ " if getattr(settings, kind) else "🚫 ") + t.gettext(label))]
         for kind, label in NOTIFICATION_KINDS.items()
     ]
     current = next(
@@ -294,18 +415,16 @@ def notifications_keyboard(t: Translator, settings: NotificationSettings) -> Inl
         None,
     )
     presets = [
-        _button(
+        ProfQuiet(key).button(
             ("✓ " if key == current else "")
-            + (t.gettext("No quiet hours") if key == "off" else f"🌙 {s:%H:%M}–{e:%H:%M}"),
-            "prof",
-            "notif",
-            key,
+            + (t.gettext("No quiet hours") if key == "off" else f"🌙 {s:%H:%M}–{e:%H:%M}")
         )
         for key, (s, e) in QUIET_PRESETS.items()
     ]
-    rows += [presets[:2], presets[2:], [_button(t.gettext("⬅️ Back"), "prof", "show")]]
+    rows += [presets[:2], presets[2:], [ProfShow().button(t.gettext("⬅️ Back"))]]
     return InlineKeyboardMarkup(rows)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_profile_button, pattern=r"^prof:"))
+    # ✏️ a field (prof.edit) is the registration flow's entry (handlers.registration).
+    application.add_handler(CallbackQueryHandler(on_profile_button, pattern=r"^prof\."))

@@ -52,7 +52,7 @@ from bot.services.registration import (
 )
 from handlers.callbacks import Press, button_rows, parse_id, parse_int, split
 from handlers.flows import Flow, owned_by, release, take
-from handlers.profile import show_profile
+from handlers.profile import ProfEdit, show_profile
 from handlers.render import answer, html, send, show
 from handlers.volunteer_answers import (
     FIELD_LABELS,
@@ -411,11 +411,13 @@ async def enter_for_activity(update: Update, context: ZyContext) -> object:
 
 
 async def edit_profile_field(update: Update, context: ZyContext) -> object:
-    """``prof:edit:<field>`` on the profile screen: edit one field through its step."""
-    parts = split(update.callback_query.data if update.callback_query else None)
+    """✏️ a field on the profile screen (``ProfEdit``): edit it through its step."""
+    press = ProfEdit.parse(update.callback_query.data if update.callback_query else None)
     try:
-        draft = await service(context).begin_edit(context.user.telegram_id, Step(parts[2]))
-    except (IndexError, ValueError, WrongStep, NoDraft):
+        if press is None:
+            raise WrongStep
+        draft = await service(context).begin_edit(context.user.telegram_id, press.field)
+    except (WrongStep, NoDraft):
         await answer(update, context.t.gettext("This button is no longer valid."))
         await show_profile(update, context)
         return END
@@ -701,7 +703,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler(["register", "profile"], enter))
     application.add_handler(CallbackQueryHandler(enter, pattern=r"^menu:profile$"))
     application.add_handler(CallbackQueryHandler(enter_for_activity, pattern=r"^su:reg:"))
-    application.add_handler(
-        CallbackQueryHandler(edit_profile_field, pattern=r"^prof:edit:[a-z_]+$")
-    )
+    application.add_handler(CallbackQueryHandler(edit_profile_field, pattern=ProfEdit.pattern()))
     application.add_handler(CallbackQueryHandler(on_button, pattern=RegPress.pattern()))
