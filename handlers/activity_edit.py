@@ -58,7 +58,7 @@ from bot.services.publishing import (
 from bot.services.staff import StaffRefused
 from handlers.activity_view import PEOPLE_SERVED, short_when, when
 from handlers.callbacks import Press, button, button_rows, parse_id, split
-from handlers.flows import Flow, release, take
+from handlers.flows import Flow, owned_by, release, take
 from handlers.refusals import GENERIC
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
@@ -227,7 +227,7 @@ async def _editable(update: Update, context: ZyContext, activity_id: int) -> Act
 
 async def _pending_drawn(context: ZyContext, activity_id: int, version: int) -> Pending:
     """The pending edit, if the pressed screen was drawn for it (same version)."""
-    owner = await context.services.flows.owned_by(context.user.telegram_id, FLOW)
+    owner = await owned_by(context, FLOW)
     pending = Pending.of(owner) if owner is not None else None
     if owner is None or pending is None or owner.version != version:
         raise Stale
@@ -627,7 +627,7 @@ async def on_cancel_press(update: Update, context: ZyContext) -> None:
     if press is None:
         await refuse_staff(update, context)
         return
-    owner = await context.services.flows.owned_by(context.user.telegram_id, FLOW)
+    owner = await owned_by(context, FLOW)
     pending = Pending.of(owner) if owner is not None else None
     if pending is not None and pending.activity_id == press.activity_id:
         await release(context, FLOW)

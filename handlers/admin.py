@@ -202,9 +202,8 @@ def _already_text(t: Translator, error: AlreadyDecided) -> str:
     )
 
 
-async def _refresh_commands(context: ZyContext, user: User, *, admin: bool) -> None:
+async def _refresh_commands(context: ZyContext, user: User) -> None:
     """An appointment or removal changes what the person may do: their menu follows now."""
-    del admin  # the menu is worked out from what they may do (handlers.commands)
     services = context.services
     t = services.translator(services.accounts.language_of(user))
     await publish_menu(context, user.telegram_id, t)
@@ -483,7 +482,7 @@ async def on_remove_admin(update: Update, context: ZyContext, press: AdmRemoveAd
     t = context.t
     user = await service(context).remove_admin(context.user.telegram_id, press.telegram_id)
     await answer(update, t.gettext("Removed."))
-    await _refresh_commands(context, user, admin=False)
+    await _refresh_commands(context, user)
     notice = t.gettext("✅ {name} is no longer an administrator.").format(
         name=html(user.first_name)
     )
@@ -644,7 +643,7 @@ async def _apply(update: Update, context: ZyContext, owner: FlowOwner, text: str
         await _input_done(update, context, notice, AdmHome())
     elif what is AdminInput.APPOINT:
         user = await svc.appoint_admin(uid, text)
-        await _refresh_commands(context, user, admin=True)
+        await _refresh_commands(context, user)
         notice = t.gettext("✅ {name} is now an administrator.").format(
             name=html(_person(user, user.telegram_id))
         )

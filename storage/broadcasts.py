@@ -20,6 +20,7 @@ from bot.domain.broadcasts import (
 )
 from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
 from storage.db import Database, Transaction
+from storage.outbox import QUIET_HOURS
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["BroadcastsRepository"]
@@ -168,9 +169,8 @@ class BroadcastsRepository:
         are due."""
         row = await self._db.fetch_one(
             "SELECT COUNT(*) AS n, MIN(due_at) AS first, MAX(due_at) AS last FROM outbox "
-            "WHERE batch_key = ? AND status = 'pending' AND last_error = 'quiet hours' "
-            "AND due_at > ?",
-            (batch_key, to_db_time(now)),
+            "WHERE batch_key = ? AND status = 'pending' AND last_error = ? AND due_at > ?",
+            (batch_key, QUIET_HOURS, to_db_time(now)),
         )
         if row is None:
             return 0, None, None

@@ -282,10 +282,6 @@ EDITABLE_STEPS: tuple[PublishStep, ...] = tuple(
 MULTI_EDITS = frozenset(field.edit for field in FIELDS if field.kind is InputKind.MULTI)
 #: Edits that volunteers are told about.
 NEWS_EDITS = frozenset(field.edit for field in FIELDS if field.news is not None)
-#: Edits answered by typing.
-TYPED_EDITS = frozenset(
-    field.edit for field in FIELDS if field.kind in (InputKind.TEXT, InputKind.WHEN)
-)
 
 assert set(FIELD) == set(EditField), "every editable field has a row"
 assert set(FIELD_OF_STEP) == set(PublishStep) - {PublishStep.PREVIEW}, "every step has a field"

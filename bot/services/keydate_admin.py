@@ -92,23 +92,6 @@ class KeyDateAdminService:
         self._staff = staff
         self._clock = clock
 
-    # What an administrator is typing (a name, then a date) lives in ``key_date_drafts``; the
-    # handlers read and write it only through these methods.
-
-    async def save_draft(
-        self,
-        actor: int,
-        code: str | None,
-        field: str,
-        name_zh: str | None,
-        name_en: str | None,
-    ) -> KeyDateDraft:
-        """Remember the step ``actor`` is at (``code`` is ``None`` while adding one)."""
-        await self._staff.require_admin(actor)
-        draft = KeyDateDraft(actor, code, field, name_zh, name_en, self._clock())
-        await self._key_dates.save_draft(draft)
-        return draft
-
     async def all(self, actor: int) -> list[KeyDate]:
         await self._staff.require_admin(actor)
         return await self._key_dates.all()

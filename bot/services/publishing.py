@@ -442,10 +442,6 @@ class PublishingService:
             index -= 1
         return await self._save(telegram_id, draft, ORDER[index], data)
 
-    async def to_preview(self, telegram_id: int) -> ActivityDraft:
-        """ "Save draft" keeps the draft; this shows where it stands (for Back buttons)."""
-        return await self.current(telegram_id)
-
     # -- answers ---------------------------------------------------------------------------------
 
     async def set_title(self, telegram_id: int, text: str) -> ActivityDraft:
