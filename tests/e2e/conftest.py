@@ -128,18 +128,13 @@ async def eventually(
 
 
 async def crash(process: BotProcess) -> None:
-    """Stop the bot as ``kill -9`` would: what PTB still holds in memory and would write at its
-    next persistence tick or at a graceful shutdown (user data, conversation states) is lost.
-    Only what was already in the database survives; ``process.start()`` brings the bot back."""
+    """Stop the bot with nothing written on the way down, as after ``kill -9``: the bot keeps
+    no state in memory that a shutdown would save (flows and drafts are written before a
+    question is shown), so stopping is enough; ``process.start()`` brings it back.
+    ``tests/e2e/test_processes.py`` kills a real ``zhiyuan run`` with SIGKILL."""
     runtime, process.runtime = process.runtime, None
     assert runtime is not None, "the bot is not running"
     application = runtime.application
-
-    async def lost() -> None:
-        return None
-
-    # From now on nothing reaches the persistence: not the periodic tick, not the final flush.
-    application.update_persistence = lost  # type: ignore[method-assign]
     try:
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

@@ -10,35 +10,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.activities import ActivityStatus, Organization
 from bot.localapi import StoredMessage, VirtualUser
-from tests.e2e.conftest import BotProcess, eventually
+from tests.e2e.conftest import BotProcess, crash, eventually
 from tests.e2e.test_manage import open_list, organizer_of, press_unshown, reload, volunteer
 from tests.factories import add_activity, add_organization
 
 MakeUser = Callable[..., VirtualUser]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STALE = "This button is from an earlier screen"
-
-
-async def crash(process: BotProcess) -> None:
-    """Stop the bot as ``kill -9`` would: nothing held in memory reaches the database (no
-    persistence tick, no final flush); ``process.start()`` brings it back. (The same as the
-    conftest's ``crash`` on the registration branch; use that one once both are merged.)"""
-    runtime, process.runtime = process.runtime, None
-    assert runtime is not None, "the bot is not running"
-    application = runtime.application
-
-    async def lost() -> None:
-        return None
-
-    application.update_persistence = lost  # type: ignore[method-assign]
-    try:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-    finally:
-        await runtime.db.close()
 
 
 async def _setup(

@@ -17,7 +17,7 @@ from bot.localapi.models import BotInfo
 from storage.activities import ActivitiesRepository
 from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
-from tests.e2e.conftest import ADMIN_ID, BotProcess, eventually
+from tests.e2e.conftest import ADMIN_ID, BotProcess, crash, eventually
 from tests.factories import add_activity, add_organization, add_user, add_volunteer
 
 MakeUser = Callable[..., VirtualUser]
@@ -529,11 +529,9 @@ async def test_a_volunteers_forged_publishing_press_is_not_told_to_use_new(
 
 
 async def crash_and_restart(bot: BotProcess) -> None:
-    """Like kill -9 right after a screen was shown: PTB's persistence is not flushed on the way
-    down (the form's draft and the flow owning the input were written before the screen)."""
-    assert bot.runtime is not None
-    bot.runtime.application.persistence = None
-    await bot.restart()
+    """Like kill -9 right after a screen was shown (see ``conftest.crash``), then start again."""
+    await crash(bot)
+    await bot.start()
 
 
 def data_of(message: StoredMessage) -> dict[str, str]:
