@@ -55,17 +55,24 @@ class StaffService:
         user = await self._users.get(telegram_id)
         return user is not None and user.role is Role.ADMIN
 
-    async def menu_role(self, telegram_id: int) -> MenuRole:
-        """Which command menu and help fit what this person may do now."""
-        if await self.is_admin(telegram_id):
+    async def menu_role(self, telegram_id: int, user: User | None = None) -> MenuRole:
+        """Which command menu and help fit what this person may do now. ``user``, when the
+        caller already holds the row, saves reading it again for the administrator check."""
+        admin = (
+            telegram_id in self._admin_ids or user.role is Role.ADMIN
+            if user is not None
+            else await self.is_admin(telegram_id)
+        )
+        if admin:
             return MenuRole.ADMIN
         if await self.organizations_of(telegram_id):
             return MenuRole.ORGANIZER
         return MenuRole.VOLUNTEER
 
     async def menu_change(self, user: User) -> MenuRole | None:
-        """The menu to publish to this user's chat, or ``None`` when the published one fits."""
-        role = await self.menu_role(user.telegram_id)
+        """The menu to publish to this user's chat, or ``None`` when the published one fits
+        (on every command: the middleware has just read the user row)."""
+        role = await self.menu_role(user.telegram_id, user)
         published = user.menu_role or MenuRole.VOLUNTEER
         return role if role is not published else None
 
