@@ -39,6 +39,10 @@ class NotificationKind(StrEnum):
     KEY_DATE_GREETING = "key_date_greeting"  # on the day
     DIGEST = "digest"  # weekly digest of new matching activities
     BROADCAST = "broadcast"  # an administrator's announcement
+    # Service records (bot.services.service_records).
+    HOURS_RECORDED = "hours_recorded"  # to a volunteer: the organizer confirmed your hours
+    CORRECTION_REQUESTED = "correction_requested"  # to organizers: a volunteer asks to correct
+    CORRECTION_DECIDED = "correction_decided"  # to the volunteer: approved or rejected
 
     @property
     def is_time_critical(self) -> bool:
