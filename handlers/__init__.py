@@ -12,18 +12,24 @@ from handlers import (
     activity_edit,
     activity_notices,
     admin,
+    attendance,
     broadcast,
     browse,
     campaigns,
     cancel_activity,
     chat_member,
+    checkin,
+    checkin_display,
+    corrections,
     duplicate_activity,
     errors,
+    hours_review,
     key_dates,
     manage,
     message_participants,
     middleware,
     my,
+    my_hours,
     organize,
     plain_text,
     profile,
@@ -57,7 +63,6 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     duplicate_activity.register(application)
     key_dates.register(application)
     campaigns.register(application)
-    key_dates.register(application)
     broadcast.register(application)
     browse.register(application)
     signup.register(application)
@@ -65,6 +70,12 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     recruit.register(application)
     reminders.register(application)
     chat_member.register(application)
+    checkin_display.register(application)
+    checkin.register(application)
+    attendance.register(application)
+    hours_review.register(application)
+    my_hours.register(application)
+    corrections.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -77,7 +88,9 @@ _RENDERING_MODULES = (
     broadcast,
     campaigns,
     cancel_activity,
+    corrections,
     message_participants,
+    my_hours,
     organize,
     recruit,
     reminders,
@@ -114,6 +127,11 @@ _FLOW_MODULES: tuple[Any, ...] = (
     activity_edit,
     registration,
     signup,
+    checkin,
+    attendance,
+    hours_review,
+    my_hours,
+    corrections,
 )
 
 
