@@ -5,6 +5,7 @@ and "For you". Real migrated database, manual clock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -251,7 +252,7 @@ async def test_editing_the_training_and_the_volunteer_service_mark(
 
 
 async def gated(
-    db: Database, org: Organization, **fields: object
+    db: Database, org: Organization, **fields: Any
 ) -> tuple[Activity, Activity, int]:
     """A training granting 急救证 (in 3 days), and an activity requiring it (in 10)."""
     qualification = await QualificationsRepository(db).name(org.organization_id, "急救证", NOW)
