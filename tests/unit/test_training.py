@@ -251,9 +251,7 @@ async def test_editing_the_training_and_the_volunteer_service_mark(
 # ------------------------------------------------------------------------------------ gating
 
 
-async def gated(
-    db: Database, org: Organization, **fields: Any
-) -> tuple[Activity, Activity, int]:
+async def gated(db: Database, org: Organization, **fields: Any) -> tuple[Activity, Activity, int]:
     """A training granting 急救证 (in 3 days), and an activity requiring it (in 10)."""
     qualification = await QualificationsRepository(db).name(org.organization_id, "急救证", NOW)
     qid = qualification.qualification_id
