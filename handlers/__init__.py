@@ -34,6 +34,7 @@ from handlers import (
     roster,
     signup,
     start,
+    workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
 
@@ -65,6 +66,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     recruit.register(application)
     reminders.register(application)
     chat_member.register(application)
+    workdays_admin.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -82,6 +84,7 @@ _RENDERING_MODULES = (
     recruit,
     reminders,
     signup,
+    workdays_admin,
 )
 
 
@@ -114,6 +117,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     activity_edit,
     registration,
     signup,
+    workdays_admin,
 )
 
 

@@ -39,6 +39,11 @@ class NotificationKind(StrEnum):
     KEY_DATE_GREETING = "key_date_greeting"  # on the day
     DIGEST = "digest"  # weekly digest of new matching activities
     BROADCAST = "broadcast"  # an administrator's announcement
+    # Service records within 10 working days (bot.services.recording_deadlines): to the
+    # organization's staff on working days 3, 7 and 9 while the hours are unconfirmed.
+    RECORDING_DUE = "recording_due"
+    # To administrators from December 1: next year's working-day calendar has no data yet.
+    WORKDAYS_MISSING = "workdays_missing"
 
     @property
     def is_time_critical(self) -> bool:
