@@ -290,9 +290,9 @@ async def show_late(update: Update, context: ZyContext, page: int) -> None:
     rows += [cards[index : index + 5] for index in range(0, len(cards), 5)]
     paging = []
     if late.page > 0:
-        paging.append(WdLate(late.page - 1).button(t.gettext("⬅️ Previous")))
+        paging.append(WdLate(late.page - 1).button(t.gettext("◀️ Previous")))
     if late.page + 1 < late.pages:
-        paging.append(WdLate(late.page + 1).button(t.gettext("Next ➡️")))
+        paging.append(WdLate(late.page + 1).button(t.gettext("Next ▶️")))
     if paging:
         rows.append(paging)
     rows.append([WdHome().button(t.gettext("⬅️ Working-day calendar"))])

@@ -33,7 +33,6 @@ from bot.domain.users import Role
 from bot.domain.workdays import (
     CalendarDay,
     DayKind,
-    DaySource,
     WorkdayCalendar,
     parse_override,
 )
@@ -193,7 +192,3 @@ class WorkdayService:
         if not await self._staff.is_admin(telegram_id):
             return False
         return not (await self._days.calendar()).covers(year)
-
-    @staticmethod
-    def is_admin_row(day: CalendarDay) -> bool:
-        return day.source is DaySource.ADMIN

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.domain.validation import InvalidInput
 from bot.domain.workdays import (
     OVERRIDE_NO_SUCH_DAY,
@@ -172,3 +173,16 @@ def test_parse_override_refuses_with_a_reason(text: str, message: str) -> None:
 def test_parse_override_bounds_the_name() -> None:
     with pytest.raises(InvalidInput):
         parse_override("2027-02-06 上班 " + "长" * 21)
+
+
+def test_settings_of_the_recording_deadline() -> None:
+    settings = load_settings(recording_reminder_days="9, 3,7")
+    assert settings.recording_reminder_days == (3, 7, 9)
+    assert settings.recording_deadline_days == 10
+    assert settings.recording_reminder_time == "09:00"
+    with pytest.raises(ConfigError, match="RECORDING_REMINDER_DAYS"):
+        load_settings(recording_reminder_days="3,x")
+    with pytest.raises(ConfigError, match="at most RECORDING_DEADLINE_DAYS"):
+        load_settings(recording_reminder_days="3,12")
+    with pytest.raises(ConfigError, match="RECORDING_REMINDER_TIME"):
+        load_settings(recording_reminder_time="25:00")
