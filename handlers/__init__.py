@@ -40,6 +40,7 @@ from handlers import (
     roster,
     signup,
     start,
+    workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
 
@@ -76,6 +77,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     hours_review.register(application)
     my_hours.register(application)
     corrections.register(application)
+    workdays_admin.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -95,6 +97,7 @@ _RENDERING_MODULES = (
     recruit,
     reminders,
     signup,
+    workdays_admin,
 )
 
 
@@ -132,6 +135,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     hours_review,
     my_hours,
     corrections,
+    workdays_admin,
 )
 
 

@@ -41,6 +41,7 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (("new", N_("Publish a new act
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
+    ("workdays", N_("Working-day calendar and late records")),
 )
 
 
