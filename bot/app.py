@@ -89,7 +89,12 @@ def build_application(
         outbox,
         clock,
         settings.tz,
-        SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
+        SignupPolicy(
+            cancel_cutoff=settings.cancel_cutoff,
+            offer_window=settings.offer_window,
+            no_show_limit=settings.no_show_limit,
+            no_show_window=settings.no_show_window,
+        ),
         reminders=reminders,
     )
     workdays = WorkdayService(

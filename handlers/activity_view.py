@@ -471,6 +471,7 @@ REFUSALS: dict[Refusal, str] = {
     Refusal.OFFER_GONE: N_("This offer is no longer open."),
     Refusal.NOT_YOURS: N_("This button is no longer valid."),
     Refusal.NO_QUALIFICATION: N_("This activity needs the training «{name}» first. {next_session}"),
+    Refusal.PROMISE_NEEDED: N_("Please confirm that you will come."),
 }
 
 

@@ -62,7 +62,9 @@ _REASONS_FOR: dict[AttendanceMark, tuple[str, ...]] = {
 }
 
 
-def person_line(t: Translator, number: int, entry: AttendanceEntry, far_metres: int) -> str:
+def person_line(
+    t: Translator, number: int, entry: AttendanceEntry, far_metres: int, no_shows: int = 0
+) -> str:
     name = html(entry.name) if entry.name is not None else t.gettext("(deleted account)")
     parts = [f"{number}. <b>{name}</b>", mark_label(t, entry.mark)]
     if entry.checked_in_at is not None:
@@ -77,6 +79,10 @@ def person_line(t: Translator, number: int, entry: AttendanceEntry, far_metres: 
         if entry.distance_m > far_metres:
             distance += " " + FAR_MARK
         parts.append(distance)
+    if no_shows:
+        parts.append(
+            t.ngettext("⚠️ {n} no-show lately", "⚠️ {n} no-shows lately", no_shows).format(n=no_shows)
+        )
     return " · ".join(parts)
 
 
@@ -99,10 +105,12 @@ async def show_list(
         "",
     ]
     far = context.services.settings.checkin_far_metres
+    missed = await attendance.no_show_counts(shown)
     if not entries:
         lines.append(t.gettext("Nobody has signed up or checked in yet."))
     for offset, entry in enumerate(shown):
-        lines.append(person_line(t, page * PAGE_SIZE + offset + 1, entry, far))
+        number = page * PAGE_SIZE + offset + 1
+        lines.append(person_line(t, number, entry, far, missed.get(entry.volunteer_id, 0)))
     if entries:
         lines += ["", t.gettext("Tap a person to mark them by hand.")]
     rows: list[list[InlineKeyboardButton]] = []

@@ -44,7 +44,7 @@ from bot.domain.ics import activity_ics
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput, clean_free_text
 from bot.i18n import N_, Translator
-from bot.services.signups import MAX_CANCEL_NOTE_LENGTH, Outcome, SignupRefused
+from bot.services.signups import MAX_CANCEL_NOTE_LENGTH, Outcome, Refusal, SignupRefused
 from handlers.activity_view import (
     NOWHERE,
     Names,
@@ -70,6 +70,7 @@ from handlers.signup_buttons import (
     SignupCancelTyped,
     SignupJoin,
     SignupMap,
+    SignupPromise,
     SignupResume,
     SignupWait,
 )
@@ -93,7 +94,13 @@ TEXTS = RefusalTexts()
 P = TypeVar("P", bound=Press)
 SignupPress = Callable[[Update, ZyContext, P], Awaitable[object]]
 CardPress = (
-    SignupJoin | SignupWait | SignupResume | SignupCancelAsk | SignupCancel | SignupCancelTyped
+    SignupJoin
+    | SignupWait
+    | SignupPromise
+    | SignupResume
+    | SignupCancelAsk
+    | SignupCancel
+    | SignupCancelTyped
 )
 
 
@@ -164,12 +171,26 @@ def _joined_notice(t: Translator, outcome: Outcome, position: int | None) -> str
 
 
 @card_on_refusal
-async def on_join(update: Update, context: ZyContext, press: SignupJoin | SignupWait) -> None:
+async def on_join(
+    update: Update, context: ZyContext, press: SignupJoin | SignupWait | SignupPromise
+) -> None:
     svc = context.services.signups
-    if isinstance(press, SignupJoin):
-        result = await svc.sign_up(context.user.telegram_id, press.activity_id)
-    else:
-        result = await svc.join_waitlist(context.user.telegram_id, press.activity_id)
+    promised = isinstance(press, SignupPromise)
+    waitlist = press.waitlist if isinstance(press, SignupPromise) else isinstance(press, SignupWait)
+    try:
+        if waitlist:
+            result = await svc.join_waitlist(
+                context.user.telegram_id, press.activity_id, promised=promised
+            )
+        else:
+            result = await svc.sign_up(
+                context.user.telegram_id, press.activity_id, promised=promised
+            )
+    except SignupRefused as error:
+        if error.reason is not Refusal.PROMISE_NEEDED:
+            raise
+        await _ask_promise(update, context, press, error.no_shows, waitlist=waitlist)
+        return
     notice = _joined_notice(context.t, result.outcome, result.position)
     # A press on an older card of an activity already joined: say so on the button too.
     already = result.outcome in (
@@ -179,6 +200,37 @@ async def on_join(update: Update, context: ZyContext, press: SignupJoin | Signup
     )
     await answer(update, notice if already else None)
     await show_card(update, context, press.activity_id, view_of(press), notice=notice)
+
+
+async def _ask_promise(
+    update: Update,
+    context: ZyContext,
+    press: SignupJoin | SignupWait | SignupPromise,
+    no_shows: int,
+    *,
+    waitlist: bool,
+) -> None:
+    """After several no-shows: say so kindly and ask for an explicit "I will come"."""
+    await answer(update)
+    t = context.t
+    window_days = context.services.signups.policy.no_show_window.days
+    text = t.ngettext(
+        "In the last {days} days you did not come to {n} activity you had signed up for, and "
+        "did not cancel. Organizers plan with everyone who signs up.\n\nWill you come this "
+        "time? If your plans change, please cancel in /my so someone else can take the spot.",
+        "In the last {days} days you did not come to {n} activities you had signed up for, and "
+        "did not cancel. Organizers plan with everyone who signs up.\n\nWill you come this "
+        "time? If your plans change, please cancel in /my so someone else can take the spot.",
+        no_shows,
+    ).format(days=window_days, n=no_shows)
+    rows = [
+        [
+            SignupPromise(press.activity_id, press.view, waitlist).button(
+                t.gettext("✅ Yes, I will come")
+            )
+        ]
+    ]
+    await show(update, text, InlineKeyboardMarkup(rows))
 
 
 async def on_resume(update: Update, context: ZyContext, press: SignupResume) -> None:
@@ -514,6 +566,7 @@ async def render_offer_expired(
 PRESSES: PressTable = {
     SignupJoin: on_join,
     SignupWait: on_join,
+    SignupPromise: on_join,
     SignupResume: on_resume,
     SignupCancelAsk: on_cancel_ask,
     SignupCancel: on_cancel_reason,

@@ -33,6 +33,15 @@ class SignupWait(Press, prefix="su.wait"):
 
 
 @dataclass(frozen=True)
+class SignupPromise(Press, prefix="su.promise"):
+    """ "Yes, I will come": signing up (or waiting) after several no-shows."""
+
+    activity_id: int
+    view: str  # View.code() of the list the card was opened from
+    waitlist: bool
+
+
+@dataclass(frozen=True)
 class SignupResume(Press, prefix="su.resume"):
     """A paused volunteer resumes volunteering from the card (then may sign up)."""
 

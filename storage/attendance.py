@@ -480,6 +480,23 @@ class AttendanceRepository:
             for row in rows
         ]
 
+    async def no_show_counts(self, volunteer_ids: list[int], since: datetime) -> dict[int, int]:
+        """No-shows of each of ``volunteer_ids`` since ``since`` (absent ones: none)."""
+        if not volunteer_ids:
+            return {}
+        marks = ", ".join("?" * len(volunteer_ids))
+        rows = await self._db.fetch_all(
+            "SELECT s.volunteer_id, COUNT(*) AS n FROM signups s "
+            "JOIN activities a ON a.activity_id = s.activity_id "
+            "LEFT JOIN attendance t ON t.activity_id = s.activity_id "
+            "AND t.volunteer_id = s.volunteer_id "
+            f"WHERE s.volunteer_id IN ({marks}) AND s.status = 'confirmed' "
+            "AND a.hours_confirmed_at IS NOT NULL AND a.starts_at >= ? "
+            "AND (t.mark IS NULL OR t.mark = 'absent') GROUP BY s.volunteer_id",
+            (*volunteer_ids, to_db_time(since)),
+        )
+        return {row["volunteer_id"]: row["n"] for row in rows}
+
     async def no_shows(self, volunteer_id: int, since: datetime) -> int:
         """Confirmed sign-ups of activities whose hours are confirmed, with no check-in and
         not excused, since ``since``."""

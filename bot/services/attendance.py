@@ -148,6 +148,11 @@ class AttendanceService:
         activity = await self.activity_for(telegram_id, activity_id)
         return activity, await self._attendance.entries(activity_id)
 
+    async def no_show_counts(self, entries: list[AttendanceEntry]) -> dict[int, int]:
+        """Recent no-shows of the people listed, for the organizer (a signal, not a ban)."""
+        since = self.now() - self._settings.no_show_window
+        return await self._attendance.no_show_counts([e.volunteer_id for e in entries], since)
+
     async def entry(
         self, telegram_id: int, activity_id: int, volunteer_id: int
     ) -> tuple[RecordingActivity, AttendanceEntry]:

@@ -74,6 +74,7 @@ from bot.domain.refusals import Refused
 from bot.domain.volunteers import VolunteerProfile
 from bot.services.reminders import ReminderService
 from storage.activities import ActivitiesRepository
+from storage.attendance import AttendanceRepository
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepository
 from storage.qualifications import QualificationsRepository
@@ -100,6 +101,10 @@ class SignupPolicy:
     match_horizon: timedelta = timedelta(days=60)
     match_candidates: int = 200  # scoring is Python: 200 keeps "For you" near 8 ms (bench)
     near_radius_km: float = 10.0
+    # No-shows (signed up, never came, not excused) within the window after which each new
+    # sign-up needs an explicit "I will come" — gentler than blocking (issue #16).
+    no_show_limit: int = 3
+    no_show_window: timedelta = timedelta(days=90)
 
 
 class Refusal(StrEnum):
@@ -118,6 +123,7 @@ class Refusal(StrEnum):
     OFFER_GONE = "offer_gone"  # answered, expired or never made
     NOT_YOURS = "not_yours"  # a forged press on someone else's sign-up
     NO_QUALIFICATION = "no_qualification"  # requires a training the volunteer has not done
+    PROMISE_NEEDED = "promise_needed"  # several no-shows lately: confirm you will come
 
 
 class SignupRefused(Refused):
@@ -138,6 +144,8 @@ class SignupRefused(Refused):
         self.qualification = qualification  # the required one the volunteer lacks
         #: The next session of that training (filled after the transaction), if one is planned.
         self.next_session: Activity | None = None
+        #: No-shows in the policy's window (``PROMISE_NEEDED``).
+        self.no_shows = 0
 
 
 class Outcome(StrEnum):
@@ -258,6 +266,7 @@ class SignupService:
         self._tz = tz
         self.policy = policy or SignupPolicy()
         self._qualifications = QualificationsRepository(db)
+        self._attendance = AttendanceRepository(db)
 
     def now(self) -> datetime:
         return self._clock()
@@ -267,13 +276,29 @@ class SignupService:
 
     # -- volunteer actions -----------------------------------------------------------------------
 
-    async def sign_up(self, telegram_id: int, activity_id: int) -> SignupResult:
-        """Take a free spot; raises :class:`SignupRefused` with ``FULL`` when there is none."""
-        return await self._join(telegram_id, activity_id, waitlist=False)
+    async def sign_up(
+        self, telegram_id: int, activity_id: int, *, promised: bool = False
+    ) -> SignupResult:
+        """Take a free spot; raises :class:`SignupRefused` with ``FULL`` when there is none,
+        and with ``PROMISE_NEEDED`` after several no-shows unless the volunteer ``promised``."""
+        return await self._join(telegram_id, activity_id, waitlist=False, promised=promised)
 
-    async def join_waitlist(self, telegram_id: int, activity_id: int) -> SignupResult:
+    async def join_waitlist(
+        self, telegram_id: int, activity_id: int, *, promised: bool = False
+    ) -> SignupResult:
         """Join the waitlist (or take a spot, should one have freed up meanwhile)."""
-        return await self._join(telegram_id, activity_id, waitlist=True)
+        return await self._join(telegram_id, activity_id, waitlist=True, promised=promised)
+
+    async def _signups_of(self, volunteer_id: int, activity_id: int) -> bool:
+        """Whether the volunteer already holds an active sign-up (a press on an old card)."""
+        async with self._db.transaction() as tx:
+            found = await self._signups.find(tx, activity_id, volunteer_id)
+        return found is not None and found.is_active
+
+    async def no_shows(self, volunteer_id: int) -> int:
+        """Sign-ups in the policy's window the volunteer neither came to nor cancelled."""
+        since = self.now() - self.policy.no_show_window
+        return await self._attendance.no_shows(volunteer_id, since)
 
     async def cancel(
         self, telegram_id: int, activity_id: int, note: str | None = None
@@ -589,9 +614,21 @@ class SignupService:
         if not honour_offer and now >= activity.signup_closes_at:
             raise SignupRefused(Refusal.CLOSED, activity=activity)
 
-    async def _join(self, telegram_id: int, activity_id: int, *, waitlist: bool) -> SignupResult:
+    async def _join(
+        self, telegram_id: int, activity_id: int, *, waitlist: bool, promised: bool = False
+    ) -> SignupResult:
         profile = await self._profile(telegram_id, allow_paused=False)
         now = self.now()
+        if not promised:
+            missed = await self.no_shows(profile.volunteer_id)
+            if missed >= self.policy.no_show_limit:
+                existing = await self._signups_of(profile.volunteer_id, activity_id)
+                if not existing:
+                    error = SignupRefused(
+                        Refusal.PROMISE_NEEDED, activity=await self._activities.get(activity_id)
+                    )
+                    error.no_shows = missed
+                    raise error
         try:
             return await _settled(
                 lambda: self._join_once(profile, activity_id, now, waitlist=waitlist)

@@ -35,6 +35,7 @@ from handlers.record_buttons import (
 from storage.attendance import AttendanceRepository
 from storage.organizations import OrganizationsRepository
 from storage.qualifications import QualificationsRepository
+from storage.timeutil import to_db_time
 from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import BotProcess, eventually
 from tests.factories import add_activity, add_organization, add_user, add_volunteer
@@ -469,3 +470,63 @@ async def test_an_english_organizer_edits_extends_and_a_training_grants_its_qual
     )
     assert confirmed is not None and confirmed["hours_confirmed_at"] is not None
     assert await count_records(bot) == 3
+
+
+async def test_after_three_no_shows_a_sign_up_needs_an_explicit_promise(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """Signed up three times, never came, never cancelled: the next sign-up asks "Will you
+    come?" (gentler than blocking) and the organizer sees the count on the attendance list."""
+    clock = clock_of(bot)
+    now = clock()
+    organization = await add_organization(bot.db, now=now)
+    boss = make_user("Ann", language_code="en")
+    await add_user(bot.db, boss.id, first_name="Ann", now=now)
+    await OrganizationsRepository(bot.db).add_member(
+        organization.organization_id, boss.id, MemberRole.MANAGER, now
+    )
+    flaky = make_user("Flaky", language_code="en")
+    await add_volunteer(bot.db, flaky.id, name="Flaky Fan", now=now)
+    services = bot.runtime.application.services  # type: ignore[union-attr]
+    for day in range(3):
+        missed = await add_activity(
+            bot.db,
+            organization,
+            starts_at=START + timedelta(days=day),
+            now=now,
+            title=f"Missed {day}",
+        )
+        await services.signups.sign_up(flaky.id, missed.activity_id)
+    clock.set(START + timedelta(days=5))
+    # The organizers confirmed those activities' hours; the volunteer never checked in.
+    async with bot.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE activities SET hours_confirmed_at = ? WHERE title LIKE 'Missed %'",
+            (to_db_time(clock()),),
+        )
+    upcoming = await add_activity(
+        bot.db, organization, starts_at=START + timedelta(days=8), now=clock(), title="Next one"
+    )
+    await flaky.start(f"act_{upcoming.activity_id}")
+    card = await flaky.wait_for_text("Next one")
+    await flaky.press("✋ Sign up", message=card)
+    ask = await flaky.wait_for_text("did not come to 3 activities")
+    assert (
+        await services.signups.no_shows(
+            (await VolunteersRepository(bot.db).get_profile(flaky.id)).volunteer_id  # type: ignore[union-attr]
+        )
+        == 3
+    )
+    row = await bot.db.fetch_one(
+        "SELECT COUNT(*) AS n FROM signups WHERE activity_id = ?", (upcoming.activity_id,)
+    )
+    assert row is not None and row["n"] == 0  # nothing stored before the promise
+    await flaky.press("✅ Yes, I will come", message=ask)
+    await flaky.wait_for_text("You are signed up")
+
+    # The organizer sees the count on the attendance list from 30 minutes before the start.
+    clock.set(upcoming.starts_at - timedelta(minutes=20))
+    card = await open_card(boss, upcoming.activity_id, "Next one")
+    await boss.press("🙋 Attendance", message=card)
+    listing = await boss.wait_for_text("Attendance")
+    assert "⚠️ 3 no-shows lately" in listing.visible_text
