@@ -25,17 +25,21 @@ from bot.domain.activities import (
     MemberRole,
     NewActivity,
     NewOrganization,
+    Organization,
     OrganizationStatus,
     OrganizationType,
     PeopleServed,
 )
+from bot.domain.checkin import CheckMethod
 from bot.domain.users import TelegramIdentity
-from bot.domain.volunteers import DraftData, Slot
+from bot.domain.volunteers import DraftData, Slot, VolunteerProfile
 from bot.services.signups import SignupRefused, SignupService
 from storage.activities import ActivitiesRepository
+from storage.attendance import AttendanceRepository
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
+from storage.service_records import NewRecord, ServiceRecordsRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
@@ -252,6 +256,89 @@ async def _add_user(users: UsersRepository, persona_or_id: Persona | int, name: 
     return telegram_id
 
 
+async def _service_records_demo(
+    db: Database,
+    organization: Organization,
+    profiles: list[VolunteerProfile],
+    signups: SignupService,
+    now: datetime,
+) -> None:
+    """For the organizer personas' organization: an activity whose check-in is open now (the
+    volunteer personas are signed up), one that ended yesterday with check-ins waiting for the
+    hours to be confirmed, and one confirmed last week, so /hours has records to show."""
+    activities = ActivitiesRepository(db)
+    attendance = AttendanceRepository(db)
+    records = ServiceRecordsRepository(db)
+    soon = now + timedelta(minutes=20)
+    running = await activities.create(
+        NewActivity(
+            organization_id=organization.organization_id,
+            title="社区环境清洁行动（可签到）",
+            category_code="environment",
+            description="清理小区绿地和楼道杂物，开展垃圾分类宣传。",
+            starts_at=soon,
+            ends_at=soon + timedelta(hours=2),
+            place="芙蓉区定王台街道社区服务中心",
+            area_code="furong",
+            latitude=AREA_CENTRES["furong"][0],
+            longitude=AREA_CENTRES["furong"][1],
+            capacity=20,
+            leader_name="李老师",
+        ),
+        now,
+    )
+    for profile in profiles[:8]:
+        with contextlib.suppress(SignupRefused):
+            await signups.sign_up(profile.telegram_id, running.activity_id)
+    for days_ago, title in ((1, "老年食堂助餐服务"), (7, "社区义诊与健康讲座")):
+        start = _local((now - timedelta(days=days_ago)).astimezone(SHANGHAI).date(), 9)
+        past = await activities.create(
+            NewActivity(
+                organization_id=organization.organization_id,
+                title=title,
+                category_code="elderly_children" if days_ago == 1 else "health",
+                description="为社区老人送餐、陪伴聊天。"
+                if days_ago == 1
+                else "测量血压、讲解健康知识。",
+                starts_at=start,
+                ends_at=start + timedelta(hours=3),
+                place="芙蓉区定王台街道社区服务中心",
+                area_code="furong",
+                capacity=20,
+                leader_name="李老师",
+            ),
+            start - timedelta(days=7),
+        )
+        for offset, profile in enumerate(profiles[:10]):
+            arrived = start - timedelta(minutes=10) + timedelta(minutes=7 * offset)
+            await attendance.check_in(
+                past.activity_id,
+                profile.volunteer_id,
+                CheckMethod.CODE,
+                late=offset > 3,
+                walk_in=False,
+                now=arrived,
+            )
+            left = start + timedelta(hours=3, minutes=offset) - timedelta(minutes=20 * (offset % 3))
+            await attendance.check_out(
+                past.activity_id, profile.volunteer_id, CheckMethod.CODE, left
+            )
+        if days_ago == 7:
+            recording = await attendance.recording_activity(past.activity_id)
+            assert recording is not None
+            await records.confirm(
+                recording,
+                start.astimezone(SHANGHAI).date(),
+                [
+                    NewRecord(profile.volunteer_id, 180 - 30 * (i % 2))
+                    for i, profile in enumerate(profiles[:10])
+                ],
+                by=PERSONAS[4].telegram_id,
+                now=start + timedelta(days=1),
+                notify=(),
+            )
+
+
 async def load_demo_data(db: Database, now: datetime, *, seed: int = 7) -> bool:
     """Fill a migrated database with demo data; does nothing (returns ``False``) when it already
     holds activities, so a kept playground database is reused as it is."""
@@ -449,6 +536,7 @@ async def load_demo_data(db: Database, now: datetime, *, seed: int = 7) -> bool:
         await signups.sign_up(profile.telegram_id, full.activity_id)
     for profile in others[3:5]:
         await signups.join_waitlist(profile.telegram_id, full.activity_id)
+    await _service_records_demo(db, orgs[0], profiles, signups, now)
     log.info(
         "demo data: %s organizations, %s activities, %s volunteers",
         len(orgs),

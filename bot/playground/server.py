@@ -32,6 +32,8 @@ location in Changsha)
     the persona acts; the bot's answer arrives through the long poll.
 ``GET /api/chat/{persona}/document/{message_id}``
     a document sent in the chat (an ``.ics`` file, a data export), as an attachment.
+``GET /api/chat/{persona}/photo/{message_id}``
+    a photo sent in the chat (a check-in QR code), shown inline.
 
 The page is meant for one person on their own machine: it listens on loopback unless
 ``--allow-public`` is given (:func:`check_bind_address`), rejects requests whose ``Host`` is
@@ -316,6 +318,7 @@ def messagejson_response(message: StoredMessage, document_url: str, timezone: tz
         "deleted": message.deleted,
         "inline_keyboard": None,
         "document": None,
+        "photo": None,
         "location": message.location,
         "contact": message.contact,
     }
@@ -329,6 +332,11 @@ def messagejson_response(message: StoredMessage, document_url: str, timezone: tz
             "size": message.document.file_size,
             "url": document_url,
         }
+    if message.photo is not None:
+        # A rotating photo is edited in place: the version in the URL makes the page fetch
+        # the new picture rather than show the cached one.
+        photo_url = document_url.replace("/document/", "/photo/")
+        data["photo"] = {"url": f"{photo_url}?v={len(message.edits)}"}
     return data
 
 
@@ -409,6 +417,7 @@ class PlaygroundWeb:
         app.router.add_post("/api/chat/{persona}/contact", self._contact)
         app.router.add_post("/api/chat/{persona}/location", self._location)
         app.router.add_get(r"/api/chat/{persona}/document/{message_id:\d{1,9}}", self._document)
+        app.router.add_get(r"/api/chat/{persona}/photo/{message_id:\d{1,9}}", self._photo)
         self.app = app
 
     def close(self) -> None:
@@ -604,6 +613,19 @@ class PlaygroundWeb:
             body=document.data,
             content_type=document.mime_type,
             headers={"Content-Disposition": disposition},
+        )
+
+    async def _photo(self, request: web.Request) -> web.Response:
+        chat = self._chat_of(request)
+        message_id = int(request.match_info["message_id"])
+        record = self.api.find_chat(self.bot, chat.chat_id)
+        message = record.message(message_id) if record is not None else None
+        if message is None or message.deleted or message.photo is None:
+            raise _Problem(404, f"no photo in message #{message_id} of this chat")
+        return web.Response(
+            body=message.photo.data,
+            content_type=message.photo.mime_type or "image/png",
+            headers={"Cache-Control": "no-store"},
         )
 
     # -------------------------------------------------------------------------- acting

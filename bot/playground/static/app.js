@@ -374,6 +374,12 @@ function renderMessage(message) {
     link.download = doc.file_name;
     bubble.append(link);
   }
+  if (message.photo) {
+    const image = el("img", "photo");
+    image.src = message.photo.url; // our own relative URL, built by the server
+    image.alt = "";
+    bubble.append(image);
+  }
   if (message.location) {
     const { latitude, longitude } = message.location;
     bubble.append(el("div", "location",
