@@ -12,6 +12,7 @@ from handlers import (
     activity_edit,
     activity_notices,
     admin,
+    awards,
     broadcast,
     browse,
     campaigns,
@@ -19,6 +20,7 @@ from handlers import (
     chat_member,
     duplicate_activity,
     errors,
+    evaluations,
     key_dates,
     manage,
     message_participants,
@@ -28,6 +30,7 @@ from handlers import (
     plain_text,
     profile,
     publish_form,
+    ratings,
     recruit,
     registration,
     reminders,
@@ -65,6 +68,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     recruit.register(application)
     reminders.register(application)
     chat_member.register(application)
+    ratings.register(application)
+    evaluations.register(application)
+    awards.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -82,6 +88,8 @@ _RENDERING_MODULES = (
     recruit,
     reminders,
     signup,
+    ratings,
+    awards,
 )
 
 
@@ -114,6 +122,9 @@ _FLOW_MODULES: tuple[Any, ...] = (
     activity_edit,
     registration,
     signup,
+    ratings,
+    evaluations,
+    awards,
 )
 
 

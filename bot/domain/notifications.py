@@ -39,6 +39,10 @@ class NotificationKind(StrEnum):
     KEY_DATE_GREETING = "key_date_greeting"  # on the day
     DIGEST = "digest"  # weekly digest of new matching activities
     BROADCAST = "broadcast"  # an administrator's announcement
+    # Evaluation and awards (民政部令第67号 Art. 9–10; bot.services.evaluations, .awards).
+    RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
+    LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
+    AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
 
     @property
     def is_time_critical(self) -> bool:
