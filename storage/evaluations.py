@@ -148,7 +148,7 @@ class EvaluationsRepository:
         """The organization's managers (who hear of a low rating)."""
         rows = await tx.fetch_all(
             "SELECT telegram_id FROM organization_members WHERE organization_id = ? "
-            "AND role = ? ORDER BY telegram_id",
+            "AND member_role = ? ORDER BY telegram_id",
             (organization_id, MemberRole.MANAGER.value),
         )
         return [int(row["telegram_id"]) for row in rows]
