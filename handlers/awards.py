@@ -224,8 +224,9 @@ async def _ask_title(
 
 
 async def on_pick(update: Update, context: ZyContext, press: AwardPick) -> None:
-    await answer(update)
+    # Answered after the checks: a refusal is the press's answer (an alert).
     await _ask_title(update, context, press.organization_id, press.volunteer_id)
+    await answer(update)
 
 
 # ------------------------------------------------------------------------------ typed steps
