@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_outbox
 from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.services.accounts import AccountService
+from bot.services.attendance import AttendanceService
 from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
@@ -30,11 +31,13 @@ from bot.services.publishing import PublishingService
 from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
 from storage.activities import ActivitiesRepository
+from storage.attendance import AttendanceRepository
 from storage.awards import AwardsRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.browsing import BrowseSessionsRepository
@@ -50,6 +53,7 @@ from storage.publishing import PublishingRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
 from storage.rosters import RostersRepository
+from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
@@ -74,6 +78,7 @@ def build_application(
     organizations = OrganizationsRepository(db)
     key_dates = KeyDatesRepository(db)
     staff = StaffService(users, organizations, activities, settings.admin_ids)
+    attendance = AttendanceRepository(db)
     reminders = ReminderService(RemindersRepository(db), outbox, clock, settings.reminder_offsets)
     signups = SignupService(
         db,
@@ -161,6 +166,8 @@ def build_application(
         ),
         flows=FlowService(FlowsRepository(db), clock),
         browsing=BrowsingService(BrowseSessionsRepository(db), clock),
+        attendance=AttendanceService(attendance, staff, clock, settings),
+        records=RecordsService(ServiceRecordsRepository(db), attendance, staff, clock, settings),
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
     )

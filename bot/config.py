@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.hours import RoundingRule
 from bot.domain.users import Language
 
 EXIT_CONFIG_ERROR = 2
@@ -99,6 +100,40 @@ class Settings(BaseSettings):
     invite_cooldown: timedelta = Field(default=timedelta(days=7))
     # How long a co-organizer invitation link stays valid.
     org_invite_ttl: timedelta = Field(default=timedelta(hours=72))
+    # Service records (issue #16): the check-in window around an activity, the distance from
+    # its pin beyond which a check-in is flagged, how minutes are rounded, the most hours one
+    # day can count, and the no-show rule (this many within the window: sign-ups need an
+    # explicit confirmation, and organizers see the count).
+    checkin_opens_before: timedelta = Field(default=timedelta(minutes=30))
+    checkin_closes_after: timedelta = Field(default=timedelta(hours=1))
+    checkin_far_metres: int = Field(default=500, ge=50, le=100_000)
+    hours_rounding: RoundingRule = Field(default=RoundingRule.HALF_HOUR)
+    max_hours_per_day: int = Field(default=12, ge=1, le=24)
+    no_show_limit: int = Field(default=3, ge=1, le=50)
+    no_show_window: timedelta = Field(default=timedelta(days=90))
+
+    @field_validator(
+        "checkin_opens_before", "checkin_closes_after", "no_show_window", mode="before"
+    )
+    @classmethod
+    def _record_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("checkin_opens_before", "checkin_closes_after")
+    @classmethod
+    def _checkin_span(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0) or value > timedelta(hours=24):
+            raise ValueError("must be between 0 and 24 hours, e.g. 30m or 1h")
+        return value
+
+    @field_validator("no_show_window")
+    @classmethod
+    def _no_show_window(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1) or value > timedelta(days=730):
+            raise ValueError("must be between 1 and 730 days, e.g. 90d")
+        return value
 
     @field_validator(
         "cancel_cutoff",

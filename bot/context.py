@@ -21,6 +21,7 @@ from bot.domain.notifications import NotificationKind
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.services.accounts import AccountService
+from bot.services.attendance import AttendanceService
 from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
@@ -34,6 +35,7 @@ from bot.services.publishing import PublishingService
 from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
 from storage.activities import ActivitiesRepository
@@ -70,6 +72,8 @@ class Services:
     publishing: PublishingService
     flows: FlowService
     browsing: BrowsingService
+    attendance: AttendanceService
+    records: RecordsService
     evaluations: EvaluationService
     awards: AwardService
 

@@ -39,6 +39,10 @@ class NotificationKind(StrEnum):
     KEY_DATE_GREETING = "key_date_greeting"  # on the day
     DIGEST = "digest"  # weekly digest of new matching activities
     BROADCAST = "broadcast"  # an administrator's announcement
+    # Service records (bot.services.service_records).
+    HOURS_RECORDED = "hours_recorded"  # to a volunteer: the organizer confirmed your hours
+    CORRECTION_REQUESTED = "correction_requested"  # to organizers: a volunteer asks to correct
+    CORRECTION_DECIDED = "correction_decided"  # to the volunteer: approved or rejected
     # Evaluation and awards (民政部令第67号 Art. 9–10; bot.services.evaluations, .awards).
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars

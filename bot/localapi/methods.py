@@ -16,7 +16,14 @@ from typing import Any
 from bot.localapi import errors
 from bot.localapi.errors import ApiError, EntityParseError
 from bot.localapi.formatting import FormattedText, parse_text
-from bot.localapi.models import CallbackAnswer, ChatRecord, EventKind, StoredMessage
+from bot.localapi.models import (
+    CallbackAnswer,
+    ChatRecord,
+    EventKind,
+    StoredFile,
+    StoredMessage,
+    is_image,
+)
 from bot.localapi.params import Params, UploadedFile
 from bot.localapi.state import ApiState, BotState, scope_key
 
@@ -428,29 +435,95 @@ async def send_message(call: Call) -> JSONDict:
     )
 
 
+def _input_file(call: Call, given: UploadedFile | str | None, kind: str) -> StoredFile:
+    """An uploaded file (stored now) or one sent before, by file_id; URLs are not fetched."""
+    if isinstance(given, UploadedFile):
+        if not given.data:
+            raise ApiError(400, errors.FILE_EMPTY)
+        if kind == "photo" and not is_image(given.data):
+            raise ApiError(400, errors.IMAGE_PROCESS_FAILED)
+        content_type = given.content_type
+        if content_type == "application/octet-stream":
+            content_type = ""
+        return call.state.store_file(
+            call.bot, given.data, given.filename or kind, content_type or None
+        )
+    if not given:
+        raise ApiError.bad_request(f"there is no {kind} in the request")
+    if given.lower().startswith(("http://", "https://")):
+        raise ApiError.bad_request("failed to get HTTP URL content")
+    found = call.bot.files.get(given)
+    if found is None:
+        raise ApiError(400, errors.WRONG_FILE_ID)
+    return found
+
+
+@method("sendPhoto")
+async def send_photo(call: Call) -> JSONDict:
+    p = call.params
+    chat = _chat(call)
+    stored = _input_file(call, p.file("photo"), "photo")
+    caption, formatted = _caption(p)
+    return _send(
+        call,
+        chat,
+        photo=stored,
+        text=caption,
+        plain_text=formatted.text or None,
+        parse_mode=p.get_str("parse_mode") or None,
+        entities=formatted.entities,
+    )
+
+
+@method("editMessageMedia")
+async def edit_message_media(call: Call) -> JSONDict:
+    """Replace a photo or document (and its caption); text messages have no media to edit."""
+    p = call.params
+    message = _message_to_edit(call)
+    if message.document is None and message.photo is None:
+        raise ApiError(400, errors.NO_MEDIA_TO_EDIT)
+    media = p.get_json("media", "can't parse InputMedia JSON object")
+    if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
+        raise ApiError.bad_request("can't parse InputMedia JSON object")
+    kind = str(media["type"])
+    reference = media.get("media")
+    given: UploadedFile | str | None = reference if isinstance(reference, str) else None
+    if isinstance(reference, str) and reference.startswith("attach://"):
+        given = p.files.get(reference[len("attach://") :])
+        if given is None:
+            raise ApiError.bad_request(f"file {reference} not found in the request")
+    stored = _input_file(call, given, kind)
+    caption_params = Params(
+        {
+            "caption": media.get("caption"),
+            "parse_mode": media.get("parse_mode"),
+            "caption_entities": media.get("caption_entities"),
+        }
+    )
+    caption, formatted = _caption(caption_params)
+    markup = _reply_markup(p, inline_only=True)
+    current = message.photo if kind == "photo" else message.document
+    if current is not None and current.data == stored.data:
+        _check_modified(message, formatted, markup)
+    call.state.edit_message(
+        call.bot,
+        message,
+        photo=stored if kind == "photo" else None,
+        document=stored if kind == "document" else None,
+        text=caption,
+        plain_text=formatted.text or None,
+        parse_mode=caption_params.get_str("parse_mode") or None,
+        entities=formatted.entities,
+        reply_markup=markup,
+    )
+    return message.to_api()
+
+
 @method("sendDocument")
 async def send_document(call: Call) -> JSONDict:
     p = call.params
     chat = _chat(call)
-    document = p.file("document")
-    if isinstance(document, UploadedFile):
-        if not document.data:
-            raise ApiError(400, errors.FILE_EMPTY)
-        content_type = document.content_type
-        if content_type == "application/octet-stream":
-            content_type = ""
-        stored = call.state.store_file(
-            call.bot, document.data, document.filename or "document", content_type or None
-        )
-    elif not document:
-        raise ApiError.bad_request("there is no document in the request")
-    elif document.lower().startswith(("http://", "https://")):
-        raise ApiError.bad_request("failed to get HTTP URL content")
-    else:
-        found = call.bot.files.get(document)
-        if found is None:
-            raise ApiError(400, errors.WRONG_FILE_ID)
-        stored = found
+    stored = _input_file(call, p.file("document"), "document")
     caption, formatted = _caption(p)
     return _send(
         call,
@@ -484,7 +557,7 @@ async def send_location(call: Call) -> JSONDict:
 async def edit_message_text(call: Call) -> JSONDict:
     p = call.params
     message = _message_to_edit(call)
-    if message.document is not None or message.plain_text is None:
+    if message.is_caption or message.plain_text is None:
         raise ApiError(400, errors.NO_TEXT_TO_EDIT)
     text, formatted = _message_text(p)
     markup = _reply_markup(p, inline_only=True)
@@ -506,7 +579,7 @@ async def edit_message_text(call: Call) -> JSONDict:
 async def edit_message_caption(call: Call) -> JSONDict:
     p = call.params
     message = _message_to_edit(call)
-    if message.document is None:
+    if message.document is None and message.photo is None:
         raise ApiError(400, errors.NO_CAPTION_TO_EDIT)
     caption, formatted = _caption(p)
     markup = _reply_markup(p, inline_only=True)

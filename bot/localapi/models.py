@@ -65,6 +65,21 @@ class BotInfo:
         }
 
 
+def image_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG (from its IHDR chunk); other images report 0 × 0."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0, 0
+
+
+def is_image(data: bytes) -> bool:
+    """PNG, JPEG, GIF or WebP, by their magic bytes (Telegram rejects anything else)."""
+    return (
+        data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
+        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    )
+
+
 @dataclass(slots=True)
 class StoredFile:
     """An uploaded file, kept in memory so the bot can download it again via getFile."""
@@ -88,6 +103,19 @@ class StoredFile:
             "mime_type": self.mime_type,
             "file_size": self.file_size,
         }
+
+    def to_photo_sizes(self) -> list[JSONDict]:
+        """A photo as Telegram describes it: one size here (the original)."""
+        width, height = image_size(self.data)
+        return [
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "width": width,
+                "height": height,
+                "file_size": self.file_size,
+            }
+        ]
 
     def to_file(self) -> JSONDict:
         return {
@@ -135,6 +163,7 @@ class StoredMessage:
     disable_notification: bool = False
     protect_content: bool = False
     document: StoredFile | None = None
+    photo: StoredFile | None = None
     location: JSONDict | None = None
     contact: JSONDict | None = None
     edits: list[MessageVersion] = field(default_factory=list)
@@ -152,8 +181,8 @@ class StoredMessage:
 
     @property
     def is_caption(self) -> bool:
-        """Whether ``text`` is a caption (documents) rather than a message text."""
-        return self.document is not None
+        """Whether ``text`` is a caption (documents, photos) rather than a message text."""
+        return self.document is not None or self.photo is not None
 
     @property
     def visible_text(self) -> str:
@@ -193,8 +222,11 @@ class StoredMessage:
             data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
         if self.protect_content:
             data["has_protected_content"] = True
-        if self.document is not None:
-            data["document"] = self.document.to_document()
+        if self.document is not None or self.photo is not None:
+            if self.document is not None:
+                data["document"] = self.document.to_document()
+            if self.photo is not None:
+                data["photo"] = self.photo.to_photo_sizes()
             if self.plain_text:
                 data["caption"] = self.plain_text
                 if self.entities:
@@ -221,6 +253,8 @@ class StoredMessage:
         who = "bot" if self.from_bot else f"user {self.sender.id}"
         if self.document is not None:
             body = f"[document {self.document.file_name!r}] {self.visible_text!r}"
+        elif self.photo is not None:
+            body = f"[photo {self.photo.file_size} bytes] {self.visible_text!r}"
         elif self.location is not None:
             body = f"[location {self.location['latitude']}, {self.location['longitude']}]"
         elif self.contact is not None:
