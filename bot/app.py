@@ -8,6 +8,7 @@ what runs. Only the entry points import this module; handlers see the types of
 
 from __future__ import annotations
 
+from datetime import time
 from typing import cast
 
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -28,12 +29,14 @@ from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
 from bot.services.publishing import PublishingService
+from bot.services.recording_deadlines import DeadlinePolicy, RecordingDeadlineService
 from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
+from bot.services.workdays import WorkdayService
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
 from storage.activities import ActivitiesRepository
@@ -50,6 +53,7 @@ from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
 from storage.publishing import PublishingRepository
+from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
 from storage.rosters import RostersRepository
@@ -57,6 +61,7 @@ from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
+from storage.workdays import CalendarDaysRepository
 
 
 def build_application(
@@ -90,6 +95,30 @@ def build_application(
         settings.tz,
         SignupPolicy(cancel_cutoff=settings.cancel_cutoff, offer_window=settings.offer_window),
         reminders=reminders,
+    )
+    workdays = WorkdayService(
+        db,
+        CalendarDaysRepository(db),
+        users,
+        staff,
+        outbox,
+        clock,
+        settings.tz,
+        settings.admin_ids,
+    )
+    recording_deadlines = RecordingDeadlineService(
+        db,
+        RecordingDeadlinesRepository(db),
+        workdays,
+        staff,
+        outbox,
+        clock,
+        settings.tz,
+        DeadlinePolicy(
+            reminder_days=settings.recording_reminder_days,
+            deadline_days=settings.recording_deadline_days,
+            reminder_time=time.fromisoformat(settings.recording_reminder_time),
+        ),
     )
     services = Services(
         settings=settings,
@@ -168,6 +197,8 @@ def build_application(
         browsing=BrowsingService(BrowseSessionsRepository(db), clock),
         attendance=AttendanceService(attendance, staff, clock, settings),
         records=RecordsService(ServiceRecordsRepository(db), attendance, staff, clock, settings),
+        workdays=workdays,
+        recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
     )

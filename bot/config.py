@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pydantic
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -135,6 +136,22 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 730 days, e.g. 90d")
         return value
 
+    # Service records within RECORDING_DEADLINE_DAYS working days of the activity (民政部令
+    # 第67号 Art. 11): the organizers are reminded on these working days ("3,7,9") while the hours
+    # are unconfirmed, at RECORDING_REMINDER_TIME (local), on working days only.
+    recording_reminder_days: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(3, 7, 9),
+        description="Working days after an activity on which organizers are reminded.",
+    )
+    recording_deadline_days: int = Field(
+        default=10, ge=1, le=60, description="Working days within which hours are recorded."
+    )
+    recording_reminder_time: str = Field(
+        default="09:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="Local time of day at which recording reminders go out.",
+    )
+
     @field_validator(
         "cancel_cutoff",
         "offer_window",
@@ -185,6 +202,25 @@ class Settings(BaseSettings):
             raise ValueError("must be between 0 and 30 days, e.g. 2h or 12h")
         return value
 
+    @field_validator("recording_reminder_days", mode="before")
+    @classmethod
+    def _working_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts or not all(re.fullmatch(r"\d{1,2}", part) for part in parts):
+                raise ValueError("give working days as numbers, e.g. 3,7,9")
+            return tuple(int(part) for part in parts)
+        return value
+
+    @field_validator("recording_reminder_days")
+    @classmethod
+    def _sorted_working_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 1 <= day <= 60 for day in value):
+            raise ValueError("every day must be from 1 to 60, e.g. 3,7,9")
+        if len(set(value)) != len(value):
+            raise ValueError("days must differ")
+        return tuple(sorted(value))
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -234,6 +270,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"{value!r} is not an IANA time zone such as Asia/Shanghai") from error
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _reminders_before_deadline(self) -> Settings:
+        if max(self.recording_reminder_days) > self.recording_deadline_days:
+            raise ValueError("RECORDING_REMINDER_DAYS must all be at most RECORDING_DEADLINE_DAYS")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -32,12 +32,14 @@ from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
 from bot.services.publishing import PublishingService
+from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
+from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
@@ -74,6 +76,8 @@ class Services:
     browsing: BrowsingService
     attendance: AttendanceService
     records: RecordsService
+    workdays: WorkdayService
+    recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
 

@@ -12,20 +12,26 @@ from handlers import (
     activity_edit,
     activity_notices,
     admin,
+    attendance,
     awards,
     broadcast,
     browse,
     campaigns,
     cancel_activity,
     chat_member,
+    checkin,
+    checkin_display,
+    corrections,
     duplicate_activity,
     errors,
     evaluations,
+    hours_review,
     key_dates,
     manage,
     message_participants,
     middleware,
     my,
+    my_hours,
     organize,
     plain_text,
     profile,
@@ -37,6 +43,7 @@ from handlers import (
     roster,
     signup,
     start,
+    workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
 
@@ -60,7 +67,6 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     duplicate_activity.register(application)
     key_dates.register(application)
     campaigns.register(application)
-    key_dates.register(application)
     broadcast.register(application)
     browse.register(application)
     signup.register(application)
@@ -68,6 +74,13 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     recruit.register(application)
     reminders.register(application)
     chat_member.register(application)
+    checkin_display.register(application)
+    checkin.register(application)
+    attendance.register(application)
+    hours_review.register(application)
+    my_hours.register(application)
+    corrections.register(application)
+    workdays_admin.register(application)
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
@@ -83,11 +96,14 @@ _RENDERING_MODULES = (
     broadcast,
     campaigns,
     cancel_activity,
+    corrections,
     message_participants,
+    my_hours,
     organize,
     recruit,
     reminders,
     signup,
+    workdays_admin,
     ratings,
     awards,
 )
@@ -122,6 +138,12 @@ _FLOW_MODULES: tuple[Any, ...] = (
     activity_edit,
     registration,
     signup,
+    checkin,
+    attendance,
+    hours_review,
+    my_hours,
+    corrections,
+    workdays_admin,
     ratings,
     evaluations,
     awards,

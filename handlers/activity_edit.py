@@ -15,6 +15,9 @@ stateDiagram-v2
     menu --> value: a typed field (ed.f), or the map pin (send a location)
     menu --> pick: skills, people served (ed.f; ed.t toggles)
     menu --> confirm: a button value (ed.v: category, yes/no, district, key date, no pin)
+    menu --> training: training (ed.f): no training (ed.v none) → confirm
+    training --> list: requires … / is a training … (ed.tm)
+    list --> confirm: a qualification (ed.v r<id> / g<id>), or a typed new name
     pick --> confirm: Done (ed.d)
     value --> confirm: a valid value
     confirm --> confirm: capacity drop: toggle whom to move (ed.mv)
@@ -45,6 +48,7 @@ from bot.domain.activity_form import (
     toggled,
 )
 from bot.domain.flows import FlowOwner, FlowState
+from bot.domain.qualifications import TrainingChoice, training_value
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.publishing import (
@@ -115,6 +119,14 @@ class EditValue(Press, prefix="ed.v"):
     activity_id: int
     field: EditField
     code: str
+
+
+@dataclass(frozen=True)
+class EditTrainingMode(Press, prefix="ed.tm"):
+    """The training field's "requires …" / "is a training …": the organization's list."""
+
+    activity_id: int
+    mode: TrainingChoice
 
 
 @dataclass(frozen=True)
@@ -276,9 +288,35 @@ async def _choices(
     if edit is EditField.KEY_DATE:
         near = await service(context).key_dates_near(activity.starts_at)
         return [(k.code, k.name(language)) for k in near]
-    if edit in (EditField.TRAINING, EditField.ADULTS):
+    if FIELD[edit].kind is InputKind.YES_NO:
         return [("1", t.gettext("Yes")), ("0", t.gettext("No"))]
+    if edit is EditField.TRAINING:
+        choices = [(TrainingChoice.NONE.value, t.gettext("No training needed"))]
+        for q in await service(context).qualifications_of(activity.organization_id):
+            qid, name = q.qualification_id, q.name
+            choices += [
+                (
+                    training_value(TrainingChoice.REQUIRES, qid),
+                    t.gettext("Requires the training «{name}»").format(name=name),
+                ),
+                (
+                    training_value(TrainingChoice.GRANTS, qid),
+                    t.gettext("Is a training granting «{name}»").format(name=name),
+                ),
+            ]
+        return choices
     return []
+
+
+def _training_now(activity: Activity) -> str:
+    """The training field's value now (``none`` also for the old "training required" flag)."""
+    if activity.requires_qualification is not None:
+        return training_value(
+            TrainingChoice.REQUIRES, activity.requires_qualification.qualification_id
+        )
+    if activity.grants_qualification is not None:
+        return training_value(TrainingChoice.GRANTS, activity.grants_qualification.qualification_id)
+    return TrainingChoice.NONE.value
 
 
 #: The value now of the fields chosen with one button (shown ticked).
@@ -286,8 +324,9 @@ _CHOSEN: dict[EditField, Callable[[Activity], str | None]] = {
     EditField.CATEGORY: lambda a: a.category_code,
     EditField.AREA: lambda a: a.area_code,
     EditField.KEY_DATE: lambda a: a.key_date,
-    EditField.TRAINING: lambda a: "1" if a.training_required else "0",
+    EditField.TRAINING: _training_now,
     EditField.ADULTS: lambda a: "1" if a.adults_only else "0",
+    EditField.VOLUNTEERING: lambda a: "1" if a.is_volunteering else "0",
 }
 
 
@@ -317,6 +356,8 @@ async def _field_screen(
             remove = EditValue(aid, edit, "-").button(t.gettext("🗑 Remove the map pin"))
             rows.insert(0, [remove])
         return text, InlineKeyboardMarkup(rows)
+    if field.kind is InputKind.TRAINING:
+        return await _training_screen(context, activity, pending)
     choices = await _choices(context, activity, edit)
     if field.kind is InputKind.MULTI:
         selected = set((pending.value or "").split(","))
@@ -354,6 +395,72 @@ async def _field_screen(
     if edit in NONE_BUTTON:
         rows.append([EditValue(aid, edit, "-").button(t.gettext(NONE_BUTTON[edit]))])
     return text, InlineKeyboardMarkup([*rows, cancel_row])
+
+
+async def _training_screen(
+    context: ZyContext, activity: Activity, pending: Pending
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The three answers, or (``pending.value`` ``r``/``g``) the organization's list, where a
+    typed name names a new one."""
+    t = context.t
+    aid = activity.activity_id
+    cancel_row = [EditCancel(aid).button(t.gettext("✖️ Cancel"))]
+    now = _training_now(activity)
+    labels = dict(await _choices(context, activity, EditField.TRAINING))
+    shown = (
+        labels.get(now, "—")
+        if now != TrainingChoice.NONE.value
+        else t.gettext("No training needed")
+    )
+    if now == TrainingChoice.NONE.value and activity.training_required:
+        shown = t.gettext("training before service (not tracked)")
+    mode = pending.value
+    if mode in (TrainingChoice.REQUIRES.value, TrainingChoice.GRANTS.value):
+        chosen = TrainingChoice(mode)
+        if chosen is TrainingChoice.REQUIRES:
+            text = t.gettext(
+                "Which <b>qualification</b> must volunteers hold to sign up? Choose one, or "
+                "type a new name (1–40 characters).\n/cancel to stop."
+            )
+        else:
+            text = t.gettext(
+                "Completing this training grants which <b>qualification</b>? Choose one, or "
+                "type a new name (1–40 characters).\n/cancel to stop."
+            )
+        buttons = [
+            EditValue(aid, EditField.TRAINING, training_value(chosen, q.qualification_id)).button(
+                _check(training_value(chosen, q.qualification_id) == now, q.name)
+            )
+            for q in await service(context).qualifications_of(activity.organization_id)
+        ]
+        back = EditPick(aid, EditField.TRAINING).button(t.gettext("⬅️ Back"))
+        return text, InlineKeyboardMarkup([*button_rows(buttons, 2), [back], cancel_row])
+    text = t.gettext("<b>Training</b> now: {current}").format(current=html(shown))
+    rows = [
+        [
+            EditValue(aid, EditField.TRAINING, TrainingChoice.NONE.value).button(
+                _check(now == TrainingChoice.NONE.value, t.gettext("No training needed"))
+            )
+        ],
+        [
+            EditTrainingMode(aid, TrainingChoice.REQUIRES).button(
+                _check(
+                    activity.requires_qualification is not None,
+                    t.gettext("🎓 Requires a training…"),
+                )
+            )
+        ],
+        [
+            EditTrainingMode(aid, TrainingChoice.GRANTS).button(
+                _check(
+                    activity.grants_qualification is not None,
+                    t.gettext("📜 This activity is a training…"),
+                )
+            )
+        ],
+        cancel_row,
+    ]
+    return text, InlineKeyboardMarkup(rows)
 
 
 _NOW_SHOWN: dict[EditField, Callable[[Translator, Activity], str]] = {
@@ -397,7 +504,7 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
     if kind is InputKind.PIN:
         latitude, _, longitude = value.partition(",")
         return html(f"📍 {float(latitude):.5f}, {float(longitude):.5f}")
-    if kind in (InputKind.CHOICE, InputKind.MULTI):
+    if kind in (InputKind.CHOICE, InputKind.MULTI, InputKind.TRAINING):
         labels = dict(await _choices(context, activity, edit))
         codes = [code for code in value.split(",") if code]
         return html(t.gettext(", ").join(labels.get(code, code) for code in codes))
@@ -476,7 +583,7 @@ async def on_value(update: Update, context: ZyContext) -> None:
         return
     kind = FIELD[press.field].kind
     # Only fields chosen with one button take a pressed value; the map pin only "none".
-    if kind not in (InputKind.CHOICE, InputKind.YES_NO, InputKind.PIN) or (
+    if kind not in (InputKind.CHOICE, InputKind.YES_NO, InputKind.PIN, InputKind.TRAINING) or (
         kind is InputKind.PIN and press.code != "-"
     ):
         await _refuse_stale(update, context)
@@ -489,6 +596,23 @@ async def on_value(update: Update, context: ZyContext) -> None:
     await _confirm_screen(
         update, context, activity, Pending(activity.activity_id, press.field, value)
     )
+
+
+async def on_training_mode(update: Update, context: ZyContext) -> None:
+    """ "Requires a training…" / "This activity is a training…": the organization's list; the
+    flow then reads a typed name for it."""
+    press = EditTrainingMode.parse(update.callback_query.data if update.callback_query else None)
+    if press is None or press.mode is TrainingChoice.NONE:
+        await refuse_staff(update, context)
+        return
+    activity = await _editable(update, context, press.activity_id)
+    if activity is None:
+        return
+    await answer(update)
+    pending = Pending(activity.activity_id, EditField.TRAINING, press.mode.value)
+    owner = await take(context, FLOW, EditField.TRAINING.value, pending.state())
+    text, markup = await _field_screen(context, activity, pending, owner.version)
+    await show(update, text, markup)
 
 
 #: The presses drawn for one version of a pending edit.
@@ -667,7 +791,12 @@ async def _confirm_screen(
     stricter = (
         edit is EditField.SKILLS
         and bool(set(value.split(",")) - {""} - set(activity.required_skills))
-    ) or (edit in (EditField.TRAINING, EditField.ADULTS) and value == "1")
+    ) or (edit is EditField.ADULTS and value == "1")
+    stricter = stricter or (
+        edit is EditField.TRAINING
+        and value.startswith(TrainingChoice.REQUIRES.value)
+        and value != _training_now(activity)
+    )
     if stricter and activity.taken:
         lines.append(
             t.ngettext(
@@ -757,6 +886,12 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     if found is None:
         return
     activity, pending = found
+    if FIELD[pending.field].kind is InputKind.TRAINING and pending.value in (
+        TrainingChoice.REQUIRES.value,
+        TrainingChoice.GRANTS.value,
+    ):
+        await _name_training(update, context, activity, pending, message.text)
+        return
     if FIELD[pending.field].kind not in (InputKind.TEXT, InputKind.WHEN):
         await _reask(update, context, activity, pending, owner)
         return
@@ -766,6 +901,34 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
         prompt = _edit_prompt(t, pending.field, activity)
         await send(update, "⚠️ " + error.translate(t.gettext) + "\n\n" + prompt)
         return
+    await _confirm_screen(
+        update, context, activity, Pending(activity.activity_id, pending.field, value)
+    )
+
+
+async def _name_training(
+    update: Update, context: ZyContext, activity: Activity, pending: Pending, text: str
+) -> None:
+    """A typed qualification name while the training list is open: the organization's one of
+    that name (created if new), then the confirmation."""
+    t = context.t
+    mode = TrainingChoice(pending.value or TrainingChoice.REQUIRES.value)
+    try:
+        qualification = await service(context).name_qualification(
+            context.user.telegram_id, activity.activity_id, text
+        )
+    except InvalidInput as error:
+        screen, markup = await _training_screen(context, activity, pending)
+        await send(update, "⚠️ " + error.translate(t.gettext) + "\n\n" + screen, markup)
+        return
+    except StaffRefused as error:
+        await refuse_staff(update, context, error)
+        return
+    except WrongStep as error:
+        await release(context, FLOW)
+        await send(update, not_editable_text(t, error))
+        return
+    value = training_value(mode, qualification.qualification_id)
     await _confirm_screen(
         update, context, activity, Pending(activity.activity_id, pending.field, value)
     )
@@ -810,6 +973,7 @@ PRESSES: tuple[tuple[type[Press], Any], ...] = (
     (EditActivity, on_menu),
     (EditPick, on_pick),
     (EditValue, on_value),
+    (EditTrainingMode, on_training_mode),
     (EditToggle, on_toggle),
     (EditDone, on_done),
     (EditMove, on_move),

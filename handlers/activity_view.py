@@ -285,6 +285,7 @@ def card_text(
         lines.append(
             t.gettext("⚠️ Requirements: {list}").format(list=t.gettext("; ").join(requirements))
         )
+    lines += training_lines(t, activity)
     if activity.signup_deadline is not None and activity.signup_deadline < activity.starts_at:
         lines.append(
             t.gettext("⏰ Sign up by {deadline}").format(
@@ -297,6 +298,43 @@ def card_text(
     if status:
         lines += ["", status]
     return "\n".join(lines)
+
+
+def training_lines(t: Translator, activity: Activity) -> list[str]:
+    """What the card says of trainings (Art. 8) and of recording (Art. 19)."""
+    lines: list[str] = []
+    if activity.requires_qualification is not None:
+        lines.append(
+            t.gettext("🎓 Requires the training «{name}» first").format(
+                name=html(activity.requires_qualification.name)
+            )
+        )
+    if activity.grants_qualification is not None:
+        lines.append(
+            t.gettext("📜 Completing this training grants «{name}»").format(
+                name=html(activity.grants_qualification.name)
+            )
+        )
+    if not activity.is_volunteering:
+        lines.append(t.gettext("ℹ️ Not recorded as volunteer service"))
+    return lines
+
+
+def next_session_text(t: Translator, session: Activity | None) -> str:
+    """Where a volunteer without the required training can get it."""
+    if session is None:
+        return t.gettext("No session of this training is scheduled yet; ask the organizer.")
+    return t.gettext("Its next session: {title}, {when}.").format(
+        title=html(session.title), when=when(t, session)
+    )
+
+
+def next_session_button(t: Translator, session: Activity) -> InlineKeyboardButton:
+    """Opens the card of the training's next session."""
+    return InlineKeyboardButton(
+        t.gettext("📚 Next training: {when}").format(when=short_when(t, session.starts_at)),
+        callback_data=callback("act", session.activity_id, NOWHERE),
+    )
 
 
 def _viewer_status(
@@ -327,6 +365,11 @@ def _viewer_status(
             "🚫 You cannot join: it needs volunteers with {skills}. If you have these skills, "
             "add them in /profile."
         ).format(skills=html(names.skill_list(viewer.missing_skills, t)))
+    if viewer.missing_qualification is not None:
+        refusal = t.gettext("🚫 You cannot join yet: it needs the training «{name}».").format(
+            name=html(viewer.missing_qualification.name)
+        )
+        return f"{refusal} {next_session_text(t, viewer.next_training)}"
     if viewer.too_young:
         return t.gettext("🚫 You cannot join: this activity is for adults (18+) only.")
     if viewer.paused:
@@ -373,8 +416,8 @@ def card_keyboard(
                     )
                 ]
             )
-        elif viewer.missing_skills or viewer.too_young:
-            pass  # the status line says why; nothing to press
+        elif viewer.missing_skills or viewer.too_young or viewer.missing_qualification:
+            pass  # the status line says why; nothing to press (but the training, below)
         elif viewer.paused:
             # Signing up would be refused: offer what makes it possible (#13 item 10).
             rows.append([SignupResume(aid, code).button(t.gettext("▶️ Resume volunteering"))])
@@ -382,6 +425,8 @@ def card_keyboard(
             rows.append([SignupWait(aid, code).button(t.gettext("⏳ Join the waitlist"))])
         else:
             rows.append([SignupJoin(aid, code).button(t.gettext("✋ Sign up"))])
+    if viewer.next_training is not None and viewer.next_training.activity_id != aid:
+        rows.append([next_session_button(t, viewer.next_training)])
     link = deep_link(bot_username, aid)
     tools = [
         SignupCalendar(aid).button(t.gettext("📅 Add to calendar")),
@@ -425,6 +470,7 @@ REFUSALS: dict[Refusal, str] = {
     ),
     Refusal.OFFER_GONE: N_("This offer is no longer open."),
     Refusal.NOT_YOURS: N_("This button is no longer valid."),
+    Refusal.NO_QUALIFICATION: N_("This activity needs the training «{name}» first. {next_session}"),
 }
 
 
@@ -441,6 +487,9 @@ def refusal_text(
         )
     if error.reason is Refusal.CANCEL_CUTOFF:
         return text.format(hours=t.format_number(cutoff_hours))
+    if error.reason is Refusal.NO_QUALIFICATION:
+        name = error.qualification.name if error.qualification else ""
+        return text.format(name=html(name), next_session=next_session_text(t, error.next_session))
     return text
 
 

@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Main menu")),
     ("menu", N_("Service menu: find activities")),
     ("my", N_("My sign-ups")),
+    ("hours", N_("My volunteer hours and records")),
     ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
     ("profile", N_("My profile and data")),
@@ -40,6 +41,7 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (("new", N_("Publish a new act
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
+    ("workdays", N_("Working-day calendar and late records")),
 )
 
 

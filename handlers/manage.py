@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
@@ -36,6 +36,7 @@ from telegram.ext import Application
 
 from bot.context import Services, ZyContext, nudge_outbox
 from bot.domain.activities import Activity, ActivityStatus, ActivityTab, Page
+from bot.domain.checkin import CheckMode
 from bot.domain.exports import RosterPage
 from bot.i18n import N_, Translator
 from bot.services.organizing import (
@@ -61,6 +62,7 @@ from handlers.manage_buttons import (
     legacy_press,
 )
 from handlers.press_table import PressTable, press_handlers
+from handlers.record_buttons import AttendanceList, CheckinOpen, HoursReview
 from handlers.recruit import RecruitList
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
@@ -277,7 +279,28 @@ def card_text(
     return "\n".join(lines)
 
 
-def card_keyboard(t: Translator, activity: Activity, now: datetime) -> InlineKeyboardMarkup:
+def record_row(
+    t: Translator, activity: Activity, now: datetime, checkin_opens_before: timedelta
+) -> list[InlineKeyboardButton]:
+    """Check-in, attendance and hours, from shortly before the start (service records)."""
+    if activity.status is not ActivityStatus.PUBLISHED:
+        return []
+    aid = activity.activity_id
+    row: list[InlineKeyboardButton] = []
+    if now >= activity.starts_at - checkin_opens_before:
+        row.append(CheckinOpen(aid, CheckMode.IN).button(t.gettext("📲 Check-in")))
+        row.append(AttendanceList(aid, 0).button(t.gettext("🙋 Attendance")))
+    if now >= activity.starts_at:
+        row.append(HoursReview(aid, 0).button(t.gettext("🕒 Hours")))
+    return row
+
+
+def card_keyboard(
+    t: Translator,
+    activity: Activity,
+    now: datetime,
+    checkin_opens_before: timedelta = timedelta(minutes=30),
+) -> InlineKeyboardMarkup:
     aid = activity.activity_id
     offered = actions(activity, now)
     buttons: dict[Action, InlineKeyboardButton] = {
@@ -291,6 +314,9 @@ def card_keyboard(t: Translator, activity: Activity, now: datetime) -> InlineKey
         Action.CANCEL: CancelAsk(aid).button(t.gettext("❌ Cancel activity")),
     }
     rows: list[list[InlineKeyboardButton]] = []
+    records = record_row(t, activity, now, checkin_opens_before)
+    if records:
+        rows.append(records)
     for pair in ((Action.EDIT, Action.RECRUIT), (Action.ROSTER, Action.MESSAGE)):
         row = [buttons[action] for action in pair if action in offered]
         if row:
@@ -333,7 +359,7 @@ async def show_card(
     t = context.t
     now = context.services.organizing.now()
     text = card_text(t, activity, now, notice=notice)
-    markup = card_keyboard(t, activity, now)
+    markup = card_keyboard(t, activity, now, context.services.settings.checkin_opens_before)
     if new_message:
         await send(update, text, markup)
     else:

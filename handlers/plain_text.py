@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.context import ZyContext
 from bot.domain.plain_words import PlainWords, classify
-from handlers import browse, start
+from handlers import browse, checkin, start
 from handlers.render import send
 
 
@@ -17,6 +17,8 @@ async def on_plain_text(update: Update, context: ZyContext) -> None:
     text = message.text if message is not None else None
     kind = classify(text) if text else PlainWords.UNKNOWN
     t = context.t
+    if text and await checkin.try_typed_code(update, context, text):
+        return
     if kind is PlainWords.GREETING:
         await send(update, start.welcome_text(t, context.user.first_name), start.main_menu(t))
     elif kind is PlainWords.SIGN_UP:

@@ -5,7 +5,13 @@ step it leads to. The draft (answers and step) lives in ``activity_drafts``; the
 (``handlers.flows``) owns the organizer's typed input while a step is shown, and is taken
 *before* the step is shown, so a crash right after it loses nothing: the next message finds the
 stored draft and answers its step. The fields and their steps are one table
-(:mod:`bot.domain.activity_form`); each step is "step N of 15" (one number per field).
+(:mod:`bot.domain.activity_form`); each step is "step N of 16" (one number per field).
+
+The training step (民政部令第67号 Art. 8) is one choice of three: no training, "requires a
+training" or "is a training" (the last two open the organization's qualifications: pick one, or
+type a new name, 1–40 characters). Its buttons say what they mean (``none``, ``r``/``g`` to open
+the list, ``r<id>``/``g<id>`` to pick), and the screens' fingerprint includes whether the list is
+open: a press from the other screen of the step is refused. "Volunteer service" follows it.
 
 Every button of a form screen carries the step it was drawn for and a fingerprint of the draft
 as drawn (:func:`bot.domain.activity_form.draft_seen`): a press acts only on exactly what the
@@ -17,6 +23,7 @@ re-authorized by the service; someone who publishes nothing is never pointed to 
 stateDiagram-v2
     [*] --> step: /new · pub.new:<org> · pub.draft:<id> (Continue) · pub.orgs:<offset> (admins)
     step --> step: an answer (typed, a button, the calendar) · ⬅️ Back (the step before)
+    step --> step: training "requires …" or "is a training …" opens the list (pick or type)
     step --> preview: the last step answered
     preview --> step: ✏️ Edit a field (its answer returns to the preview; Back too)
     preview --> step: ⬅️ Back (the last step)
@@ -47,6 +54,7 @@ from bot.domain.activity_form import (
     step_number,
 )
 from bot.domain.flows import FlowOwner
+from bot.domain.qualifications import TrainingChoice, training_value
 from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
 from bot.services.publishing import (
@@ -234,7 +242,7 @@ def seen(draft: ActivityDraft) -> str:
     """What a step's buttons carry: this draft at this step. A press means "answer this step"
     (pick, toggle, Done, Back), which stays true while the step is the same, also for a quick
     second tap before the screen was redrawn."""
-    return draft_seen(draft.draft_id, draft.step, "")
+    return draft_seen(draft.draft_id, draft.step, draft.data.training_mode or "")
 
 
 def seen_content(draft: ActivityDraft) -> str:
@@ -397,12 +405,92 @@ async def _yes_no_screen(
     draft: ActivityDraft, context: ZyContext, progress: str
 ) -> tuple[str, Rows]:
     t = context.t
-    if draft.step is Step.TRAINING:
-        text = t.gettext("{progress}: do volunteers need <b>training</b> before serving?")
-    else:
-        text = t.gettext("{progress}: is it for <b>adults (18+) only</b>?")
+    text = t.gettext("{progress}: is it for <b>adults (18+) only</b>?")
     row = [_pick(draft, "1", t.gettext("Yes")), _pick(draft, "0", t.gettext("No"))]
     return text.format(progress=progress), [row]
+
+
+async def _training_screen(
+    draft: ActivityDraft, context: ZyContext, progress: str
+) -> tuple[str, Rows]:
+    """No training, requires one, or is one; the last two open the organization's list."""
+    t = context.t
+    data = draft.data
+    mode = data.training_mode
+    if mode is None:
+        text = t.gettext(
+            "{progress}: <b>training</b> (先培训再上岗). Does this activity need a training "
+            "first, or is it itself a training?"
+        ).format(progress=progress)
+        nothing = data.requires_qualification_id is None and data.grants_qualification_id is None
+        rows = [
+            [
+                _pick(
+                    draft,
+                    TrainingChoice.NONE.value,
+                    _check(nothing, t.gettext("No training needed")),
+                )
+            ],
+            [
+                _pick(
+                    draft,
+                    TrainingChoice.REQUIRES.value,
+                    _check(
+                        data.requires_qualification_id is not None,
+                        t.gettext("🎓 Requires a training…"),
+                    ),
+                )
+            ],
+            [
+                _pick(
+                    draft,
+                    TrainingChoice.GRANTS.value,
+                    _check(
+                        data.grants_qualification_id is not None,
+                        t.gettext("📜 This activity is a training…"),
+                    ),
+                )
+            ],
+        ]
+        return text, rows
+    if mode is TrainingChoice.REQUIRES:
+        text = t.gettext(
+            "{progress}: which <b>qualification</b> must volunteers hold to sign up? Choose one "
+            "of your organization's, or type a new name (1–40 characters), e.g. 急救证."
+        )
+        chosen = data.requires_qualification_id
+    else:
+        text = t.gettext(
+            "{progress}: completing this training grants which <b>qualification</b>? Choose "
+            "one of your organization's, or type a new name (1–40 characters), e.g. 急救证."
+        )
+        chosen = data.grants_qualification_id
+    qualifications = await service(context).qualifications_of(draft.organization_id)
+    buttons = [
+        _pick(
+            draft,
+            training_value(mode, q.qualification_id),
+            _check(q.qualification_id == chosen, q.name),
+        )
+        for q in qualifications
+    ]
+    return text.format(progress=progress), button_rows(buttons, 2)
+
+
+async def _volunteering_screen(
+    draft: ActivityDraft, context: ZyContext, progress: str
+) -> tuple[str, Rows]:
+    t = context.t
+    text = t.gettext(
+        "{progress}: is this <b>volunteer service</b>? Choose No for an activity that is not "
+        "(a meeting, a celebration): its hours are not recorded."
+    ).format(progress=progress)
+    value = draft.data.is_volunteering
+    row = [
+        _pick(draft, "1", _check(value, t.gettext("Yes"))),
+        _pick(draft, "0", _check(not value, t.gettext("No"))),
+    ]
+    return text, [row]
 
 
 async def _people_screen(
@@ -473,7 +561,8 @@ _SCREENS: dict[Step, Screen] = {
     Step.AREA: _area_screen,
     Step.CAPACITY: _capacity_screen,
     Step.SKILLS: _skills_screen,
-    Step.TRAINING: _yes_no_screen,
+    Step.TRAINING: _training_screen,
+    Step.VOLUNTEERING: _volunteering_screen,
     Step.ADULTS: _yes_no_screen,
     Step.PEOPLE: _people_screen,
     Step.DEADLINE: _deadline_screen,
@@ -546,6 +635,9 @@ async def _preview_screen(
         extra.append(
             t.gettext("👤 Person in charge: {name}").format(name=html(activity.leader_name))
         )
+    if activity.is_volunteering:
+        # The card says only when it is not; the organizer sees the answer either way.
+        extra.append(t.gettext("🙋 Volunteer service: hours are recorded"))
     if activity.key_date:
         # The key date's name, never its code.
         near = {k.code: k for k in await svc.key_date_choices(draft.data)}
@@ -760,6 +852,8 @@ TYPED: dict[Step, TypedSetter] = {
     Step.CAPACITY: lambda svc, user, text, language: svc.set_capacity(user, text),
     Step.DEADLINE: lambda svc, user, text, language: svc.set_deadline(user, text, language),
     Step.LEADER: lambda svc, user, text, language: svc.set_leader(user, text),
+    # A new qualification's name, while the training step's list is open.
+    Step.TRAINING: lambda svc, user, text, language: svc.name_training(user, text),
 }
 
 ChoiceSetter = Callable[[PublishingService, int, str | None], Awaitable[ActivityDraft]]
@@ -784,6 +878,12 @@ def _yes_no(svc: PublishingService, user: int, code: str | None) -> Awaitable[Ac
     return svc.set_flag(user, code == "1")
 
 
+async def _training(svc: PublishingService, user: int, code: str | None) -> ActivityDraft:
+    if code is None:
+        raise WrongStep
+    return await svc.choose_training(user, code)
+
+
 async def _category(svc: PublishingService, user: int, code: str | None) -> ActivityDraft:
     if code is None:
         raise WrongStep
@@ -796,7 +896,8 @@ CHOICES: dict[Step, ChoiceSetter] = {
     Step.DESCRIPTION: _only_none(lambda svc, user: svc.set_description(user, None)),
     Step.LOCATION: _only_none(lambda svc, user: svc.set_location(user, None, None)),
     Step.AREA: lambda svc, user, code: svc.set_area(user, code),
-    Step.TRAINING: _yes_no,
+    Step.TRAINING: _training,
+    Step.VOLUNTEERING: _yes_no,
     Step.ADULTS: _yes_no,
     Step.DEADLINE: _only_none(lambda svc, user: svc.set_deadline(user, None, "en")),
     Step.LEADER: _only_none(lambda svc, user: svc.set_leader(user, None)),

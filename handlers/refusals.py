@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -68,6 +69,10 @@ async def answer_refusal(
         log.warning("no text for refusal %s.%s", type(error.reason).__name__, error.reason.name)
         message_id = GENERIC
     text = context.t.gettext(message_id)
+    when = getattr(error, "when", None)
+    if isinstance(when, datetime) and "{when}" in text:
+        # A refusal that names a moment ("check-in opens at 08:30") in the user's time zone.
+        text = text.format(when=context.t.format_moment(when))
     if update.callback_query is not None:
         await answer(update, text, alert=True)
     else:

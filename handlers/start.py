@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import ZyContext
 from bot.domain.deeplinks import (
     ActivityLink,
+    CheckinLink,
     OrganizerInviteLink,
     UnknownLink,
     parse_start_payload,
@@ -85,6 +86,7 @@ def help_text(t: Translator, role: MenuRole) -> str:
         t.gettext("/menu — the service menu: find activities and sign up"),
         t.gettext("/search — search activities by words, e.g. /search 义诊"),
         t.gettext("/my — your sign-ups, waitlist places and offers"),
+        t.gettext("/hours — your volunteer hours, records and trainings"),
         t.gettext("/language — switch between Chinese and English"),
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
@@ -124,6 +126,11 @@ async def start(update: Update, context: ZyContext) -> None:
         from handlers.browse import show_card
 
         await show_card(update, context, link.activity_id, View(NOWHERE), new_message=True)
+        return
+    if isinstance(link, CheckinLink):
+        from handlers.checkin import on_link
+
+        await on_link(update, context, link)
         return
     if isinstance(link, OrganizerInviteLink):
         from handlers.organize import show_invite

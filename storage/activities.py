@@ -19,6 +19,7 @@ from bot.domain.activities import (
     NewActivity,
     Page,
     PeopleServed,
+    QualificationRef,
     clamp_page,
 )
 from bot.domain.geo import BoundingBox
@@ -37,15 +38,29 @@ ACTIVITY_COLUMNS = (
     "a.description, a.starts_at, a.ends_at, a.place, a.area_code, a.latitude, a.longitude, "
     "a.capacity, a.training_required, a.adults_only, a.signup_deadline, a.signups_closed_at, "
     "a.key_date, a.leader_name, a.status, a.cancel_reason, a.confirmed_count, a.offered_count, "
-    "a.waitlist_count, a.created_at, a.updated_at"
+    "a.waitlist_count, a.created_at, a.updated_at, a.is_volunteering, "
+    "a.grants_qualification_id, gq.name AS grants_name, "
+    "a.requires_qualification_id, rq.name AS requires_name"
 )
-ACTIVITY_FROM = "activities a JOIN organizations o ON o.organization_id = a.organization_id"
+# The qualifications an activity grants or requires (migration 0019) come with it: a card
+# names them, and the joins on primary keys change no count.
+ACTIVITY_FROM = (
+    "activities a JOIN organizations o ON o.organization_id = a.organization_id "
+    "LEFT JOIN qualifications gq ON gq.qualification_id = a.grants_qualification_id "
+    "LEFT JOIN qualifications rq ON rq.qualification_id = a.requires_qualification_id"
+)
 
 _UPCOMING = "a.status = 'published' AND a.starts_at > ?"
 
 
 def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
+
+
+def _qualification(row: sqlite3.Row, column: str, name: str) -> QualificationRef | None:
+    if row[column] is None or row[name] is None:
+        return None
+    return QualificationRef(qualification_id=row[column], name=row[name])
 
 
 def _to_activity(row: sqlite3.Row, skills: Sequence[str], people: Sequence[str]) -> Activity:
@@ -78,6 +93,9 @@ def _to_activity(row: sqlite3.Row, skills: Sequence[str], people: Sequence[str])
         waitlist_count=row["waitlist_count"],
         created_at=from_db_time(row["created_at"]),
         updated_at=from_db_time(row["updated_at"]),
+        is_volunteering=bool(row["is_volunteering"]),
+        grants_qualification=_qualification(row, "grants_qualification_id", "grants_name"),
+        requires_qualification=_qualification(row, "requires_qualification_id", "requires_name"),
     )
 
 
@@ -175,8 +193,9 @@ class ActivitiesRepository:
             "INSERT INTO activities (organization_id, title, category_code, description, "
             "starts_at, ends_at, place, area_code, latitude, longitude, capacity, "
             "training_required, adults_only, signup_deadline, key_date, leader_name, status, "
-            "created_by, created_at, updated_at, published_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "created_by, created_at, updated_at, published_at, is_volunteering, "
+            "grants_qualification_id, requires_qualification_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "RETURNING activity_id",
             (
                 new.organization_id,
@@ -200,6 +219,9 @@ class ActivitiesRepository:
                 stamp,
                 stamp,
                 stamp if new.status is ActivityStatus.PUBLISHED else None,
+                int(new.is_volunteering),
+                new.grants_qualification_id,
+                new.requires_qualification_id,
             ),
         )
         assert row is not None

@@ -163,6 +163,9 @@ class PublishingRepository:
             "adults_only",
             "area_code",
             "key_date",
+            "is_volunteering",
+            "requires_qualification_id",
+            "grants_qualification_id",
         }
         unknown = set(values) - allowed
         if unknown:

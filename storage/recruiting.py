@@ -146,6 +146,13 @@ class RecruitingRepository:
         where_params: list[object] = [today.isoformat()]
         if activity.adults_only:
             where.append("v.is_minor = 0")
+        if activity.requires_qualification is not None:
+            # Only holders of the required training could sign up (Art. 8).
+            where.append(
+                "EXISTS (SELECT 1 FROM volunteer_qualifications vq "
+                "WHERE vq.volunteer_id = v.volunteer_id AND vq.qualification_id = ?)"
+            )
+            where_params.append(activity.requires_qualification.qualification_id)
         for code in skills[1:]:
             where.append(
                 "EXISTS (SELECT 1 FROM volunteer_skills vs "

@@ -30,6 +30,7 @@ from bot.domain.activities import (
 )
 from storage.activities import load_activities
 from storage.db import Database, Params, Transaction
+from storage.qualifications import holds_required
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["SignupsRepository"]
@@ -195,8 +196,11 @@ class SignupsRepository:
         again: a new statement sees the new head."""
         row = await tx.fetch_one(
             "UPDATE signups SET status = 'offered', status_at = ?, offer_expires_at = ? "
-            "WHERE signup_id = (SELECT signup_id FROM signups WHERE activity_id = ? "
-            "AND status = 'waitlisted' ORDER BY queued_at, signup_id LIMIT 1) "
+            "WHERE signup_id = (SELECT w.signup_id FROM signups w WHERE w.activity_id = ? "
+            "AND w.status = 'waitlisted' "
+            # First in line among those holding what the activity requires (Art. 8).
+            f"AND {holds_required('w.volunteer_id', 'w.activity_id')} "
+            "ORDER BY w.queued_at, w.signup_id LIMIT 1) "
             f"AND status = 'waitlisted' RETURNING {_COLUMNS}",
             (to_db_time(now), to_db_time(expires_at), activity_id),
         )

@@ -385,6 +385,43 @@ async def _bot_state(fetch: _Fetch, telegram_id: int) -> dict[str, object]:
     return {"flow": flow, "browsing": browsing}
 
 
+# The volunteer's own service record. The organizer's evaluation of their service is left out on
+# purpose: Art. 10 lets the organization evaluate, and the platform keeps it for organizers
+# (see the evaluation tables of migration 0019).
+_SERVICE_EXPORT: Final = (
+    ("records", "SELECT * FROM service_records WHERE volunteer_id = ? ORDER BY service_date"),
+    (
+        "corrections",
+        "SELECT c.* FROM record_corrections c JOIN service_records r "
+        "ON r.record_id = c.record_id WHERE r.volunteer_id = ? ORDER BY c.created_at",
+    ),
+    (
+        "attendance",
+        "SELECT a.activity_id, x.title, a.mark, a.walk_in, a.checked_in_at, a.checked_out_at, "
+        "a.in_method, a.out_method, a.distance_m, a.minutes_override, a.override_reason "
+        "FROM attendance a JOIN activities x ON x.activity_id = a.activity_id "
+        "WHERE a.volunteer_id = ? ORDER BY x.starts_at",
+    ),
+    (
+        "trainings",
+        "SELECT q.name, vq.granted_at, vq.activity_id FROM volunteer_qualifications vq "
+        "JOIN qualifications q ON q.qualification_id = vq.qualification_id "
+        "WHERE vq.volunteer_id = ? ORDER BY vq.granted_at",
+    ),
+    (
+        "awards",
+        "SELECT title, issuer, awarded_on FROM awards WHERE volunteer_id = ? ORDER BY awarded_on",
+    ),
+)
+
+
+async def _export_service(tx: Transaction, volunteer_id: int) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, sql in _SERVICE_EXPORT:
+        found[key] = [_row_dict(row) for row in await tx.fetch_all(sql, (volunteer_id,))]
+    return found
+
+
 def _row_dict(row: sqlite3.Row) -> dict[str, object]:
     # Iterating a sqlite3.Row yields its values, not its column names.
     return dict(zip(row.keys(), tuple(row), strict=True))
@@ -550,9 +587,10 @@ class VolunteersRepository:
 
         Keys: ``telegram_id``, ``user`` (the whole ``users`` row), ``volunteer`` (the profile
         with skill, category and area names in both languages, notification settings),
-        ``registration_draft``, ``bot_state`` (``flow``: the flow that owns the user's typed input
-        and its state; ``browsing``: the last search and shared location). Missing parts are
-        ``None``. Times are ISO strings.
+        ``service_record`` (民政部令第67号: every service record, its corrections, check-ins and
+        hand marks, trainings completed and awards), ``registration_draft``, ``bot_state``
+        (``flow``: the flow that owns the user's typed input and its state; ``browsing``: the
+        last search and shared location). Missing parts are ``None``. Times are ISO strings.
         """
         # Read inside a (short) transaction: one consistent snapshot of all the parts.
         async with self._db.transaction() as tx:
@@ -563,6 +601,9 @@ class VolunteersRepository:
                 await tx.fetch_all(_PROFILE_BY_TELEGRAM_ID, (telegram_id,) * _PROFILE_KEY_PARAMS)
             )
             volunteer = await self._export_profile(tx, profile) if profile is not None else None
+            service = (
+                await _export_service(tx, profile.volunteer_id) if profile is not None else None
+            )
             draft_row = await tx.fetch_one(_SELECT_DRAFT, (telegram_id,))
             bot_state = await _bot_state(tx.fetch_all, telegram_id)
 
@@ -580,6 +621,7 @@ class VolunteersRepository:
             "telegram_id": telegram_id,
             "user": user,
             "volunteer": volunteer,
+            "service_record": service,
             "registration_draft": draft,
             "bot_state": bot_state,
         }

@@ -75,6 +75,15 @@ class ActivityStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class QualificationRef(BaseModel):
+    """A qualification an activity grants or requires (Art. 8, 先培训再上岗): its id and name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    qualification_id: int
+    name: str
+
+
 class NewActivity(BaseModel):
     """What an organizer publishes (validated by the publishing service; checked by storage)."""
 
@@ -100,6 +109,11 @@ class NewActivity(BaseModel):
     leader_name: str | None = None
     status: ActivityStatus = ActivityStatus.PUBLISHED
     created_by: int | None = None
+    #: Art. 19: an activity that is not volunteer service is not recorded.
+    is_volunteering: bool = True
+    #: A training grants this qualification on completion; an activity may require one.
+    grants_qualification_id: int | None = None
+    requires_qualification_id: int | None = None
 
 
 class Activity(BaseModel):
@@ -133,6 +147,9 @@ class Activity(BaseModel):
     waitlist_count: int
     created_at: datetime
     updated_at: datetime
+    is_volunteering: bool = True
+    grants_qualification: QualificationRef | None = None
+    requires_qualification: QualificationRef | None = None
 
     @property
     def taken(self) -> int:

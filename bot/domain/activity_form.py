@@ -53,6 +53,7 @@ class PublishStep(StrEnum):
     CAPACITY = "capacity"
     SKILLS = "skills"
     TRAINING = "training"
+    VOLUNTEERING = "volunteering"
     ADULTS = "adults"
     PEOPLE = "people"
     DEADLINE = "deadline"
@@ -79,6 +80,7 @@ class EditField(StrEnum):
     DEADLINE = "deadline"
     LEADER = "leader"
     KEY_DATE = "key_date"
+    VOLUNTEERING = "volunteering"
 
 
 class InputKind(StrEnum):
@@ -90,6 +92,10 @@ class InputKind(StrEnum):
     MULTI = "multi"  # toggles, then Done (the value is the codes joined with commas)
     YES_NO = "yes_no"  # "1" or "0"
     PIN = "pin"  # a shared location, or none
+    #: No training / requires a qualification / is a training granting one; a qualification is
+    #: picked from the organization's list or named (typed). The value: ``none``, ``r<id>`` or
+    #: ``g<id>`` (:func:`bot.domain.qualifications.training_value`).
+    TRAINING = "training"
 
 
 class News(StrEnum):
@@ -217,12 +223,16 @@ FIELDS: tuple[FormField, ...] = (
         (PublishStep.SKILLS,),
         optional=True,
     ),
+    # Art. 8 (先培训再上岗): the qualification columns, checked against the organization's list
+    # by the service (never a plain column). The old yes/no flag is cleared by any answer.
+    FormField(EditField.TRAINING, N_("Training"), InputKind.TRAINING, (PublishStep.TRAINING,)),
+    # Art. 19: an activity that is not volunteer service is not recorded.
     FormField(
-        EditField.TRAINING,
-        N_("Training required"),
+        EditField.VOLUNTEERING,
+        N_("Volunteer service"),
         InputKind.YES_NO,
-        (PublishStep.TRAINING,),
-        column="training_required",
+        (PublishStep.VOLUNTEERING,),
+        column="is_volunteering",
         store=_flag,
     ),
     FormField(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ACTIVITY = re.compile(r"^act_([1-9]\d{0,17})$")
 _INVITE = re.compile(r"^inv_([A-Za-z0-9_-]{8,60})$")
+_CHECKIN = re.compile(r"^ck_([1-9]\d{0,17})_([A-Za-z0-9_-]{8,40})$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,15 @@ class UnknownLink:
     payload: str
 
 
-DeepLink = ActivityLink | OrganizerInviteLink | UnknownLink
+@dataclass(frozen=True)
+class CheckinLink:
+    """A scanned check-in (or check-out) QR code: the activity and the rotating token."""
+
+    activity_id: int
+    token: str
+
+
+DeepLink = ActivityLink | OrganizerInviteLink | CheckinLink | UnknownLink
 
 
 def parse_start_payload(payload: str | None) -> DeepLink | None:
@@ -43,6 +52,8 @@ def parse_start_payload(payload: str | None) -> DeepLink | None:
         return ActivityLink(int(match.group(1)))
     if match := _INVITE.match(payload):
         return OrganizerInviteLink(match.group(1))
+    if match := _CHECKIN.match(payload):
+        return CheckinLink(int(match.group(1)), match.group(2))
     return UnknownLink(payload)
 
 
@@ -52,3 +63,7 @@ def activity_payload(activity_id: int) -> str:
 
 def invite_payload(code: str) -> str:
     return f"inv_{code}"
+
+
+def checkin_payload(activity_id: int, token: str) -> str:
+    return f"ck_{activity_id}_{token}"

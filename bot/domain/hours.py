@@ -18,8 +18,9 @@ minutes credited. The organizer reviews them before they become records
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -123,3 +124,23 @@ def parse_hours(text: str, *, max_minutes: int = MAX_RECORD_MINUTES) -> int:
     if minutes > max_minutes:
         raise HoursInputError(text)
     return minutes
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2})\s*[:：.]\s*(\d{2})\s*$")
+_CHINESE_CLOCK = re.compile(r"^\s*(\d{1,2})\s*[点點时]\s*(半|(\d{1,2})\s*分?)?\s*$")
+
+
+def parse_clock(text: str) -> time | None:
+    """``12:30`` / ``12：30`` / ``12.30`` / ``12点半`` / ``12点15分`` → a time of day."""
+    hour: int
+    minute: int
+    if match := _CLOCK.match(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+    elif match := _CHINESE_CLOCK.match(text):
+        hour = int(match.group(1))
+        minute = 30 if match.group(2) == "半" else int(match.group(3) or 0)
+    else:
+        return None
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(hour, minute)

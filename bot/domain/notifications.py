@@ -43,6 +43,11 @@ class NotificationKind(StrEnum):
     HOURS_RECORDED = "hours_recorded"  # to a volunteer: the organizer confirmed your hours
     CORRECTION_REQUESTED = "correction_requested"  # to organizers: a volunteer asks to correct
     CORRECTION_DECIDED = "correction_decided"  # to the volunteer: approved or rejected
+    # Service records within 10 working days (bot.services.recording_deadlines): to the
+    # organization's staff on working days 3, 7 and 9 while the hours are unconfirmed.
+    RECORDING_DUE = "recording_due"
+    # To administrators from December 1: next year's working-day calendar has no data yet.
+    WORKDAYS_MISSING = "workdays_missing"
     # Evaluation and awards (民政部令第67号 Art. 9–10; bot.services.evaluations, .awards).
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars

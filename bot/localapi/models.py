@@ -74,9 +74,8 @@ def image_size(data: bytes) -> tuple[int, int]:
 
 def is_image(data: bytes) -> bool:
     """PNG, JPEG, GIF or WebP, by their magic bytes (Telegram rejects anything else)."""
-    return (
-        data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
-        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     )
 
 

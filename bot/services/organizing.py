@@ -382,6 +382,17 @@ class OrganizingService:
             leader_name=source.leader_name,
             status=ActivityStatus.PUBLISHED,
             created_by=telegram_id,
+            is_volunteering=source.is_volunteering,
+            grants_qualification_id=(
+                source.grants_qualification.qualification_id
+                if source.grants_qualification
+                else None
+            ),
+            requires_qualification_id=(
+                source.requires_qualification.qualification_id
+                if source.requires_qualification
+                else None
+            ),
         )
         async with self._db.transaction() as tx:
             new_id = await self._rosters.copy(tx, new, now)

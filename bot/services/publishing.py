@@ -12,7 +12,9 @@ stateDiagram-v2
     start --> place: a typed range (start and end)
     start --> end: a start only (typed or picked)
     end --> place
-    place --> location --> area --> capacity --> skills --> training --> adults
+    place --> location --> area --> capacity --> skills --> training
+    training --> training: "requires …" / "is a training …" opens the list (pick, or type a name)
+    training --> volunteering --> adults
     adults --> people --> deadline --> leader
     leader --> key_date: a key date is near
     leader --> preview
@@ -27,7 +29,15 @@ Every field of the form can be edited until the activity starts (not once it has
 cancelled). Only a change of time, place or map pin is news for the volunteers
 (``ACTIVITY_CHANGED``); the other fields change the card silently.
 
-Adding a required skill (or "adults only", "training required") does **not** remove volunteers
+The training step (民政部令第67号 Art. 8) is a choice: no training, requires a qualification of
+the organization, or is a training that grants one. A qualification is picked from the
+organization's list or named (typed; the same name reuses the organization's one), and every
+press naming one is checked against the draft's (or activity's) organization: a forged press
+for another organization's qualification changes nothing. The old yes/no "training required"
+flag of older drafts and activities stays readable and is cleared by any answer. "Volunteer
+service" (default yes) marks activities that are not recorded (Art. 19).
+
+Adding a required skill (or "adults only", a required training) does **not** remove volunteers
 already signed up: they joined under the old requirements, and nobody leaves an activity without
 their own tap (the same voluntariness rule as recruiting). The new requirement applies to new
 sign-ups; the organizer sees how many are already signed up before confirming and can message
@@ -54,6 +64,7 @@ from bot.domain.activities import (
     Organization,
     OrganizationStatus,
     PeopleServed,
+    QualificationRef,
     SignupStatus,
 )
 from bot.domain.activity_form import (
@@ -84,6 +95,12 @@ from bot.domain.dateparse import (
 )
 from bot.domain.keydates import KeyDate, suggest
 from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.qualifications import (
+    Qualification,
+    TrainingChoice,
+    parse_qualification_name,
+    parse_training_value,
+)
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_
 from bot.services.staff import StaffRefusal, StaffRefused, StaffService
@@ -92,6 +109,7 @@ from storage.catalog import CatalogRepository
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepository
 from storage.publishing import Participant, PublishingRepository, StoredDraft
+from storage.qualifications import QualificationsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 
@@ -125,6 +143,7 @@ NOT_IN_FUTURE = N_("That time has already passed. Please choose a time in the fu
 CHOOSE_CATEGORY = N_("Please choose a kind of service.")
 NO_LONGER_OFFERED = N_("That choice is no longer available. Please choose again.")
 BAD_PIN = N_("That map pin is not a valid location.")
+USE_BUTTONS = N_("Please use the buttons below.")
 ORGANIZATIONS_PAGE = 8
 
 
@@ -153,6 +172,15 @@ class DraftData(BaseModel):
     signup_deadline: datetime | None = None
     leader_name: str | None = None
     key_date: str | None = None
+    # Art. 8: at most one of the two is set (the training step is one choice); checked against
+    # the organization when picked and again when published.
+    requires_qualification_id: int | None = None
+    grants_qualification_id: int | None = None
+    # Art. 19: False for an activity that is not volunteer service (not recorded).
+    is_volunteering: bool = True
+    # The training step's list is open ("requires …" or "is a training …" pressed): a typed
+    # name answers it.
+    training_mode: TrainingChoice | None = None
     # The calendar picker: a day chosen, waiting for the hour, then the minutes.
     picked_day: date | None = None
     picked_hour: int | None = Field(default=None, ge=0, le=23)
@@ -296,6 +324,7 @@ class PublishingService:
         self._reminders = reminders
         self._key_dates = key_dates
         self._sweep = sweep
+        self._qualifications = QualificationsRepository(db)
 
     def now(self) -> datetime:
         return self._clock()
@@ -392,6 +421,7 @@ class PublishingService:
     ) -> ActivityDraft:
         """Store an answer and move on: to the next step, or back to the preview when the
         field was edited from there (unless the answer opens a follow-up step)."""
+        data = data.model_copy(update={"training_mode": None})
         step = await self._next(draft.step, data)
         if data.return_to_preview and step not in (PublishStep.END, PublishStep.LOCATION):
             step = PublishStep.PREVIEW  # the follow-up of a start or a place is still asked
@@ -419,7 +449,12 @@ class PublishingService:
         # The answers stay (a new start replaces the end too), so Back returns to the preview
         # with the draft as it was.
         data = draft.data.model_copy(
-            update={"return_to_preview": True, "picked_day": None, "picked_hour": None}
+            update={
+                "return_to_preview": True,
+                "picked_day": None,
+                "picked_hour": None,
+                "training_mode": None,
+            }
         )
         return await self._save(telegram_id, draft, step, data)
 
@@ -432,6 +467,10 @@ class PublishingService:
         data = draft.data.model_copy(update={"picked_day": None, "picked_hour": None})
         if step is PublishStep.TITLE:
             raise WrongStep
+        if step is PublishStep.TRAINING and data.training_mode is not None:
+            # Back from the list of qualifications: the step's three answers again.
+            data = data.model_copy(update={"training_mode": None})
+            return await self._save(telegram_id, draft, step, data)
         if data.return_to_preview and step is not PublishStep.END:
             data = data.model_copy(update={"return_to_preview": False})
             return await self._save(telegram_id, draft, PublishStep.PREVIEW, data)
@@ -606,9 +645,77 @@ class PublishingService:
         return await self._answered(telegram_id, draft, draft.data)
 
     async def set_flag(self, telegram_id: int, value: bool) -> ActivityDraft:
-        draft = await self._step(telegram_id, PublishStep.TRAINING, PublishStep.ADULTS)
-        key = "training_required" if draft.step is PublishStep.TRAINING else "adults_only"
+        draft = await self._step(telegram_id, PublishStep.VOLUNTEERING, PublishStep.ADULTS)
+        key = "is_volunteering" if draft.step is PublishStep.VOLUNTEERING else "adults_only"
         return await self._answered(telegram_id, draft, draft.data.model_copy(update={key: value}))
+
+    # -- training (Art. 8) -----------------------------------------------------------------------
+
+    async def qualifications_of(self, organization_id: int) -> list[Qualification]:
+        """The organization's qualifications, by name (the training step offers them; the
+        caller authorizes)."""
+        return await self._qualifications.of_organization(organization_id)
+
+    async def qualification_names(self, *ids: int | None) -> dict[int, str]:
+        """Names of qualifications by id (a preview or a confirmation names them)."""
+        names: dict[int, str] = {}
+        for qualification_id in ids:
+            if qualification_id is not None:
+                found = await self._qualifications.get(qualification_id)
+                if found is not None:
+                    names[qualification_id] = found.name
+        return names
+
+    async def _own_qualification(self, organization_id: int, qualification_id: int) -> None:
+        """Raise :class:`WrongStep` unless the qualification is this organization's (a press
+        naming another organization's is forged)."""
+        found = await self._qualifications.get(qualification_id)
+        if found is None or found.organization_id != organization_id:
+            log.warning(
+                "qualification %s refused for organization %s", qualification_id, organization_id
+            )
+            raise WrongStep
+
+    async def choose_training(self, telegram_id: int, code: str) -> ActivityDraft:
+        """A button of the training step: ``none``; ``r`` / ``g`` open the list of
+        qualifications (required / granted); ``r<id>`` / ``g<id>`` pick one. Each code says
+        what it means, so a press on an older screen of this step acts on what it showed."""
+        draft = await self._step(telegram_id, PublishStep.TRAINING)
+        await self._staff.organization_for(telegram_id, draft.organization_id)
+        if code in (TrainingChoice.REQUIRES.value, TrainingChoice.GRANTS.value):
+            data = draft.data.model_copy(update={"training_mode": TrainingChoice(code)})
+            return await self._save(telegram_id, draft, draft.step, data)
+        parsed = parse_training_value(code)
+        if parsed is None:
+            raise WrongStep
+        choice, qualification_id = parsed
+        if qualification_id is not None:
+            await self._own_qualification(draft.organization_id, qualification_id)
+        return await self._answered(
+            telegram_id, draft, _with_training(draft.data, choice, qualification_id)
+        )
+
+    async def name_training(self, telegram_id: int, text: str) -> ActivityDraft:
+        """A typed qualification name while the list is open: the organization's qualification
+        of that name (created if new) is required or granted."""
+        draft = await self._step(telegram_id, PublishStep.TRAINING)
+        mode = draft.data.training_mode
+        if mode is None or mode is TrainingChoice.NONE:
+            raise InvalidInput(USE_BUTTONS)
+        name = parse_qualification_name(text)
+        await self._staff.organization_for(telegram_id, draft.organization_id)
+        qualification = await self._qualifications.name(draft.organization_id, name, self.now())
+        data = _with_training(draft.data, mode, qualification.qualification_id)
+        return await self._answered(telegram_id, draft, data)
+
+    async def name_qualification(
+        self, telegram_id: int, activity_id: int, text: str
+    ) -> Qualification:
+        """Editing a published activity: a typed qualification name, for its organization
+        (re-authorized; raises ``StaffRefused``, :class:`NotEditable` or ``InvalidInput``)."""
+        name = parse_qualification_name(text)
+        activity = await self.editable(telegram_id, activity_id)
+        return await self._qualifications.name(activity.organization_id, name, self.now())
 
     async def set_deadline(
         self, telegram_id: int, text: str | None, language: str
@@ -728,7 +835,18 @@ class PublishingService:
             waitlist_count=0,
             created_at=now,
             updated_at=now,
+            is_volunteering=data.is_volunteering,
+            grants_qualification=await self._reference(data.grants_qualification_id),
+            requires_qualification=await self._reference(data.requires_qualification_id),
         )
+
+    async def _reference(self, qualification_id: int | None) -> QualificationRef | None:
+        if qualification_id is None:
+            return None
+        found = await self._qualifications.get(qualification_id)
+        if found is None:
+            return None
+        return QualificationRef(qualification_id=qualification_id, name=found.name)
 
     async def _staff_org(self, draft: ActivityDraft) -> str:
         organization = await self._staff.organization_for(draft.telegram_id, draft.organization_id)
@@ -749,6 +867,12 @@ class PublishingService:
             raise InvalidInput(DEADLINE_AFTER_START)
         if not data.title or not data.category_code or not data.place or not data.capacity:
             raise WrongStep
+        for qualification_id in (data.requires_qualification_id, data.grants_qualification_id):
+            if qualification_id is not None:
+                try:
+                    await self._own_qualification(draft.organization_id, qualification_id)
+                except WrongStep:
+                    raise InvalidInput(NO_LONGER_OFFERED) from None
         new = NewActivity(
             organization_id=draft.organization_id,
             title=data.title,
@@ -769,6 +893,9 @@ class PublishingService:
             key_date=data.key_date,
             leader_name=data.leader_name,
             created_by=telegram_id,
+            is_volunteering=data.is_volunteering,
+            grants_qualification_id=data.grants_qualification_id,
+            requires_qualification_id=data.requires_qualification_id,
         )
         async with self._db.transaction() as tx:
             # The draft is the guard: a second press (here or in another process) finds it gone
@@ -912,6 +1039,25 @@ class PublishingService:
             columns["signup_deadline"] = deadline
         elif edit is EditField.CAPACITY:
             return await self._change_capacity(telegram_id, activity, int(value), move)
+        elif edit is EditField.TRAINING:
+            parsed = parse_training_value(value)
+            if parsed is None:
+                raise InvalidInput(NO_LONGER_OFFERED)
+            choice, qualification_id = parsed
+            if qualification_id is not None:
+                try:
+                    await self._own_qualification(activity.organization_id, qualification_id)
+                except WrongStep:
+                    raise InvalidInput(NO_LONGER_OFFERED) from None
+            columns.update(
+                training_required=False,
+                requires_qualification_id=(
+                    qualification_id if choice is TrainingChoice.REQUIRES else None
+                ),
+                grants_qualification_id=(
+                    qualification_id if choice is TrainingChoice.GRANTS else None
+                ),
+            )
         else:
             raise WrongStep
         notified = 0
@@ -1088,4 +1234,22 @@ def _move_order(people: Sequence[Participant]) -> list[Participant]:
             -p.status_at.timestamp(),
             -p.signup_id,
         ),
+    )
+
+
+def _with_training(
+    data: DraftData, choice: TrainingChoice, qualification_id: int | None
+) -> DraftData:
+    """The draft with the training step answered (the old yes/no flag no longer applies)."""
+    return data.model_copy(
+        update={
+            "training_required": False,
+            "requires_qualification_id": (
+                qualification_id if choice is TrainingChoice.REQUIRES else None
+            ),
+            "grants_qualification_id": qualification_id
+            if choice is TrainingChoice.GRANTS
+            else None,
+            "training_mode": None,
+        }
     )

@@ -24,13 +24,16 @@ The rules, in the order they are checked:
 1. A volunteer profile is required, and a paused volunteer resumes first.
 2. The activity exists and is published, not cancelled, not started, and sign-up has not
    closed (organizer deadline or early close).
-3. Skill- and training-gated activities need every required skill; adults-only ones refuse
-   minors.
+3. Skill- and training-gated activities need every required skill; an activity requiring a
+   qualification (民政部令第67号 Art. 8, 先培训再上岗) admits only its holders, and the refusal
+   names the training and its next session; adults-only ones refuse minors.
 4. No time clash with another confirmed sign-up of the volunteer.
 5. A free spot is taken atomically; when none is free (or others are already waiting, who come
    first), the volunteer may join the waitlist instead.
 
-Waitlist offers: when a spot frees, it is held for the first in line, who gets an offer with a
+Waitlist offers: when a spot frees, it is held for the first in line who holds what the
+activity requires (someone who joined the waitlist before a training was required waits, but is
+never offered a spot), who gets an offer with a
 deadline of ``offer_window`` (12 h by default), or half the time left before sign-up closes when
 that is sooner. Declining, or letting the deadline pass, hands the spot to the next in line.
 
@@ -60,6 +63,7 @@ from bot.domain.activities import (
     ActivityStatus,
     EndReason,
     MySignup,
+    QualificationRef,
     Signup,
     SignupStatus,
 )
@@ -72,6 +76,7 @@ from bot.services.reminders import ReminderService
 from storage.activities import ActivitiesRepository
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepository
+from storage.qualifications import QualificationsRepository
 from storage.signups import SignupsRepository
 from storage.volunteers import VolunteersRepository
 
@@ -112,6 +117,7 @@ class Refusal(StrEnum):
     CANCEL_CUTOFF = "cancel_cutoff"
     OFFER_GONE = "offer_gone"  # answered, expired or never made
     NOT_YOURS = "not_yours"  # a forged press on someone else's sign-up
+    NO_QUALIFICATION = "no_qualification"  # requires a training the volunteer has not done
 
 
 class SignupRefused(Refused):
@@ -122,12 +128,16 @@ class SignupRefused(Refused):
         activity: Activity | None = None,
         other: Activity | None = None,
         missing: tuple[str, ...] = (),
+        qualification: QualificationRef | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason: Refusal = reason
         self.activity = activity
         self.other = other  # the clashing activity
         self.missing = missing  # required skills the volunteer lacks
+        self.qualification = qualification  # the required one the volunteer lacks
+        #: The next session of that training (filled after the transaction), if one is planned.
+        self.next_session: Activity | None = None
 
 
 class Outcome(StrEnum):
@@ -175,6 +185,10 @@ class Viewer:
     missing_skills: tuple[str, ...] = ()
     too_young: bool = False
     paused: bool = False
+    #: The qualification the activity requires and this viewer does not hold (Art. 8).
+    missing_qualification: QualificationRef | None = None
+    #: The next session of the required training, for a viewer who does not hold it.
+    next_training: Activity | None = None
 
     @property
     def active_signup(self) -> Signup | None:
@@ -243,6 +257,7 @@ class SignupService:
         self._clock = clock
         self._tz = tz
         self.policy = policy or SignupPolicy()
+        self._qualifications = QualificationsRepository(db)
 
     def now(self) -> datetime:
         return self._clock()
@@ -452,9 +467,19 @@ class SignupService:
     async def viewer(self, telegram_id: int, activity: Activity) -> Viewer:
         profile = await self._volunteers.get_profile(telegram_id)
         if profile is None:
-            return Viewer(profile=None)
+            required = activity.requires_qualification
+            return Viewer(
+                profile=None,
+                next_training=await self.next_session(required) if required else None,
+            )
         signup = await self._signups.get(activity.activity_id, profile.volunteer_id)
         position = await self._signups.waitlist_position(signup) if signup is not None else None
+        required = activity.requires_qualification
+        lacking = None
+        if required is not None and not await self._qualifications.holds(
+            profile.volunteer_id, required.qualification_id
+        ):
+            lacking = required
         return Viewer(
             profile=profile,
             signup=signup,
@@ -462,7 +487,13 @@ class SignupService:
             missing_skills=missing_skills(activity, profile.skills),
             too_young=activity.adults_only and profile.is_minor,
             paused=profile.is_paused_on(self.today()),
+            missing_qualification=lacking,
+            next_training=await self.next_session(lacking) if lacking is not None else None,
         )
+
+    async def next_session(self, qualification: QualificationRef) -> Activity | None:
+        """The next published session of the training granting ``qualification``."""
+        return await self._qualifications.next_session(qualification.qualification_id, self.now())
 
     async def my_signups(self, telegram_id: int, *, upcoming: bool, limit: int) -> list[MySignup]:
         profile = await self._volunteers.get_profile(telegram_id)
@@ -498,6 +529,18 @@ class SignupService:
             limit=self.policy.match_candidates,
         )
         exclude = await self._signups.active_activity_ids(profile.volunteer_id)
+        # Activities requiring a training this volunteer has not done would only be refused.
+        held = {
+            q.qualification_id for q in await self._qualifications.held_by(profile.volunteer_id)
+        }
+        gated = frozenset(
+            activity.activity_id
+            for activity in candidates
+            if activity.requires_qualification is not None
+            and activity.requires_qualification.qualification_id not in held
+        )
+        if gated:
+            exclude = frozenset(exclude) | gated
         return rank(
             candidates,
             profile,
@@ -549,7 +592,14 @@ class SignupService:
     async def _join(self, telegram_id: int, activity_id: int, *, waitlist: bool) -> SignupResult:
         profile = await self._profile(telegram_id, allow_paused=False)
         now = self.now()
-        return await _settled(lambda: self._join_once(profile, activity_id, now, waitlist=waitlist))
+        try:
+            return await _settled(
+                lambda: self._join_once(profile, activity_id, now, waitlist=waitlist)
+            )
+        except SignupRefused as error:
+            if error.reason is Refusal.NO_QUALIFICATION and error.qualification is not None:
+                error.next_session = await self.next_session(error.qualification)
+            raise
 
     async def _join_once(
         self, profile: VolunteerProfile, activity_id: int, now: datetime, *, waitlist: bool
@@ -563,6 +613,13 @@ class SignupService:
             missing = missing_skills(activity, profile.skills)
             if missing:
                 raise SignupRefused(Refusal.MISSING_SKILLS, activity=activity, missing=missing)
+            required = activity.requires_qualification
+            if required is not None and not await QualificationsRepository.holds_in(
+                tx, profile.volunteer_id, required.qualification_id
+            ):
+                raise SignupRefused(
+                    Refusal.NO_QUALIFICATION, activity=activity, qualification=required
+                )
             if activity.adults_only and profile.is_minor:
                 raise SignupRefused(Refusal.ADULTS_ONLY, activity=activity)
             clash = await self._signups.clash(tx, profile.volunteer_id, activity)
@@ -571,7 +628,16 @@ class SignupService:
             # Those already waiting come first: a spot that is free while people wait is
             # theirs (the sweep offers it), not the newcomer's. Free spot, nobody waiting and
             # sign-up still open are all tested in the one UPDATE that takes the spot.
-            if await self._signups.take_spot(tx, activity_id, open_at=now, nobody_waiting=True):
+            taken = await self._signups.take_spot(tx, activity_id, open_at=now, nobody_waiting=True)
+            # Those waiting may all lack the training (they joined before it was required):
+            # they are never offered a spot, so they do not stand before a holder.
+            if (
+                not taken
+                and required is not None
+                and not await QualificationsRepository.anyone_eligible_waiting(tx, activity_id)
+            ):
+                taken = await self._signups.take_spot(tx, activity_id, open_at=now)
+            if taken:
                 joined = await self._signups.join(
                     tx, activity_id, profile.volunteer_id, SignupStatus.CONFIRMED, now
                 )
@@ -657,6 +723,16 @@ class SignupService:
                 # None: the head left meanwhile (try the new head), or nobody waits at all.
                 if offered is not None or not await self._signups.anyone_waiting(tx, activity_id):
                     break
+            if offered is None and await self._signups.anyone_waiting(tx, activity_id):
+                # Only volunteers lacking the required training wait: the spot stays free for a
+                # holder (who may sign up directly once nobody eligible waits).
+                await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
+                if not await QualificationsRepository.anyone_eligible_waiting(tx, activity_id):
+                    break
+                log.error(
+                    "activity %s: an eligible volunteer waits but was not offered", activity_id
+                )
+                break
             if offered is None:  # counters and rows disagree: undo the hold, and say so
                 await self._signups.adjust_counts(tx, activity_id, offered=-1, waitlist=1)
                 log.error("activity %s counts a waitlist but nobody could be offered", activity_id)

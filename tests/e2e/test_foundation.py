@@ -80,6 +80,7 @@ async def test_command_menus_are_published_per_language(
         "start",
         "menu",
         "my",
+        "hours",
         "search",
         "register",
         "profile",

@@ -21,7 +21,7 @@ from bot.domain.validation import InvalidInput
 
 def test_every_step_is_numbered_of_the_same_total() -> None:
     numbers = [step_number(step) or 0 for step in PublishStep if step is not PublishStep.PREVIEW]
-    assert FORM_STEPS == 15 and numbers[0] == 1 and max(numbers) == FORM_STEPS
+    assert FORM_STEPS == 16 and numbers[0] == 1 and max(numbers) == FORM_STEPS
     # The end shares the date's number, the pin has its own, the preview has none.
     assert step_number(PublishStep.END) == step_number(PublishStep.START) == 4
     assert step_number(PublishStep.LOCATION) == 6

@@ -178,8 +178,10 @@ async def test_a_full_draft_publishes_and_is_gone(
         await service.set_capacity(boss, "0")
     await service.set_capacity(boss, "8人")
     await service.done(boss)
-    await service.set_flag(boss, True)
-    await service.set_flag(boss, False)
+    await service.choose_training(boss, "r")  # requires a training: the list opens
+    await service.name_training(boss, "  急救证 ")
+    await service.set_flag(boss, False)  # not volunteer service
+    await service.set_flag(boss, False)  # not adults only
     await service.toggle_people(boss, "elderly_children")
     await service.done(boss)
     with pytest.raises(InvalidInput):
@@ -194,7 +196,9 @@ async def test_a_full_draft_publishes_and_is_gone(
     activity = await service.publish(boss)
     assert activity.title == "敬老院探访" and activity.capacity == 8
     assert activity.starts_at == datetime(2026, 12, 5, 14, 30, tzinfo=SHANGHAI)
-    assert activity.training_required and not activity.adults_only
+    assert not activity.training_required and not activity.adults_only
+    assert activity.requires_qualification is not None
+    assert activity.requires_qualification.name == "急救证" and not activity.is_volunteering
     assert activity.signup_deadline == datetime(2026, 12, 4, 18, tzinfo=SHANGHAI)
     with pytest.raises(NoDraft):
         await service.current(boss)

@@ -507,6 +507,7 @@ async def test_export_of_someone_unknown_or_unregistered(db: Database) -> None:
         "telegram_id": ALICE,
         "user": None,
         "volunteer": None,
+        "service_record": None,
         "registration_draft": None,
         "bot_state": {"flow": None, "browsing": None},
     }
