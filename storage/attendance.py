@@ -375,21 +375,36 @@ class AttendanceRepository:
         by: int,
         reason: str,
         now: datetime,
+        arrived_at: datetime | None = None,
     ) -> bool:
-        """A hand mark (present / late / absent / excused) or a walk-in, with its audit row."""
+        """A hand mark (present / late / absent / excused) or a walk-in, with its audit row.
+
+        ``arrived_at`` (a walk-in added on site) is their check-in time unless they have one."""
         stamp = to_db_time(now)
+        arrived = to_db_time(arrived_at) if arrived_at is not None else None
         async with self._db.transaction() as tx:
             old = await tx.fetch_one(
                 "SELECT mark, walk_in FROM attendance WHERE activity_id = ? AND volunteer_id = ?",
                 (activity_id, volunteer_id),
             )
             changed = await tx.execute(
-                "INSERT INTO attendance (activity_id, volunteer_id, mark, walk_in, updated_at) "
-                "SELECT ?, ?, ?, ?, ? WHERE " + _UNCONFIRMED + " "
+                "INSERT INTO attendance (activity_id, volunteer_id, mark, walk_in, checked_in_at, "
+                "in_method, updated_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE " + _UNCONFIRMED + " "
                 "ON CONFLICT (activity_id, volunteer_id) DO UPDATE SET mark = excluded.mark, "
                 "walk_in = CASE WHEN excluded.walk_in = 1 THEN 1 ELSE attendance.walk_in END, "
+                "checked_in_at = COALESCE(attendance.checked_in_at, excluded.checked_in_at), "
+                "in_method = COALESCE(attendance.in_method, excluded.in_method), "
                 "updated_at = excluded.updated_at",
-                (activity_id, volunteer_id, mark.value, int(walk_in), stamp, activity_id),
+                (
+                    activity_id,
+                    volunteer_id,
+                    mark.value,
+                    int(walk_in),
+                    arrived,
+                    "organizer" if arrived is not None else None,
+                    stamp,
+                    activity_id,
+                ),
             )
             if changed:
                 await _audit(

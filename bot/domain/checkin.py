@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ ACCEPTED_STEPS = 2
 RECOGNIZED_STEPS = 40  # 20 minutes back: "expired" rather than "wrong"
 LINK_TOKEN_LENGTH = 12
 
-_TYPED_CODE = re.compile(r"^\s*(\d{3})[\s-]?(\d{3})\s*$")
+_TYPED_CODE = re.compile(r"^\s*([0-9]{3})[\s-]?([0-9]{3})\s*$")
 
 
 class CheckMode(StrEnum):
@@ -86,8 +87,10 @@ def link_token_for(secret: str, mode: CheckMode, step: int) -> str:
 
 
 def parse_typed_code(text: str) -> str | None:
-    """Six digits, optionally as ``123 456`` or ``123-456``; anything else is not a code."""
-    match = _TYPED_CODE.match(text)
+    """Six digits, optionally as ``123 456`` or ``123-456``; anything else is not a code.
+
+    Full-width digits (``１２３４５６``, typed with a Chinese input method) count as digits."""
+    match = _TYPED_CODE.match(unicodedata.normalize("NFKC", text))
     return match.group(1) + match.group(2) if match else None
 
 

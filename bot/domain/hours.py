@@ -18,7 +18,9 @@ minutes credited. The organizer reviews them before they become records
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -110,7 +112,7 @@ class HoursInputError(ValueError):
 
 def parse_hours(text: str, *, max_minutes: int = MAX_RECORD_MINUTES) -> int:
     """``3`` / ``3.5`` / ``3,5`` / ``3.5h`` / ``3.5小时`` → minutes (to the minute)."""
-    cleaned = text.strip().lower()
+    cleaned = unicodedata.normalize("NFKC", text).strip().lower()
     for suffix in ("小时", "个小时", "hours", "hour", "hrs", "h"):
         cleaned = cleaned.removesuffix(suffix).strip()
     cleaned = cleaned.replace(",", ".").replace("，", ".").replace("。", ".")
@@ -118,7 +120,7 @@ def parse_hours(text: str, *, max_minutes: int = MAX_RECORD_MINUTES) -> int:
         hours = float(cleaned)
     except ValueError as error:
         raise HoursInputError(text) from error
-    if not (hours >= 0) or hours != hours:  # negative or NaN
+    if not math.isfinite(hours) or hours < 0:
         raise HoursInputError(text)
     minutes = round(hours * 60)
     if minutes > max_minutes:
@@ -134,6 +136,7 @@ def parse_clock(text: str) -> time | None:
     """``12:30`` / ``12：30`` / ``12.30`` / ``12点半`` / ``12点15分`` → a time of day."""
     hour: int
     minute: int
+    text = unicodedata.normalize("NFKC", text)
     if match := _CLOCK.match(text):
         hour, minute = int(match.group(1)), int(match.group(2))
     elif match := _CHINESE_CLOCK.match(text):

@@ -215,6 +215,8 @@ class AttendanceService:
             by=telegram_id,
             reason=reason,
             now=now,
+            # Added on site: they arrived now (or at the start, if added before it).
+            arrived_at=max(now, activity.starts_at),
         )
         entry = await self._attendance.entry(activity_id, volunteer_id)
         assert entry is not None

@@ -70,7 +70,7 @@ async def test_unknown_method_is_404_and_method_names_ignore_case(
     server: LocalBotApi, bot_info: BotInfo
 ) -> None:
     async with httpx.AsyncClient() as client:
-        missing = await client.post(api(server, "sendPhoto"), data={"chat_id": "1"})
+        missing = await client.post(api(server, "sendVideoNote"), data={"chat_id": "1"})
         lower = await client.get(api(server, "getme"))
     assert missing.status_code == 404
     assert missing.json() == {
