@@ -19,9 +19,11 @@ from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_
 from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.services.accounts import AccountService
 from bot.services.attendance import AttendanceService
+from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
@@ -39,11 +41,13 @@ from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
 from storage.activities import ActivitiesRepository
 from storage.attendance import AttendanceRepository
+from storage.awards import AwardsRepository
 from storage.broadcasts import BroadcastsRepository
 from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.db import Database
+from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
@@ -200,6 +204,8 @@ def build_application(
         records=RecordsService(ServiceRecordsRepository(db), attendance, staff, clock, settings),
         workdays=workdays,
         recording_deadlines=recording_deadlines,
+        evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
+        awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
     )
     application = cast(
         ZyApplication,

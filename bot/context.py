@@ -22,9 +22,11 @@ from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.services.accounts import AccountService
 from bot.services.attendance import AttendanceService
+from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
+from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
@@ -76,6 +78,8 @@ class Services:
     records: RecordsService
     workdays: WorkdayService
     recording_deadlines: RecordingDeadlineService
+    evaluations: EvaluationService
+    awards: AwardService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

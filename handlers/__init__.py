@@ -13,6 +13,7 @@ from handlers import (
     activity_notices,
     admin,
     attendance,
+    awards,
     broadcast,
     browse,
     campaigns,
@@ -23,6 +24,7 @@ from handlers import (
     corrections,
     duplicate_activity,
     errors,
+    evaluations,
     hours_review,
     key_dates,
     manage,
@@ -34,6 +36,7 @@ from handlers import (
     plain_text,
     profile,
     publish_form,
+    ratings,
     recruit,
     registration,
     reminders,
@@ -78,6 +81,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     my_hours.register(application)
     corrections.register(application)
     workdays_admin.register(application)
+    ratings.register(application)
+    evaluations.register(application)
+    awards.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -98,6 +104,8 @@ _RENDERING_MODULES = (
     reminders,
     signup,
     workdays_admin,
+    ratings,
+    awards,
 )
 
 
@@ -136,6 +144,9 @@ _FLOW_MODULES: tuple[Any, ...] = (
     my_hours,
     corrections,
     workdays_admin,
+    ratings,
+    evaluations,
+    awards,
 )
 
 

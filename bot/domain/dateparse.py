@@ -366,3 +366,41 @@ def parse_end(
         return failure.error
     error = check_range(starts_at, ends_at, now)
     return error if error is not None else ends_at
+
+
+def parse_day(text: str, today: date, *, latest: bool = False) -> date | WhenError:
+    """A day typed on its own: ``2026-12-05``, ``12/5``, ``12月5日``, ``Dec 5``, ``today``.
+
+    Without a year the next occurrence is meant (today included), as for an activity; with
+    ``latest`` the latest occurrence on or before today instead, for days that have already
+    been (an award's date is entered after it was given). Only ``UNPARSEABLE`` and
+    ``IMPOSSIBLE_DATE`` are returned; whether the day may be in the future is the caller's rule.
+    """
+    cleaned = _normalize(text)
+    if not cleaned or len(cleaned) > MAX_TEXT:
+        return WhenError.UNPARSEABLE
+    found = _DATE.fullmatch(cleaned)
+    if found is None:
+        return WhenError.UNPARSEABLE
+    try:
+        if found.group("y"):
+            return _valid_date(
+                int(found.group("y")), int(found.group("ym")), int(found.group("yd"))
+            )
+        if found.group("rel"):
+            return today + timedelta(days=_RELATIVE[found.group("rel")])
+        month = int(found.group("m")) if found.group("m") else _MONTHS[found.group("mn")]
+        day = int(found.group("d") or found.group("mnd"))
+        if not latest:
+            return _infer_year(month, day, today)
+        _valid_date(2000, month, day)  # 2000 is a leap year: only impossible days fail here
+        for year in range(today.year, today.year - 5, -1):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:  # 29 February of a common year
+                continue
+            if candidate <= today:
+                return candidate
+    except _Failed as failure:
+        return failure.error
+    return WhenError.IMPOSSIBLE_DATE

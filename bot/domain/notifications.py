@@ -48,6 +48,10 @@ class NotificationKind(StrEnum):
     RECORDING_DUE = "recording_due"
     # To administrators from December 1: next year's working-day calendar has no data yet.
     WORKDAYS_MISSING = "workdays_missing"
+    # Evaluation and awards (民政部令第67号 Art. 9–10; bot.services.evaluations, .awards).
+    RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
+    LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
+    AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
 
     @property
     def is_time_critical(self) -> bool:
