@@ -6,7 +6,8 @@ flowchart LR
     typed["typed 123 456"] --> check
     check -->|yes, check-in| thanks[Checked in ✅] --> where((flow checkin_location: share a pin?))
     where -->|pin| distance[Distance to the place stored, shown]
-    where -->|Skip / anything else| done[Done]
+    where -->|Skip| done[Done]
+    where -->|other text| passed[Handled as if no question was asked]
     check -->|yes, check-out| bye[Checked out 👋]
     check -->|old code| expired[Expired: scan the current code]
     check -->|no match| wrong[Wrong code]
@@ -30,7 +31,7 @@ from bot.domain.flows import FlowOwner
 from bot.domain.geo import Point
 from bot.i18n import Translator
 from bot.services.attendance import CheckResult
-from handlers.flows import Flow, release, take
+from handlers.flows import PASS_ON, Flow, release, take
 from handlers.record_texts import TEXTS
 from handlers.refusals import refusing
 from handlers.render import html, send
@@ -154,14 +155,16 @@ def _distance(t: Translator, metres: int) -> str:
     return t.gettext("{km} km").format(km=t.format_number(round(metres / 1000, 1)))
 
 
-async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-    """ "Skip", or anything else: the location question is over; a code is still a code."""
+async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> object:
+    """ "Skip" ends the optional question; anything else (a search, a greeting, another
+    code) is not an answer to it, so it goes where it would have gone without the question."""
     await release(context, FLOW)
     message = update.effective_message
-    text = message.text if message is not None and message.text else ""
-    if await try_typed_code(update, context, text):
-        return
-    await send(update, context.t.gettext("OK."), ReplyKeyboardRemove())
+    text = message.text.strip() if message is not None and message.text else ""
+    if text in (context.t.gettext("Skip"), "Skip", "跳过"):
+        await send(update, context.t.gettext("OK."), ReplyKeyboardRemove())
+        return None
+    return PASS_ON
 
 
 async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> None:

@@ -35,7 +35,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 # Added for members of an approved organization (and administrators, who publish for any).
-ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (("new", N_("Publish a new activity")),)
+ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("new", N_("Publish a new activity")),
+    ("award", N_("Enter an award for a volunteer")),
+)
 
 # Added for administrators only.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (

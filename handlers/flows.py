@@ -77,6 +77,11 @@ async def owned_by(context: ZyContext, flow: str) -> FlowOwner | None:
     return await context.services.flows.owned_by(context.user.telegram_id, flow)
 
 
+#: What a flow's handler returns when the input is not for it after all (an optional question
+#: the user ignored): the flow has released the input, and the default handler takes it.
+PASS_ON: Any = object()
+
+
 class FlowDispatcher:
     def __init__(
         self,
@@ -126,7 +131,10 @@ class FlowDispatcher:
         handler: FlowHandler | None = getattr(flow, kind) or flow.on_other
         if handler is None:
             return await default(update, context)
-        return await handler(update, context, owner)
+        result = await handler(update, context, owner)
+        if result is PASS_ON:
+            return await default(update, context)
+        return result
 
     async def on_cancel(self, update: Update, context: ZyContext) -> object:
         found = await self._owner(context)

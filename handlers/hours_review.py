@@ -40,6 +40,7 @@ from bot.domain.service_records import (
 )
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
+from handlers.evaluations import EvalStart
 from handlers.flows import Flow, release, take
 from handlers.manage import back_to_card
 from handlers.press_table import PressTable, press_handlers
@@ -147,6 +148,9 @@ async def show_review(
                 when=t.format_moment(activity.hours_confirmed_at)
             ),
         ]
+        if activity.is_volunteering and served:
+            # Art. 10: the organizer's own evaluation of each volunteer's service (private).
+            rows.append([EvalStart(aid).button(t.gettext("⭐ Evaluate the volunteers"))])
     else:
         edits = [
             HoursEdit(aid, line.entry.volunteer_id).button(f"✏️ {page * PAGE_SIZE + offset + 1}")

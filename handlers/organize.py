@@ -55,6 +55,7 @@ from bot.services.organizations import (
     OrgRefused,
 )
 from bot.services.staff import StaffRefusal, StaffRefused
+from handlers.awards import AwardStart
 from handlers.callbacks import Press, button_rows, callback
 from handlers.flows import Flow, release, take
 from handlers.prefix_table import PressTable
@@ -454,6 +455,7 @@ async def show_home(
             )
         ],
     ]
+    rows.append([AwardStart(oid).button(t.gettext("🏅 Enter an award"))])
     if role is MemberRole.MANAGER:
         rows.append([OrgMembers(oid).button(t.gettext("👥 Co-organizers"))])
     rows.append(_home_row(t))

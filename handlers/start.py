@@ -106,12 +106,14 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("<b>For organizers</b>"),
             t.gettext("/organize — your organization: activities, rosters, co-organizers"),
             t.gettext("/new — publish a new activity (a draft is kept until you publish)"),
+            t.gettext("/award — enter an award for a volunteer of your organization"),
         ]
     if role is MenuRole.ADMIN:
         lines += [
             "",
             t.gettext("You are an administrator of this volunteer federation."),
             t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
+            t.gettext("/workdays — the working-day calendar and late service records"),
         ]
     lines += ["", t.gettext("Buttons under my messages do the rest.")]
     return "\n".join(lines)

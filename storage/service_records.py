@@ -25,6 +25,7 @@ from bot.domain.service_records import (
 )
 from storage.attendance import audit_in
 from storage.db import Database, Transaction
+from storage.evaluations import EvaluationsRepository
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -154,6 +155,8 @@ class ServiceRecordsRepository:
                         "ON CONFLICT (volunteer_id, qualification_id) DO NOTHING",
                         (activity.grants_qualification_id, stamp, aid, aid),
                     )
+            # "How was it?" to everyone recorded, in the transaction that recorded them.
+            await EvaluationsRepository.queue_rating_requests_in(tx, aid, now)
             await audit_in(tx, aid, None, by, now, "confirm", None, str(written), None)
             for notification in notify:
                 await OutboxRepository.enqueue(tx, notification, now)

@@ -152,6 +152,11 @@ async def test_check_in_hours_records_and_a_correction(
         reply = await user.next_reply()
         assert "签到" in reply.visible_text or "Checked in" in reply.visible_text
 
+    # The location question is optional: other text is handled as if it had not been asked.
+    greeter = people[6][0]
+    await greeter.send("你好")
+    await greeter.wait_for_text("欢迎使用志愿")
+
     # One shares a location: the distance to the pin is stored and told (a signal only).
     first = people[0][0]
     await first.share_location(PIN[0] + 0.001, PIN[1])
