@@ -25,8 +25,15 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.domain.activities import MemberRole
+from bot.domain.activities import (
+    MemberRole,
+    NewActivity,
+    NewOrganization,
+    OrganizationStatus,
+    OrganizationType,
+)
 from bot.domain.service_records import review_stamp
+from bot.domain.users import TelegramIdentity
 from bot.services.service_records import RecordsService
 from bot.services.staff import StaffService
 from storage.activities import ActivitiesRepository
@@ -37,7 +44,6 @@ from storage.organizations import OrganizationsRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.timeutil import to_db_time
 from storage.users import UsersRepository
-from tests.factories import add_activity, add_organization, add_user
 
 NOW = datetime(2026, 12, 12, 6, 0, tzinfo=UTC)  # Saturday 14:00 in Shanghai
 ORGANIZER = 1
@@ -49,15 +55,16 @@ async def _volunteers(db: Database, count: int) -> list[int]:
     stamp = to_db_time(NOW)
     async with db.transaction() as tx:
         await tx.execute_many(
-            "INSERT INTO users (telegram_id, first_name, language_code, first_seen_at, "
+            "INSERT INTO users (telegram_id, first_name, telegram_language_code, created_at, "
             "last_seen_at) VALUES (?, ?, 'zh', ?, ?)",
             [(100_000 + n, f"志愿者{n}", stamp, stamp) for n in range(count)],
         )
         await tx.execute_many(
             "INSERT INTO volunteers (telegram_id, real_name, phone, is_minor, registered_at, "
-            "updated_at, birth_date) VALUES (?, ?, ?, 0, ?, ?, '1990-01-01')",
+            "updated_at, birth_date, consent_version, consent_at) "
+            "VALUES (?, ?, ?, 0, ?, ?, '1990-01-01', 'bench', ?)",
             [
-                (100_000 + n, f"志愿者{n}", f"+86139{n:08d}", stamp, stamp)
+                (100_000 + n, f"志愿者{n}", f"+86139{n:08d}", stamp, stamp, stamp)
                 for n in range(count)
             ],
         )
@@ -65,7 +72,9 @@ async def _volunteers(db: Database, count: int) -> list[int]:
     return [row["volunteer_id"] for row in rows]
 
 
-async def _attendance(db: Database, activity_id: int, volunteers: list[int], start: datetime) -> None:
+async def _attendance(
+    db: Database, activity_id: int, volunteers: list[int], start: datetime
+) -> None:
     async with db.transaction() as tx:
         await tx.execute_many(
             "INSERT INTO attendance (activity_id, volunteer_id, mark, walk_in, checked_in_at, "
@@ -177,8 +186,27 @@ async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) 
         try:
             await migrate(db)
             clock = ManualClock(NOW - timedelta(days=30))
-            organization = await add_organization(db, now=clock())
-            await add_user(db, ORGANIZER, now=clock())
+            organization = await OrganizationsRepository(db).create(
+                NewOrganization(
+                    name="长沙市青年志愿者协会",
+                    org_type=OrganizationType.VOLUNTEER_TEAM,
+                    area_code="furong",
+                    contact_name="李老师",
+                    contact_phone="+8613800000000",
+                    status=OrganizationStatus.APPROVED,
+                ),
+                clock(),
+            )
+            await UsersRepository(db).touch(
+                TelegramIdentity(
+                    telegram_id=ORGANIZER,
+                    first_name="李老师",
+                    last_name=None,
+                    username=None,
+                    language_code="zh",
+                ),
+                clock(),
+            )
             await OrganizationsRepository(db).add_member(
                 organization.organization_id, ORGANIZER, MemberRole.MANAGER, clock()
             )
@@ -186,9 +214,19 @@ async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) 
             activities = []
             for n in range(repeat):
                 start = NOW - timedelta(days=2 + n, hours=5)
-                activity = await add_activity(
-                    db, organization, starts_at=start, now=clock(), capacity=10_000,
-                    title=f"大型活动{n}",
+                activity = await ActivitiesRepository(db).create(
+                    NewActivity(
+                        organization_id=organization.organization_id,
+                        title=f"大型活动{n}",
+                        category_code="health",
+                        description="为社区老人测量血压、讲解健康知识。",
+                        starts_at=start,
+                        ends_at=start + timedelta(hours=3),
+                        place="芙蓉区定王台街道社区服务中心",
+                        area_code="furong",
+                        capacity=10_000,
+                    ),
+                    clock(),
                 )
                 await _attendance(db, activity.activity_id, volunteers, start)
                 activities.append(activity.activity_id)
@@ -196,7 +234,9 @@ async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) 
             await db.analyze()
             clock.set(NOW)
             staff = StaffService(
-                UsersRepository(db), OrganizationsRepository(db), ActivitiesRepository(db),
+                UsersRepository(db),
+                OrganizationsRepository(db),
+                ActivitiesRepository(db),
                 frozenset(),
             )
             attendance = AttendanceRepository(db)
@@ -213,9 +253,7 @@ async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) 
                 assert report.records == volunteer_count, report
 
             confirming = await _timed(confirm, repeat)
-            bare_confirm = [
-                _bare_confirm(path, 10_000_000 + n, volunteers) for n in range(repeat)
-            ]
+            bare_confirm = [_bare_confirm(path, 10_000_000 + n, volunteers) for n in range(repeat)]
             reader = 100_000  # the telegram id of volunteers[0]
 
             async def hours() -> None:
@@ -239,7 +277,9 @@ async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) 
     print(
         _line(
             f"confirm hours ({volunteer_count} volunteers)",
-            confirming, bare_confirm, CONFIRM_TARGET_MS,
+            confirming,
+            bare_confirm,
+            CONFIRM_TARGET_MS,
         )
     )
     print(_line(f"/hours ({record_count} records)", reading, bare_reading, HOURS_TARGET_MS))

@@ -61,20 +61,20 @@ class EvaluationsRepository:
             "ORDER BY r.volunteer_id",
             (activity_id,),
         )
-        queued = 0
-        for row in rows:
-            queued += await OutboxRepository.enqueue(
-                tx,
+        return await OutboxRepository.enqueue_many(
+            tx,
+            (
                 Notification(
                     kind=NotificationKind.RATING_REQUEST,
                     telegram_id=row["telegram_id"],
                     subject=rating_request_subject(activity_id, row["volunteer_id"]),
                     payload={"activity_id": activity_id},
                     due_at=now,
-                ),
-                now,
-            )
-        return queued
+                )
+                for row in rows
+            ),
+            now,
+        )
 
     # -- who served where --------------------------------------------------------------------
 

@@ -75,6 +75,30 @@ class OutboxRepository:
         )
         return changed > 0
 
+    @staticmethod
+    async def enqueue_many(
+        tx: Transaction, notifications: Iterable[Notification], now: datetime
+    ) -> int:
+        """:meth:`enqueue` for many at once (one statement prepared once: a 500-person
+        confirmation queues its notices in a few milliseconds); how many were stored."""
+        created = to_db_time(now)
+        return await tx.execute_many(
+            "INSERT INTO outbox (dedup_key, kind, telegram_id, payload, due_at, batch_key, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+            [
+                (
+                    notification.dedup_key,
+                    notification.kind.value,
+                    notification.telegram_id,
+                    json.dumps(notification.payload, sort_keys=True),
+                    to_db_time(notification.due_at),
+                    notification.batch_key,
+                    created,
+                )
+                for notification in notifications
+            ],
+        )
+
     async def claim_due(
         self,
         now: datetime,

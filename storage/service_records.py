@@ -158,8 +158,7 @@ class ServiceRecordsRepository:
             # "How was it?" to everyone recorded, in the transaction that recorded them.
             await EvaluationsRepository.queue_rating_requests_in(tx, aid, now)
             await audit_in(tx, aid, None, by, now, "confirm", None, str(written), None)
-            for notification in notify:
-                await OutboxRepository.enqueue(tx, notification, now)
+            await OutboxRepository.enqueue_many(tx, notify, now)
         return True, written, granted
 
     async def records_of_activity(self, activity_id: int) -> list[ServiceRecord]:
