@@ -40,6 +40,7 @@ from bot.services.registration import (
     draft_from_profile,
 )
 from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.record_buttons import MyHoursPage
 from handlers.refusals import GENERIC
 from handlers.render import answer, show
 from handlers.volunteer_answers import FIELD_LABELS, describe_answers
@@ -167,6 +168,7 @@ def profile_keyboard(
                 ProfFields().button(t.gettext("✏️ Edit")),
                 ProfNotifications().button(t.gettext("🔔 Notifications")),
             ],
+            [MyHoursPage(0).button(t.gettext("🕒 My volunteer hours"))],
             [pause, ProfExport().button(t.gettext("📤 Export my data"))],
             [ProfDelete().button(t.gettext("🗑 Delete my account"))],
             [button(t.gettext("🏠 Main menu"), "menu", "home")],

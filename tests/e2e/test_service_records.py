@@ -461,6 +461,12 @@ async def test_an_english_organizer_edits_extends_and_a_training_grants_its_qual
     await trainee.send("/hours")
     hours = await trainee.wait_for_text("Trainings completed")
     assert "急救证" in hours.visible_text
+    # The same from /profile.
+    await trainee.send("/profile")
+    profile = await trainee.next_reply()
+    await trainee.press("🕒 My volunteer hours", message=profile)
+    again = await trainee.wait_for_text("My volunteer hours")
+    assert "in all: 2 h" in again.visible_text
 
     # The party is not volunteer service: confirming it records nothing and tells no one.
     clock.set(START + timedelta(hours=3, minutes=5))
