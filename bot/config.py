@@ -104,6 +104,28 @@ class Settings(BaseSettings):
     invite_cooldown: timedelta = Field(default=timedelta(days=7))
     # How long a co-organizer invitation link stays valid.
     org_invite_ttl: timedelta = Field(default=timedelta(hours=72))
+    # Webhook mode (``zhiyuan run --webhook``): Telegram posts updates to WEBHOOK_URL (the public
+    # HTTPS address of a load balancer in front of the instances) with WEBHOOK_SECRET in a header;
+    # each instance listens on WEBHOOK_HOST:WEBHOOK_PORT at WEBHOOK_PATH and serves /healthz.
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    webhook_secret: SecretStr | None = Field(default=None)
+    webhook_host: str = Field(default="127.0.0.1")
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_path: str = Field(default="/telegram", pattern=r"^/[A-Za-z0-9/_-]{0,100}$")
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # This instance's name among several (defaults to the host, plus the webhook port); kept
+    # across restarts so a restarted instance takes back the updates it had begun at once.
+    instance_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16–256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
     # Service records (issue #16): the check-in window around an activity, the distance from
     # its pin beyond which a check-in is flagged, how minutes are rounded, the most hours one
     # day can count, and the no-show rule (this many within the window: sign-ups need an
