@@ -156,7 +156,7 @@ def render(document: CertificateDocument, t: Translator, link: str, font: Path) 
         period=period_text(t, document),
         hours=hours(t, snapshot.total_minutes),
     )
-    pdf.multi_cell(WIDTH - 8, 7.5, statement, align="J")
+    pdf.multi_cell(WIDTH - 8, 7.5, statement, align="L")
 
     # -- the fields ----------------------------------------------------------------------------
     fields: list[tuple[str, str]] = [(t.gettext("Name"), document.full_name)]
@@ -207,7 +207,7 @@ def render(document: CertificateDocument, t: Translator, link: str, font: Path) 
     pdf.set_text_color(*INK)
     pdf.set_font(FONT, size=12)
     pdf.set_xy(PAGE_W / 2, bottom)
-    pdf.cell(WIDTH / 2, 7, t.gettext("Issued by"), align="R")
+    pdf.cell(WIDTH / 2, 7, t.pgettext("certificate", "Issued by"), align="R")
     pdf.set_font(FONT, size=13)
     pdf.set_xy(PAGE_W / 2 - 20, bottom + 8)
     pdf.cell(WIDTH / 2 + 20, 8, document.issuer_name, align="R")

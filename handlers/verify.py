@@ -56,7 +56,7 @@ def verification_text(t: Translator, found: Verification, *, admin: bool) -> str
         head,
         t.labelled(t.gettext("Name"), html(found.masked_name)),
         t.labelled(t.gettext("Service hours"), hours_label(t, found.total_minutes)),
-        t.labelled(t.gettext("Issued by"), html(found.issuer_name)),
+        t.labelled(t.pgettext("certificate", "Issued by"), html(found.issuer_name)),
         t.labelled(t.gettext("Issue date"), t.format_date(found.issued_at, "long")),
         t.labelled(t.gettext("Status"), status),
     ]
