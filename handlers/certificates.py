@@ -197,7 +197,8 @@ async def on_ask(update: Update, context: ZyContext, press: CertAsk) -> None:
         CertScope.THIS_YEAR: Period.year(year),
         CertScope.LAST_YEAR: Period.year(year - 1),
     }[press.scope]
-    await answer(update, t.gettext("Preparing your certificate…"))
+    waits = certificates.approval_required
+    await answer(update, None if waits else t.gettext("Preparing your certificate…"))
     await request(update, context, period)
 
 
@@ -216,13 +217,13 @@ async def request(update: Update, context: ZyContext, period: Period) -> None:
             ),
         )
         return
-    await send_pdf(update, context, certificate.certificate_id)
-
-
-async def send_pdf(update: Update, context: ZyContext, certificate_id: int) -> None:
     document = await context.services.certificates.document(
-        context.user.telegram_id, certificate_id
+        context.user.telegram_id, certificate.certificate_id
     )
+    await send_pdf(update, context, document)
+
+
+async def send_pdf(update: Update, context: ZyContext, document: CertificateDocument) -> None:
     chat = update.effective_chat
     if chat is None:
         return
@@ -255,11 +256,11 @@ async def pdf_bytes(context: ZyContext, document: CertificateDocument) -> bytes:
 
 
 async def on_get(update: Update, context: ZyContext, press: CertGet) -> None:
-    await context.services.certificates.my_certificate(
+    document = await context.services.certificates.document(
         context.user.telegram_id, press.certificate_id
     )
     await answer(update, context.t.gettext("Preparing your certificate…"))
-    await send_pdf(update, context, press.certificate_id)
+    await send_pdf(update, context, document)
 
 
 async def on_dates(update: Update, context: ZyContext, owner: FlowOwner) -> None:

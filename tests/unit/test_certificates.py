@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from bot.certificate_pdf import qr_png, render
 from bot.clock import ManualClock
@@ -64,7 +65,7 @@ STRANGER = 701
 needs_font = pytest.mark.skipif(not FONT.exists(), reason="fonts-wqy-microhei is not installed")
 
 
-# -- pure rules --------------------------------------------------------------------------------------
+# -- pure rules ------------------------------------------------------------------------------------
 
 
 def test_codes_are_random_url_safe_and_fit_a_deep_link() -> None:
@@ -174,7 +175,7 @@ def test_snapshot_takes_the_period_names_content_and_ranks_units() -> None:
     assert snapshot.fingerprint("王**", Language.ZH) != same.fingerprint("王**", Language.ZH)
 
 
-# -- the PDF -----------------------------------------------------------------------------------------
+# -- the PDF ---------------------------------------------------------------------------------------
 
 
 def document(language: Language, lines: int = 5) -> CertificateDocument:
@@ -301,7 +302,10 @@ def test_the_embedded_qr_is_the_verification_link_and_the_font_is_a_subset() -> 
     assert (
         other.size != expected.size or ImageChops.difference(embedded.convert("L"), other).getbbox()
     )
-    fonts = page["/Resources"]["/Font"]
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    fonts = resources["/Font"].get_object()
+    assert isinstance(fonts, DictionaryObject)
     for ref in fonts.values():
         font = ref.get_object()
         descendant = font["/DescendantFonts"][0].get_object()
@@ -319,7 +323,7 @@ def test_the_same_certificate_draws_the_same_bytes() -> None:
     )
 
 
-# -- the service and the repository --------------------------------------------------------------
+# -- the service and the repository ----------------------------------------------------------------
 
 
 def build(db: Database, clock: ManualClock, **settings: object) -> CertificateService:
