@@ -274,7 +274,10 @@ class CertificateSnapshot:
 
 
 def build_snapshot(
-    records: Iterable[ServiceRecord], period: Period, content_names: Mapping[str, str]
+    records: Iterable[ServiceRecord],
+    period: Period,
+    content_names: Mapping[str, str],
+    separator: str = "、",
 ) -> CertificateSnapshot:
     """The records of ``period`` with minutes, as a certificate prints them.
 
@@ -302,7 +305,9 @@ def build_snapshot(
     lines.sort(key=lambda line: (line.day, line.activity))
     return CertificateSnapshot(
         lines=tuple(lines),
-        content_summary=_ranked_join([(line.content, line.minutes) for line in lines]),
+        content_summary=separator.join(
+            _ranked_shown([(line.content, line.minutes) for line in lines])
+        ),
         recording_units=tuple(_ranked([(line.unit, line.minutes) for line in lines])),
     )
 
@@ -314,12 +319,12 @@ def _ranked(pairs: Sequence[tuple[str, int]]) -> list[str]:
     return sorted(minutes, key=lambda name: (-minutes[name], name))
 
 
-def _ranked_join(pairs: Sequence[tuple[str, int]]) -> str:
+def _ranked_shown(pairs: Sequence[tuple[str, int]]) -> list[str]:
     kinds = _ranked(pairs)
     shown = kinds[:MAX_CONTENT_KINDS]
     if len(kinds) > len(shown):
         shown.append("…")
-    return "、".join(shown)
+    return shown
 
 
 def main_unit(records: Iterable[ServiceRecord], period: Period) -> int | None:

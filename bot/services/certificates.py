@@ -194,7 +194,8 @@ class CertificateService:
         self, records: Sequence[ServiceRecord], period: Period, language: Language
     ) -> CertificateSnapshot:
         names = {item.code: item.name(language.value) for item in await self._catalog.categories()}
-        return build_snapshot(records, period, names)
+        separator = ", " if language is Language.EN else "、"
+        return build_snapshot(records, period, names, separator)
 
     def _issue_data(
         self, profile: VolunteerProfile, snapshot: CertificateSnapshot, language: Language
