@@ -46,6 +46,7 @@ from bot.i18n import translator
 from bot.services.certificates import CertificateService
 from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
+from storage.backends import open_database
 from storage.catalog import CatalogRepository
 from storage.certificates import CertificatesRepository
 from storage.db import Database
@@ -348,7 +349,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def other(db: Database, db_path: Path) -> AsyncIterator[Database]:
-    second = await Database.open(db_path)
+    second = await open_database(db_path)
     try:
         yield second
     finally:
