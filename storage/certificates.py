@@ -8,7 +8,6 @@ from the row id inside the issuing transaction, so it is unique without a sequen
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from bot.domain.certificates import (
 from bot.domain.notifications import Notification
 from bot.domain.service_records import ServiceRecord
 from bot.domain.users import Language
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.service_records import _to_record as to_record
 from storage.timeutil import from_db_time, to_db_time
@@ -39,7 +38,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value else None
 
 
-def _to_certificate(row: sqlite3.Row) -> Certificate:
+def _to_certificate(row: Row) -> Certificate:
     snapshot = None
     if row["records_json"] is not None:
         snapshot = CertificateSnapshot(
