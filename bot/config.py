@@ -177,6 +177,36 @@ class Settings(BaseSettings):
         description="Local time of day at which recording reminders go out.",
     )
 
+    # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
+    # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
+    # off by default, since the records were confirmed already. The federation's name is printed
+    # as the issuer (English certificates use FEDERATION_NAME_EN). The PDF embeds a subset of
+    # CERTIFICATE_FONT (a TTF, OTF or TTC with Chinese; Debian's fonts-wqy-microhei by default).
+    certificate_approval: bool = Field(default=False)
+    federation_name: str = Field(default="志愿者联合会", min_length=2, max_length=60)
+    federation_name_en: str = Field(default="Volunteer Federation", min_length=2, max_length=80)
+    certificate_font: Path = Field(default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"))
+    # Verifying codes: after VERIFY_MAX_FAILURES wrong codes within VERIFY_WINDOW, a user may
+    # not verify for VERIFY_BLOCK ("1m", "15m"): a code has 144 random bits, this only keeps
+    # a script from hammering the database.
+    verify_max_failures: int = Field(default=5, ge=1, le=100)
+    verify_window: timedelta = Field(default=timedelta(minutes=1))
+    verify_block: timedelta = Field(default=timedelta(minutes=15))
+
+    @field_validator("verify_window", "verify_block", mode="before")
+    @classmethod
+    def _verify_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("verify_window", "verify_block")
+    @classmethod
+    def _verify_span(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10) or value > timedelta(days=1):
+            raise ValueError("must be between 10s and 1 day, e.g. 1m or 15m")
+        return value
+
     @field_validator(
         "cancel_cutoff",
         "offer_window",
