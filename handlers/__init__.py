@@ -25,6 +25,7 @@ from handlers import (
     duplicate_activity,
     errors,
     evaluations,
+    honours,
     hours_review,
     key_dates,
     manage,
@@ -40,8 +41,11 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    rewards,
     roster,
     signup,
+    stars,
+    stars_admin,
     start,
     workdays_admin,
 )
@@ -84,6 +88,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    stars.register(application)
+    stars_admin.register(application)
+    rewards.register(application)
+    honours.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +114,9 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    stars,
+    stars_admin,
+    rewards,
 )
 
 
@@ -147,6 +158,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    stars_admin,
+    rewards,
 )
 
 

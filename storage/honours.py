@@ -3,18 +3,11 @@ and per district, among those who opted in (``honour_opt_ins``, migration 0022).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.honours import Honoured
 from storage.db import Database
 from storage.timeutil import to_db_time
-
-
-@dataclass(frozen=True)
-class Honoured:
-    volunteer_id: int
-    name: str
-    minutes: int
 
 
 class HonoursRepository:

@@ -4,47 +4,18 @@ only for those who opted in (a profile toggle, off by default: being named is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from storage.honours import Honoured, HonoursRepository
+from bot.domain.honours import Honoured, Month
+from storage.honours import HonoursRepository
 from storage.volunteers import VolunteersRepository
 
 __all__ = ["HONOURS_LIMIT", "HonoursService", "Month", "month_range"]
 
 HONOURS_LIMIT = 10
 ORGANIZATION_BUTTONS = 4
-
-
-@dataclass(frozen=True)
-class Month:
-    year: int
-    month: int
-
-    @property
-    def first(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def after(self) -> date:
-        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
-
-    def previous(self) -> Month:
-        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
-
-    def next(self) -> Month:
-        return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
-
-    @property
-    def packed(self) -> int:
-        return self.year * 100 + self.month
-
-    @staticmethod
-    def unpack(value: int) -> Month | None:
-        year, month = divmod(value, 100)
-        return Month(year, month) if 2000 <= year <= 2100 and 1 <= month <= 12 else None
 
 
 def month_range(month: Month) -> tuple[date, date]:
