@@ -201,17 +201,19 @@ async def show_mine(update: Update, context: ZyContext, notice: str | None = Non
     if history:
         lines += ["", t.gettext("<b>Latest movements</b>")]
         for movement in history:
+            kind = t.gettext(TRANSFER_LABELS[movement.kind])
+            sign = "+" if movement.amount > 0 else ""
             lines.append(
-                f"{t.format_day(movement.created_at)} · "
-                f"{'+' if movement.amount > 0 else ''}{format_points(movement.amount)} · "
-                f"{t.gettext(TRANSFER_LABELS[movement.kind])} · {html(movement.about)}"
+                f"{t.format_day(movement.created_at)} · {sign}{format_points(movement.amount)}"
+                f" · {kind} · {html(movement.about)}"
             )
     if redemptions:
         lines += ["", t.gettext("<b>My rewards</b>")]
         for redemption in redemptions:
+            status = t.gettext(STATUS_LABELS[redemption.status])
             lines.append(
                 f"{t.format_day(redemption.redeemed_at)} · {html(redemption.reward_title)} · "
-                f"{format_points(redemption.price)} · {t.gettext(STATUS_LABELS[redemption.status])}"
+                f"{format_points(redemption.price)} · {status}"
             )
             if redemption.status is RedemptionStatus.RESERVED:
                 rows.append(
@@ -369,10 +371,8 @@ async def show_tiers(update: Update, context: ZyContext, notice: str | None = No
     if not tiers:
         lines.append(t.gettext("No activity is waiting for its hours."))
     for number, row in enumerate(tiers, start=1):
-        lines.append(
-            f"{number}. {html(row.title)} · {t.format_day(row.starts_at)} · "
-            f"{t.gettext(TIER_LABELS[row.tier])}"
-        )
+        tier = t.gettext(TIER_LABELS[row.tier])
+        lines.append(f"{number}. {html(row.title)} · {t.format_day(row.starts_at)} · {tier}")
         rows.append(tier_buttons(t, row.activity_id, row.tier))
     rows.append([RwList().button(t.gettext("⬅️ Rewards"))])
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))

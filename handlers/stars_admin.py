@@ -133,7 +133,7 @@ async def show_home(update: Update, context: ZyContext, notice: str | None = Non
     rows: list[list[InlineKeyboardButton]] = [
         [SaType().button(t.gettext("✏️ Type new thresholds"))],
         [
-            SaPreset("national").button(t.gettext("100/300/600/1000/1500")),
+            SaPreset("national").button("100/300/600/1000/1500"),
             SaPreset("beijing").button(t.gettext("Beijing: 100/200/500/800/1000")),
         ],
     ]
