@@ -61,7 +61,7 @@ class HonoursRepository:
             "ORDER BY total DESC, r.volunteer_id LIMIT ?",
             (value, first.isoformat(), after.isoformat(), limit),
         )
-        return [Honoured(r["volunteer_id"], r["real_name"] or "", r["total"]) for r in rows]
+        return [Honoured(r["volunteer_id"], r["real_name"] or "", int(r["total"])) for r in rows]
 
     async def organizations_served(self, volunteer_id: int, limit: int) -> list[tuple[int, str]]:
         """The organizations a volunteer has records with (for the honours screen's buttons)."""

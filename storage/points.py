@@ -15,7 +15,6 @@ and the lead's confirm step can all run it without crediting anything twice.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +32,7 @@ from bot.domain.points import (
     TransferKind,
     points_for,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -132,7 +131,7 @@ async def transfer_in(
     return transfer_id
 
 
-def _to_reward(row: sqlite3.Row) -> Reward:
+def _to_reward(row: Row) -> Reward:
     return Reward(
         reward_id=row["reward_id"],
         organization_id=row["organization_id"],
@@ -144,7 +143,7 @@ def _to_reward(row: sqlite3.Row) -> Reward:
     )
 
 
-def _to_redemption(row: sqlite3.Row) -> Redemption:
+def _to_redemption(row: Row) -> Redemption:
     return Redemption(
         redemption_id=row["redemption_id"],
         reward_id=row["reward_id"],
@@ -348,7 +347,7 @@ class PointsRepository:
             Movement(
                 transfer_id=r["transfer_id"],
                 kind=TransferKind(r["kind"]),
-                amount=r["amount"],
+                amount=int(r["amount"]),
                 created_at=from_db_time(r["created_at"]),
                 about=r["about"],
             )

@@ -10,19 +10,18 @@ nothing, so each level is congratulated once.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.notifications import Notification, NotificationKind
 from bot.domain.stars import StarRow, StarStatus, Thresholds
-from storage.db import Database
+from storage.db import Database, Row
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
 
-def _to_row(row: sqlite3.Row) -> StarRow:
+def _to_row(row: Row) -> StarRow:
     return StarRow(
         volunteer_id=row["volunteer_id"],
         level=row["level"],
@@ -156,7 +155,7 @@ class StarsRepository:
                 volunteer_id=r["volunteer_id"],
                 name=r["real_name"],
                 level=r["level"],
-                minutes=r["minutes"],
+                minutes=int(r["minutes"]),
                 applied_at=from_db_time(r["applied_at"]),
                 ends_at=from_db_time(r["publicity_ends_at"]),
             )
@@ -201,9 +200,9 @@ class StarsRepository:
             (*params, lowest),
         )
         due = [
-            (row["volunteer_id"], row["telegram_id"], row["total"], row["top"])
+            (row["volunteer_id"], row["telegram_id"], int(row["total"]), int(row["top"]))
             for row in rows
-            if thresholds.level_for(row["total"]) > row["top"]
+            if thresholds.level_for(int(row["total"])) > int(row["top"])
         ]
         queued = 0
         stamp = to_db_time(now)

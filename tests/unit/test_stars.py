@@ -27,6 +27,7 @@ from bot.domain.validation import InvalidInput
 from bot.services.staff import StaffRefused, StaffService
 from bot.services.stars import ObjectionReason, StarService
 from storage.activities import ActivitiesRepository
+from storage.backends import open_database
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
 from storage.stars import StarsRepository
@@ -132,7 +133,7 @@ async def test_the_sweep_congratulates_once_per_level(db: Database, db_path: Pat
     clock = ManualClock(NOW)
     stars = _service(db, clock)
     telegram_id, vid = await _volunteer_with_hours(db, 320)
-    second = await Database.open(db_path)
+    second = await open_database(db_path)
     try:
         other = _service(second, clock)
         counts = await asyncio.gather(stars.sweep(), other.sweep(), stars.sweep())
