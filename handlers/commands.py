@@ -32,10 +32,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", N_("What I can do")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel the current action")),
-    ("stars", N_("My star level")),
-    ("points", N_("My points and rewards")),
-    ("rewards", N_("Rewards to redeem with points")),
-    ("honours", N_("Honours of the month")),
 )
 
 # Added for members of an approved organization (and administrators, who publish for any).
