@@ -176,6 +176,15 @@ class Settings(BaseSettings):
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="Local time of day at which recording reminders go out.",
     )
+    # Recognition (issue #17). Star levels count as soon as the hours reach them, unless
+    # STAR_APPLICATION is on: then the volunteer applies, the level is publicised for
+    # STAR_PUBLICITY_DAYS and granted unless an administrator objects. Points per confirmed
+    # hour of standard service (×1.5 skilled, ×2 demanding). How often confirmed hours are
+    # turned into points and levels (the sweep is idempotent; a minute late is fine).
+    star_application: bool = Field(default=False)
+    star_publicity_days: int = Field(default=7, ge=1, le=60)
+    points_per_hour: int = Field(default=1, ge=1, le=1000)
+    recognition_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
     # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;

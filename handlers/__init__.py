@@ -26,6 +26,7 @@ from handlers import (
     duplicate_activity,
     errors,
     evaluations,
+    honours,
     hours_review,
     key_dates,
     manage,
@@ -41,8 +42,11 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    rewards,
     roster,
     signup,
+    stars,
+    stars_admin,
     start,
     verify,
     workdays_admin,
@@ -88,6 +92,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     awards.register(application)
     certificates.register(application)
     verify.register(application)
+    stars.register(application)
+    stars_admin.register(application)
+    rewards.register(application)
+    honours.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -111,6 +119,9 @@ _RENDERING_MODULES = (
     ratings,
     awards,
     certificates,
+    stars,
+    stars_admin,
+    rewards,
 )
 
 
@@ -154,6 +165,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     awards,
     certificates,
     verify,
+    stars_admin,
+    rewards,
 )
 
 

@@ -48,6 +48,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("broadcast", N_("Send an announcement")),
     ("workdays", N_("Working-day calendar and late records")),
     ("certificates", N_("Certificates issued; revoke one")),
+    ("starlevels", N_("Star level thresholds and publicity")),
 )
 
 
