@@ -40,9 +40,12 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    report_figures,
+    reports,
     roster,
     signup,
     start,
+    stats,
     workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
@@ -84,6 +87,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    report_figures.register(application)
+    stats.register(application)
+    reports.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +112,8 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    report_figures,
+    reports,
 )
 
 
@@ -147,6 +155,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    report_figures,
+    reports,
 )
 
 

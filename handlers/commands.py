@@ -38,6 +38,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("new", N_("Publish a new activity")),
     ("award", N_("Enter an award for a volunteer")),
+    ("stats", N_("Statistics, the statistics table and charts")),
 )
 
 # Added for administrators only.
@@ -45,6 +46,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
     ("workdays", N_("Working-day calendar and late records")),
+    ("periods", N_("Report periods around key dates")),
 )
 
 

@@ -52,6 +52,13 @@ class NotificationKind(StrEnum):
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
     AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
+    # Reports (bot.services.reports): after the hours are confirmed, to who confirmed them:
+    # record people served, money and media; during a campaign period, the day before the
+    # report day, to the staff of organizations with activities missing figures; on the report
+    # day, the statistics table (an XLSX document) to managers and the roll-up to administrators.
+    REPORT_FIGURES_DUE = "report_figures_due"
+    REPORT_FIGURES_MISSING = "report_figures_missing"
+    REPORT_WEEKLY = "report_weekly"
 
     @property
     def is_time_critical(self) -> bool:
