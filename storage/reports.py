@@ -10,7 +10,6 @@ functions), so the SQL runs on PostgreSQL as it is.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,7 +28,7 @@ from bot.domain.reports import (
     StatRow,
     StatTable,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["ActivityAttendance", "FiguresDue", "ReportsRepository", "Scope"]
@@ -167,28 +166,22 @@ class ReportsRepository:
         by: int,
         now: datetime,
     ) -> bool:
-        """Add a report unless the activity has :data:`MAX_MEDIA_PER_ACTIVITY` (guarded in the
-        statement, so two presses at once cannot pass the limit together)."""
+        """Add a report unless the activity has :data:`MAX_MEDIA_PER_ACTIVITY`. The figures row
+        is written first: PostgreSQL locks it until commit, so two presses at once count each
+        other's reports and cannot pass the limit together (SQLite has one writer anyway)."""
         async with self._db.transaction() as tx:
             await self._touch(tx, activity_id, by, now)
-            added = await tx.execute(
-                "INSERT INTO media_reports (activity_id, kind, title, url, reads, added_by, "
-                "added_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM media_reports "
-                "WHERE activity_id = ?) < ?",
-                (
-                    activity_id,
-                    kind.value,
-                    title,
-                    url,
-                    reads,
-                    by,
-                    to_db_time(now),
-                    activity_id,
-                    MAX_MEDIA_PER_ACTIVITY,
-                    PEOPLE_CODES,
-                ),
+            row = await tx.fetch_one(
+                "SELECT COUNT(*) AS n FROM media_reports WHERE activity_id = ?", (activity_id,)
             )
-        return added > 0
+            if row is not None and int(row["n"]) >= MAX_MEDIA_PER_ACTIVITY:
+                return False
+            await tx.execute(
+                "INSERT INTO media_reports (activity_id, kind, title, url, reads, added_by, "
+                "added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (activity_id, kind.value, title, url, reads, by, to_db_time(now)),
+            )
+        return True
 
     async def delete_media(self, activity_id: int, media_id: int) -> bool:
         async with self._db.transaction() as tx:
@@ -234,7 +227,7 @@ class ReportsRepository:
             args,
         ):
             planned.setdefault(row["activity_id"], []).append(row["people_code"])
-        media: dict[int, list[sqlite3.Row]] = {}
+        media: dict[int, list[Row]] = {}
         for row in await self._db.fetch_all(
             "SELECT m.* FROM media_reports m JOIN activities a ON a.activity_id = m.activity_id "
             f"JOIN organizations o ON o.organization_id = a.organization_id {where} "
@@ -400,12 +393,12 @@ class ReportsRepository:
         async with self._db.transaction() as tx:
             changed = await tx.execute(
                 "INSERT INTO campaign_periods (key_date_code, days_before, days_after, "
-                "is_enabled, updated_by, updated_at) SELECT code, ?, ?, 1, ?, ? FROM key_dates "
-                "WHERE code = ? ON CONFLICT (key_date_code) DO UPDATE SET "
+                "is_enabled, updated_by, updated_at) VALUES (?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT (key_date_code) DO UPDATE SET "
                 "days_before = excluded.days_before, days_after = excluded.days_after, "
                 "is_enabled = 1, updated_by = excluded.updated_by, "
                 "updated_at = excluded.updated_at",
-                (days_before, days_after, by, to_db_time(now), code),
+                (code, days_before, days_after, by, to_db_time(now)),
             )
         return changed > 0
 
@@ -574,7 +567,7 @@ class ReportsRepository:
         ]
 
 
-def _to_media(row: sqlite3.Row) -> MediaReport:
+def _to_media(row: Row) -> MediaReport:
     return MediaReport(
         media_id=row["media_id"],
         activity_id=row["activity_id"],
