@@ -110,7 +110,8 @@ def media_line(
     url: str | None,
     reads: int | None,
 ) -> str:
-    parts = [f"{number}. {t.gettext(MEDIA_KINDS[kind])}"]
+    label = t.gettext(MEDIA_KINDS[kind])
+    parts = [f"{number}. {label}"]
     if title:
         parts.append(html(title))
     if url:
@@ -130,9 +131,9 @@ def figures_text(t: Translator, activity: Activity, figures: ActivityFigures) ->
         "",
     ]
     if figures.served:
+        names = {kind: t.gettext(PEOPLE_SERVED[kind.value]) for kind in figures.served}
         served = " · ".join(
-            f"{t.gettext(PEOPLE_SERVED[kind.value])} {t.format_number(count)}"
-            for kind, count in figures.served.items()
+            f"{names[kind]} {t.format_number(count)}" for kind, count in figures.served.items()
         )
     else:
         served = t.gettext("none recorded")

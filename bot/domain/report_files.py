@@ -117,8 +117,19 @@ _PEOPLE: Final[dict[Language, dict[PeopleServed, str]]] = {
 }
 
 _FONTS: Final[dict[Language, str]] = {Language.ZH: "宋体", Language.EN: "Calibri"}
-_WIDTHS: Final = (6, 40, 12, 14, 22, 11, 14, 16)
+_WIDTHS: Final = (6, 40, 14, 16, 26, 14, 16, 18)
 _COLUMNS: Final = "ABCDEFGH"
+
+
+def _display_width(text: str) -> int:
+    """Column units a text takes: CJK and full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped cell of ``width`` units needs (row heights are not fitted on opening)."""
+    usable = max(width - 1, 1)
+    return sum(max(1, -(-_display_width(line) // int(usable))) for line in text.split("\n"))
 
 
 def people_names(language: Language) -> dict[PeopleServed, str]:
@@ -249,12 +260,16 @@ def table_xlsx(table: StatTable, heading: SheetHeading, language: Language) -> b
     for column, key in ((7, "hours"), (8, "funds")):
         put(top, column, text[key], font=bold)
         merge(top, column, top + 1, column)
-    sheet.row_dimensions[top].height = 30
-    sheet.row_dimensions[top + 1].height = 20
+    sheet.row_dimensions[top].height = 36
+    sheet.row_dimensions[top + 1].height = 22
 
     row_number = top + 2
     formats = {7: "0.0", 8: "0.00"}
     for values in _row_values(table, language):
+        lines = max(
+            _lines_needed(str(values[1]), _WIDTHS[1]), _lines_needed(str(values[4]), _WIDTHS[4])
+        )
+        sheet.row_dimensions[row_number].height = max(18, 15 * lines)
         for column, value in enumerate(values, start=1):
             put(
                 row_number,
@@ -287,16 +302,18 @@ def table_xlsx(table: StatTable, heading: SheetHeading, language: Language) -> b
     put(row_number, 5, text["links"], font=bold)
     merge(row_number, 5, row_number, 7)
     put(row_number, 8, text["reads"], font=bold)
-    sheet.row_dimensions[row_number].height = 30
+    sheet.row_dimensions[row_number].height = 36
     row_number += 1
     for number, title, paper, online, links, reads in _media_values(table, language):
         for column, value in ((1, number), (2, title), (3, paper), (4, online), (8, reads)):
             put(row_number, column, value, align=left if column == 2 else center)
         put(row_number, 5, links, align=left)
         merge(row_number, 5, row_number, 7)
-        lines = max(1, str(links).count("\n") + 1)
-        if lines > 1:
-            sheet.row_dimensions[row_number].height = 15 * lines
+        lines = max(
+            _lines_needed(str(title), _WIDTHS[1]),
+            _lines_needed(str(links), sum(_WIDTHS[4:7])),
+        )
+        sheet.row_dimensions[row_number].height = max(18, 15 * lines)
         row_number += 1
     put(row_number, 1, text["total"], font=bold)
     merge(row_number, 1, row_number, 2)

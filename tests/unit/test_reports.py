@@ -270,7 +270,7 @@ async def test_stats_numbers(db: Database) -> None:
 async def test_friday_report_inside_the_period_only_and_once(db: Database) -> None:
     clock = ManualClock(datetime(2027, 3, 4, 10, 30, tzinfo=SHANGHAI))  # Thursday
     reports = build(db, clock)
-    first, second, (one, _two, _other) = await setup(db)
+    first, second, _ids = await setup(db)
     outbox = OutboxRepository(db)
 
     async def kinds() -> list[tuple[str, int]]:
