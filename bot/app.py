@@ -36,6 +36,7 @@ from bot.services.recording_deadlines import DeadlinePolicy, RecordingDeadlineSe
 from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportPolicy, ReportService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
@@ -63,6 +64,7 @@ from storage.publishing import PublishingRepository
 from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
+from storage.reports import ReportsRepository
 from storage.rosters import RostersRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
@@ -220,6 +222,21 @@ def build_application(
         stars=StarService(StarsRepository(db), volunteers, users, staff, clock, settings),
         points=PointsService(PointsRepository(db), volunteers, users, staff, clock, settings),
         honours=HonoursService(HonoursRepository(db), volunteers, clock, settings.tz),
+        reports=ReportService(
+            db,
+            ReportsRepository(db),
+            staff,
+            users,
+            outbox,
+            clock,
+            settings.tz,
+            settings.admin_ids,
+            ReportPolicy(
+                weekday=settings.report_weekday,
+                send_time=time.fromisoformat(settings.report_time),
+                population=settings.stats_population or None,
+            ),
+        ),
     )
     application = cast(
         ZyApplication,

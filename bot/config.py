@@ -216,6 +216,14 @@ class Settings(BaseSettings):
             raise ValueError("must be between 10s and 1 day, e.g. 1m or 15m")
         return value
 
+    # Reports (issue #18): during a campaign period the statistics table goes out every
+    # REPORT_WEEKDAY (ISO, 5 = Friday) at REPORT_TIME (local); organizations missing figures are
+    # reminded the day before at the same time. STATS_POPULATION: inhabitants of the area the
+    # federation serves, for the participation rate in /stats (0: not shown).
+    report_weekday: int = Field(default=5, ge=1, le=7)
+    report_time: str = Field(default="10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    stats_population: int = Field(default=0, ge=0, le=2_000_000_000)
+
     @field_validator(
         "cancel_cutoff",
         "offer_window",

@@ -39,6 +39,7 @@ from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
@@ -88,6 +89,7 @@ class Services:
     stars: StarService
     points: PointsService
     honours: HonoursService
+    reports: ReportService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

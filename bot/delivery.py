@@ -37,7 +37,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
@@ -245,12 +245,22 @@ def quiet_until(now: datetime, tz: ZoneInfo, start: time, end: time) -> datetime
 
 
 @dataclass(frozen=True)
+class RenderedFile:
+    """A file sent as a document, ``text`` becoming its caption (at most 1024 characters)."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     # Runs once Telegram accepted the message (e.g. "Still coming?" counts as asked only
     # then); not on a retry, a block or a failure.
     after_sent: Callable[[], Awaitable[object]] | None = None
+    # Sent as a document with ``text`` as its caption (the Friday statistics table).
+    document: RenderedFile | None = None
 
 
 #: What renderers are handed besides the row: the services container (``bot.context``).
@@ -463,6 +473,16 @@ class Deliverer(Generic[C]):
         extra: dict[str, Any] = {}
         if isinstance(getattr(bot, "rate_limiter", None), DeliveryRateLimiter):
             extra["rate_limit_args"] = NO_RETRIES  # a 429 must come back here, see the class
+        if rendered.document is not None:
+            await bot.send_document(
+                item.telegram_id,
+                InputFile(rendered.document.data, filename=rendered.document.filename),
+                caption=rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+                **extra,
+            )
+            return
         await bot.send_message(
             item.telegram_id,
             rendered.text,

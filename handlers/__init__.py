@@ -42,12 +42,15 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    report_figures,
+    reports,
     rewards,
     roster,
     signup,
     stars,
     stars_admin,
     start,
+    stats,
     verify,
     workdays_admin,
 )
@@ -96,6 +99,9 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     stars_admin.register(application)
     rewards.register(application)
     honours.register(application)
+    report_figures.register(application)
+    stats.register(application)
+    reports.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -122,6 +128,8 @@ _RENDERING_MODULES = (
     stars,
     stars_admin,
     rewards,
+    report_figures,
+    reports,
 )
 
 
@@ -167,6 +175,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     verify,
     stars_admin,
     rewards,
+    report_figures,
+    reports,
 )
 
 

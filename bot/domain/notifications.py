@@ -63,6 +63,13 @@ class NotificationKind(StrEnum):
     STAR_GRANTED = "star_granted"  # to the volunteer: the publicity is over, the level counts
     STAR_OBJECTED = "star_objected"  # to the volunteer: an administrator objected
     REWARD_REDEEMED = "reward_redeemed"  # to the offering organization's staff: hand it over
+    # Reports (bot.services.reports): after the hours are confirmed, to who confirmed them:
+    # record people served, money and media; during a campaign period, the day before the
+    # report day, to the staff of organizations with activities missing figures; on the report
+    # day, the statistics table (an XLSX document) to managers and the roll-up to administrators.
+    REPORT_FIGURES_DUE = "report_figures_due"
+    REPORT_FIGURES_MISSING = "report_figures_missing"
+    REPORT_WEEKLY = "report_weekly"
 
     @property
     def is_time_critical(self) -> bool:
