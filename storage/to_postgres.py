@@ -29,20 +29,25 @@ What it does, in order:
    happily start on. PostgreSQL has no practical limit on a transaction's size (a 1-million-row
    copy is a few hundred MB of WAL), and nobody else uses the target meanwhile.
 5. ``ANALYZE``, so the planner knows the new table sizes before the bot's first query.
-6. **Verifies** after the commit, on a fresh connection: per table the number of rows and an
-   order-independent checksum of every row's values (a 128-bit sum of per-row BLAKE2b hashes
-   of the Python values, so ``1`` ≠ ``1.0`` ≠ ``'1'``) must equal the source's. Reading the rows
-   back costs about as much as copying them (measured in bench/copy_to_postgres.py), and in
-   exchange "the copy is identical" is checked rather than assumed.
+6. **Verifies** after the commit, on a fresh connection: per table the number of rows and a
+   checksum of every row's values must equal the source's. The checksum is the sum of
+   Python's ``hash`` of each row tuple as both drivers return it (order-independent, 64 bits;
+   computed in this one process, so the per-process string hash seed is the same on both
+   sides). It catches a changed value, a lost or doubled row; it is no defence against
+   tampering, and it does not tell ``1`` from ``1.0``, which cannot differ here: PostgreSQL's
+   COPY parses each value into the column's type and refuses what does not fit, and SQLite's
+   column affinities already hold each column to one type. ``hash`` costs 0.1 s per 300,000
+   rows where a BLAKE2b of each row's ``repr`` cost 1.3 s. Reading the rows back costs about
+   a third of the copy (bench/copy_to_postgres.py), and in exchange "the copy is identical"
+   is checked rather than assumed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,13 +205,9 @@ async def _fresh_counts() -> dict[str, int]:
 # ------------------------------------------------------------------------------- checksums
 
 
-def _row_hash(values: Sequence[Any]) -> int:
-    # repr keeps the types apart (1, 1.0 and '1' differ) and is exact for floats.
-    digest = hashlib.blake2b(repr(tuple(values)).encode(), digest_size=16).digest()
-    return int.from_bytes(digest, "big")
-
-
-_MOD = 1 << 128
+#: Checksums are sums of per-row hashes modulo this (order-independent: no ORDER BY needed,
+#: which would also sort text differently on the two backends).
+_MOD = 1 << 64
 
 
 # ------------------------------------------------------------------------------- the copy
@@ -437,7 +438,7 @@ async def _copy_table(
         while batch := cursor.fetchmany(BATCH_ROWS):
             for values in batch:
                 await copy.write_row(values)
-                checksum += _row_hash(values)
+                checksum += hash(values)
             copied += len(batch)
             if copied >= next_report:
                 say(f"  {table}: {copied:,} of {rows:,} rows")
@@ -457,7 +458,7 @@ async def _target_table(
         )
         while batch := await cursor.fetchmany(BATCH_ROWS):
             for values in batch:
-                checksum += _row_hash(values)
+                checksum += hash(values)
             rows += len(batch)
     return rows, checksum % _MOD
 
