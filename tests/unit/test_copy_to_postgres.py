@@ -9,6 +9,7 @@ checked before the target is contacted).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 import uuid
@@ -300,8 +301,10 @@ def test_the_report_names_a_mismatch() -> None:
 
 
 def test_the_command_refuses_bad_arguments(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # main() configures the process's logging; keep pytest's as it is.
+    monkeypatch.setattr("bot.cli.setup_logging", lambda *args, **kwargs: None)
     with pytest.raises(SystemExit) as exited:
         main(["copy-to-postgres", "--to", NOWHERE])  # no --from
     assert exited.value.code == 2
@@ -338,3 +341,25 @@ async def test_a_file_at_an_older_schema_version_must_be_migrated_first(tmp_path
     with pytest.raises(CopyRefused, match="migrate the file first"):
         await copy_to_postgres(old, NOWHERE)
     assert _file_hash(old) == before
+
+
+@needs_postgres
+async def test_the_command_prints_the_check_and_exits_by_it(
+    source: Path,
+    empty_postgres: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.cli.setup_logging", lambda *args, **kwargs: None)
+    command = ["copy-to-postgres", "--from", str(source), "--to", empty_postgres]
+
+    assert await asyncio.to_thread(main, command) == 0
+    printed = capsys.readouterr()
+    assert "copying" in printed.err  # progress on stderr, the table on stdout
+    volunteers = next(line for line in printed.out.splitlines() if line.startswith("volunteers "))
+    assert volunteers.split()[-2:] == ["same", "ok"]
+    assert printed.out.splitlines()[-1].startswith("OK: ")
+
+    assert await asyncio.to_thread(main, command) == 2  # now the target holds data
+    assert "already holds data" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, [*command, "--replace"]) == 0
