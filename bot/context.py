@@ -26,11 +26,14 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
+from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
+from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
@@ -39,6 +42,7 @@ from bot.services.reminders import ReminderService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
+from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
@@ -80,6 +84,10 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    certificates: CertificateService
+    stars: StarService
+    points: PointsService
+    honours: HonoursService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

@@ -18,6 +18,7 @@ from handlers import (
     browse,
     campaigns,
     cancel_activity,
+    certificates,
     chat_member,
     checkin,
     checkin_display,
@@ -25,6 +26,7 @@ from handlers import (
     duplicate_activity,
     errors,
     evaluations,
+    honours,
     hours_review,
     key_dates,
     manage,
@@ -40,9 +42,13 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    rewards,
     roster,
     signup,
+    stars,
+    stars_admin,
     start,
+    verify,
     workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
@@ -84,6 +90,12 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    certificates.register(application)
+    verify.register(application)
+    stars.register(application)
+    stars_admin.register(application)
+    rewards.register(application)
+    honours.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +118,10 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    certificates,
+    stars,
+    stars_admin,
+    rewards,
 )
 
 
@@ -147,6 +163,10 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    certificates,
+    verify,
+    stars_admin,
+    rewards,
 )
 
 
