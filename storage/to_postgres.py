@@ -15,7 +15,8 @@ What it does, in order:
    a database that was only migrated is accepted.
 4. **Copies every table in one transaction**, parents before children (the order is derived from
    the source's foreign keys, so tables added by later migrations need nothing here), each with
-   ``COPY … FROM STDIN`` (about ten times faster than batched ``INSERT``s). The target's tables
+   ``COPY … FROM STDIN``, with the foreign keys and secondary indexes dropped for the load and
+   rebuilt before the commit (:func:`_deferred_schema`). The target's tables
    are emptied first inside the same transaction (the seed rows the migrations wrote are
    replaced by the source's, which may have been edited since), and the ids are copied as they
    are. Values stay identical: the schema keeps timestamps as ISO-8601 text and booleans as 0/1
@@ -26,8 +27,9 @@ What it does, in order:
    *One transaction, not one per table*: a failure half-way (a constraint the SQLite data
    breaks, the connection dropping) leaves the target exactly as it was, so the command can
    simply be run again; per-table commits would leave half a deployment that the bot would
-   happily start on. PostgreSQL has no practical limit on a transaction's size (a 1-million-row
-   copy is a few hundred MB of WAL), and nobody else uses the target meanwhile.
+   happily start on. PostgreSQL has no practical limit on a transaction's size (it writes the
+   rows to the tables as it goes; the WAL is flushed at the commit), and nobody else uses the
+   target meanwhile.
 5. ``ANALYZE``, so the planner knows the new table sizes before the bot's first query.
 6. **Verifies** after the commit, on a fresh connection: per table the number of rows and a
    checksum of every row's values must equal the source's. The checksum is the sum of
