@@ -23,6 +23,9 @@ from handlers import (
     checkin_display,
     corrections,
     duplicate_activity,
+    emergency_answers,
+    emergency_coordination,
+    emergency_pool,
     errors,
     evaluations,
     hours_review,
@@ -30,6 +33,7 @@ from handlers import (
     manage,
     message_participants,
     middleware,
+    mobilize,
     my,
     my_hours,
     organize,
@@ -84,6 +88,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    emergency_pool.register(application)
+    mobilize.register(application)
+    emergency_coordination.register(application)
+    emergency_answers.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +114,7 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    emergency_answers,
 )
 
 
@@ -147,6 +156,9 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    emergency_pool,
+    mobilize,
+    emergency_coordination,
 )
 
 

@@ -38,6 +38,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("new", N_("Publish a new activity")),
     ("award", N_("Enter an award for a volunteer")),
+    ("mobilize", N_("Emergency mobilization")),
 )
 
 # Added for administrators only.

@@ -40,6 +40,7 @@ from bot.services.registration import (
     draft_from_profile,
 )
 from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.emergency_buttons import PoolShow
 from handlers.record_buttons import MyHoursPage
 from handlers.refusals import GENERIC
 from handlers.render import answer, show
@@ -169,6 +170,7 @@ def profile_keyboard(
                 ProfNotifications().button(t.gettext("🔔 Notifications")),
             ],
             [MyHoursPage(0).button(t.gettext("🕒 My volunteer hours"))],
+            [PoolShow().button(t.gettext("🚨 Emergency on-call"))],
             [pause, ProfExport().button(t.gettext("📤 Export my data"))],
             [ProfDelete().button(t.gettext("🗑 Delete my account"))],
             [button(t.gettext("🏠 Main menu"), "menu", "home")],

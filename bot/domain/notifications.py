@@ -52,6 +52,11 @@ class NotificationKind(StrEnum):
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
     AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
+    # Emergency mobilization (bot.services.emergency): urgent, so past quiet hours (no digest,
+    # no opt-out but leaving the on-call pool), still paced by the outbox like everything else.
+    EMERGENCY_ALERT = "emergency_alert"  # to an on-call volunteer: can you come?
+    EMERGENCY_UPDATE = "emergency_update"  # the coordinator's update to everyone coming
+    EMERGENCY_STAND_DOWN = "emergency_stand_down"  # to those coming and those not answered
 
     @property
     def is_time_critical(self) -> bool:
@@ -71,6 +76,9 @@ _TIME_CRITICAL = frozenset(
         NotificationKind.ORG_APPLICATION,
         NotificationKind.ORG_DECISION,
         NotificationKind.UNDERSTAFFED,
+        NotificationKind.EMERGENCY_ALERT,
+        NotificationKind.EMERGENCY_UPDATE,
+        NotificationKind.EMERGENCY_STAND_DOWN,
     }
 )
 
