@@ -15,7 +15,6 @@ Every decision two processes could both take is guarded in its statement:
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from bot.domain.emergency import (
 )
 from bot.domain.notifications import Notification
 from storage.activities import ActivitiesRepository
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -93,7 +92,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def _to_mobilization(row: sqlite3.Row, needs: Sequence[Need]) -> Mobilization:
+def _to_mobilization(row: Row, needs: Sequence[Need]) -> Mobilization:
     return Mobilization(
         mobilization_id=row["mobilization_id"],
         organization_id=row["organization_id"],
@@ -123,7 +122,7 @@ def _to_mobilization(row: sqlite3.Row, needs: Sequence[Need]) -> Mobilization:
     )
 
 
-def _to_alert(row: sqlite3.Row) -> AlertRow:
+def _to_alert(row: Row) -> AlertRow:
     return AlertRow(
         mobilization_id=row["mobilization_id"],
         volunteer_id=row["volunteer_id"],

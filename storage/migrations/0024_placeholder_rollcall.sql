@@ -1,2 +1,3 @@
 -- Placeholder (branch wt-rollcall): keeps the numbering without gaps until the real 0024 lands
 -- on main. The lead deletes this file when merging; it changes nothing.
+SELECT 1;
