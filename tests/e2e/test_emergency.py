@@ -310,7 +310,7 @@ async def test_a_drill_needing_ten_first_aiders_from_alert_to_records(
     await admin.wait_for_text("Stand down?")
     await admin.press("🛑 Yes, stand down")
     await admin.wait_for_text("Stood down. 26 people are being told.")
-    unanswered = [m for m in aiders[8:20] + wave2[4:]]
+    unanswered = aiders[8:20] + wave2[4:]
     for member in coming + unanswered:
         told = await member.user.wait_for_text("Stand down.", timeout=10)
         assert "DRILL" in told.visible_text

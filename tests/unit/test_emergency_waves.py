@@ -37,7 +37,7 @@ def first_aiders(count: int, step_km: float = 0.5) -> list[Candidate]:
 def test_the_first_wave_reaches_twice_the_number_needed_nearest_first() -> None:
     pool = first_aiders(60)
     plan = plan_wave(pool, {NeedSkill.FIRST_AID: 10}, {}, set(), wave=1, previous_radius_km=0)
-    distances = [alert.distance_km for alert in plan.alerts]
+    distances = [alert.distance_km or 0.0 for alert in plan.alerts]
     assert len(plan.alerts) == 20
     assert distances == sorted(distances)
     assert distances == [0.5 * k for k in range(1, 21)]  # the 20 nearest, no one farther
