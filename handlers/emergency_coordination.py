@@ -84,7 +84,10 @@ def headcount_text(t: Translator, mobilization: Mobilization, count: Headcount) 
     )
     lines.append("")
     coming = t.gettext("Coming: {n}").format(n=count.coming)
-    lines.append(f"{coming} ({etas})" if etas else coming)
+    # TRANSLATORS: "Coming: 7" and the arrival estimates, e.g. "~15 min: 3 · ~30 min: 4".
+    lines.append(
+        t.gettext("{coming} ({etas})").format(coming=coming, etas=etas) if etas else coming
+    )
     lines.append(
         t.gettext("Can't: {cannot} · No answer yet: {waiting} · Alerted: {alerted}").format(
             cannot=count.cannot, waiting=count.waiting, alerted=count.alerted
