@@ -23,12 +23,15 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
+from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
+from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import DeadlinePolicy, RecordingDeadlineService
 from bot.services.recruiting import RecruitingPolicy, RecruitingService
@@ -37,6 +40,7 @@ from bot.services.reminders import ReminderService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
+from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
@@ -47,13 +51,16 @@ from storage.broadcasts import BroadcastsRepository
 from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
+from storage.certificates import CertificatesRepository
 from storage.db import Database
 from storage.emergency import EmergencyRepository
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
+from storage.honours import HonoursRepository
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
+from storage.points import PointsRepository
 from storage.publishing import PublishingRepository
 from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
@@ -61,6 +68,7 @@ from storage.reminders import RemindersRepository
 from storage.rosters import RostersRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
+from storage.stars import StarsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 from storage.workdays import CalendarDaysRepository
@@ -208,6 +216,12 @@ def build_application(
         recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
+        certificates=CertificateService(
+            CertificatesRepository(db), volunteers, catalog, staff, clock, settings
+        ),
+        stars=StarService(StarsRepository(db), volunteers, users, staff, clock, settings),
+        points=PointsService(PointsRepository(db), volunteers, users, staff, clock, settings),
+        honours=HonoursService(HonoursRepository(db), volunteers, clock, settings.tz),
         emergency=EmergencyService(
             EmergencyRepository(db), staff, catalog, outbox, clock, settings
         ),

@@ -26,12 +26,15 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
+from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
+from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
@@ -40,6 +43,7 @@ from bot.services.reminders import ReminderService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
+from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
@@ -81,6 +85,10 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    certificates: CertificateService
+    stars: StarService
+    points: PointsService
+    honours: HonoursService
     emergency: EmergencyService
 
     def translator(self, language: Language) -> Translator:

@@ -18,6 +18,7 @@ from handlers import (
     browse,
     campaigns,
     cancel_activity,
+    certificates,
     chat_member,
     checkin,
     checkin_display,
@@ -28,6 +29,7 @@ from handlers import (
     emergency_pool,
     errors,
     evaluations,
+    honours,
     hours_review,
     key_dates,
     manage,
@@ -44,9 +46,13 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    rewards,
     roster,
     signup,
+    stars,
+    stars_admin,
     start,
+    verify,
     workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
@@ -88,6 +94,12 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    certificates.register(application)
+    verify.register(application)
+    stars.register(application)
+    stars_admin.register(application)
+    rewards.register(application)
+    honours.register(application)
     emergency_pool.register(application)
     mobilize.register(application)
     emergency_coordination.register(application)
@@ -114,6 +126,10 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    certificates,
+    stars,
+    stars_admin,
+    rewards,
     emergency_answers,
 )
 
@@ -156,6 +172,10 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    certificates,
+    verify,
+    stars_admin,
+    rewards,
     emergency_pool,
     mobilize,
     emergency_coordination,

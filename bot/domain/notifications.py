@@ -52,6 +52,17 @@ class NotificationKind(StrEnum):
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
     AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
+    # Certificates (证明出具, Art. 14–17; bot.services.certificates).
+    CERTIFICATE_REQUESTED = "certificate_requested"  # to the recording unit's managers: approve?
+    CERTIFICATE_DECIDED = "certificate_decided"  # to the volunteer: issued, or rejected and why
+    CERTIFICATE_REVOKED = "certificate_revoked"  # to the holder: revoked, with the reason
+    # Star levels, points and rewards (issue #17; bot.services.stars, .points).
+    STAR_REACHED = "star_reached"  # to a volunteer: the confirmed hours reached a level
+    STAR_ELIGIBLE = "star_eligible"  # the same when levels need an application: apply
+    STAR_PUBLICITY = "star_publicity"  # to administrators: a level is publicised, object?
+    STAR_GRANTED = "star_granted"  # to the volunteer: the publicity is over, the level counts
+    STAR_OBJECTED = "star_objected"  # to the volunteer: an administrator objected
+    REWARD_REDEEMED = "reward_redeemed"  # to the offering organization's staff: hand it over
     # Emergency mobilization (bot.services.emergency): urgent, so past quiet hours (no digest,
     # no opt-out but leaving the on-call pool), still paced by the outbox like everything else.
     EMERGENCY_ALERT = "emergency_alert"  # to an on-call volunteer: can you come?
