@@ -24,6 +24,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -53,6 +54,7 @@ from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.certificates import CertificatesRepository
 from storage.db import Database
+from storage.emergency import EmergencyRepository
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
 from storage.honours import HonoursRepository
@@ -236,6 +238,8 @@ def build_application(
                 send_time=time.fromisoformat(settings.report_time),
                 population=settings.stats_population or None,
             ),
+        emergency=EmergencyService(
+            EmergencyRepository(db), staff, catalog, outbox, clock, settings
         ),
     )
     application = cast(

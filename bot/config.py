@@ -366,6 +366,36 @@ class Settings(BaseSettings):
             raise ValueError("RECORDING_REMINDER_DAYS must all be at most RECORDING_DEADLINE_DAYS")
         return self
 
+    # Emergency mobilization (bot.services.emergency): later waves go out this often while the
+    # headcount is short, each widening the radius, up to the largest radius; the mobilization's
+    # activity (check-in, hours) lasts this long from the rally time; the coordinator's live
+    # headcount is edited at most once per EMERGENCY_EDIT_SECONDS (Telegram limits edits too).
+    emergency_wave_interval: timedelta = Field(default=timedelta(minutes=3))
+    emergency_max_radius_km: int = Field(default=50, ge=1, le=500)
+    emergency_duration: timedelta = Field(default=timedelta(hours=4))
+    emergency_edit_seconds: float = Field(default=2.0, ge=0.5, le=60)
+
+    @field_validator("emergency_wave_interval", "emergency_duration", mode="before")
+    @classmethod
+    def _emergency_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("emergency_wave_interval")
+    @classmethod
+    def _wave_interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=30) or value > timedelta(hours=1):
+            raise ValueError("must be between 30s and 1h, e.g. 3m")
+        return value
+
+    @field_validator("emergency_duration")
+    @classmethod
+    def _emergency_length(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=30) or value > timedelta(hours=24):
+            raise ValueError("must be between 30m and 24h, e.g. 4h")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -27,6 +27,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -90,6 +91,7 @@ class Services:
     points: PointsService
     honours: HonoursService
     reports: ReportService
+    emergency: EmergencyService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

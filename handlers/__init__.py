@@ -24,6 +24,9 @@ from handlers import (
     checkin_display,
     corrections,
     duplicate_activity,
+    emergency_answers,
+    emergency_coordination,
+    emergency_pool,
     errors,
     evaluations,
     honours,
@@ -32,6 +35,7 @@ from handlers import (
     manage,
     message_participants,
     middleware,
+    mobilize,
     my,
     my_hours,
     organize,
@@ -102,6 +106,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     report_figures.register(application)
     stats.register(application)
     reports.register(application)
+    emergency_pool.register(application)
+    mobilize.register(application)
+    emergency_coordination.register(application)
+    emergency_answers.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -130,6 +138,7 @@ _RENDERING_MODULES = (
     rewards,
     report_figures,
     reports,
+    emergency_answers,
 )
 
 
@@ -177,6 +186,9 @@ _FLOW_MODULES: tuple[Any, ...] = (
     rewards,
     report_figures,
     reports,
+    emergency_pool,
+    mobilize,
+    emergency_coordination,
 )
 
 

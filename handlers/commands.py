@@ -41,6 +41,7 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("new", N_("Publish a new activity")),
     ("award", N_("Enter an award for a volunteer")),
     ("stats", N_("Statistics, the statistics table and charts")),
+    ("mobilize", N_("Emergency mobilization")),
 )
 
 # Added for administrators only.

@@ -110,6 +110,7 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("/organize — your organization: activities, rosters, co-organizers"),
             t.gettext("/new — publish a new activity (a draft is kept until you publish)"),
             t.gettext("/award — enter an award for a volunteer of your organization"),
+            t.gettext("/mobilize — emergency mobilization of on-call volunteers (if allowed)"),
         ]
     if role is MenuRole.ADMIN:
         lines += [

@@ -70,6 +70,11 @@ class NotificationKind(StrEnum):
     REPORT_FIGURES_DUE = "report_figures_due"
     REPORT_FIGURES_MISSING = "report_figures_missing"
     REPORT_WEEKLY = "report_weekly"
+    # Emergency mobilization (bot.services.emergency): urgent, so past quiet hours (no digest,
+    # no opt-out but leaving the on-call pool), still paced by the outbox like everything else.
+    EMERGENCY_ALERT = "emergency_alert"  # to an on-call volunteer: can you come?
+    EMERGENCY_UPDATE = "emergency_update"  # the coordinator's update to everyone coming
+    EMERGENCY_STAND_DOWN = "emergency_stand_down"  # to those coming and those not answered
 
     @property
     def is_time_critical(self) -> bool:
@@ -89,6 +94,9 @@ _TIME_CRITICAL = frozenset(
         NotificationKind.ORG_APPLICATION,
         NotificationKind.ORG_DECISION,
         NotificationKind.UNDERSTAFFED,
+        NotificationKind.EMERGENCY_ALERT,
+        NotificationKind.EMERGENCY_UPDATE,
+        NotificationKind.EMERGENCY_STAND_DOWN,
     }
 )
 
