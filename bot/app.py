@@ -238,6 +238,7 @@ def build_application(
                 send_time=time.fromisoformat(settings.report_time),
                 population=settings.stats_population or None,
             ),
+        ),
         emergency=EmergencyService(
             EmergencyRepository(db), staff, catalog, outbox, clock, settings
         ),
