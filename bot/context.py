@@ -36,6 +36,7 @@ from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.requests import RequestService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
@@ -80,6 +81,7 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    requests: RequestService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

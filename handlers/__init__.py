@@ -32,6 +32,7 @@ from handlers import (
     middleware,
     my,
     my_hours,
+    my_requests,
     organize,
     plain_text,
     profile,
@@ -40,6 +41,10 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    request_dispatch,
+    request_dispatchers,
+    request_order,
+    request_team,
     roster,
     signup,
     start,
@@ -84,6 +89,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    request_order.register(application)
+    my_requests.register(application)
+    request_dispatch.register(application)
+    request_dispatchers.register(application)
+    request_team.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +116,9 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    my_requests,
+    request_dispatch,
+    request_team,
 )
 
 
@@ -147,6 +160,11 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    request_order,
+    my_requests,
+    request_dispatch,
+    request_dispatchers,
+    request_team,
 )
 
 

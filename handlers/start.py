@@ -47,6 +47,8 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("profile", N_("📝 Register / my profile")),
     ("my", N_("📋 My sign-ups")),
     ("organize", N_("🏢 For organizers")),
+    ("request", N_("🙋 Request a service")),
+    ("requests", N_("📮 My requests")),
     ("language", N_("🌐 Language / 语言")),
     ("help", N_("❓ Help")),
 )
@@ -87,6 +89,8 @@ def help_text(t: Translator, role: MenuRole) -> str:
         t.gettext("/search — search activities by words, e.g. /search 义诊"),
         t.gettext("/my — your sign-ups, waitlist places and offers"),
         t.gettext("/hours — your volunteer hours, records and trainings"),
+        t.gettext("/request — ask volunteers for help: order a service from the menu"),
+        t.gettext("/requests — follow, cancel or rate your requests"),
         t.gettext("/language — switch between Chinese and English"),
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
@@ -107,6 +111,7 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("/organize — your organization: activities, rosters, co-organizers"),
             t.gettext("/new — publish a new activity (a draft is kept until you publish)"),
             t.gettext("/award — enter an award for a volunteer of your organization"),
+            t.gettext("/requests — residents' requests sent to your organization"),
         ]
     if role is MenuRole.ADMIN:
         lines += [
@@ -114,6 +119,9 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("You are an administrator of this volunteer federation."),
             t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
             t.gettext("/workdays — the working-day calendar and late service records"),
+            t.gettext(
+                "/dispatch — residents' requests to dispatch; /dispatchers — who dispatches where"
+            ),
         ]
     lines += ["", t.gettext("Buttons under my messages do the rest.")]
     return "\n".join(lines)
