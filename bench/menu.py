@@ -46,6 +46,7 @@ from bot.domain.geo import Point
 from bot.domain.volunteers import VolunteerGroup
 from bot.services.signups import SignupPolicy, SignupRefused, SignupService
 from storage.activities import ActivitiesRepository
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxRepository
@@ -910,7 +911,7 @@ async def explain(db: Database, rng: random.Random, inputs: Inputs, path: Path) 
 
 
 async def _open(path: Path) -> Database:
-    db = await Database.open(path)
+    db = await open_database(path)
     await migrate(db)
     return db
 

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.delivery import BATCH_SIZE, LEASE
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxRepository
@@ -75,7 +76,7 @@ async def build(db: Database, rows: int, due: int, seed: int) -> None:
 
 
 async def measure(path: Path, repeat: int, skip: int) -> None:
-    db = await Database.open(path)
+    db = await open_database(path)
     try:
         outbox = OutboxRepository(db)
         rng = random.Random(2)
@@ -115,7 +116,7 @@ async def measure(path: Path, repeat: int, skip: int) -> None:
 async def run(rows: int, due: int, repeat: int, skip: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "outbox.sqlite3"
-        db = await Database.open(path)
+        db = await open_database(path)
         try:
             await migrate(db)
             began = time.perf_counter()

@@ -38,6 +38,7 @@ from bot.services.service_records import RecordsService
 from bot.services.staff import StaffService
 from storage.activities import ActivitiesRepository
 from storage.attendance import AttendanceRepository
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import migrate
 from storage.organizations import OrganizationsRepository
@@ -182,7 +183,7 @@ def _line(name: str, ours: list[float], bare: list[float], target: float) -> str
 async def run(volunteer_count: int, record_count: int, repeat: int, reads: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "records.sqlite3"
-        db = await Database.open(path)
+        db = await open_database(path)
         try:
             await migrate(db)
             clock = ManualClock(NOW - timedelta(days=30))

@@ -68,10 +68,10 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> int:
-    from storage.db import Database
+    from storage.backends import open_database
     from storage.migrate import migrate
 
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings.database_target)
     try:
         report = await migrate(db)
     finally:
@@ -84,10 +84,10 @@ async def _migrate(settings: Settings) -> int:
 async def _demo_data(database: Path) -> int:
     from bot.clock import system_clock
     from bot.demo import load_demo_data
-    from storage.db import Database
+    from storage.backends import open_database
     from storage.migrate import migrate
 
-    db = await Database.open(database)
+    db = await open_database(database)
     try:
         await migrate(db)
         loaded = await load_demo_data(db, system_clock())
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-    setup_logging(settings.log_level, secrets=[token])
+    database_url = settings.database_url.get_secret_value() if settings.database_url else ""
+    setup_logging(settings.log_level, secrets=[token, database_url])
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "run":

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         description="Base URL of a Bot API server; requests go to {BOT_API_URL}/bot{token}/{m}.",
     )
     database_path: Path = Field(default=Path("data/zhiyuan.sqlite3"))
+    # PostgreSQL for several instances (``postgresql://user:password@host/db``); when set it
+    # is used instead of ``DATABASE_PATH``. Never logged with its password.
+    database_url: SecretStr | None = Field(default=None)
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset())
     timezone: str = Field(default="Asia/Shanghai")
     default_language: Language = Field(default=Language.ZH)
@@ -241,6 +244,23 @@ class Settings(BaseSettings):
         if len(set(value)) != len(value):
             raise ValueError("days must differ")
         return tuple(sorted(value))
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://… URL (SQLite is chosen by DATABASE_PATH)")
+        return SecretStr(url)
+
+    @property
+    def database_target(self) -> Path | str:
+        """What :meth:`storage.db.Database.open` opens: the PostgreSQL URL, else the file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
 
     @field_validator("bot_token")
     @classmethod

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.domain.users import Language
 from bot.i18n import translator
 from handlers.commands import commands_for
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -44,7 +45,7 @@ class BotRuntime:
         api_url: str | None = None,
         poll_timeout: int = 10,
     ) -> BotRuntime:
-        db = await Database.open(settings.database_path)
+        db = await open_database(settings.database_target)
         try:
             report = await migrate(db)
             if report.applied:

@@ -8,7 +8,6 @@ published and not started yet; whether sign-up is still open is decided by the d
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -24,14 +23,14 @@ from bot.domain.activities import (
 )
 from bot.domain.geo import BoundingBox
 from bot.domain.search import search_variants
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Params, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["MAX_SEARCH_WORDS", "ActivitiesRepository", "load_activities"]
 
 MAX_SEARCH_WORDS = 5
 
-_Fetch = Callable[[str, Params], Awaitable[list[sqlite3.Row]]]
+_Fetch = Callable[[str, Params], Awaitable[list[Row]]]
 
 ACTIVITY_COLUMNS = (
     "a.activity_id, a.organization_id, o.name AS organization_name, a.title, a.category_code, "
@@ -57,13 +56,13 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def _qualification(row: sqlite3.Row, column: str, name: str) -> QualificationRef | None:
+def _qualification(row: Row, column: str, name: str) -> QualificationRef | None:
     if row[column] is None or row[name] is None:
         return None
     return QualificationRef(qualification_id=row[column], name=row[name])
 
 
-def _to_activity(row: sqlite3.Row, skills: Sequence[str], people: Sequence[str]) -> Activity:
+def _to_activity(row: Row, skills: Sequence[str], people: Sequence[str]) -> Activity:
     return Activity(
         activity_id=row["activity_id"],
         organization_id=row["organization_id"],
@@ -103,7 +102,7 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
-async def _attach(fetch: _Fetch, rows: list[sqlite3.Row]) -> list[Activity]:
+async def _attach(fetch: _Fetch, rows: list[Row]) -> list[Activity]:
     """Turn activity rows into models, loading their skills and people served in bulk."""
     if not rows:
         return []

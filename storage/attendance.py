@@ -9,7 +9,6 @@ late press cannot change what became a record.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.checkin import CheckMethod, CheckMode
@@ -20,7 +19,7 @@ from bot.domain.service_records import (
     CheckinDisplay,
     RecordingActivity,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 _RECORDING_ACTIVITY = (
@@ -36,7 +35,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def to_recording_activity(row: sqlite3.Row) -> RecordingActivity:
+def to_recording_activity(row: Row) -> RecordingActivity:
     return RecordingActivity(
         activity_id=row["activity_id"],
         organization_id=row["organization_id"],
@@ -59,7 +58,7 @@ def to_recording_activity(row: sqlite3.Row) -> RecordingActivity:
     )
 
 
-def _to_display(row: sqlite3.Row) -> CheckinDisplay:
+def _to_display(row: Row) -> CheckinDisplay:
     return CheckinDisplay(
         activity_id=row["activity_id"],
         mode=CheckMode(row["mode"]),
@@ -90,7 +89,7 @@ LEFT JOIN attendance t ON t.activity_id = ? AND t.volunteer_id = p.volunteer_id
 _ENTRIES_ORDER = " ORDER BY COALESCE(t.walk_in, 0), s.signup_id, p.volunteer_id"
 
 
-def _to_entry(row: sqlite3.Row) -> AttendanceEntry:
+def _to_entry(row: Row) -> AttendanceEntry:
     return AttendanceEntry(
         volunteer_id=row["volunteer_id"],
         telegram_id=row["telegram_id"],

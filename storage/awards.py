@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
 from bot.domain.awards import Award, NewAward, VolunteerBrief
 from bot.domain.notifications import Notification, NotificationKind
-from storage.db import Database
+from storage.db import Database, Row
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -18,7 +17,7 @@ _COLUMNS = (
 )
 
 
-def _to_award(row: sqlite3.Row) -> Award:
+def _to_award(row: Row) -> Award:
     return Award(
         award_id=row["award_id"],
         volunteer_id=row["volunteer_id"],
@@ -31,7 +30,7 @@ def _to_award(row: sqlite3.Row) -> Award:
     )
 
 
-def _to_brief(row: sqlite3.Row) -> VolunteerBrief:
+def _to_brief(row: Row) -> VolunteerBrief:
     return VolunteerBrief(
         volunteer_id=row["volunteer_id"], name=row["real_name"], telegram_id=row["telegram_id"]
     )

@@ -8,7 +8,6 @@ who belongs to which audience.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.broadcasts import (
@@ -19,7 +18,7 @@ from bot.domain.broadcasts import (
     BroadcastStatus,
 )
 from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.outbox import QUIET_HOURS
 from storage.timeutil import from_db_time, to_db_time
 
@@ -60,7 +59,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def _to_broadcast(row: sqlite3.Row) -> Broadcast:
+def _to_broadcast(row: Row) -> Broadcast:
     return Broadcast(
         broadcast_id=row["broadcast_id"],
         created_by=row["created_by"],
@@ -75,7 +74,7 @@ def _to_broadcast(row: sqlite3.Row) -> Broadcast:
     )
 
 
-def _to_draft(row: sqlite3.Row) -> BroadcastDraft:
+def _to_draft(row: Row) -> BroadcastDraft:
     kind = row["audience_kind"]
     audience = (
         Audience(kind=AudienceKind(kind), code=row["audience_code"]) if kind is not None else None

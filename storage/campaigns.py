@@ -7,14 +7,13 @@ write one chunk of outbox rows per short transaction (see :mod:`bot.services.cam
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.activities import Activity
 from storage.activities import load_activities
 from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["CampaignRun", "CampaignsRepository", "Recipient"]
@@ -41,7 +40,7 @@ class Recipient:
     telegram_id: int
 
 
-def _to_run(row: sqlite3.Row) -> CampaignRun:
+def _to_run(row: Row) -> CampaignRun:
     return CampaignRun(
         run_key=row["run_key"],
         kind=row["kind"],

@@ -8,11 +8,10 @@ shows up on the next screen.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Final
 
 from bot.domain.volunteers import CODE_PATTERN, CatalogItem, CatalogKind
-from storage.db import Database
+from storage.db import Database, Row
 
 __all__ = ["CODE_PATTERN", "CatalogKind", "CatalogRepository"]
 
@@ -33,7 +32,7 @@ def _table(kind: CatalogKind) -> str:
     return _TABLES[CatalogKind(kind)]  # CatalogKind() refuses anything else with a ValueError
 
 
-def _to_item(row: sqlite3.Row) -> CatalogItem:
+def _to_item(row: Row) -> CatalogItem:
     return CatalogItem(
         code=row["code"],
         name_zh=row["name_zh"],

@@ -42,10 +42,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -54,7 +55,10 @@ from storage.timeutil import Clock, from_db_time, to_db_time, utcnow
 __all__ = [
     "Clock",
     "Database",
+    "IntegrityError",
     "Params",
+    "Row",
+    "SqliteDatabase",
     "Transaction",
     "from_db_time",
     "to_db_time",
@@ -65,6 +69,115 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Positional parameters for ``?`` placeholders.
 Params = Sequence[Any]
+
+
+class Row(Protocol):
+    """A result row on either backend: by column name or position, with its column names.
+
+    ``Row`` on SQLite, :class:`storage.postgres.PgRow` on PostgreSQL."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+#: A constraint violation (UNIQUE, CHECK, foreign key) on either backend.
+IntegrityError: tuple[type[Exception], ...]
+try:
+    import psycopg
+
+    IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
+except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite alone still works
+    IntegrityError = (sqlite3.IntegrityError,)
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+class Transaction(ABC):
+    """Statements inside one open write transaction. Only valid inside its ``async with`` block."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the number of rows it changed.
+
+        For ``INSERT/UPDATE ... RETURNING`` use :meth:`fetch_one`/:meth:`fetch_all` instead.
+        """
+
+    @abstractmethod
+    async def execute_many(self, sql: str, params_seq: Iterable[Params]) -> int:
+        """Run one statement once per parameter tuple; return the total number of changed rows."""
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """First row of the result, or ``None``. Fetches the whole result: add ``LIMIT 1``."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+
+class Database(ABC):
+    """An open database: SQLite (:class:`SqliteDatabase`, the embedded default) or PostgreSQL
+    (:class:`storage.postgres.PostgresDatabase`, several processes). Same SQL on both."""
+
+    #: "sqlite" or "postgresql".
+    backend: str
+    #: Appended to the subquery that picks rows to claim (a queue): PostgreSQL skips rows
+    #: another transaction is claiming instead of waiting for them; SQLite has one writer.
+    skip_locked: str = ""
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data lives, for messages (a path, or a URL without its password)."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        Do not nest them (pass the open :class:`Transaction` down instead); nesting in the same
+        task raises :class:`RuntimeError`.
+        """
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        """First row of a read outside a transaction (committed data only)."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a read outside a transaction (committed data only)."""
+
+    @abstractmethod
+    async def has_table(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def migration_lock(self) -> AbstractAsyncContextManager[None]:
+        """Held while migrating, so instances starting together do not race (PostgreSQL:
+        an advisory lock; SQLite: nothing, its write lock already serializes)."""
+
+    @abstractmethod
+    def schema_sql(self, sql: str) -> str:
+        """A migration statement as this backend needs it (types of ids, floats …)."""
+
+    async def after_migration(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
+        """Anything the backend needs after a migration ran (PostgreSQL: identity counters)."""
+
+    @abstractmethod
+    async def analyze(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -129,9 +242,7 @@ async def _complete(operation: Awaitable[None]) -> None:
         raise asyncio.CancelledError
 
 
-class Transaction:
-    """Statements inside one open write transaction. Only valid inside its ``async with`` block."""
-
+class SqliteTransaction(Transaction):
     __slots__ = ("_conn", "_open")
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -158,20 +269,22 @@ class Transaction:
         async with conn.executemany(sql, params_seq) as cursor:
             return cursor.rowcount
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """First row of the result, or ``None``. Fetches the whole result: add ``LIMIT 1``."""
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await _run(self._check(), sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return await _run(self._check(), sql, params)
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await _run(self._check(), sql, params))
 
     def _finish(self) -> None:
         self._open = False
 
 
-class Database:
-    """An open SQLite database file. Create with :meth:`open`, release with :meth:`close`."""
+class SqliteDatabase(Database):
+    """An open SQLite database file. Create with :meth:`Database.open`, release with
+    :meth:`close`."""
+
+    backend = "sqlite"
 
     def __init__(
         self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
@@ -184,7 +297,7 @@ class Database:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open_file(cls, path: Path | str) -> SqliteDatabase:
         """Open (creating if needed) the database file at ``path`` and its parent folder."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +314,22 @@ class Database:
     def path(self) -> Path:
         return self._path
 
+    def describe(self) -> str:
+        return str(self._path)
+
+    async def has_table(self, name: str) -> bool:
+        row = await self.fetch_one(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        )
+        return row is not None
+
+    @asynccontextmanager
+    async def migration_lock(self) -> AsyncIterator[None]:
+        yield
+
+    def schema_sql(self, sql: str) -> str:
+        return sql
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -211,12 +340,8 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """A write transaction: committed when the block ends, rolled back if it raises.
-
-        Transactions are serialized: a second coroutine waits here until the first one is done.
-        Do not nest them (pass the open :class:`Transaction` down instead); nesting in the same
-        task is detected and raises :class:`RuntimeError` rather than deadlocking.
-        """
+        """Transactions are serialized: a second coroutine waits here until the first one is
+        done. Nesting in the same task is detected and raises rather than deadlocking."""
         task = asyncio.current_task()
         if task is not None and task is self._owner:
             raise RuntimeError(
@@ -226,7 +351,7 @@ class Database:
         async with self._lock:
             self._check_open()
             self._owner = task
-            tx = Transaction(self._writer)
+            tx = SqliteTransaction(self._writer)
             try:
                 try:
                     await _retry_busy(self._writer, "BEGIN IMMEDIATE")
@@ -246,15 +371,15 @@ class Database:
             finally:
                 self._owner = None
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """First row of a read on the read connection. Fetches the whole result: add ``LIMIT 1``."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a read on the read connection (committed data only)."""
         self._check_open()
-        return await _retry_busy(self._reader, sql, params)
+        return list(await _retry_busy(self._reader, sql, params))
 
     async def analyze(self) -> None:
         """Refresh the query planner's statistics (``ANALYZE``, valid in PostgreSQL too).

@@ -9,13 +9,12 @@ confirms an activity's hours, so the requests exist exactly when the records do.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime
 
 from bot.domain.activities import MemberRole
 from bot.domain.evaluations import Rating, RatingSummary, ServedRecord, ServedVolunteer
 from bot.domain.notifications import Notification, NotificationKind
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
 
@@ -27,7 +26,7 @@ def rating_request_subject(activity_id: int, volunteer_id: int) -> str:
     return f"activity:{activity_id}:volunteer:{volunteer_id}"
 
 
-def _to_rating(row: sqlite3.Row) -> Rating:
+def _to_rating(row: Row) -> Rating:
     return Rating(
         activity_id=row["activity_id"],
         volunteer_id=row["volunteer_id"],
@@ -37,7 +36,7 @@ def _to_rating(row: sqlite3.Row) -> Rating:
     )
 
 
-def _summary(row: sqlite3.Row | None) -> RatingSummary:
+def _summary(row: Row | None) -> RatingSummary:
     count = int(row["n"]) if row is not None else 0
     average = float(row["average"]) if row is not None and row["average"] is not None else None
     return RatingSummary(count=count, average=average)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 
 from bot.domain.flows import MAX_STATE_CHARS, FlowOwner, FlowState
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import from_db_time, to_db_time
 
 _COLUMNS = "telegram_id, flow, waiting_for, state, version, updated_at"
 
 
-def _to_owner(row: sqlite3.Row) -> FlowOwner:
+def _to_owner(row: Row) -> FlowOwner:
     state = json.loads(row["state"])
     return FlowOwner(
         telegram_id=row["telegram_id"],

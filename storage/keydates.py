@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.keydates import CODE_PATTERN, KeyDate, KeyDateDraft, is_valid_day
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["KeyDateDraft", "KeyDatesRepository"]
@@ -14,7 +13,7 @@ __all__ = ["KeyDateDraft", "KeyDatesRepository"]
 _COLUMNS = "code, name_zh, name_en, month, day, is_lunar, is_enabled, builtin"
 
 
-def _to_key_date(row: sqlite3.Row) -> KeyDate:
+def _to_key_date(row: Row) -> KeyDate:
     return KeyDate(
         code=row["code"],
         name_zh=row["name_zh"],

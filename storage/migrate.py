@@ -161,11 +161,7 @@ async def _version_in(tx: Transaction) -> int:
 
 async def current_version(db: Database) -> int:
     """The schema version of ``db``: the highest applied migration, 0 for a fresh database."""
-    # sqlite_master is SQLite's catalogue; a PostgreSQL backend would ask information_schema.
-    exists = await db.fetch_one(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    )
-    if exists is None:
+    if not await db.has_table("schema_migrations"):
         return 0
     row = await db.fetch_one("SELECT MAX(version) AS version FROM schema_migrations")
     return int(row["version"]) if row is not None and row["version"] is not None else 0
@@ -190,12 +186,19 @@ async def migrate(
     _check_sequence(known)
     latest = known[-1].version if known else 0
 
+    async with db.migration_lock():
+        return await _migrate(db, known, latest, clock)
+
+
+async def _migrate(
+    db: Database, known: list[Migration], latest: int, clock: Clock
+) -> MigrationReport:
     async with db.transaction() as tx:
-        await tx.execute(_CREATE_SCHEMA_MIGRATIONS)
+        await tx.execute(db.schema_sql(_CREATE_SCHEMA_MIGRATIONS))
         version = await _version_in(tx)
     if version > latest:
         raise MigrationError(
-            f"database {db.path} is at schema version {version}, but this code only knows "
+            f"database {db.describe()} is at schema version {version}, but this code only knows "
             f"migrations up to {latest}; run a newer version of the bot (or restore a backup)"
         )
 
@@ -209,9 +212,10 @@ async def migrate(
             if migration.version <= version:
                 continue  # another process applied it meanwhile
             for number, statement in enumerate(statements, start=1):
+                statement = db.schema_sql(statement)
                 try:
                     await tx.execute(statement)
-                except sqlite3.Error as exc:
+                except Exception as exc:  # sqlite3.Error or psycopg.Error: the same report
                     raise MigrationError(
                         f"migration {migration.label} failed at statement {number}: {exc}\n"
                         f"{statement}"
@@ -220,6 +224,7 @@ async def migrate(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (migration.version, migration.name, to_db_time(clock())),
             )
+            await db.after_migration(tx)
         version = migration.version
         applied.append(migration.version)
     return MigrationReport(applied=applied, version=version)

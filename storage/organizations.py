@@ -3,7 +3,6 @@ co-organizer invitations (migration 0007)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from bot.domain.activities import (
     OrganizationStatus,
     OrganizationType,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = [
@@ -77,7 +76,7 @@ _COLUMNS = (
 )
 
 
-def _to_organization(row: sqlite3.Row) -> Organization:
+def _to_organization(row: Row) -> Organization:
     return Organization(
         organization_id=row["organization_id"],
         name=row["name"],

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Collection, Iterable
 from datetime import datetime, time, timedelta
 
 from bot.domain.notifications import Notification, NotificationKind, OutboxItem
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["OutboxRepository", "OutboxStatus"]
@@ -36,7 +35,7 @@ class OutboxStatus:
     FAILED = "failed"
 
 
-def _to_item(row: sqlite3.Row) -> OutboxItem | None:
+def _to_item(row: Row) -> OutboxItem | None:
     try:
         kind = NotificationKind(row["kind"])
     except ValueError:
@@ -123,18 +122,24 @@ class OutboxRepository:
         # Once it gets the lock, PostgreSQL re-checks the outer WHERE against the committed row,
         # sees the fresh lease and skips the row, so a row is claimed once per lease. (The
         # second deliverer then claims fewer rows than ``limit``; its next pass picks up more.)
+        # With SKIP LOCKED (PostgreSQL) the second one passes over rows being claimed and takes
+        # the next free ones instead, so concurrent deliverers fill their batches.
         async with self._db.transaction() as tx:
+            # The candidates are a MATERIALIZED CTE, evaluated once: as a plain ``IN (SELECT …
+            # LIMIT ?)`` PostgreSQL may rescan the subquery, and with SKIP LOCKED each rescan
+            # can pick different rows, leasing more than ``limit``.
             rows = await tx.fetch_all(
-                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 "
-                "WHERE notification_id IN ("
+                "WITH picked AS MATERIALIZED ("
                 "  SELECT notification_id FROM outbox WHERE status = 'pending' AND due_at <= ? "
                 "  AND (lease_until IS NULL OR lease_until <= ?) "
                 f"  {skip_sql}"
-                "  ORDER BY due_at, notification_id LIMIT ?) "
+                f"  ORDER BY due_at, notification_id LIMIT ?{self._db.skip_locked}) "
+                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 "
+                "WHERE notification_id IN (SELECT notification_id FROM picked) "
                 "AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?) "
                 "RETURNING notification_id, kind, telegram_id, payload, due_at, attempts, "
                 "batch_key",
-                (to_db_time(now + lease), stamp, stamp, *skip, limit, stamp),
+                (stamp, stamp, *skip, limit, to_db_time(now + lease), stamp),
             )
         items = [_to_item(row) for row in rows]
         return sorted(
@@ -259,7 +264,7 @@ class OutboxRepository:
                 (to_db_time(now), reason, batch_key, to_db_time(now)),
             )
 
-    async def for_recipient(self, telegram_id: int) -> list[sqlite3.Row]:
+    async def for_recipient(self, telegram_id: int) -> list[Row]:
         """Every row for one recipient (tests and support)."""
         return await self._db.fetch_all(
             "SELECT notification_id, kind, status, payload, due_at, attempts, last_error "

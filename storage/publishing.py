@@ -10,13 +10,12 @@ transaction (see :meth:`bot.services.publishing.PublishingService.apply_edit`).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.activities import Organization, OrganizationStatus, Signup, SignupStatus
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
 from storage.timeutil import from_db_time, to_db_time
@@ -50,7 +49,7 @@ class Participant:
     created_at: datetime
 
 
-def _draft(row: sqlite3.Row) -> StoredDraft:
+def _draft(row: Row) -> StoredDraft:
     return StoredDraft(
         draft_id=row["draft_id"],
         organization_id=row["organization_id"],

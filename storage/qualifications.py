@@ -9,13 +9,12 @@ sign-up press (a waitlist offer, a recruiting invitation) add :func:`holds_requi
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.activities import Activity
 from bot.domain.qualifications import HeldQualification, Qualification
 from storage.activities import load_activities
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["QualificationsRepository", "holds_required"]
@@ -35,7 +34,7 @@ def holds_required(volunteer: str, activity: str) -> str:
     )
 
 
-def _qualification(row: sqlite3.Row) -> Qualification:
+def _qualification(row: Row) -> Qualification:
     return Qualification(
         qualification_id=row["qualification_id"],
         organization_id=row["organization_id"],

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["RecordingDeadlinesRepository", "Unrecorded"]
@@ -31,7 +30,7 @@ class Unrecorded:
     organization_name: str
 
 
-def _to_unrecorded(row: sqlite3.Row) -> Unrecorded:
+def _to_unrecorded(row: Row) -> Unrecorded:
     return Unrecorded(
         activity_id=row["activity_id"],
         organization_id=row["organization_id"],

@@ -14,7 +14,6 @@ The repository decides nothing about the business: who is excluded and why is
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from bot.domain.activities import Activity
 from bot.domain.volunteers import VolunteerProfile
 from storage.activities import ACTIVITY_COLUMNS, ACTIVITY_FROM, load_activities
 from storage.audiences import VOLUNTEER_USERS, reachable_volunteer
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Params, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 # The profile row shape and its mapping are the volunteers repository's; reusing them keeps
@@ -33,7 +32,7 @@ from storage.volunteers import _PROFILE_COLUMNS, _to_profile
 
 __all__ = ["Invitation", "InvitationCounts", "PreRank", "RecruitingRepository"]
 
-_Fetch = Callable[[str, Params], Awaitable[list[sqlite3.Row]]]
+_Fetch = Callable[[str, Params], Awaitable[list[Row]]]
 
 _ACTIVE_SIGNUP = "('confirmed', 'waitlisted', 'offered')"
 
@@ -72,7 +71,7 @@ def _placeholders(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
-def _to_invitation(row: sqlite3.Row) -> Invitation:
+def _to_invitation(row: Row) -> Invitation:
     return Invitation(
         invitation_id=row["invitation_id"],
         activity_id=row["activity_id"],
@@ -213,7 +212,7 @@ class RecruitingRepository:
             "AND v.telegram_id IS NOT NULL ORDER BY v.volunteer_id, m.kind, m.code",
             [*ids, *ids, *ids, *ids],
         )
-        grouped: dict[int, list[sqlite3.Row]] = defaultdict(list)
+        grouped: dict[int, list[Row]] = defaultdict(list)
         for row in rows:
             grouped[row["volunteer_id"]].append(row)
         found: dict[int, VolunteerProfile] = {}

@@ -11,18 +11,17 @@ The organizer's roster reads the two columns (see :meth:`RemindersRepository.ros
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.activities import ActivityStatus, SignupStatus
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Params, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["ReminderTarget", "RemindersRepository", "RosterAnswer"]
 
-_FetchOne = Callable[[str, Params], Awaitable[sqlite3.Row | None]]
+_FetchOne = Callable[[str, Params], Awaitable[Row | None]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ _TARGET = (
 )
 
 
-def _to_target(row: sqlite3.Row) -> ReminderTarget:
+def _to_target(row: Row) -> ReminderTarget:
     asked = row["still_coming_asked_at"]
     return ReminderTarget(
         signup_id=row["signup_id"],

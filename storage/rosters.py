@@ -10,7 +10,6 @@ sign-ups exactly as every other path does. Everything here that writes takes an 
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from bot.domain.activities import (
 from bot.domain.exports import RosterEntry, RosterPage
 from bot.domain.volunteers import Gender
 from storage.activities import ActivitiesRepository, load_activities
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["ActivityTab", "EndedSignup", "ManageDraft", "RostersRepository"]
@@ -76,7 +75,7 @@ _ROSTER_COLUMNS = (
 )
 
 
-def _to_entry(row: sqlite3.Row, skills: Sequence[str], position: int | None) -> RosterEntry:
+def _to_entry(row: Row, skills: Sequence[str], position: int | None) -> RosterEntry:
     status = SignupStatus(row["status"])
     # The moment of signing up: joining the waitlist for those who came through it (offers
     # keep queued_at), taking the spot for the others.

@@ -9,7 +9,6 @@ afterwards only through an approved correction, audited like every hand change.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from bot.domain.service_records import (
     ServiceRecord,
 )
 from storage.attendance import audit_in
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.evaluations import EvaluationsRepository
 from storage.outbox import OutboxRepository
 from storage.timeutil import from_db_time, to_db_time
@@ -36,7 +35,7 @@ class NewRecord:
     minutes: int
 
 
-def _to_record(row: sqlite3.Row) -> ServiceRecord:
+def _to_record(row: Row) -> ServiceRecord:
     return ServiceRecord(
         record_id=row["record_id"],
         volunteer_id=row["volunteer_id"],
@@ -56,7 +55,7 @@ def _to_record(row: sqlite3.Row) -> ServiceRecord:
     )
 
 
-def _to_correction(row: sqlite3.Row) -> Correction:
+def _to_correction(row: Row) -> Correction:
     return Correction(
         correction_id=row["correction_id"],
         record_id=row["record_id"],
@@ -206,7 +205,7 @@ class ServiceRecordsRepository:
         )
         return _to_record(row) if row is not None else None
 
-    async def all_records_of(self, volunteer_id: int) -> list[sqlite3.Row]:
+    async def all_records_of(self, volunteer_id: int) -> list[Row]:
         """For the data export: every record and every correction of it."""
         return await self._db.fetch_all(
             "SELECT * FROM service_records WHERE volunteer_id = ? ORDER BY service_date, record_id",

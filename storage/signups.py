@@ -17,7 +17,6 @@ queues every other change of the same activity's counters behind this transactio
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -29,7 +28,7 @@ from bot.domain.activities import (
     SignupStatus,
 )
 from storage.activities import load_activities
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Params, Row, Transaction
 from storage.qualifications import holds_required
 from storage.timeutil import from_db_time, to_db_time
 
@@ -45,7 +44,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def _to_signup(row: sqlite3.Row) -> Signup:
+def _to_signup(row: Row) -> Signup:
     return Signup(
         signup_id=row["signup_id"],
         activity_id=row["activity_id"],
@@ -61,7 +60,7 @@ def _to_signup(row: sqlite3.Row) -> Signup:
     )
 
 
-_FetchOne = Callable[[str, Params], Awaitable[sqlite3.Row | None]]
+_FetchOne = Callable[[str, Params], Awaitable[Row | None]]
 
 
 # Reads shared by the transactional statements (``tx.fetch_one``, which see the transaction's

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.users import Language, MenuRole, Role, TelegramIdentity, User
-from storage.db import Database
+from storage.db import Database, Row
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["UsersRepository"]
@@ -37,13 +36,18 @@ ON CONFLICT (telegram_id) DO UPDATE SET
         WHEN excluded.last_seen_at > users.last_seen_at THEN excluded.last_seen_at
         ELSE users.last_seen_at
     END,
+    -- Several processes may insert a new user's first updates in any order: the earliest wins.
+    created_at = CASE
+        WHEN excluded.created_at < users.created_at THEN excluded.created_at
+        ELSE users.created_at
+    END,
     is_reachable = 1,
     blocked_at = NULL
 RETURNING {_COLUMNS}
 """
 
 
-def _to_user(row: sqlite3.Row) -> User:
+def _to_user(row: Row) -> User:
     blocked_at = row["blocked_at"]
     language = row["language"]
     return User(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -38,7 +37,7 @@ from bot.domain.volunteers import (
     VolunteerGroup,
     VolunteerProfile,
 )
-from storage.db import Database, Params, Transaction
+from storage.db import Database, Params, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
 from storage.timeutil import from_db_time, to_db_time
@@ -84,7 +83,7 @@ KEPT_FIELDS: Final[tuple[str, ...]] = (
 # what their browsing screens page through (storage.browsing). One row each, keyed by user.
 _STATE_TABLES: Final = ("flow_owners", "browse_sessions")
 
-_Fetch = Callable[[str, Params], Awaitable[list[sqlite3.Row]]]
+_Fetch = Callable[[str, Params], Awaitable[list[Row]]]
 
 _PROFILE_COLUMNS = """
     v.volunteer_id, v.telegram_id, v.real_name, v.phone, v.id_number, v.gender, v.birth_date,
@@ -225,7 +224,7 @@ def _group_order(code: str) -> tuple[int, str]:
         return len(VolunteerGroup), code
 
 
-def _to_profile(rows: list[sqlite3.Row]) -> VolunteerProfile | None:
+def _to_profile(rows: list[Row]) -> VolunteerProfile | None:
     """Build a profile from the rows of :data:`_PROFILE_TEMPLATE` (one per skill/category/group)."""
     if not rows:
         return None
@@ -271,7 +270,7 @@ def _to_profile(rows: list[sqlite3.Row]) -> VolunteerProfile | None:
     )
 
 
-def _to_draft(row: sqlite3.Row) -> RegistrationDraft:
+def _to_draft(row: Row) -> RegistrationDraft:
     return RegistrationDraft(
         telegram_id=row["telegram_id"],
         step=RegistrationStep(row["step"]),
@@ -422,8 +421,8 @@ async def _export_service(tx: Transaction, volunteer_id: int) -> dict[str, objec
     return found
 
 
-def _row_dict(row: sqlite3.Row) -> dict[str, object]:
-    # Iterating a sqlite3.Row yields its values, not its column names.
+def _row_dict(row: Row) -> dict[str, object]:
+    # Iterating a Row yields its values, not its column names.
     return dict(zip(row.keys(), tuple(row), strict=True))
 
 
@@ -690,7 +689,7 @@ class VolunteersRepository:
         return self._loaded(rows, telegram_id)
 
     @staticmethod
-    def _loaded(rows: list[sqlite3.Row], telegram_id: int) -> VolunteerProfile:
+    def _loaded(rows: list[Row], telegram_id: int) -> VolunteerProfile:
         profile = _to_profile(rows)
         if profile is None:  # pragma: no cover - read back inside the writing transaction
             raise RuntimeError(f"the profile of {telegram_id} vanished while being written")

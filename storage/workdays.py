@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import date, datetime
 
 from bot.domain.workdays import CalendarDay, DayKind, DaySource, WorkdayCalendar
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["CalendarDaysRepository", "YearCount"]
@@ -17,7 +16,7 @@ _COLUMNS = "day, kind, name, source, updated_by, updated_at"
 YearCount = tuple[int, int, int, int]  # year, holidays, make-up workdays, rows by administrators
 
 
-def _to_day(row: sqlite3.Row) -> CalendarDay:
+def _to_day(row: Row) -> CalendarDay:
     return CalendarDay(
         day=date.fromisoformat(row["day"]),
         kind=DayKind(row["kind"]),

@@ -83,7 +83,7 @@ from bot.localapi.models import (
 from bot.localapi.server import json_response
 from bot.playground.ui import UI_TEXTS, ui_language
 from bot.runtime import BotRuntime
-from storage.db import Database
+from storage.backends import open_database
 from storage.migrate import migrate
 
 logger = logging.getLogger("bot.playground")
@@ -752,7 +752,7 @@ class Playground:
 async def _prepare_database(path: Path, clock: Clock) -> bool:
     """Migrate and fill with demo data (only once); the bot opens its own connection later."""
     try:
-        db = await Database.open(path)
+        db = await open_database(path)
     except (OSError, sqlite3.Error) as error:
         raise PlaygroundError(f"cannot open the database {path}: {error}") from error
     try:

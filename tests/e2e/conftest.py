@@ -33,12 +33,19 @@ def bot_info(api: LocalBotApi) -> BotInfo:
     return api.add_bot(TOKEN, username="zhiyuan_test_bot", first_name="Zhiyuan")
 
 
+def database_settings(db_path: Path) -> dict[str, object]:
+    """The database part of the settings: the test's SQLite file or PostgreSQL database."""
+    if isinstance(db_path, str):  # a postgresql:// URL (ZHIYUAN_TEST_POSTGRES)
+        return {"database_url": db_path}
+    return {"database_path": db_path}
+
+
 @pytest.fixture
-def settings(api: LocalBotApi, bot_info: BotInfo, tmp_path: Path) -> Settings:
+def settings(api: LocalBotApi, bot_info: BotInfo, db_path: Path) -> Settings:
     return Settings(
         bot_token=TOKEN,
         bot_api_url=api.url,
-        database_path=tmp_path / "zhiyuan.sqlite3",
+        **database_settings(db_path),  # type: ignore[arg-type]
         admin_ids=frozenset({ADMIN_ID}),
         # The outbox job (offers, expiry sweep) runs often, so tests wait little for it.
         outbox_interval_seconds=0.2,

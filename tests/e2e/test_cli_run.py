@@ -10,7 +10,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
+
+# SQLite itself: its files, pragmas and the migration runner on files.
+pytestmark = pytest.mark.sqlite_only
 
 TOKEN = "4242:CLI-run-test"
 

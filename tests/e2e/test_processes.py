@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.domain.activities import MemberRole
 from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.runtime import BotRuntime
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import migrate
 from storage.organizations import OrganizationsRepository
@@ -30,6 +31,9 @@ from storage.volunteers import VolunteersRepository
 from tests.e2e.conftest import ADMIN_ID, TOKEN
 from tests.e2e.flows import answer_area_to_review
 from tests.factories import add_activity, add_organization, add_user, add_volunteer
+
+# SQLite itself: its files, pragmas and the migration runner on files.
+pytestmark = pytest.mark.sqlite_only
 
 # ------------------------------------------------------------------------ two processes
 
@@ -246,7 +250,7 @@ async def test_kill_9_right_after_a_step_is_shown_keeps_the_step(
 ) -> None:
     bot_info = api.add_bot(TOKEN, username="zhiyuan_kill_bot")
     database = tmp_path / "kill.sqlite3"
-    db = await Database.open(database)
+    db = await open_database(database)
     try:
         await migrate(db)
         await form.seed(db, form.user_id)

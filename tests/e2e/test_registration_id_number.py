@@ -18,7 +18,7 @@ from bot.domain.validation import mask_id_number
 from bot.localapi import LocalBotApi, VirtualUser
 from bot.localapi.models import BotInfo
 from storage.volunteers import VolunteersRepository
-from tests.e2e.conftest import ADMIN_ID, TOKEN, BotProcess
+from tests.e2e.conftest import ADMIN_ID, TOKEN, BotProcess, database_settings
 from tests.e2e.flows import answer_area_to_review
 
 MakeUser = Callable[..., VirtualUser]
@@ -29,12 +29,12 @@ CHILDS_ID_NUMBER = "430104201503010035"
 
 
 @pytest.fixture
-def settings(api: LocalBotApi, bot_info: BotInfo, tmp_path: Path) -> Settings:
+def settings(api: LocalBotApi, bot_info: BotInfo, db_path: Path) -> Settings:
     """The conftest's settings, with the ID number step switched on (``bot`` uses these)."""
     return Settings(
         bot_token=TOKEN,
         bot_api_url=api.url,
-        database_path=tmp_path / "zhiyuan.sqlite3",
+        **database_settings(db_path),  # type: ignore[arg-type]
         admin_ids=frozenset({ADMIN_ID}),
         require_id_number=True,
     )

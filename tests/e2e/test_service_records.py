@@ -463,8 +463,8 @@ async def test_an_english_organizer_edits_extends_and_a_training_grants_its_qual
     assert "急救证" in hours.visible_text
     # The same from /profile.
     await trainee.send("/profile")
-    profile = await trainee.next_reply()
-    await trainee.press("🕒 My volunteer hours", message=profile)
+    profile_screen = await trainee.next_reply()
+    await trainee.press("🕒 My volunteer hours", message=profile_screen)
     again = await trainee.wait_for_text("My volunteer hours")
     assert "in all: 2 h" in again.visible_text
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +35,8 @@ from bot.domain.geo import BoundingBox, Point, bounding_box
 from bot.domain.notifications import Notification, NotificationKind
 from bot.services.signups import SignupService
 from storage.activities import MAX_SEARCH_WORDS, ActivitiesRepository
-from storage.db import Database
+from storage.backends import open_database
+from storage.db import Database, IntegrityError
 from storage.migrate import load_migrations
 from storage.outbox import MAX_ERROR_LENGTH, OutboxRepository, OutboxStatus
 from storage.signups import SignupsRepository
@@ -487,7 +487,7 @@ async def test_overbooking_is_refused_by_the_table_itself(db: Database, org: Org
     """Even a buggy caller cannot count more than the capacity, or below zero."""
     activity = await add_activity(db, org, capacity=1)
     for counts in ({"confirmed": 2}, {"confirmed": 1, "offered": 1}, {"waitlist": -1}):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             async with db.transaction() as tx:
                 await SignupsRepository.adjust_counts(tx, activity.activity_id, **counts)
 
@@ -683,7 +683,7 @@ async def test_two_deliverers_on_two_connections_never_claim_a_row_twice(
 ) -> None:
     """Two bot processes deliver from one outbox: every due row is leased by exactly one."""
     await enqueue(db, *(notification(f"signup:{n}", telegram_id=ALICE + n) for n in range(60)))
-    other = await Database.open(db_path)
+    other = await open_database(db_path)
     try:
         claims = await asyncio.gather(
             *(
@@ -871,8 +871,7 @@ async def test_migrations_0004_and_0005_are_packaged() -> None:
 
 
 async def test_the_new_tables_exist(db: Database) -> None:
-    rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-    assert {
+    for table in (
         "organizations",
         "organization_members",
         "activities",
@@ -880,7 +879,8 @@ async def test_the_new_tables_exist(db: Database) -> None:
         "activity_people_served",
         "signups",
         "outbox",
-    } <= {row["name"] for row in rows}
+    ):
+        assert await db.has_table(table), table
 
 
 async def insert_activity_row(db: Database, org: Organization, **columns: Any) -> None:
@@ -921,7 +921,7 @@ async def insert_activity_row(db: Database, org: Organization, **columns: Any) -
 async def test_activities_table_checks(
     db: Database, org: Organization, columns: dict[str, Any]
 ) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await insert_activity_row(db, org, **columns)
 
 
@@ -964,7 +964,7 @@ async def test_signups_table_checks(
 ) -> None:
     activity = await add_activity(db, org)
     volunteer = await add_volunteer(db)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await insert_signup_row(db, activity.activity_id, volunteer.volunteer_id, **columns)
 
 
@@ -972,9 +972,9 @@ async def test_one_signup_row_per_volunteer_and_activity(db: Database, org: Orga
     activity = await add_activity(db, org)
     volunteer = await add_volunteer(db)
     await insert_signup_row(db, activity.activity_id, volunteer.volunteer_id)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await insert_signup_row(db, activity.activity_id, volunteer.volunteer_id)
-    with pytest.raises(sqlite3.IntegrityError):  # foreign key: no such volunteer
+    with pytest.raises(IntegrityError):  # foreign key: no such volunteer
         await insert_signup_row(db, activity.activity_id, 999_999)
 
 
@@ -986,6 +986,6 @@ async def test_outbox_table_checks(db: Database) -> None:
         "INSERT INTO outbox (dedup_key, kind, telegram_id, due_at, created_at, status) "
         "VALUES ('other', 'waitlist_offer', 1, 'x', 'x', 'lost')",
     ):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(IntegrityError):
             async with db.transaction() as tx:
                 await tx.execute(sql)

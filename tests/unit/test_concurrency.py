@@ -34,6 +34,7 @@ from bot.services.signups import (
 )
 from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
+from storage.backends import open_database
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
@@ -50,7 +51,7 @@ _T = TypeVar("_T")
 @pytest.fixture
 async def other(db: Database, db_path: Path) -> AsyncIterator[Database]:
     """A second, independent :class:`Database` on the same (already migrated) file."""
-    second = await Database.open(db_path)
+    second = await open_database(db_path)
     try:
         yield second
     finally:

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database, from_db_time, to_db_time, utcnow
+from storage.backends import open_database
+from storage.db import Database, SqliteDatabase, from_db_time, to_db_time, utcnow
+
+# SQLite itself: its files, pragmas and the migration runner on files.
+pytestmark = pytest.mark.sqlite_only
 
 
 @pytest.fixture
 async def raw(tmp_path: Path):
     """An open database with one counter table (no migrations needed here)."""
-    database = await Database.open(tmp_path / "nested" / "dir" / "t.sqlite3")
+    database = await SqliteDatabase.open_file(tmp_path / "nested" / "dir" / "t.sqlite3")
     async with database.transaction() as tx:
         await tx.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
         await tx.execute("INSERT INTO counter (id, n) VALUES (1, 0)")
@@ -30,7 +34,7 @@ async def counter(db: Database) -> int:
     return int(row["n"])
 
 
-async def test_open_creates_parent_folder_and_sets_pragmas(raw: Database) -> None:
+async def test_open_creates_parent_folder_and_sets_pragmas(raw: SqliteDatabase) -> None:
     assert raw.path.parent.is_dir()
     mode = await raw.fetch_one("PRAGMA journal_mode")
     assert mode is not None and mode[0] == "wal"
@@ -43,7 +47,7 @@ async def test_open_creates_parent_folder_and_sets_pragmas(raw: Database) -> Non
     assert sync is not None and sync[0] == 1  # NORMAL
 
 
-async def test_foreign_keys_are_enforced(raw: Database) -> None:
+async def test_foreign_keys_are_enforced(raw: SqliteDatabase) -> None:
     async with raw.transaction() as tx:
         await tx.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
         await tx.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent)")
@@ -52,7 +56,7 @@ async def test_foreign_keys_are_enforced(raw: Database) -> None:
             await tx.execute("INSERT INTO child (id, p) VALUES (1, 42)")
 
 
-async def test_commit_and_rollback(raw: Database) -> None:
+async def test_commit_and_rollback(raw: SqliteDatabase) -> None:
     async with raw.transaction() as tx:
         changed = await tx.execute("UPDATE counter SET n = 5 WHERE id = 1")
     assert changed == 1
@@ -74,7 +78,7 @@ async def test_commit_and_rollback(raw: Database) -> None:
     assert await counter(raw) == 6
 
 
-async def test_execute_many_and_fetch_all(raw: Database) -> None:
+async def test_execute_many_and_fetch_all(raw: SqliteDatabase) -> None:
     async with raw.transaction() as tx:
         await tx.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
         inserted = await tx.execute_many(
@@ -92,7 +96,7 @@ async def test_execute_many_and_fetch_all(raw: Database) -> None:
     assert await raw.fetch_one("SELECT id FROM item WHERE id = -1") is None
 
 
-async def test_concurrent_read_modify_write_loses_no_increment(raw: Database) -> None:
+async def test_concurrent_read_modify_write_loses_no_increment(raw: SqliteDatabase) -> None:
     async def increment() -> None:
         async with raw.transaction() as tx:
             row = await tx.fetch_one("SELECT n FROM counter WHERE id = 1")
@@ -104,7 +108,7 @@ async def test_concurrent_read_modify_write_loses_no_increment(raw: Database) ->
     assert await counter(raw) == 50
 
 
-async def test_conditional_update_respects_capacity_under_concurrency(raw: Database) -> None:
+async def test_conditional_update_respects_capacity_under_concurrency(raw: SqliteDatabase) -> None:
     async with raw.transaction() as tx:
         await tx.execute("CREATE TABLE slot (id INTEGER PRIMARY KEY, taken INTEGER, cap INTEGER)")
         await tx.execute("INSERT INTO slot VALUES (1, 0, 7)")
@@ -122,7 +126,7 @@ async def test_conditional_update_respects_capacity_under_concurrency(raw: Datab
     assert row is not None and row["taken"] == 7
 
 
-async def test_reads_do_not_see_uncommitted_writes(raw: Database) -> None:
+async def test_reads_do_not_see_uncommitted_writes(raw: SqliteDatabase) -> None:
     written = asyncio.Event()
     checked = asyncio.Event()
 
@@ -140,12 +144,14 @@ async def test_reads_do_not_see_uncommitted_writes(raw: Database) -> None:
     assert await counter(raw) == 123  # and sees the commit right after
 
 
-async def test_read_connection_refuses_writes(raw: Database) -> None:
+async def test_read_connection_refuses_writes(raw: SqliteDatabase) -> None:
     with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
         await raw.fetch_all("UPDATE counter SET n = 1")
 
 
-async def test_nested_transaction_in_same_task_is_an_error_not_a_deadlock(raw: Database) -> None:
+async def test_nested_transaction_in_same_task_is_an_error_not_a_deadlock(
+    raw: SqliteDatabase,
+) -> None:
     with pytest.raises(RuntimeError, match="nested"):
         async with raw.transaction(), raw.transaction():
             pass  # pragma: no cover
@@ -154,14 +160,14 @@ async def test_nested_transaction_in_same_task_is_an_error_not_a_deadlock(raw: D
     assert await counter(raw) == 1
 
 
-async def test_transaction_object_is_unusable_after_its_block(raw: Database) -> None:
+async def test_transaction_object_is_unusable_after_its_block(raw: SqliteDatabase) -> None:
     async with raw.transaction() as tx:
         pass
     with pytest.raises(RuntimeError, match="finished"):
         await tx.execute("UPDATE counter SET n = 1")
 
 
-async def test_cancelled_transaction_rolls_back_and_releases_the_lock(raw: Database) -> None:
+async def test_cancelled_transaction_rolls_back_and_releases_the_lock(raw: SqliteDatabase) -> None:
     inside = asyncio.Event()
 
     async def stuck() -> None:
@@ -183,7 +189,7 @@ async def test_cancelled_transaction_rolls_back_and_releases_the_lock(raw: Datab
 
 async def test_close_waits_for_running_transaction_and_data_survives(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    db = await Database.open(path)
+    db = await open_database(path)
     inside = asyncio.Event()
 
     async def write() -> None:
@@ -202,7 +208,7 @@ async def test_close_waits_for_running_transaction_and_data_survives(tmp_path: P
         await db.fetch_all("SELECT 1")
     assert not path.with_name(path.name + "-wal").exists()  # checkpointed on close
 
-    reopened = await Database.open(path)
+    reopened = await open_database(path)
     try:
         rows = await reopened.fetch_all("SELECT x FROM t")
         assert [row["x"] for row in rows] == [1]

@@ -15,6 +15,7 @@ from bot.clock import ManualClock
 from bot.domain.users import TelegramIdentity
 from bot.services.flows import FlowService
 from handlers.callbacks import PRESS_FAMILIES, Press, callback
+from storage.backends import open_database
 from storage.db import Database
 from storage.flows import FlowsRepository
 from storage.migrate import migrate
@@ -56,8 +57,8 @@ async def test_oversized_state_is_refused_not_truncated(db: Database) -> None:
 
 async def test_two_processes_see_one_owner(db_path: Path) -> None:
     """Two Database objects on one file stand for two bot processes serving one user."""
-    first = await Database.open(db_path)
-    second = await Database.open(db_path)
+    first = await open_database(db_path)
+    second = await open_database(db_path)
     try:
         await migrate(first)
         await _user(first)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.backends import open_database
 from storage.db import Database
 from storage.migrate import (
     Migration,
@@ -15,6 +16,9 @@ from storage.migrate import (
     migrate,
     split_statements,
 )
+
+# SQLite itself: its files, pragmas and the migration runner on files.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def table_names(db: Database) -> set[str]:
@@ -38,7 +42,7 @@ async def test_packaged_migrations_are_numbered_and_parse() -> None:
 
 
 async def test_fresh_database_gets_everything_then_nothing(db_path: Path) -> None:
-    db = await Database.open(db_path)
+    db = await open_database(db_path)
     try:
         assert await current_version(db) == 0
         latest = load_migrations()[-1].version
@@ -60,7 +64,7 @@ async def test_fresh_database_gets_everything_then_nothing(db_path: Path) -> Non
     finally:
         await db.close()
 
-    reopened = await Database.open(db_path)
+    reopened = await open_database(db_path)
     try:
         assert await current_version(reopened) == latest
         assert (await migrate(reopened)).applied == []
@@ -80,7 +84,7 @@ async def test_failing_migration_is_rolled_back_entirely(tmp_path: Path) -> None
             ),
         },
     )
-    db = await Database.open(tmp_path / "m.sqlite3")
+    db = await open_database(tmp_path / "m.sqlite3")
     try:
         with pytest.raises(MigrationError, match=r"0002_broken failed at statement 3"):
             await migrate(db, load_migrations(source))
@@ -100,7 +104,7 @@ async def test_failing_migration_is_rolled_back_entirely(tmp_path: Path) -> None
 
 
 async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "m.sqlite3")
+    db = await open_database(tmp_path / "m.sqlite3")
     try:
         await migrate(db)
         known = load_migrations()
@@ -112,7 +116,7 @@ async def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
 
 
 async def test_custom_migration_list_and_no_migrations(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "m.sqlite3")
+    db = await open_database(tmp_path / "m.sqlite3")
     try:
         assert (await migrate(db, [])).version == 0
         report = await migrate(db, [Migration(1, "only", "CREATE TABLE only_one (x TEXT);")])
@@ -170,7 +174,7 @@ async def test_trigger_migration_applies(tmp_path: Path) -> None:
         INSERT INTO t (x) VALUES ('a');
         """,
     )
-    db = await Database.open(tmp_path / "m.sqlite3")
+    db = await open_database(tmp_path / "m.sqlite3")
     try:
         await migrate(db, [migration])
         rows = await db.fetch_all("SELECT x FROM log")

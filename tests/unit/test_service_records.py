@@ -21,6 +21,7 @@ from bot.services.service_records import RecordsService
 from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
 from storage.attendance import AttendanceRepository
+from storage.backends import open_database
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
 from storage.service_records import ServiceRecordsRepository
@@ -50,7 +51,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def other(db: Database, db_path: Path) -> AsyncIterator[Database]:
-    second = await Database.open(db_path)
+    second = await open_database(db_path)
     try:
         yield second
     finally:

@@ -47,6 +47,7 @@ from bot.services.signups import (
     offer_deadline,
 )
 from storage.activities import ActivitiesRepository
+from storage.backends import open_database
 from storage.db import Database
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
@@ -136,7 +137,7 @@ async def racers(
     if request.param == "one connection":
         yield [_service_on(db, clock)]
         return
-    other = await Database.open(db_path)
+    other = await open_database(db_path)
     try:
         yield [_service_on(db, clock), _service_on(other, clock)]
     finally:

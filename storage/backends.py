@@ -1,0 +1,18 @@
+"""Opening the database the settings name: PostgreSQL for a ``postgresql://`` URL, else the
+SQLite file. Kept apart from :mod:`storage.db` so the base classes import neither backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.db import Database, SqliteDatabase, is_postgres_url
+
+
+async def open_database(target: Path | str) -> Database:
+    """A ``postgresql://`` URL opens PostgreSQL (a connection pool); anything else is an SQLite
+    file path (created with its folder if needed)."""
+    if is_postgres_url(target):
+        from storage.postgres import PostgresDatabase
+
+        return await PostgresDatabase.connect(str(target))
+    return await SqliteDatabase.open_file(target)
