@@ -44,6 +44,7 @@ from bot.domain.requests import (
     MINUTE_CHOICES,
     REASON_MAX,
     REPORT_MAX,
+    Helper,
     HelperStatus,
     RequestStatus,
     ServiceMode,
@@ -99,6 +100,12 @@ MATCH_REASONS: dict[ReasonKind, str] = {
 }
 
 
+def _helper_line(t: Translator, helper: Helper) -> str:
+    return t.gettext("• {name}: {answer}").format(
+        name=html(helper.name), answer=t.gettext(HELPER_LABELS[helper.status])
+    )
+
+
 def _home(t: Translator) -> InlineKeyboardButton:
     return InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))
 
@@ -130,7 +137,7 @@ async def _card(context: ZyContext, request_id: int) -> tuple[str, InlineKeyboar
     if helpers:
         text += "\n\n" + t.gettext("<b>Volunteers asked</b>")
         for helper in helpers:
-            text += f"\n• {html(helper.name)}: {t.gettext(HELPER_LABELS[helper.status])}"
+            text += "\n" + _helper_line(t, helper)
     if request.service_mode is ServiceMode.ACTIVITY and request.activity_id is not None:
         text += "\n\n" + t.gettext("Published as an activity with sign-up.")
     rid, version = request.request_id, request.version
@@ -243,7 +250,7 @@ async def _helpers_screen(context: ZyContext, request_id: int) -> tuple[str, Inl
     if helpers:
         lines.append("")
         for helper in helpers:
-            lines.append(f"• {html(helper.name)}: {t.gettext(HELPER_LABELS[helper.status])}")
+            lines.append(_helper_line(t, helper))
     keyboard: list[list[InlineKeyboardButton]] = []
     if matches:
         lines += ["", t.gettext("<b>Matching volunteers</b>")]
