@@ -9,7 +9,6 @@ repository decides nothing about the business; :mod:`bot.services.requests` does
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +27,7 @@ from bot.domain.requests import (
     ServiceMode,
     ServiceRequest,
 )
-from storage.db import Database, Transaction
+from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
 __all__ = ["NewHelperRecord", "RequestsRepository"]
@@ -55,7 +54,7 @@ def _time(value: str | None) -> datetime | None:
     return from_db_time(value) if value is not None else None
 
 
-def _to_request(row: sqlite3.Row) -> ServiceRequest:
+def _to_request(row: Row) -> ServiceRequest:
     return ServiceRequest(
         request_id=row["request_id"],
         resident_id=row["resident_id"],
