@@ -23,6 +23,7 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
@@ -47,6 +48,7 @@ from storage.broadcasts import BroadcastsRepository
 from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
+from storage.certificates import CertificatesRepository
 from storage.db import Database
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
@@ -221,6 +223,9 @@ def build_application(
                 accept_timeout=settings.request_accept_timeout,
                 urgent_escalation=settings.request_urgent_escalation,
             ),
+        ),
+        certificates=CertificateService(
+            CertificatesRepository(db), volunteers, catalog, staff, clock, settings
         ),
     )
     application = cast(

@@ -18,6 +18,7 @@ from handlers import (
     browse,
     campaigns,
     cancel_activity,
+    certificates,
     chat_member,
     checkin,
     checkin_display,
@@ -48,6 +49,7 @@ from handlers import (
     roster,
     signup,
     start,
+    verify,
     workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
@@ -94,6 +96,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     request_dispatch.register(application)
     request_dispatchers.register(application)
     request_team.register(application)
+    certificates.register(application)
+    verify.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -119,6 +123,7 @@ _RENDERING_MODULES = (
     my_requests,
     request_dispatch,
     request_team,
+    certificates,
 )
 
 
@@ -165,6 +170,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     request_dispatch,
     request_dispatchers,
     request_team,
+    certificates,
+    verify,
 )
 
 

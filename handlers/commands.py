@@ -27,6 +27,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("hours", N_("My volunteer hours and records")),
     ("request", N_("Request a service from volunteers")),
     ("requests", N_("My requests")),
+    ("certificate", N_("A certificate of my service hours")),
+    ("verify", N_("Verify a certificate by its code")),
     ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
     ("profile", N_("My profile and data")),
@@ -49,6 +51,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("workdays", N_("Working-day calendar and late records")),
     ("dispatch", N_("Residents' requests to dispatch")),
     ("dispatchers", N_("Dispatchers by area")),
+    ("certificates", N_("Certificates issued; revoke one")),
 )
 
 

@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import ZyContext
 from bot.domain.deeplinks import (
     ActivityLink,
+    CertificateLink,
     CheckinLink,
     OrganizerInviteLink,
     UnknownLink,
@@ -91,6 +92,8 @@ def help_text(t: Translator, role: MenuRole) -> str:
         t.gettext("/hours — your volunteer hours, records and trainings"),
         t.gettext("/request — ask volunteers for help: order a service from the menu"),
         t.gettext("/requests — follow, cancel or rate your requests"),
+        t.gettext("/certificate — a certificate of your service hours (free, verifiable)"),
+        t.gettext("/verify — check a certificate by its code"),
         t.gettext("/language — switch between Chinese and English"),
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
@@ -122,6 +125,7 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext(
                 "/dispatch — residents' requests to dispatch; /dispatchers — who dispatches where"
             ),
+            t.gettext("/certificates — certificates issued; revoke one"),
         ]
     lines += ["", t.gettext("Buttons under my messages do the rest.")]
     return "\n".join(lines)
@@ -141,6 +145,11 @@ async def start(update: Update, context: ZyContext) -> None:
         from handlers.checkin import on_link
 
         await on_link(update, context, link)
+        return
+    if isinstance(link, CertificateLink):
+        from handlers.verify import on_link as verify_link
+
+        await verify_link(update, context, link.code)
         return
     if isinstance(link, OrganizerInviteLink):
         from handlers.organize import show_invite

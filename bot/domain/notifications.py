@@ -64,6 +64,10 @@ class NotificationKind(StrEnum):
     REQUEST_WITHDRAWN = "request_withdrawn"  # to the team/helpers: cancelled or moved away
     REQUEST_HOURS = "request_hours"  # to the volunteers who served: hours recorded
     REQUEST_LOW_RATING = "request_low_rating"  # to dispatchers: the resident rated it ≤ 2
+    # Certificates (证明出具, Art. 14–17; bot.services.certificates).
+    CERTIFICATE_REQUESTED = "certificate_requested"  # to the recording unit's managers: approve?
+    CERTIFICATE_DECIDED = "certificate_decided"  # to the volunteer: issued, or rejected and why
+    CERTIFICATE_REVOKED = "certificate_revoked"  # to the holder: revoked, with the reason
 
     @property
     def is_time_critical(self) -> bool:
