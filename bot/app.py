@@ -38,6 +38,7 @@ from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportPolicy, ReportService
+from bot.services.requests import RequestPolicy, RequestService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
@@ -67,6 +68,7 @@ from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
 from storage.reports import ReportsRepository
+from storage.requests import RequestsRepository
 from storage.rosters import RostersRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
@@ -218,6 +220,20 @@ def build_application(
         recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
+        requests=RequestService(
+            db,
+            RequestsRepository(db),
+            catalog,
+            staff,
+            users,
+            clock,
+            settings.tz,
+            settings.admin_ids,
+            RequestPolicy(
+                accept_timeout=settings.request_accept_timeout,
+                urgent_escalation=settings.request_urgent_escalation,
+            ),
+        ),
         certificates=CertificateService(
             CertificatesRepository(db), volunteers, catalog, staff, clock, settings
         ),

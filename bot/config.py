@@ -186,6 +186,27 @@ class Settings(BaseSettings):
     points_per_hour: int = Field(default=1, ge=1, le=1000)
     recognition_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
+    # Resident requests (issue #19): a team that has not accepted a request this long after it
+    # was sent is reminded, and after twice as long it goes to the next best organization (or
+    # back to the dispatchers' queue); an urgent request nobody accepted this long after it
+    # was ordered is escalated to the federation's administrators.
+    request_accept_timeout: timedelta = Field(default=timedelta(hours=2))
+    request_urgent_escalation: timedelta = Field(default=timedelta(minutes=30))
+
+    @field_validator("request_accept_timeout", "request_urgent_escalation", mode="before")
+    @classmethod
+    def _request_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("request_accept_timeout", "request_urgent_escalation")
+    @classmethod
+    def _request_span(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1) or value > timedelta(days=7):
+            raise ValueError("must be between 1 minute and 7 days, e.g. 2h or 30m")
+        return value
+
     # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
     # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
     # off by default, since the records were confirmed already. The federation's name is printed

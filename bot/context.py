@@ -41,6 +41,7 @@ from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
+from bot.services.requests import RequestService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
@@ -86,6 +87,7 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    requests: RequestService
     certificates: CertificateService
     stars: StarService
     points: PointsService

@@ -38,6 +38,7 @@ from handlers import (
     mobilize,
     my,
     my_hours,
+    my_requests,
     organize,
     plain_text,
     profile,
@@ -48,6 +49,10 @@ from handlers import (
     reminders,
     report_figures,
     reports,
+    request_dispatch,
+    request_dispatchers,
+    request_order,
+    request_team,
     rewards,
     roster,
     signup,
@@ -97,6 +102,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    request_order.register(application)
+    my_requests.register(application)
+    request_dispatch.register(application)
+    request_dispatchers.register(application)
+    request_team.register(application)
     certificates.register(application)
     verify.register(application)
     stars.register(application)
@@ -132,6 +142,9 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    my_requests,
+    request_dispatch,
+    request_team,
     certificates,
     stars,
     stars_admin,
@@ -180,6 +193,11 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    request_order,
+    my_requests,
+    request_dispatch,
+    request_dispatchers,
+    request_team,
     certificates,
     verify,
     stars_admin,
