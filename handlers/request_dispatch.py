@@ -228,6 +228,11 @@ async def on_reason_cancel(update: Update, context: ZyContext, owner: FlowOwner)
 # ------------------------------------------------------------------------- numbers
 
 
+def figures_line(t: Translator, title: str, figures: RequestFigures) -> str:
+    """One line of request numbers (also shown in ``/stats``)."""
+    return _figures_line(t, title, figures)
+
+
 def _figures_line(t: Translator, title: str, figures: RequestFigures) -> str:
     def span(value: timedelta | None) -> str:
         return duration_text(t, value) if value is not None else "–"
