@@ -23,6 +23,7 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
@@ -46,6 +47,7 @@ from storage.broadcasts import BroadcastsRepository
 from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
+from storage.certificates import CertificatesRepository
 from storage.db import Database
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
@@ -206,6 +208,9 @@ def build_application(
         recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
+        certificates=CertificateService(
+            CertificatesRepository(db), volunteers, catalog, staff, clock, settings
+        ),
     )
     application = cast(
         ZyApplication,

@@ -22,7 +22,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"zhiyuan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling) until Ctrl+C or SIGTERM")
+    run = commands.add_parser(
+        "run", help="run the bot (long polling, or --webhook) until Ctrl+C or SIGTERM"
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_HOST:WEBHOOK_PORT (WEBHOOK_URL, WEBHOOK_SECRET); "
+        "several instances may run on one PostgreSQL database",
+    )
     commands.add_parser("migrate", help="apply database migrations and print the schema version")
     demo = commands.add_parser(
         "demo-data", help="fill a database with demo organizations, activities and volunteers"
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runtime import run_until_signalled
 
         try:
-            asyncio.run(run_until_signalled(settings))
+            asyncio.run(run_until_signalled(settings, webhook=args.webhook))
         except InvalidToken:
             print(
                 "zhiyuan: the Bot API server rejected BOT_TOKEN (check the token from @BotFather)",

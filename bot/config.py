@@ -104,6 +104,28 @@ class Settings(BaseSettings):
     invite_cooldown: timedelta = Field(default=timedelta(days=7))
     # How long a co-organizer invitation link stays valid.
     org_invite_ttl: timedelta = Field(default=timedelta(hours=72))
+    # Webhook mode (``zhiyuan run --webhook``): Telegram posts updates to WEBHOOK_URL (the public
+    # HTTPS address of a load balancer in front of the instances) with WEBHOOK_SECRET in a header;
+    # each instance listens on WEBHOOK_HOST:WEBHOOK_PORT at WEBHOOK_PATH and serves /healthz.
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    webhook_secret: SecretStr | None = Field(default=None)
+    webhook_host: str = Field(default="127.0.0.1")
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_path: str = Field(default="/telegram", pattern=r"^/[A-Za-z0-9/_-]{0,100}$")
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # This instance's name among several (defaults to the host, plus the webhook port); kept
+    # across restarts so a restarted instance takes back the updates it had begun at once.
+    instance_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16–256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
     # Service records (issue #16): the check-in window around an activity, the distance from
     # its pin beyond which a check-in is flagged, how minutes are rounded, the most hours one
     # day can count, and the no-show rule (this many within the window: sign-ups need an
@@ -154,6 +176,36 @@ class Settings(BaseSettings):
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="Local time of day at which recording reminders go out.",
     )
+
+    # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
+    # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
+    # off by default, since the records were confirmed already. The federation's name is printed
+    # as the issuer (English certificates use FEDERATION_NAME_EN). The PDF embeds a subset of
+    # CERTIFICATE_FONT (a TTF, OTF or TTC with Chinese; Debian's fonts-wqy-microhei by default).
+    certificate_approval: bool = Field(default=False)
+    federation_name: str = Field(default="志愿者联合会", min_length=2, max_length=60)
+    federation_name_en: str = Field(default="Volunteer Federation", min_length=2, max_length=80)
+    certificate_font: Path = Field(default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"))
+    # Verifying codes: after VERIFY_MAX_FAILURES wrong codes within VERIFY_WINDOW, a user may
+    # not verify for VERIFY_BLOCK ("1m", "15m"): a code has 144 random bits, this only keeps
+    # a script from hammering the database.
+    verify_max_failures: int = Field(default=5, ge=1, le=100)
+    verify_window: timedelta = Field(default=timedelta(minutes=1))
+    verify_block: timedelta = Field(default=timedelta(minutes=15))
+
+    @field_validator("verify_window", "verify_block", mode="before")
+    @classmethod
+    def _verify_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("verify_window", "verify_block")
+    @classmethod
+    def _verify_span(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10) or value > timedelta(days=1):
+            raise ValueError("must be between 10s and 1 day, e.g. 1m or 15m")
+        return value
 
     @field_validator(
         "cancel_cutoff",

@@ -26,6 +26,7 @@ from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
+from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.keydate_admin import KeyDateAdminService
@@ -80,6 +81,7 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    certificates: CertificateService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

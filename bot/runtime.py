@@ -1,29 +1,44 @@
 """Starting and stopping the bot: the same sequence for ``zhiyuan run``, tests and playground.
 
-We do not use ``Application.run_polling``: it owns the event loop, while the database is opened
-on our loop before the application initializes (the services read from it), and tests and the
-playground must start and stop the bot inside a loop they already run.
+We do not use ``Application.run_polling`` nor PTB's ``Updater``: the Updater acknowledges a batch
+of updates (the next ``getUpdates`` offset) before its handlers ran, so a crash lost them, and
+gave up for good after a gateway's 404. Updates go through the durable inbox instead
+(:mod:`bot.inbox`): polled or received by webhook, stored, then processed in per-user order by
+:class:`~bot.inbox.InboxProcessor`, which calls ``application.process_update``. The database is
+opened on our loop before the application initializes (the services read from it), and tests and
+the playground start and stop the bot inside a loop they already run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import signal
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import BotCommandScopeDefault
-from telegram.error import TelegramError
+from telegram import BotCommandScopeDefault, Update
 
 from bot.app import ZyApplication, build_application
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.domain.users import Language
 from bot.i18n import translator
+from bot.inbox import (
+    ALLOWED_UPDATES,
+    WEBHOOK_LEASE,
+    InboxProcessor,
+    Leadership,
+    Poller,
+    WebhookServer,
+    instance_name,
+)
 from handlers.commands import commands_for
 from storage.backends import open_database
 from storage.db import Database
+from storage.inbox import InboxRepository, LeasesRepository
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -34,6 +49,14 @@ class BotRuntime:
     settings: Settings
     db: Database
     application: ZyApplication
+    processor: InboxProcessor | None = None
+    poller: Poller | None = None
+    webhook: WebhookServer | None = None
+    leadership: Leadership | None = None
+    #: The port the webhook listens on (when ``webhook`` is set; 0 asks for a free one).
+    webhook_port: int | None = None
+    name: str = ""
+    poll_timeout: int = 10
 
     @classmethod
     async def start(
@@ -44,6 +67,7 @@ class BotRuntime:
         token: str | None = None,
         api_url: str | None = None,
         poll_timeout: int = 10,
+        webhook: bool = False,
     ) -> BotRuntime:
         db = await open_database(settings.database_target)
         try:
@@ -58,22 +82,104 @@ class BotRuntime:
         except BaseException:
             await db.close()
             raise
-        runtime = cls(settings, db, application)
+        name = instance_name(settings.instance_name, settings.webhook_port if webhook else None)
+        runtime = cls(settings, db, application, poll_timeout=poll_timeout, name=name)
         try:
             await runtime._publish_commands()
             await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0.0,
-                timeout=poll_timeout,
-                allowed_updates=["message", "callback_query", "my_chat_member"],
-                error_callback=_log_polling_error,
-            )
+            await runtime._start_scheduler_leadership()
+            await runtime._start_processing()
+            if webhook:
+                await runtime._start_webhook()
+            else:
+                await runtime.start_polling()
         except BaseException:
             await runtime.stop()
             raise
-        log.info("Zhiyuan is running as @%s", application.bot.username)
+        log.info("Zhiyuan is running as @%s (%s)", application.bot.username, runtime.name)
         return runtime
+
+    async def _start_processing(self) -> None:
+        application = self.application
+
+        async def handle(data: dict[str, Any]) -> None:
+            update = Update.de_json(data, application.bot)
+            await application.process_update(update)
+
+        self.processor = InboxProcessor(
+            InboxRepository(self.db),
+            handle,
+            system_clock,
+            lanes=self.settings.concurrent_users,
+            owner=self.name,
+        )
+        await self.processor.start()
+
+    async def start_polling(self) -> None:
+        """Long polling into the inbox (tests switch it off and on to alternate processes)."""
+        if self.poller is not None:
+            return
+        assert self.processor is not None
+        await self.application.bot.delete_webhook()
+        self.poller = Poller(
+            self.application.bot,
+            InboxRepository(self.db),
+            self.processor,
+            system_clock,
+            timeout=self.poll_timeout,
+        )
+        self.poller.start()
+
+    async def stop_polling(self) -> None:
+        if self.poller is not None:
+            poller, self.poller = self.poller, None
+            await poller.stop()
+
+    async def _start_webhook(self) -> None:
+        settings = self.settings
+        url = settings.webhook_url
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        if not url or not secret:
+            raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        assert self.processor is not None
+        self.webhook = WebhookServer(
+            InboxRepository(self.db),
+            self.processor,
+            self.db,
+            system_clock,
+            secret=secret,
+            path=settings.webhook_path,
+        )
+        self.webhook_port = await self.webhook.start(settings.webhook_host, settings.webhook_port)
+        # One instance tells Telegram (the one that changes the recorded URL and secret).
+        fingerprint = hashlib.sha256(f"{url}\n{secret}".encode()).hexdigest()
+        leases = LeasesRepository(self.db)
+        if await leases.set_value_once(WEBHOOK_LEASE, fingerprint, self.name, system_clock()):
+            await self.application.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=settings.webhook_max_connections,
+            )
+            log.info("webhook set to %s", url)
+
+    async def _start_scheduler_leadership(self) -> None:
+        """PostgreSQL, several instances: only the holder of the scheduler lease runs the
+        periodic jobs. SQLite has one process: it always runs them."""
+        job_queue = self.application.job_queue
+        if self.db.backend != "postgresql" or job_queue is None:
+            return
+        scheduler = job_queue.scheduler
+
+        async def on_change(leader: bool) -> None:
+            if leader:
+                scheduler.resume()
+            else:
+                scheduler.pause()
+
+        scheduler.pause()
+        self.leadership = Leadership(LeasesRepository(self.db), self.name, on_change)
+        await self.leadership.start()
 
     async def _publish_commands(self) -> None:
         """Localized command menus: Telegram shows the list matching the client's language."""
@@ -86,11 +192,16 @@ class BotRuntime:
         await bot.set_my_commands(commands_for(t), scope=BotCommandScopeDefault())
 
     async def stop(self) -> None:
-        """Stop polling, let running handlers finish, close the database."""
+        """Stop receiving, let running handlers finish, close the database."""
         application = self.application
         try:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
+            await self.stop_polling()
+            if self.webhook is not None:
+                await self.webhook.stop()
+            if self.processor is not None:
+                await self.processor.stop()
+            if self.leadership is not None:
+                await self.leadership.stop()
             if application.running:
                 await application.stop()
             await application.shutdown()
@@ -98,19 +209,36 @@ class BotRuntime:
             await self.db.close()
         log.info("Zhiyuan stopped")
 
+    async def crash(self) -> None:
+        """Stop as after ``kill -9`` between two updates (tests): whatever ran has finished,
+        nothing is released on the way down (the scheduler lease runs out), and what was
+        received but not handled stays in the inbox. A kill in the middle of handling is
+        tested with a real process (``tests/e2e/test_processes.py``)."""
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.webhook is not None:
+            await self.webhook.stop()
+        if self.processor is not None:
+            await self.processor.idle(timeout=10)
+            self.processor.abandon()
+        application = self.application
+        try:
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        finally:
+            await self.db.close()
 
-def _log_polling_error(error: TelegramError) -> None:
-    log.warning("polling failed, retrying: %s", error)
 
-
-async def run_until_signalled(settings: Settings) -> None:
-    """``zhiyuan run``: long polling until SIGINT or SIGTERM, then a clean shutdown."""
+async def run_until_signalled(settings: Settings, *, webhook: bool = False) -> None:
+    """``zhiyuan run``: long polling (or the webhook) until SIGINT or SIGTERM, then a clean
+    shutdown."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(signum, stop.set)
-    runtime = await BotRuntime.start(settings)
+    runtime = await BotRuntime.start(settings, webhook=webhook)
     try:
         await stop.wait()
         log.info("stop signal received, shutting down")

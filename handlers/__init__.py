@@ -18,6 +18,7 @@ from handlers import (
     browse,
     campaigns,
     cancel_activity,
+    certificates,
     chat_member,
     checkin,
     checkin_display,
@@ -43,6 +44,7 @@ from handlers import (
     roster,
     signup,
     start,
+    verify,
     workdays_admin,
 )
 from handlers.flows import Flow, FlowDispatcher
@@ -84,6 +86,8 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    certificates.register(application)
+    verify.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -106,6 +110,7 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    certificates,
 )
 
 
@@ -147,6 +152,8 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    certificates,
+    verify,
 )
 
 

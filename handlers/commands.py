@@ -25,6 +25,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("Service menu: find activities")),
     ("my", N_("My sign-ups")),
     ("hours", N_("My volunteer hours and records")),
+    ("certificate", N_("A certificate of my service hours")),
+    ("verify", N_("Verify a certificate by its code")),
     ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
     ("profile", N_("My profile and data")),
@@ -45,6 +47,7 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
     ("workdays", N_("Working-day calendar and late records")),
+    ("certificates", N_("Certificates issued; revoke one")),
 )
 
 

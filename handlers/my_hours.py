@@ -40,6 +40,7 @@ from bot.domain.validation import InvalidInput
 from bot.i18n import Translator
 from bot.services.service_records import RECORDS_PAGE_SIZE
 from handlers.activity_view import Names
+from handlers.certificate_buttons import CertMenu
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, press_handlers
 from handlers.record_buttons import CorrectionAsk, MyHoursPage, MyRecord
@@ -109,6 +110,7 @@ async def show_hours(
     nav = pager_row(t, page, pages, MyHoursPage)
     if nav:
         rows.append(nav)
+    rows.append([CertMenu().button(t.gettext("📜 Certificate"))])
     markup = InlineKeyboardMarkup(rows) if rows else None
     if new_message:
         await send(update, "\n".join(lines), markup)

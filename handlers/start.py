@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import ZyContext
 from bot.domain.deeplinks import (
     ActivityLink,
+    CertificateLink,
     CheckinLink,
     OrganizerInviteLink,
     UnknownLink,
@@ -87,6 +88,8 @@ def help_text(t: Translator, role: MenuRole) -> str:
         t.gettext("/search — search activities by words, e.g. /search 义诊"),
         t.gettext("/my — your sign-ups, waitlist places and offers"),
         t.gettext("/hours — your volunteer hours, records and trainings"),
+        t.gettext("/certificate — a certificate of your service hours (free, verifiable)"),
+        t.gettext("/verify — check a certificate by its code"),
         t.gettext("/language — switch between Chinese and English"),
         t.gettext("/cancel — leave what you are doing (your answers so far are kept)"),
         t.gettext("/help — this help"),
@@ -114,6 +117,7 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("You are an administrator of this volunteer federation."),
             t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
             t.gettext("/workdays — the working-day calendar and late service records"),
+            t.gettext("/certificates — certificates issued; revoke one"),
         ]
     lines += ["", t.gettext("Buttons under my messages do the rest.")]
     return "\n".join(lines)
@@ -133,6 +137,11 @@ async def start(update: Update, context: ZyContext) -> None:
         from handlers.checkin import on_link
 
         await on_link(update, context, link)
+        return
+    if isinstance(link, CertificateLink):
+        from handlers.verify import on_link as verify_link
+
+        await verify_link(update, context, link.code)
         return
     if isinstance(link, OrganizerInviteLink):
         from handlers.organize import show_invite

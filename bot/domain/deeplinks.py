@@ -13,6 +13,7 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ACTIVITY = re.compile(r"^act_([1-9]\d{0,17})$")
 _INVITE = re.compile(r"^inv_([A-Za-z0-9_-]{8,60})$")
 _CHECKIN = re.compile(r"^ck_([1-9]\d{0,17})_([A-Za-z0-9_-]{8,40})$")
+_CERTIFICATE = re.compile(r"^cv_([A-Za-z0-9_-]{16,40})$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,14 @@ class CheckinLink:
     token: str
 
 
-DeepLink = ActivityLink | OrganizerInviteLink | CheckinLink | UnknownLink
+@dataclass(frozen=True)
+class CertificateLink:
+    """A scanned certificate QR code: verify the certificate with this code."""
+
+    code: str
+
+
+DeepLink = ActivityLink | OrganizerInviteLink | CheckinLink | CertificateLink | UnknownLink
 
 
 def parse_start_payload(payload: str | None) -> DeepLink | None:
@@ -54,6 +62,8 @@ def parse_start_payload(payload: str | None) -> DeepLink | None:
         return OrganizerInviteLink(match.group(1))
     if match := _CHECKIN.match(payload):
         return CheckinLink(int(match.group(1)), match.group(2))
+    if match := _CERTIFICATE.match(payload):
+        return CertificateLink(match.group(1))
     return UnknownLink(payload)
 
 

@@ -52,6 +52,10 @@ class NotificationKind(StrEnum):
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
     AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
+    # Certificates (证明出具, Art. 14–17; bot.services.certificates).
+    CERTIFICATE_REQUESTED = "certificate_requested"  # to the recording unit's managers: approve?
+    CERTIFICATE_DECIDED = "certificate_decided"  # to the volunteer: issued, or rejected and why
+    CERTIFICATE_REVOKED = "certificate_revoked"  # to the holder: revoked, with the reason
 
     @property
     def is_time_critical(self) -> bool:

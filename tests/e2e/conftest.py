@@ -141,12 +141,4 @@ async def crash(process: BotProcess) -> None:
     ``tests/e2e/test_processes.py`` kills a real ``zhiyuan run`` with SIGKILL."""
     runtime, process.runtime = process.runtime, None
     assert runtime is not None, "the bot is not running"
-    application = runtime.application
-    try:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
-    finally:
-        await runtime.db.close()
+    await runtime.crash()

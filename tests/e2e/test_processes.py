@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.organizations import OrganizationsRepository
 from storage.volunteers import VolunteersRepository
-from tests.e2e.conftest import ADMIN_ID, TOKEN
+from tests.e2e.conftest import ADMIN_ID, TOKEN, eventually
 from tests.e2e.flows import answer_area_to_review
 from tests.factories import add_activity, add_organization, add_user, add_volunteer
 
@@ -40,18 +40,8 @@ pytestmark = pytest.mark.sqlite_only
 
 async def _serve_with(active: BotRuntime, idle: BotRuntime) -> None:
     """Hand polling from ``idle`` to ``active``: the other process keeps its memory."""
-    idle_updater = idle.application.updater
-    assert idle_updater is not None
-    if idle_updater.running:
-        await idle_updater.stop()  # confirms what it fetched, so nothing is served twice
-    updater = active.application.updater
-    assert updater is not None
-    if not updater.running:
-        await updater.start_polling(
-            poll_interval=0.0,
-            timeout=1,
-            allowed_updates=["message", "callback_query", "my_chat_member"],
-        )
+    await idle.stop_polling()  # what it fetched is in the inbox, served once
+    await active.start_polling()
 
 
 async def test_two_processes_on_one_database_continue_the_same_forms(
@@ -276,3 +266,100 @@ async def test_kill_9_right_after_a_step_is_shown_keeps_the_step(
         )
     finally:
         await running.kill()
+
+
+# ------------------------------------------------------------ kill -9 during a sign-up storm
+
+
+async def test_kill_9_during_100_sign_up_presses_loses_none_and_overbooks_nothing(
+    api: LocalBotApi, tmp_path: Path
+) -> None:
+    """Issue #15 item 1: 100 volunteers press Sign up for 5 spots within a second and the bot
+    is killed mid-way. Polling stores each update before it acknowledges it (the durable inbox),
+    so after the restart every press is answered — the spot or "full" — exactly 5 are confirmed
+    and the counters equal the rows."""
+    bot_info = api.add_bot(TOKEN, username="zhiyuan_storm_bot")
+    database = tmp_path / "storm.sqlite3"
+    db = await open_database(database)
+    try:
+        await migrate(db)
+        organization = await add_organization(db)
+        activity = await add_activity(
+            db,
+            organization,
+            capacity=5,
+            title="Storm drill",
+            starts_at=datetime.now(UTC) + timedelta(days=5),
+        )
+        people = []
+        for number in range(100):
+            user_id = 20_000 + number
+            await add_volunteer(db, user_id, name=f"Storm {number}")
+            people.append(
+                VirtualUser(
+                    api,
+                    bot_info,
+                    VirtualUserInfo(id=user_id, first_name=f"S{number}", language_code="en"),
+                )
+            )
+    finally:
+        await db.close()
+    running = RunningBot(api, database, tmp_path)
+    await running.start()
+    try:
+        # Everyone opens the card first (served before the storm).
+        for user in people:
+            await user.send(f"/start act_{activity.activity_id}")
+        for user in people:
+            await user.wait_for_text("Storm drill", timeout=60)
+        cards = [user.last_bot_message() for user in people]
+        # The storm: 100 presses at once; the process is killed once a few were answered.
+        await asyncio.gather(
+            *(
+                user.press("✋ Sign up", message=card)
+                for user, card in zip(people, cards, strict=True)
+                if card is not None
+            )
+        )
+
+        def answered(user: VirtualUser) -> bool:
+            query = user.last_query_id
+            return query is not None and api.callback_query(query).answer is not None
+
+        await api.wait_for(
+            lambda: sum(1 for user in people if answered(user)) >= 3,
+            timeout=60,
+            description="a few presses answered",
+        )
+        await running.kill()
+        await running.start()
+        await api.wait_for(
+            lambda: all(answered(user) for user in people),
+            timeout=120,
+            description="every press answered after the restart",
+        )
+        # And the inbox drains: every stored update was handled to the end.
+        watcher = await open_database(database)
+        try:
+
+            async def pending() -> int:
+                row = await watcher.fetch_one(
+                    "SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'"
+                )
+                return int(row["n"]) if row is not None else -1
+
+            await eventually(pending, lambda n: n == 0, timeout=60)
+        finally:
+            await watcher.close()
+    finally:
+        await running.kill()
+    db = await open_database(database)
+    try:
+        row = await db.fetch_one(
+            "SELECT confirmed_count, (SELECT COUNT(*) FROM signups WHERE activity_id = ? "
+            "AND status = 'confirmed') AS rows FROM activities WHERE activity_id = ?",
+            (activity.activity_id, activity.activity_id),
+        )
+    finally:
+        await db.close()
+    assert row is not None and row["confirmed_count"] == row["rows"] == 5

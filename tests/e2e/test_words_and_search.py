@@ -118,8 +118,8 @@ async def test_the_next_page_of_a_search_is_served_by_another_process(
     await user.send("/search library")
     first = await user.wait_for_text("Results for “library”")
     assert "Page 1 of 2" in (first.plain_text or "")
-    assert bot.runtime is not None and bot.runtime.application.updater is not None
-    await bot.runtime.application.updater.stop()
+    assert bot.runtime is not None
+    await bot.runtime.stop_polling()
     other = await BotRuntime.start(settings, poll_timeout=1)
     try:
         await user.press("Next ▶️")
