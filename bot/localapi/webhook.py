@@ -29,18 +29,52 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from bot.localapi.models import EventKind
-
-if TYPE_CHECKING:
-    from bot.localapi.state import ApiState, BotState
+from bot.localapi.models import BotInfo, Event, EventKind, ServerStats
 
 logger = logging.getLogger("bot.localapi")
 
 JSONDict = dict[str, Any]
+T = TypeVar("T")
+
+
+class WebhookBot(Protocol):
+    """What delivery reads and changes of a bot (``bot.localapi.state.BotState``)."""
+
+    info: BotInfo
+    updates: list[JSONDict]
+    webhook: JSONDict | None
+    webhook_last_error_date: int | None
+    webhook_last_error_message: str | None
+
+
+class DeliveryHost(Protocol):
+    """What delivery needs of the server's state (``bot.localapi.state.ApiState``); a protocol
+    so that this module does not import the state module that owns the deliveries."""
+
+    closing: bool
+    stats: ServerStats
+
+    def notify(self) -> None: ...
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float,  # noqa: ASYNC109
+    ) -> T | None: ...
+
+    def record(
+        self,
+        kind: EventKind,
+        bot_id: int,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+        detail: str = "",
+    ) -> Event: ...
+
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -101,8 +135,8 @@ class WebhookDelivery:
 
     def __init__(
         self,
-        state: ApiState,
-        bot: BotState,
+        state: DeliveryHost,
+        bot: WebhookBot,
         policy: RetryPolicy,
         now: Callable[[], int],
     ) -> None:
@@ -267,4 +301,11 @@ class WebhookDelivery:
             return f"Connection error: {type(exc).__name__}: {exc}"
 
 
-__all__ = ["SECRET_HEADER", "RetryPolicy", "WebhookDelivery", "ordering_key"]
+__all__ = [
+    "SECRET_HEADER",
+    "DeliveryHost",
+    "RetryPolicy",
+    "WebhookBot",
+    "WebhookDelivery",
+    "ordering_key",
+]
