@@ -26,17 +26,21 @@ from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
+from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
+from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import DeadlinePolicy, RecordingDeadlineService
 from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportPolicy, ReportService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
+from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from bot.update_processor import PerUserUpdateProcessor
 from handlers import notification_renderers, register_handlers
@@ -51,16 +55,20 @@ from storage.certificates import CertificatesRepository
 from storage.db import Database
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
+from storage.honours import HonoursRepository
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
+from storage.points import PointsRepository
 from storage.publishing import PublishingRepository
 from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
+from storage.reports import ReportsRepository
 from storage.rosters import RostersRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
+from storage.stars import StarsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 from storage.workdays import CalendarDaysRepository
@@ -210,6 +218,24 @@ def build_application(
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
         certificates=CertificateService(
             CertificatesRepository(db), volunteers, catalog, staff, clock, settings
+        ),
+        stars=StarService(StarsRepository(db), volunteers, users, staff, clock, settings),
+        points=PointsService(PointsRepository(db), volunteers, users, staff, clock, settings),
+        honours=HonoursService(HonoursRepository(db), volunteers, clock, settings.tz),
+        reports=ReportService(
+            db,
+            ReportsRepository(db),
+            staff,
+            users,
+            outbox,
+            clock,
+            settings.tz,
+            settings.admin_ids,
+            ReportPolicy(
+                weekday=settings.report_weekday,
+                send_time=time.fromisoformat(settings.report_time),
+                population=settings.stats_population or None,
+            ),
         ),
     )
     application = cast(

@@ -176,6 +176,15 @@ class Settings(BaseSettings):
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
         description="Local time of day at which recording reminders go out.",
     )
+    # Recognition (issue #17). Star levels count as soon as the hours reach them, unless
+    # STAR_APPLICATION is on: then the volunteer applies, the level is publicised for
+    # STAR_PUBLICITY_DAYS and granted unless an administrator objects. Points per confirmed
+    # hour of standard service (×1.5 skilled, ×2 demanding). How often confirmed hours are
+    # turned into points and levels (the sweep is idempotent; a minute late is fine).
+    star_application: bool = Field(default=False)
+    star_publicity_days: int = Field(default=7, ge=1, le=60)
+    points_per_hour: int = Field(default=1, ge=1, le=1000)
+    recognition_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
     # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
@@ -206,6 +215,14 @@ class Settings(BaseSettings):
         if value < timedelta(seconds=10) or value > timedelta(days=1):
             raise ValueError("must be between 10s and 1 day, e.g. 1m or 15m")
         return value
+
+    # Reports (issue #18): during a campaign period the statistics table goes out every
+    # REPORT_WEEKDAY (ISO, 5 = Friday) at REPORT_TIME (local); organizations missing figures are
+    # reminded the day before at the same time. STATS_POPULATION: inhabitants of the area the
+    # federation serves, for the participation rate in /stats (0: not shown).
+    report_weekday: int = Field(default=5, ge=1, le=7)
+    report_time: str = Field(default="10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    stats_population: int = Field(default=0, ge=0, le=2_000_000_000)
 
     @field_validator(
         "cancel_cutoff",

@@ -29,17 +29,21 @@ from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
+from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
 from bot.services.organizing import OrganizingService
+from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import RecordingDeadlineService
 from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
+from bot.services.reports import ReportService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
+from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
@@ -82,6 +86,10 @@ class Services:
     evaluations: EvaluationService
     awards: AwardService
     certificates: CertificateService
+    stars: StarService
+    points: PointsService
+    honours: HonoursService
+    reports: ReportService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

@@ -17,8 +17,9 @@ drains the outbox while rows are due, batch after batch:
    between two messages into one chat, ``GROUP_MESSAGES_PER_MINUTE`` into a group);
 5. the outcome is recorded: sent; ``RetryAfter`` → due again after ``retry_after`` (only that
    row waits); ``Forbidden`` (the user blocked the bot) → the user is marked unreachable and
-   their pending rows are dropped; network and server errors → retried with exponential backoff,
-   failed after :data:`MAX_ATTEMPTS`; other refusals (bad request) → failed at once.
+   their pending rows are dropped; network and server errors → retried with exponential backoff
+   (capped) while the notification is timely, failed after :data:`MAX_ATTEMPTS`; other refusals
+   (bad request) → failed at once.
 
 A crash between claiming and recording leaves the lease to expire, and the row is sent again
 on a later run: at-least-once delivery, duplicates bounded by one batch.
@@ -36,7 +37,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
@@ -57,8 +58,13 @@ log = logging.getLogger(__name__)
 #: Rows claimed per pass: four seconds of sending at 25/s, well inside the lease.
 BATCH_SIZE = 100
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 6
+#: Network and server errors are retried while the notification is still timely (its renderer
+#: drops it once stale: a reminder after the start, an offer after its deadline), with the
+#: delay growing to :data:`MAX_BACKOFF`; about four hours of outage before giving up. Six tries
+#: (the old rule) turned everything queued into "failed" after a 2½-minute outage (issue #15).
+MAX_ATTEMPTS = 64
 BACKOFF_BASE = timedelta(seconds=5)
+MAX_BACKOFF = timedelta(minutes=4)
 #: Sends in flight at once. At 25/s with ~100 ms round trips about three are needed; this
 #: leaves room for slow networks (up to ~600 ms) without letting a batch run unbounded.
 MAX_IN_FLIGHT = 16
@@ -239,12 +245,22 @@ def quiet_until(now: datetime, tz: ZoneInfo, start: time, end: time) -> datetime
 
 
 @dataclass(frozen=True)
+class RenderedFile:
+    """A file sent as a document, ``text`` becoming its caption (at most 1024 characters)."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     # Runs once Telegram accepted the message (e.g. "Still coming?" counts as asked only
     # then); not on a retry, a block or a failure.
     after_sent: Callable[[], Awaitable[object]] | None = None
+    # Sent as a document with ``text`` as its caption (the Friday statistics table).
+    document: RenderedFile | None = None
 
 
 #: What renderers are handed besides the row: the services container (``bot.context``).
@@ -457,6 +473,16 @@ class Deliverer(Generic[C]):
         extra: dict[str, Any] = {}
         if isinstance(getattr(bot, "rate_limiter", None), DeliveryRateLimiter):
             extra["rate_limit_args"] = NO_RETRIES  # a 429 must come back here, see the class
+        if rendered.document is not None:
+            await bot.send_document(
+                item.telegram_id,
+                InputFile(rendered.document.data, filename=rendered.document.filename),
+                caption=rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+                **extra,
+            )
+            return
         await bot.send_message(
             item.telegram_id,
             rendered.text,
@@ -479,9 +505,12 @@ class Deliverer(Generic[C]):
             )
             report.failed += 1
             return
-        delay = BACKOFF_BASE * 2 ** (item.attempts - 1)
-        log.warning(
-            "notification %s failed (%s), retrying in %s", item.notification_id, error, delay
+        delay = min(BACKOFF_BASE * 2 ** min(item.attempts - 1, 16), MAX_BACKOFF)
+        # One warning when a notification first fails; its later tries are routine in an
+        # outage and would otherwise log a line each.
+        level = logging.WARNING if item.attempts <= 1 else logging.DEBUG
+        log.log(
+            level, "notification %s failed (%s), retrying in %s", item.notification_id, error, delay
         )
         await self._outbox.retry_at(item.notification_id, self._clock() + delay, error)
         report.retried += 1

@@ -26,6 +26,7 @@ from handlers import (
     duplicate_activity,
     errors,
     evaluations,
+    honours,
     hours_review,
     key_dates,
     manage,
@@ -41,9 +42,15 @@ from handlers import (
     recruit,
     registration,
     reminders,
+    report_figures,
+    reports,
+    rewards,
     roster,
     signup,
+    stars,
+    stars_admin,
     start,
+    stats,
     verify,
     workdays_admin,
 )
@@ -88,6 +95,13 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     awards.register(application)
     certificates.register(application)
     verify.register(application)
+    stars.register(application)
+    stars_admin.register(application)
+    rewards.register(application)
+    honours.register(application)
+    report_figures.register(application)
+    stats.register(application)
+    reports.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -111,6 +125,11 @@ _RENDERING_MODULES = (
     ratings,
     awards,
     certificates,
+    stars,
+    stars_admin,
+    rewards,
+    report_figures,
+    reports,
 )
 
 
@@ -154,6 +173,10 @@ _FLOW_MODULES: tuple[Any, ...] = (
     awards,
     certificates,
     verify,
+    stars_admin,
+    rewards,
+    report_figures,
+    reports,
 )
 
 

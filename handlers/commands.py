@@ -40,6 +40,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("new", N_("Publish a new activity")),
     ("award", N_("Enter an award for a volunteer")),
+    ("stats", N_("Statistics, the statistics table and charts")),
 )
 
 # Added for administrators only.
@@ -48,6 +49,8 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("broadcast", N_("Send an announcement")),
     ("workdays", N_("Working-day calendar and late records")),
     ("certificates", N_("Certificates issued; revoke one")),
+    ("starlevels", N_("Star level thresholds and publicity")),
+    ("periods", N_("Report periods around key dates")),
 )
 
 

@@ -66,6 +66,7 @@ from handlers.record_buttons import AttendanceList, CheckinOpen, HoursReview
 from handlers.recruit import RecruitList
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
+from handlers.report_buttons import FiguresShow
 from handlers.staff import STAFF_REFUSALS, refuse_staff
 
 MANAGE_REFUSALS: dict[StrEnum, str] = {
@@ -292,6 +293,8 @@ def record_row(
         row.append(AttendanceList(aid, 0).button(t.gettext("🙋 Attendance")))
     if now >= activity.starts_at:
         row.append(HoursReview(aid, 0).button(t.gettext("🕒 Hours")))
+    if now >= activity.ends_at:  # reports (#18): people served, money and media afterwards
+        row.append(FiguresShow(aid).button(t.gettext("📊 Figures")))
     return row
 
 

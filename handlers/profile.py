@@ -11,6 +11,7 @@ flowchart LR
     card -->|prof.resume| card
     card -->|prof.export| file[JSON document]
     card -->|prof.delete| warn[What is erased and what stays]
+    card -->|st.show · rw.mine · hn.home| rec[Star level · points and rewards · honours]
     warn -->|prof.deleteyes| gone[Deleted, told what remains]
 ```
 Every screen here is one press away from the card and asks nothing typed, so the profile is no
@@ -31,6 +32,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import ZyContext
+from bot.domain.points import format_points
 from bot.domain.volunteers import NotificationSettings, RegistrationStep, VolunteerProfile
 from bot.i18n import N_, Translator
 from bot.services.registration import (
@@ -40,9 +42,12 @@ from bot.services.registration import (
     draft_from_profile,
 )
 from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.honours import HnHome
 from handlers.record_buttons import MyHoursPage
 from handlers.refusals import GENERIC
 from handlers.render import answer, show
+from handlers.rewards import RwMine
+from handlers.stars import StShow, standing_lines
 from handlers.volunteer_answers import FIELD_LABELS, describe_answers
 
 log = logging.getLogger(__name__)
@@ -151,6 +156,12 @@ async def profile_text(t: Translator, profile: VolunteerProfile, context: ZyCont
                 date=t.format_day(profile.paused_until)
             ),
         ]
+    # Recognition (issue #17): the star level and hours to the next, derived on this read
+    # from the current thresholds, and the points balance.
+    services = context.services
+    lines += ["", *standing_lines(t, await services.stars.standing_of(profile.volunteer_id))]
+    balance = await services.points.balance_of(profile.volunteer_id)
+    lines.append(t.gettext("💰 Points: {points}").format(points=format_points(balance)))
     return "\n".join(lines)
 
 
@@ -169,6 +180,11 @@ def profile_keyboard(
                 ProfNotifications().button(t.gettext("🔔 Notifications")),
             ],
             [MyHoursPage(0).button(t.gettext("🕒 My volunteer hours"))],
+            [
+                StShow().button(t.gettext("⭐ Star level")),
+                RwMine().button(t.gettext("💰 Points and rewards")),
+                HnHome().button(t.gettext("🏅 Honours")),
+            ],
             [pause, ProfExport().button(t.gettext("📤 Export my data"))],
             [ProfDelete().button(t.gettext("🗑 Delete my account"))],
             [button(t.gettext("🏠 Main menu"), "menu", "home")],

@@ -56,6 +56,20 @@ class NotificationKind(StrEnum):
     CERTIFICATE_REQUESTED = "certificate_requested"  # to the recording unit's managers: approve?
     CERTIFICATE_DECIDED = "certificate_decided"  # to the volunteer: issued, or rejected and why
     CERTIFICATE_REVOKED = "certificate_revoked"  # to the holder: revoked, with the reason
+    # Star levels, points and rewards (issue #17; bot.services.stars, .points).
+    STAR_REACHED = "star_reached"  # to a volunteer: the confirmed hours reached a level
+    STAR_ELIGIBLE = "star_eligible"  # the same when levels need an application: apply
+    STAR_PUBLICITY = "star_publicity"  # to administrators: a level is publicised, object?
+    STAR_GRANTED = "star_granted"  # to the volunteer: the publicity is over, the level counts
+    STAR_OBJECTED = "star_objected"  # to the volunteer: an administrator objected
+    REWARD_REDEEMED = "reward_redeemed"  # to the offering organization's staff: hand it over
+    # Reports (bot.services.reports): after the hours are confirmed, to who confirmed them:
+    # record people served, money and media; during a campaign period, the day before the
+    # report day, to the staff of organizations with activities missing figures; on the report
+    # day, the statistics table (an XLSX document) to managers and the roll-up to administrators.
+    REPORT_FIGURES_DUE = "report_figures_due"
+    REPORT_FIGURES_MISSING = "report_figures_missing"
+    REPORT_WEEKLY = "report_weekly"
 
     @property
     def is_time_critical(self) -> bool:
