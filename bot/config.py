@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # This instance's name among several (defaults to the host, plus the webhook port); kept
     # across restarts so a restarted instance takes back the updates it had begun at once.
     instance_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    # How long an update being handled stays leased to its instance (renewed while it runs):
+    # after a crash another instance takes it over this much later.
+    inbox_lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
     @field_validator("webhook_secret")
     @classmethod
