@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.localapi import LocalBotApi, VirtualUser
 from bot.runtime import BotRuntime
@@ -180,6 +181,66 @@ async def test_three_instances_share_the_work_and_survive_one_killed(
         assert owners[0]["n"] == 1  # one scheduler across the instances
         stats = api.stats
         assert stats.webhook_deliveries >= 400
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+        await balancer.stop()
+
+
+async def test_a_broadcast_from_three_instances_arrives_once_each_within_the_global_rate(
+    api: LocalBotApi, settings: Settings, make_user: MakeUser
+) -> None:
+    """Only the holder of the scheduler lease delivers, so 300 recipients get the announcement
+    exactly once and the overall pace stays under Telegram's 30 per second."""
+    from bot.domain.broadcasts import Audience, AudienceKind
+    from tests.e2e.conftest import ADMIN_ID
+
+    daytime = ManualClock(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    balancer = Balancer()
+    await balancer.start()
+    runtimes: list[BotRuntime] = []
+    try:
+        for number in range(3):
+            port = free_port()
+            instance = settings.model_copy(
+                update={
+                    "webhook_url": f"http://127.0.0.1:{balancer.port}{PATH}",
+                    "webhook_secret": SecretStr(SECRET),
+                    "webhook_port": port,
+                    "instance_name": f"zy-b{number}",
+                }
+            )
+            # 10:00 in Shanghai: a broadcast waits out quiet hours, so the test runs by day.
+            runtimes.append(await BotRuntime.start(instance, webhook=True, clock=daytime))
+            balancer.ports.append(port)
+        db = runtimes[0].db
+        now = daytime()
+        users = [make_user(f"R{n}", language_code="en") for n in range(300)]
+        for user in users:
+            await add_volunteer(db, user.id, name=f"Resident {user.id}", now=now)
+        # They wrote to the bot before (Telegram lets a bot write only to those).
+        await asyncio.gather(*(user.send("/help") for user in users))
+        for user in users:
+            await user.wait_for_text("What I can do", timeout=60)
+        from tests.factories import add_user
+
+        await add_user(db, ADMIN_ID, first_name="Admin", now=now)
+        broadcasts = runtimes[2].application.services.broadcasts
+        await broadcasts.begin(ADMIN_ID)
+        await broadcasts.set_text(ADMIN_ID, "Typhoon warning: stay indoors")
+        await broadcasts.set_audience(ADMIN_ID, Audience(kind=AudienceKind.ALL))
+        await broadcasts.confirm(ADMIN_ID)
+        began = asyncio.get_running_loop().time()
+        for user in users:
+            await user.wait_for_text("Typhoon warning", timeout=120)
+        seconds = asyncio.get_running_loop().time() - began
+        counts = [
+            sum("Typhoon warning" in (m.plain_text or "") for m in user.bot_messages())
+            for user in users
+        ]
+        assert set(counts) == {1}
+        assert api.stats.too_many_requests == 0
+        assert len(users) / max(seconds, 0.001) <= 30
     finally:
         for runtime in runtimes:
             await runtime.stop()
