@@ -89,6 +89,13 @@ class _PassedOn(Exception):
         self.error = error
 
 
+def _is_private(chat_id: object) -> bool:
+    """A private chat's id is the user's: positive (groups and channels are negative)."""
+    if isinstance(chat_id, str):
+        return chat_id.isdigit()
+    return isinstance(chat_id, int) and chat_id > 0
+
+
 class DeliveryRateLimiter(AIORateLimiter):
     """PTB's :class:`AIORateLimiter`, except that sends of the outbox are never retried.
 
@@ -98,8 +105,9 @@ class DeliveryRateLimiter(AIORateLimiter):
     would be sent late instead of being rescheduled. ``rate_limit_args=0`` does not help
     (PTB reads it as ``rate_limit_args or max_retries``), so the deliverer passes
     :data:`NO_RETRIES`: the request still goes through the limiter's overall and group
-    throttles (shared with replies to users), but a ``RetryAfter`` is smuggled past the retry
-    loop and re-raised to the deliverer, which reschedules that row alone.
+    throttles, but a ``RetryAfter`` is smuggled past the retry loop and re-raised to the
+    deliverer, which reschedules that row alone. Answers in private chats skip the overall
+    throttle (see :meth:`_reply`); answers in groups keep the group throttle.
     """
 
     async def process_request(
@@ -111,6 +119,9 @@ class DeliveryRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        if rate_limit_args != NO_RETRIES and _is_private(chat_id):
+            return await self._reply(callback, args, kwargs)
         if rate_limit_args != NO_RETRIES:
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
@@ -126,6 +137,27 @@ class DeliveryRateLimiter(AIORateLimiter):
             return await super().process_request(once, args, kwargs, endpoint, data, None)
         except _PassedOn as passed:
             raise passed.error from None
+
+    @staticmethod
+    async def _reply(
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """An answer to someone who wrote, in a private chat: Telegram limits those per chat,
+        not by the ~30/s bulk budget, so it does not queue behind the overall throttle (which
+        capped the whole bot at ~30 answers a second, issue #14). A 429 for this chat waits
+        for that chat only, at most twice."""
+        for attempt in range(3):
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt == 2:
+                    raise
+                wait = error.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                await asyncio.sleep(min(seconds, 30.0))
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ------------------------------------------------------------------------------- pacing
