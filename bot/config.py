@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # How long an update being handled stays leased to its instance (renewed while it runs):
     # after a crash another instance takes it over this much later.
     inbox_lease_seconds: float = Field(default=30.0, ge=1, le=600)
+    # Polling mode: serve GET /healthz on WEBHOOK_HOST:HEALTH_PORT (0: off), 503 while the Bot
+    # API cannot be reached or the database does not answer. Webhook mode serves it anyway.
+    health_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("webhook_secret")
     @classmethod

@@ -390,6 +390,46 @@ class WebhookServer:
         return web.Response(text="ok")
 
 
+# ------------------------------------------------------------------------------ health (polling)
+
+
+class HealthServer:
+    """``GET /healthz`` in polling mode (``HEALTH_PORT``): 200 while polling works and the
+    database answers, 503 with the reason otherwise — so a supervisor notices a process that
+    cannot poll (PTB's Updater used to stop for good after a gateway's 404 while the process
+    stayed alive)."""
+
+    def __init__(self, poller: Callable[[], Poller | None], db: Database) -> None:
+        self._poller = poller
+        self._db = db
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        app = web.Application()
+        app.router.add_get("/healthz", self._health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _health(self, request: web.Request) -> web.Response:
+        poller = self._poller()
+        if poller is None or not poller.healthy:
+            return web.Response(status=503, text="cannot reach the Bot API (polling)")
+        try:
+            await self._db.fetch_one("SELECT 1 AS ok")
+        except Exception as error:
+            return web.Response(status=503, text=f"database unreachable: {type(error).__name__}")
+        return web.Response(text="ok")
+
+
 # --------------------------------------------------------------------------------- leadership
 
 

@@ -30,6 +30,7 @@ from bot.i18n import translator
 from bot.inbox import (
     ALLOWED_UPDATES,
     WEBHOOK_LEASE,
+    HealthServer,
     InboxProcessor,
     Leadership,
     Poller,
@@ -56,6 +57,8 @@ class BotRuntime:
     leadership: Leadership | None = None
     #: The port the webhook listens on (when ``webhook`` is set; 0 asks for a free one).
     webhook_port: int | None = None
+    health: HealthServer | None = None
+    health_port: int | None = None
     name: str = ""
     poll_timeout: int = 10
 
@@ -94,6 +97,11 @@ class BotRuntime:
                 await runtime._start_webhook()
             else:
                 await runtime.start_polling()
+                if settings.health_port:
+                    runtime.health = HealthServer(lambda: runtime.poller, db)
+                    runtime.health_port = await runtime.health.start(
+                        settings.webhook_host, settings.health_port
+                    )
         except BaseException:
             await runtime.stop()
             raise
@@ -198,6 +206,8 @@ class BotRuntime:
         application = self.application
         try:
             await self.stop_polling()
+            if self.health is not None:
+                await self.health.stop()
             if self.webhook is not None:
                 await self.webhook.stop()
             if self.processor is not None:
