@@ -52,6 +52,7 @@ from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.certificates import CertificatesRepository
+from storage.chat_hints import ChatHintsRepository
 from storage.db import Database
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
@@ -237,6 +238,7 @@ def build_application(
                 population=settings.stats_population or None,
             ),
         ),
+        chat_hints=ChatHintsRepository(db),
     )
     application = cast(
         ZyApplication,

@@ -47,6 +47,7 @@ from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
+from storage.chat_hints import ChatHintsRepository
 from storage.db import Database
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
@@ -90,6 +91,7 @@ class Services:
     points: PointsService
     honours: HonoursService
     reports: ReportService
+    chat_hints: ChatHintsRepository
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)
