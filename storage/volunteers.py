@@ -660,6 +660,8 @@ class VolunteersRepository:
             user_deleted = (
                 await tx.execute("DELETE FROM users WHERE telegram_id = ?", (telegram_id,)) > 0
             )
+        # Committed: now no copy of the erased bytes may stay in the database's files.
+        await self._db.scrub()
         kept = volunteer_id is not None
         return DeletionReport(
             telegram_id=telegram_id,
