@@ -24,6 +24,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.contacts import ContactService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -53,6 +54,7 @@ from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.certificates import CertificatesRepository
 from storage.chat_hints import ChatHintsRepository
+from storage.contact_reveals import ContactRevealsRepository
 from storage.db import Database
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
@@ -239,6 +241,9 @@ def build_application(
             ),
         ),
         chat_hints=ChatHintsRepository(db),
+        contacts=ContactService(
+            ContactRevealsRepository(db), organizations, RostersRepository(db), staff, clock
+        ),
     )
     application = cast(
         ZyApplication,

@@ -27,6 +27,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.contacts import ContactService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -92,6 +93,7 @@ class Services:
     honours: HonoursService
     reports: ReportService
     chat_hints: ChatHintsRepository
+    contacts: ContactService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

@@ -179,6 +179,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     rewards,
     report_figures,
     reports,
+    roster,
 )
 
 
