@@ -25,6 +25,7 @@ from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.contacts import ContactService
+from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -38,6 +39,7 @@ from bot.services.recruiting import RecruitingPolicy, RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportPolicy, ReportService
+from bot.services.requests import RequestPolicy, RequestService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffService
@@ -56,6 +58,7 @@ from storage.certificates import CertificatesRepository
 from storage.chat_hints import ChatHintsRepository
 from storage.contact_reveals import ContactRevealsRepository
 from storage.db import Database
+from storage.emergency import EmergencyRepository
 from storage.evaluations import EvaluationsRepository
 from storage.flows import FlowsRepository
 from storage.honours import HonoursRepository
@@ -68,6 +71,7 @@ from storage.recording_deadlines import RecordingDeadlinesRepository
 from storage.recruiting import RecruitingRepository
 from storage.reminders import RemindersRepository
 from storage.reports import ReportsRepository
+from storage.requests import RequestsRepository
 from storage.rosters import RostersRepository
 from storage.service_records import ServiceRecordsRepository
 from storage.signups import SignupsRepository
@@ -219,6 +223,20 @@ def build_application(
         recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
         awards=AwardService(AwardsRepository(db), staff, clock, settings.tz),
+        requests=RequestService(
+            db,
+            RequestsRepository(db),
+            catalog,
+            staff,
+            users,
+            clock,
+            settings.tz,
+            settings.admin_ids,
+            RequestPolicy(
+                accept_timeout=settings.request_accept_timeout,
+                urgent_escalation=settings.request_urgent_escalation,
+            ),
+        ),
         certificates=CertificateService(
             CertificatesRepository(db), volunteers, catalog, staff, clock, settings
         ),
@@ -243,6 +261,9 @@ def build_application(
         chat_hints=ChatHintsRepository(db),
         contacts=ContactService(
             ContactRevealsRepository(db), organizations, RostersRepository(db), staff, clock
+        ),
+        emergency=EmergencyService(
+            EmergencyRepository(db), staff, catalog, outbox, clock, settings
         ),
     )
     application = cast(

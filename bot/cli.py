@@ -53,6 +53,24 @@ def _parser() -> argparse.ArgumentParser:
     playground.add_argument(
         "--verbose", action="store_true", help="log what the bot does (INFO), not only warnings"
     )
+    copy = commands.add_parser(
+        "copy-to-postgres",
+        help="copy an SQLite deployment into a PostgreSQL database and verify it table by table",
+    )
+    copy.add_argument(
+        "--from", dest="source", type=Path, required=True, help="the SQLite file (read only)"
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        default=None,
+        help="postgresql://user:password@host/database (default: DATABASE_URL)",
+    )
+    copy.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete the data the target already holds first (otherwise such a target is refused)",
+    )
     return parser
 
 
@@ -109,6 +127,42 @@ async def _demo_data(database: Path) -> int:
     return 0
 
 
+def _copy_to_postgres(source: Path, target: str | None, *, replace: bool) -> int:
+    """Exit status 0 when every table matched, 1 on a mismatch or a failed copy, 2 when the
+    copy was refused before writing anything (see storage.to_postgres)."""
+    from storage.db import is_postgres_url
+    from storage.to_postgres import CopyRefused, copy_to_postgres, format_report
+
+    if target is None:
+        settings = _settings()
+        if settings.database_url is None:
+            print("zhiyuan: copy-to-postgres: give --to or set DATABASE_URL", file=sys.stderr)
+            return 2
+        target = settings.database_url.get_secret_value()
+    if not is_postgres_url(target):
+        print("zhiyuan: copy-to-postgres: --to must be a postgresql:// URL", file=sys.stderr)
+        return 2
+    setup_logging("WARNING", secrets=[target])
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        report = asyncio.run(copy_to_postgres(source, target, replace=replace, progress=progress))
+    except CopyRefused as refused:
+        print(f"zhiyuan: copy-to-postgres: {refused}", file=sys.stderr)
+        return 2
+    except Exception as error:  # psycopg or sqlite3: the copy was rolled back
+        print(
+            f"zhiyuan: copy-to-postgres failed (a copy that did not finish is rolled back): "
+            f"{type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    print(format_report(report))
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -130,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 allow_public=args.allow_public,
             )
         )
+    if args.command == "copy-to-postgres":
+        return _copy_to_postgres(args.source, args.target, replace=args.replace)
     settings = _settings()
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     database_url = settings.database_url.get_secret_value() if settings.database_url else ""

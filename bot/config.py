@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # This instance's name among several (defaults to the host, plus the webhook port); kept
     # across restarts so a restarted instance takes back the updates it had begun at once.
     instance_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    # How long an update being handled stays leased to its instance (renewed while it runs):
+    # after a crash another instance takes it over this much later.
+    inbox_lease_seconds: float = Field(default=30.0, ge=1, le=600)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -185,6 +188,27 @@ class Settings(BaseSettings):
     star_publicity_days: int = Field(default=7, ge=1, le=60)
     points_per_hour: int = Field(default=1, ge=1, le=1000)
     recognition_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+
+    # Resident requests (issue #19): a team that has not accepted a request this long after it
+    # was sent is reminded, and after twice as long it goes to the next best organization (or
+    # back to the dispatchers' queue); an urgent request nobody accepted this long after it
+    # was ordered is escalated to the federation's administrators.
+    request_accept_timeout: timedelta = Field(default=timedelta(hours=2))
+    request_urgent_escalation: timedelta = Field(default=timedelta(minutes=30))
+
+    @field_validator("request_accept_timeout", "request_urgent_escalation", mode="before")
+    @classmethod
+    def _request_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("request_accept_timeout", "request_urgent_escalation")
+    @classmethod
+    def _request_span(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1) or value > timedelta(days=7):
+            raise ValueError("must be between 1 minute and 7 days, e.g. 2h or 30m")
+        return value
 
     # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
     # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
@@ -365,6 +389,36 @@ class Settings(BaseSettings):
         if max(self.recording_reminder_days) > self.recording_deadline_days:
             raise ValueError("RECORDING_REMINDER_DAYS must all be at most RECORDING_DEADLINE_DAYS")
         return self
+
+    # Emergency mobilization (bot.services.emergency): later waves go out this often while the
+    # headcount is short, each widening the radius, up to the largest radius; the mobilization's
+    # activity (check-in, hours) lasts this long from the rally time; the coordinator's live
+    # headcount is edited at most once per EMERGENCY_EDIT_SECONDS (Telegram limits edits too).
+    emergency_wave_interval: timedelta = Field(default=timedelta(minutes=3))
+    emergency_max_radius_km: int = Field(default=50, ge=1, le=500)
+    emergency_duration: timedelta = Field(default=timedelta(hours=4))
+    emergency_edit_seconds: float = Field(default=2.0, ge=0.5, le=60)
+
+    @field_validator("emergency_wave_interval", "emergency_duration", mode="before")
+    @classmethod
+    def _emergency_duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("emergency_wave_interval")
+    @classmethod
+    def _wave_interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=30) or value > timedelta(hours=1):
+            raise ValueError("must be between 30s and 1h, e.g. 3m")
+        return value
+
+    @field_validator("emergency_duration")
+    @classmethod
+    def _emergency_length(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=30) or value > timedelta(hours=24):
+            raise ValueError("must be between 30m and 24h, e.g. 4h")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -28,6 +28,7 @@ from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
 from bot.services.contacts import ContactService
+from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
@@ -41,6 +42,7 @@ from bot.services.recruiting import RecruitingService
 from bot.services.registration import RegistrationService
 from bot.services.reminders import ReminderService
 from bot.services.reports import ReportService
+from bot.services.requests import RequestService
 from bot.services.service_records import RecordsService
 from bot.services.signups import SignupService
 from bot.services.staff import StaffService
@@ -87,6 +89,7 @@ class Services:
     recording_deadlines: RecordingDeadlineService
     evaluations: EvaluationService
     awards: AwardService
+    requests: RequestService
     certificates: CertificateService
     stars: StarService
     points: PointsService
@@ -94,6 +97,7 @@ class Services:
     reports: ReportService
     chat_hints: ChatHintsRepository
     contacts: ContactService
+    emergency: EmergencyService
 
     def translator(self, language: Language) -> Translator:
         return translator(language, self.settings.tz, self.clock)

@@ -120,12 +120,14 @@ class InboxProcessor:
         *,
         lanes: int,
         owner: str = "",
+        lease: timedelta = LEASE,
     ) -> None:
         self._inbox = inbox
         self._handle = handle
         self._clock = clock
         self._lanes = lanes
         self._owner = owner
+        self._lease = lease
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -188,7 +190,7 @@ class InboxProcessor:
             claimed = []
             if free > 0:
                 try:
-                    claimed = await self._inbox.claim(self._clock(), LEASE, free, self._owner)
+                    claimed = await self._inbox.claim(self._clock(), self._lease, free, self._owner)
                 except Exception:
                     log.exception("could not claim updates from the inbox")
             for item in claimed:
@@ -218,10 +220,10 @@ class InboxProcessor:
 
     async def _renew(self) -> None:
         while True:
-            await asyncio.sleep(RENEW_EVERY)
+            await asyncio.sleep(min(RENEW_EVERY, self._lease.total_seconds() / 3))
             if self._running:
                 try:
-                    await self._inbox.renew(list(self._running), self._clock() + LEASE)
+                    await self._inbox.renew(list(self._running), self._clock() + self._lease)
                 except Exception:
                     log.exception("could not renew the inbox leases")
 

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommandScopeDefault, Update
@@ -112,6 +113,7 @@ class BotRuntime:
             system_clock,
             lanes=self.settings.concurrent_users,
             owner=self.name,
+            lease=timedelta(seconds=self.settings.inbox_lease_seconds),
         )
         await self.processor.start()
 

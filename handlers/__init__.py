@@ -25,6 +25,9 @@ from handlers import (
     checkin_display,
     corrections,
     duplicate_activity,
+    emergency_answers,
+    emergency_coordination,
+    emergency_pool,
     errors,
     evaluations,
     honours,
@@ -33,8 +36,10 @@ from handlers import (
     manage,
     message_participants,
     middleware,
+    mobilize,
     my,
     my_hours,
+    my_requests,
     organize,
     plain_text,
     profile,
@@ -45,6 +50,10 @@ from handlers import (
     reminders,
     report_figures,
     reports,
+    request_dispatch,
+    request_dispatchers,
+    request_order,
+    request_team,
     rewards,
     roster,
     signup,
@@ -94,6 +103,11 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     ratings.register(application)
     evaluations.register(application)
     awards.register(application)
+    request_order.register(application)
+    my_requests.register(application)
+    request_dispatch.register(application)
+    request_dispatchers.register(application)
+    request_team.register(application)
     certificates.register(application)
     verify.register(application)
     stars.register(application)
@@ -103,6 +117,10 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     report_figures.register(application)
     stats.register(application)
     reports.register(application)
+    emergency_pool.register(application)
+    mobilize.register(application)
+    emergency_coordination.register(application)
+    emergency_answers.register(application)
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
@@ -126,12 +144,16 @@ _RENDERING_MODULES = (
     workdays_admin,
     ratings,
     awards,
+    my_requests,
+    request_dispatch,
+    request_team,
     certificates,
     stars,
     stars_admin,
     rewards,
     report_figures,
     reports,
+    emergency_answers,
 )
 
 
@@ -173,6 +195,11 @@ _FLOW_MODULES: tuple[Any, ...] = (
     ratings,
     evaluations,
     awards,
+    request_order,
+    my_requests,
+    request_dispatch,
+    request_dispatchers,
+    request_team,
     certificates,
     verify,
     stars_admin,
@@ -180,6 +207,9 @@ _FLOW_MODULES: tuple[Any, ...] = (
     report_figures,
     reports,
     roster,
+    emergency_pool,
+    mobilize,
+    emergency_coordination,
 )
 
 

@@ -25,6 +25,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("menu", N_("Service menu: find activities")),
     ("my", N_("My sign-ups")),
     ("hours", N_("My volunteer hours and records")),
+    ("request", N_("Request a service from volunteers")),
+    ("requests", N_("My requests")),
     ("certificate", N_("A certificate of my service hours")),
     ("verify", N_("Verify a certificate by its code")),
     ("search", N_("Search activities by words")),
@@ -41,6 +43,7 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("new", N_("Publish a new activity")),
     ("award", N_("Enter an award for a volunteer")),
     ("stats", N_("Statistics, the statistics table and charts")),
+    ("mobilize", N_("Emergency mobilization")),
 )
 
 # Added for administrators only.
@@ -48,6 +51,8 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
     ("broadcast", N_("Send an announcement")),
     ("workdays", N_("Working-day calendar and late records")),
+    ("dispatch", N_("Residents' requests to dispatch")),
+    ("dispatchers", N_("Dispatchers by area")),
     ("certificates", N_("Certificates issued; revoke one")),
     ("starlevels", N_("Star level thresholds and publicity")),
     ("periods", N_("Report periods around key dates")),

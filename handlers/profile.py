@@ -42,6 +42,7 @@ from bot.services.registration import (
     draft_from_profile,
 )
 from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.emergency_buttons import PoolShow
 from handlers.honours import HnHome
 from handlers.record_buttons import MyHoursPage
 from handlers.refusals import GENERIC
@@ -185,6 +186,7 @@ def profile_keyboard(
                 RwMine().button(t.gettext("💰 Points and rewards")),
                 HnHome().button(t.gettext("🏅 Honours")),
             ],
+            [PoolShow().button(t.gettext("🚨 Emergency on-call"))],
             [pause, ProfExport().button(t.gettext("📤 Export my data"))],
             [ProfDelete().button(t.gettext("🗑 Delete my account"))],
             [button(t.gettext("🏠 Main menu"), "menu", "home")],

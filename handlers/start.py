@@ -48,6 +48,8 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("profile", N_("📝 Register / my profile")),
     ("my", N_("📋 My sign-ups")),
     ("organize", N_("🏢 For organizers")),
+    ("request", N_("🙋 Request a service")),
+    ("requests", N_("📮 My requests")),
     ("language", N_("🌐 Language / 语言")),
     ("help", N_("❓ Help")),
 )
@@ -88,6 +90,8 @@ def help_text(t: Translator, role: MenuRole) -> str:
         t.gettext("/search — search activities by words, e.g. /search 义诊"),
         t.gettext("/my — your sign-ups, waitlist places and offers"),
         t.gettext("/hours — your volunteer hours, records and trainings"),
+        t.gettext("/request — ask volunteers for help: order a service from the menu"),
+        t.gettext("/requests — follow, cancel or rate your requests"),
         t.gettext("/certificate — a certificate of your service hours (free, verifiable)"),
         t.gettext("/verify — check a certificate by its code"),
         t.gettext("/language — switch between Chinese and English"),
@@ -110,6 +114,8 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("/organize — your organization: activities, rosters, co-organizers"),
             t.gettext("/new — publish a new activity (a draft is kept until you publish)"),
             t.gettext("/award — enter an award for a volunteer of your organization"),
+            t.gettext("/mobilize — emergency mobilization of on-call volunteers (if allowed)"),
+            t.gettext("/requests — residents' requests sent to your organization"),
         ]
     if role is MenuRole.ADMIN:
         lines += [
@@ -117,6 +123,9 @@ def help_text(t: Translator, role: MenuRole) -> str:
             t.gettext("You are an administrator of this volunteer federation."),
             t.gettext("/admin — the administrator panel; /broadcast — send an announcement"),
             t.gettext("/workdays — the working-day calendar and late service records"),
+            t.gettext(
+                "/dispatch — residents' requests to dispatch; /dispatchers — who dispatches where"
+            ),
             t.gettext("/certificates — certificates issued; revoke one"),
         ]
     lines += ["", t.gettext("Buttons under my messages do the rest.")]

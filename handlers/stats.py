@@ -59,6 +59,7 @@ from handlers.report_buttons import (
     StatsTable,
 )
 from handlers.report_figures import TEXTS
+from handlers.request_dispatch import figures_line
 from handlers.staff import refuse_staff
 
 CHART_MONTHS = 12
@@ -237,11 +238,17 @@ async def show_stats(update: Update, context: ZyContext, scope: Scope | None) ->
     stats = await services.reports.stats(actor, scope)
     names = await Names.load(services, t)
     name = await scope_name(services, t, scope, organization)
-    await show(
-        update,
-        stats_text(t, name, stats, scope, names),
-        stats_markup(t, scope, admin, organizations),
-    )
+    text = stats_text(t, name, stats, scope, names)
+    # Resident requests (点单→派单→接单→评单): the federation's numbers for the whole scope,
+    # the team's own for an organization (issue #19's numbers in /stats).
+    requests = await services.requests.stats()
+    if scope.kind is ScopeKind.ALL and requests.overall.total:
+        text += "\n\n" + figures_line(t, t.gettext("Resident requests"), requests.overall)
+    elif scope.kind is ScopeKind.ORGANIZATION:
+        team = next((f for f in requests.teams if f.key == str(scope.organization_id)), None)
+        if team is not None and team.total:
+            text += "\n\n" + figures_line(t, t.gettext("Resident requests"), team)
+    await show(update, text, stats_markup(t, scope, admin, organizations))
 
 
 async def on_command(update: Update, context: ZyContext) -> None:

@@ -26,6 +26,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
+from bot.domain.requests import MASKED
 from bot.domain.volunteers import (
     ALL_SLOTS,
     DeletionReport,
@@ -412,6 +413,29 @@ _SERVICE_EXPORT: Final = (
         "awards",
         "SELECT title, issuer, awarded_on FROM awards WHERE volunteer_id = ? ORDER BY awarded_on",
     ),
+    (
+        "star_levels",
+        "SELECT * FROM volunteer_stars WHERE volunteer_id = ? ORDER BY level",
+    ),
+    (
+        "points",
+        "SELECT t.transfer_id, t.created_at, t.kind, m.amount FROM point_movements m "
+        "JOIN point_accounts a ON a.account_id = m.account_id "
+        "JOIN point_transfers t ON t.transfer_id = m.transfer_id "
+        "WHERE a.volunteer_id = ? ORDER BY t.transfer_id",
+    ),
+    (
+        "reward_redemptions",
+        "SELECT * FROM reward_redemptions WHERE volunteer_id = ? ORDER BY redemption_id",
+    ),
+    (
+        "emergency_pool",
+        "SELECT * FROM emergency_pool WHERE volunteer_id = ?",
+    ),
+    (
+        "emergency_skills",
+        "SELECT skill FROM emergency_pool_skills WHERE volunteer_id = ? ORDER BY skill",
+    ),
 )
 
 
@@ -659,6 +683,19 @@ class VolunteersRepository:
                 await SignupsRepository.withdraw_from_unfinished(tx, volunteer_id, now)
                 # Invitations say whom organizers approached; the anonymized row keeps none.
                 await tx.execute("DELETE FROM invitations WHERE volunteer_id = ?", (volunteer_id,))
+                # The on-call pool says where they are and when they can be called: theirs alone
+                # (its skills go with it).
+                await tx.execute(
+                    "DELETE FROM emergency_pool WHERE volunteer_id = ?", (volunteer_id,)
+                )
+            # As a resident: their address, phone and name on requests are masked at once
+            # (the request itself stays, for the team's records and the statistics).
+            await tx.execute(
+                "UPDATE service_requests SET address = ?, phone = ?, contact_name = ?, "
+                "latitude = NULL, longitude = NULL, masked_at = COALESCE(masked_at, ?) "
+                "WHERE resident_id = ?",
+                (MASKED, MASKED, MASKED, stamp, telegram_id),
+            )
             # Nothing more goes to a deleted account.
             await OutboxRepository.drop_pending_in(tx, telegram_id, now, "account deleted")
             # They cascade from users too; deleted by name so the count is reported.

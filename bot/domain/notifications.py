@@ -52,6 +52,18 @@ class NotificationKind(StrEnum):
     RATING_REQUEST = "rating_request"  # to a volunteer with a record: how was the activity?
     LOW_ACTIVITY_RATING = "low_activity_rating"  # to managers: a volunteer rated it ≤ 2 stars
     AWARD_GRANTED = "award_granted"  # to the volunteer: an award was entered for you
+    # Resident requests (bot.services.requests): 点单 → 派单 → 接单 → 评单.
+    REQUEST_NEW = "request_new"  # to the area's dispatchers: a resident ordered a service
+    REQUEST_STATUS = "request_status"  # to the resident: your request changed (rate when done)
+    REQUEST_ASSIGNED = "request_assigned"  # to the team: a request for you, accept or decline
+    REQUEST_ACCEPT_REMINDER = "request_accept_reminder"  # to the team: not accepted yet
+    REQUEST_RETURNED = "request_returned"  # to dispatchers: declined, timed out, re-dispatched
+    REQUEST_ESCALATED = "request_escalated"  # to administrators: an urgent one is waiting
+    REQUEST_HELP_ASKED = "request_help_asked"  # to a volunteer: can you serve this request?
+    REQUEST_HELPER_ANSWER = "request_helper_answer"  # to the team: the volunteer's answer
+    REQUEST_WITHDRAWN = "request_withdrawn"  # to the team/helpers: cancelled or moved away
+    REQUEST_HOURS = "request_hours"  # to the volunteers who served: hours recorded
+    REQUEST_LOW_RATING = "request_low_rating"  # to dispatchers: the resident rated it ≤ 2
     # Certificates (证明出具, Art. 14–17; bot.services.certificates).
     CERTIFICATE_REQUESTED = "certificate_requested"  # to the recording unit's managers: approve?
     CERTIFICATE_DECIDED = "certificate_decided"  # to the volunteer: issued, or rejected and why
@@ -70,6 +82,11 @@ class NotificationKind(StrEnum):
     REPORT_FIGURES_DUE = "report_figures_due"
     REPORT_FIGURES_MISSING = "report_figures_missing"
     REPORT_WEEKLY = "report_weekly"
+    # Emergency mobilization (bot.services.emergency): urgent, so past quiet hours (no digest,
+    # no opt-out but leaving the on-call pool), still paced by the outbox like everything else.
+    EMERGENCY_ALERT = "emergency_alert"  # to an on-call volunteer: can you come?
+    EMERGENCY_UPDATE = "emergency_update"  # the coordinator's update to everyone coming
+    EMERGENCY_STAND_DOWN = "emergency_stand_down"  # to those coming and those not answered
 
     @property
     def is_time_critical(self) -> bool:
@@ -89,6 +106,12 @@ _TIME_CRITICAL = frozenset(
         NotificationKind.ORG_APPLICATION,
         NotificationKind.ORG_DECISION,
         NotificationKind.UNDERSTAFFED,
+        NotificationKind.EMERGENCY_ALERT,
+        NotificationKind.EMERGENCY_UPDATE,
+        NotificationKind.EMERGENCY_STAND_DOWN,
+        NotificationKind.REQUEST_ASSIGNED,
+        NotificationKind.REQUEST_ESCALATED,
+        NotificationKind.REQUEST_HELP_ASKED,
     }
 )
 

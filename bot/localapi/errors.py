@@ -40,6 +40,13 @@ WEBHOOK_ACTIVE = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
     "delete the webhook first"
 )
+TERMINATED_BY_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
+WEBHOOK_HTTPS_REQUIRED = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+WEBHOOK_BAD_PORT = (
+    "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+)
+SECRET_TOKEN_TOO_LONG = "Bad Request: secret token is too long"
+SECRET_TOKEN_UNALLOWED = "Bad Request: secret token contains unallowed characters"
 GET_UPDATES_TERMINATED = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"

@@ -7,11 +7,13 @@ Methods not listed here answer 404 so that a gap shows up instead of passing sil
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.localapi import errors
 from bot.localapi.errors import ApiError, EntityParseError
@@ -240,7 +242,8 @@ async def get_updates(call: Call) -> list[JSONDict]:
     """Long polling: answers at once if updates are pending, else when one arrives or timeout.
 
     A newer getUpdates call ends a waiting older one with 409, as Telegram does when two
-    instances of a bot poll at once.
+    instances of a bot poll at once; so does setWebhook, and while a webhook is set getUpdates
+    is refused with 409.
     """
     state, bot, p = call.state, call.bot, call.params
     if bot.webhook is not None:
@@ -258,6 +261,8 @@ async def get_updates(call: Call) -> list[JSONDict]:
     def outcome() -> str | None:
         if bot.poll_generation != generation:
             return "superseded"
+        if bot.webhook is not None:
+            return "webhook set"
         if state.closing:
             return "closing"
         return "ready" if bot.updates else None
@@ -265,55 +270,122 @@ async def get_updates(call: Call) -> list[JSONDict]:
     result = await state.wait_until(outcome, timeout) if timeout > 0 else outcome()
     if result == "superseded":
         raise ApiError(409, errors.GET_UPDATES_TERMINATED)
+    if result == "webhook set":
+        raise ApiError(409, errors.TERMINATED_BY_SET_WEBHOOK)
     return bot.updates[:limit]
+
+
+# Telegram delivers webhooks only to these ports; loopback URLs (local use) may use any.
+_WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_SECRET_TOKEN_LENGTH = 256
+DEFAULT_MAX_CONNECTIONS = 40
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook_url(url: str) -> str:
+    """The URL as Telegram accepts it, except that http:// to this machine is allowed too.
+
+    Telegram requires HTTPS on port 80, 88, 443 or 8443; a local server cannot present a
+    certificate Telegram would trust nor would it reach one, so loopback hosts (127.0.0.0/8,
+    ::1, localhost) are accepted over http or https on any port, for tests and local demos.
+    """
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        port = parts.port
+    except ValueError:
+        raise ApiError.bad_request("invalid webhook URL specified") from None
+    host = parts.hostname
+    scheme = parts.scheme.lower()
+    if not host or scheme not in ("http", "https"):
+        raise ApiError.bad_request("invalid webhook URL specified")
+    if _is_loopback(host):
+        return url
+    if scheme != "https":
+        raise ApiError(400, errors.WEBHOOK_HTTPS_REQUIRED)
+    if port is not None and port not in _WEBHOOK_PORTS:
+        raise ApiError(400, errors.WEBHOOK_BAD_PORT)
+    return url
+
+
+def _secret_token(p: Params) -> str | None:
+    token = p.get_str("secret_token") or None
+    if token is None:
+        return None
+    if len(token) > MAX_SECRET_TOKEN_LENGTH:
+        raise ApiError(400, errors.SECRET_TOKEN_TOO_LONG)
+    if not _SECRET_TOKEN.match(token):
+        raise ApiError(400, errors.SECRET_TOKEN_UNALLOWED)
+    return token
 
 
 @method("setWebhook")
 async def set_webhook(call: Call) -> bool:
-    p = call.params
-    url = p.get_str("url") or ""
+    """Deliver updates by POSTing them to ``url`` (see :mod:`bot.localapi.webhook`).
+
+    Validated first, applied only when everything is valid. ``max_connections`` is clamped to
+    1-100 as Telegram does; ``ip_address`` is shown by getWebhookInfo but not connected to, and an
+    uploaded ``certificate`` only sets ``has_custom_certificate``. An empty ``url`` removes the
+    webhook, like deleteWebhook.
+    """
+    state, bot, p = call.state, call.bot, call.params
+    drop = p.get_bool("drop_pending_updates")
+    url = (p.get_str("url") or "").strip()
     if not url:
-        call.bot.webhook = None
+        await state.delete_webhook(bot, drop_pending=drop)
         return True
-    if not url.lower().startswith("https://"):
-        raise ApiError.bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-    if p.get_bool("drop_pending_updates"):
-        call.bot.updates.clear()
+    url = _webhook_url(url)
+    secret_token = _secret_token(p)
+    max_connections = p.get_int("max_connections") or DEFAULT_MAX_CONNECTIONS
     allowed = p.get_json("allowed_updates")
     if isinstance(allowed, list):
-        call.bot.allowed_updates = frozenset(str(kind) for kind in allowed) or None
-    call.bot.webhook = {
+        bot.allowed_updates = frozenset(str(kind) for kind in allowed) or None
+    webhook: JSONDict = {
         "url": url,
-        "max_connections": p.get_int("max_connections") or 40,
-        "secret_token": p.get_str("secret_token"),
-        "ip_address": p.get_str("ip_address"),
+        "secret_token": secret_token,
+        "max_connections": min(max(max_connections, 1), 100),
+        "ip_address": p.get_str("ip_address") or None,
+        "has_custom_certificate": isinstance(p.file("certificate"), UploadedFile),
     }
-    call.state.notify()  # a waiting getUpdates must not keep going
+    state.set_webhook(bot, webhook, drop_pending=drop)
+    logger.info("@%s set its webhook to %s", bot.info.username, url)
     return True
 
 
 @method("deleteWebhook")
 async def delete_webhook(call: Call) -> bool:
-    call.bot.webhook = None
-    if call.params.get_bool("drop_pending_updates"):
-        call.bot.updates.clear()
+    drop = call.params.get_bool("drop_pending_updates")
+    await call.state.delete_webhook(call.bot, drop_pending=drop)
     return True
 
 
 @method("getWebhookInfo")
 async def get_webhook_info(call: Call) -> JSONDict:
-    webhook = call.bot.webhook
+    bot = call.bot
+    webhook = bot.webhook
     info: JSONDict = {
         "url": webhook["url"] if webhook else "",
-        "has_custom_certificate": False,
-        "pending_update_count": len(call.bot.updates),
+        "has_custom_certificate": bool(webhook and webhook["has_custom_certificate"]),
+        "pending_update_count": len(bot.updates),
     }
     if webhook:
-        info["max_connections"] = webhook["max_connections"]
-        if webhook.get("ip_address"):
+        if webhook["ip_address"]:
             info["ip_address"] = webhook["ip_address"]
-    if call.bot.allowed_updates is not None:
-        info["allowed_updates"] = sorted(call.bot.allowed_updates)
+        if bot.webhook_last_error_date is not None:
+            info["last_error_date"] = bot.webhook_last_error_date
+            info["last_error_message"] = bot.webhook_last_error_message
+        info["max_connections"] = webhook["max_connections"]
+    if bot.allowed_updates is not None:
+        info["allowed_updates"] = sorted(bot.allowed_updates)
     return info
 
 

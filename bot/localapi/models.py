@@ -373,6 +373,7 @@ class EventKind(StrEnum):
     BOT_UNBLOCKED = "bot_unblocked"
     COMMANDS_CHANGED = "commands_changed"
     API_ERROR = "api_error"
+    WEBHOOK_ERROR = "webhook_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +406,9 @@ class ServerStats:
     too_many_requests: int = 0
     messages_sent: int = 0
     injected_faults: int = 0
+    # Webhook requests answered 2xx, and those that failed (each failure is retried).
+    webhook_deliveries: int = 0
+    webhook_errors: int = 0
 
     def reset(self) -> None:
         self.requests.clear()
@@ -412,6 +416,8 @@ class ServerStats:
         self.too_many_requests = 0
         self.messages_sent = 0
         self.injected_faults = 0
+        self.webhook_deliveries = 0
+        self.webhook_errors = 0
 
 
 @dataclass(slots=True)

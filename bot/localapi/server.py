@@ -27,6 +27,7 @@ from bot.localapi.methods import METHODS, Call, Handler
 from bot.localapi.models import EventKind
 from bot.localapi.params import Params, UploadedFile
 from bot.localapi.state import ApiState, BotState
+from bot.localapi.webhook import RetryPolicy
 
 logger = logging.getLogger("bot.localapi")
 
@@ -101,8 +102,15 @@ class LocalBotApi(ApiState):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         latency: float = 0.0,
+        webhook_retry_base: float = 0.5,
+        webhook_retry_max: float = 10.0,
+        webhook_timeout: float = 60.0,
     ) -> None:
-        super().__init__(flood_limits, clock=clock, wall_clock=wall_clock)
+        # A failed webhook request is retried after webhook_retry_base seconds, doubling per
+        # failure up to webhook_retry_max (tests set both low); one request may take
+        # webhook_timeout seconds.
+        retry = RetryPolicy(webhook_retry_base, webhook_retry_max, webhook_timeout)
+        super().__init__(flood_limits, clock=clock, wall_clock=wall_clock, webhook_retry=retry)
         # Simulated network round trip of each call except getUpdates (half on the way in,
         # half on the way out), so benchmarks see a sender's concurrency the way Telegram does.
         self.latency = latency
@@ -140,14 +148,19 @@ class LocalBotApi(ApiState):
         await runner.setup()
         await web.SockSite(runner, sock).start()
         self._runner = runner
+        self.resume_webhooks()
         logger.info("Local Bot API listening on %s", self.url)
 
     async def stop(self) -> None:
-        """Stop serving; waiting long polls are answered (empty) first so shutdown is quick."""
+        """Stop serving; waiting long polls are answered (empty) first so shutdown is quick.
+
+        Webhook requests in flight are cut off; their updates stay pending (and are sent again
+        if the server is started again)."""
         if self._runner is None:
             return
         self.closing = True
         self.notify()
+        await self.stop_webhooks()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         logger.info("Local Bot API on %s stopped", self.url)

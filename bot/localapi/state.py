@@ -35,6 +35,7 @@ from bot.localapi.models import (
     StoredMessage,
     VirtualUserInfo,
 )
+from bot.localapi.webhook import RetryPolicy, WebhookDelivery
 
 logger = logging.getLogger("bot.localapi")
 
@@ -98,7 +99,12 @@ class BotState:
     updates: list[JSONDict] = field(default_factory=list)
     next_update_id: int = 1
     allowed_updates: frozenset[str] | None = None
+    # The webhook set with setWebhook (url, secret_token, max_connections, ip_address,
+    # has_custom_certificate); None while the bot polls.
     webhook: JSONDict | None = None
+    # The latest failed webhook request, for getWebhookInfo; cleared with a new URL.
+    webhook_last_error_date: int | None = None
+    webhook_last_error_message: str | None = None
     commands: dict[tuple[str, str], list[JSONDict]] = field(default_factory=dict)
     default_menu_button: JSONDict | None = None
     files: dict[str, StoredFile] = field(default_factory=dict)
@@ -136,6 +142,7 @@ class ApiState:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        webhook_retry: RetryPolicy | None = None,
     ) -> None:
         self._bots: dict[int, BotState] = {}
         self._by_token: dict[str, BotState] = {}
@@ -150,6 +157,8 @@ class ApiState:
         self.flood: FloodControl | None = (
             FloodControl(flood_limits, clock) if flood_limits is not None else None
         )
+        self.webhook_retry = webhook_retry or RetryPolicy()
+        self._deliveries: dict[int, WebhookDelivery] = {}
 
     # ---------------------------------------------------------------------------- bots
 
@@ -322,7 +331,66 @@ class ApiState:
             state.updates = state.updates[offset:]
 
     def pending_updates(self, bot: BotRef) -> list[JSONDict]:
+        """Updates not yet confirmed by getUpdates, or not yet answered 2xx by the webhook."""
         return list(self.bot_state(bot).updates)
+
+    # ---------------------------------------------------------------------------- webhooks
+
+    def set_webhook(self, state: BotState, webhook: JSONDict, *, drop_pending: bool) -> None:
+        """Switch the bot to webhook delivery (or change its webhook) and start sending.
+
+        A changed URL forgets the previous URL's last error. Requests in flight finish with the
+        settings they started with; later ones use the new settings.
+        """
+        previous = state.webhook
+        if previous is None or previous["url"] != webhook["url"]:
+            state.webhook_last_error_date = None
+            state.webhook_last_error_message = None
+        state.webhook = webhook
+        if drop_pending:
+            self.drop_pending_updates(state)
+        delivery = self._deliveries.get(state.info.id)
+        if delivery is None:
+            delivery = WebhookDelivery(self, state, self.webhook_retry, self.now)
+            self._deliveries[state.info.id] = delivery
+        delivery.start()
+        self.notify()  # a waiting getUpdates ends; the delivery looks at the pending updates
+
+    async def delete_webhook(self, state: BotState, *, drop_pending: bool) -> None:
+        """Back to getUpdates: requests in flight are cut off, their updates stay pending."""
+        state.webhook = None
+        state.webhook_last_error_date = None
+        state.webhook_last_error_message = None
+        delivery = self._deliveries.pop(state.info.id, None)
+        if delivery is not None:
+            await delivery.stop()
+        if drop_pending:
+            self.drop_pending_updates(state)
+        self.notify()
+
+    def drop_pending_updates(self, state: BotState) -> None:
+        state.updates.clear()
+        delivery = self._deliveries.get(state.info.id)
+        if delivery is not None:
+            delivery.forget_pending()
+
+    def webhook_in_flight(self, bot: BotRef) -> int:
+        """Webhook requests of the bot open right now (0 while it polls)."""
+        delivery = self._deliveries.get(self.bot_state(bot).info.id)
+        return delivery.in_flight if delivery is not None else 0
+
+    def resume_webhooks(self) -> None:
+        """Start delivering again for every bot whose webhook is set (the server restarted)."""
+        for state in self._bots.values():
+            if state.webhook is not None and state.info.id not in self._deliveries:
+                self.set_webhook(state, state.webhook, drop_pending=False)
+
+    async def stop_webhooks(self) -> None:
+        """Stop every webhook delivery (the server is shutting down); updates stay pending."""
+        deliveries = list(self._deliveries.values())
+        self._deliveries.clear()
+        for delivery in deliveries:
+            await delivery.stop()
 
     # ---------------------------------------------------------------------------- chats
 

@@ -90,6 +90,8 @@ async def test_command_menus_are_published_per_language(
         "organize",
         "certificate",
         "verify",
+        "request",
+        "requests",
     }
     # Staff commands are only published into administrators' own chats.
     assert not {"admin", "broadcast"} & {c["command"] for c in zh}

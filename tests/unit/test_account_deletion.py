@@ -53,3 +53,41 @@ async def test_deletion_erases_invitations_drafts_and_memberships(db: Database) 
         assert count == 0, table
     # The organization and its activity stay: they are not the person's data.
     assert await _count(db, "SELECT COUNT(*) FROM activities") == 1
+
+
+async def test_deletion_removes_the_on_call_pool_and_masks_requests_made_as_a_resident(
+    db: Database,
+) -> None:
+    person = await add_volunteer(db, name="钱七")
+    stamp = to_db_time(NOW)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO emergency_pool (volunteer_id, area_code, latitude, longitude, "
+            "joined_at, updated_at) VALUES (?, 'furong', 28.2, 112.9, ?, ?)",
+            (person.volunteer_id, stamp, stamp),
+        )
+        await tx.execute(
+            "INSERT INTO emergency_pool_skills (volunteer_id, skill) VALUES (?, 'first_aid')",
+            (person.volunteer_id,),
+        )
+        await tx.execute(
+            "INSERT INTO service_requests (resident_id, category_code, need, starts_at, "
+            "area_code, address, beneficiary, contact_name, phone, status, created_at, "
+            "updated_at) VALUES (?, 'health', '量血压', ?, 'furong', '芙蓉路1号', 'self', '钱七', "
+            "'+8613811112222', 'queued', ?, ?)",
+            (person.telegram_id, stamp, stamp, stamp),
+        )
+    exported = await VolunteersRepository(db).export(person.telegram_id)
+    service = exported["service_record"]
+    assert isinstance(service, dict)
+    assert [row["skill"] for row in service["emergency_skills"]] == ["first_aid"]
+    assert service["points"] == [] and service["star_levels"] == []
+
+    await VolunteersRepository(db).delete_account(person.telegram_id, NOW)
+
+    assert await _count(db, "SELECT COUNT(*) FROM emergency_pool") == 0
+    assert await _count(db, "SELECT COUNT(*) FROM emergency_pool_skills") == 0
+    row = await db.fetch_one("SELECT address, phone, contact_name, masked_at FROM service_requests")
+    assert row is not None
+    assert (row["address"], row["phone"], row["contact_name"]) == ("***", "***", "***")
+    assert row["masked_at"] is not None
