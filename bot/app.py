@@ -24,6 +24,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignPolicy, CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.contacts import ContactService
 from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
@@ -54,6 +55,8 @@ from storage.browsing import BrowseSessionsRepository
 from storage.campaigns import CampaignsRepository
 from storage.catalog import CatalogRepository
 from storage.certificates import CertificatesRepository
+from storage.chat_hints import ChatHintsRepository
+from storage.contact_reveals import ContactRevealsRepository
 from storage.db import Database
 from storage.emergency import EmergencyRepository
 from storage.evaluations import EvaluationsRepository
@@ -254,6 +257,10 @@ def build_application(
                 send_time=time.fromisoformat(settings.report_time),
                 population=settings.stats_population or None,
             ),
+        ),
+        chat_hints=ChatHintsRepository(db),
+        contacts=ContactService(
+            ContactRevealsRepository(db), organizations, RostersRepository(db), staff, clock
         ),
         emergency=EmergencyService(
             EmergencyRepository(db), staff, catalog, outbox, clock, settings

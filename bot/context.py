@@ -27,6 +27,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.browsing import BrowsingService
 from bot.services.campaigns import CampaignService
 from bot.services.certificates import CertificateService
+from bot.services.contacts import ContactService
 from bot.services.emergency import EmergencyService
 from bot.services.evaluations import EvaluationService
 from bot.services.flows import FlowService
@@ -49,6 +50,7 @@ from bot.services.stars import StarService
 from bot.services.workdays import WorkdayService
 from storage.activities import ActivitiesRepository
 from storage.catalog import CatalogRepository
+from storage.chat_hints import ChatHintsRepository
 from storage.db import Database
 from storage.keydates import KeyDatesRepository
 from storage.organizations import OrganizationsRepository
@@ -93,6 +95,8 @@ class Services:
     points: PointsService
     honours: HonoursService
     reports: ReportService
+    chat_hints: ChatHintsRepository
+    contacts: ContactService
     emergency: EmergencyService
 
     def translator(self, language: Language) -> Translator:

@@ -20,6 +20,7 @@ from handlers import (
     cancel_activity,
     certificates,
     chat_member,
+    chat_types,
     checkin,
     checkin_display,
     corrections,
@@ -123,6 +124,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     typed_input_dispatcher().register(application)
     start.register_fallbacks(application)
     errors.register(application)
+    chat_types.register(application)
 
 
 #: Handler modules that render notifications, each with its ``RENDERERS`` table.
@@ -204,6 +206,7 @@ _FLOW_MODULES: tuple[Any, ...] = (
     rewards,
     report_figures,
     reports,
+    roster,
     emergency_pool,
     mobilize,
     emergency_coordination,

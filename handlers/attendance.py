@@ -26,6 +26,7 @@ from telegram.ext import Application
 
 from bot.context import ZyContext
 from bot.domain.checkin import CheckMode
+from bot.domain.contacts import mask_phone
 from bot.domain.flows import FlowOwner
 from bot.domain.hours import AttendanceMark
 from bot.domain.refusals import Refused
@@ -161,7 +162,12 @@ async def _show_person(
     far = context.services.settings.checkin_far_metres
     lines = [person_line(t, 1, entry, far).removeprefix("1. ")]
     if entry.phone:
-        lines.append(html(format_phone_for_display(entry.phone)))
+        # As the consent text promises (bot.domain.contacts): in full to the organizers only.
+        full = await context.services.contacts.sees_contacts(
+            context.user.telegram_id, activity.organization_id
+        )
+        phone = format_phone_for_display(entry.phone) if full else mask_phone(entry.phone)
+        lines.append(html(phone or ""))
     lines.append(
         t.gettext("Signed up") if entry.signed_up else t.gettext("Not signed up (walk-in)")
     )

@@ -4,6 +4,9 @@ Records the sender in the users table (names, language tag, last seen, reachable
 binds ``context.user`` and ``context.t`` for the handlers of later groups. On a command in a
 private chat it also makes sure the chat's command menu fits the person's role now. A user who
 blocks the bot (``my_chat_member`` → kicked) is not recorded as seen (handlers.chat_member).
+
+Only updates from a person in their private chat (and ``my_chat_member``) get here: the guard
+in group -2 (handlers.chat_types) stops groups, channels and bot senders before this runs.
 """
 
 from __future__ import annotations

@@ -6,7 +6,16 @@ flowchart LR
     roster -->|mg.roster id page| roster
     card & roster -->|mg.export csv / xlsx| file[CSV / Excel document]
     roster -->|mg.card| card
+    roster -->|mg.reveal id: take| why((flow roster_reveal: line and reason))
+    why -->|text: recorded, release| number[That one number]
+    why -->|malformed / no such line| why
 ```
+
+Phone numbers are shown as the consent text promises (bot.domain.contacts): in full to members
+of the activity's organization, masked (``+86 138 **** 5678``) on screen and in the exports to
+anyone else who may open the roster (an administrator). Such a viewer gets a "Reveal a phone
+number" button: they type the line and why, the reason is recorded (the volunteer sees it in
+their data export) and only that number is shown.
 
 Both re-authorize every press (:meth:`~bot.services.organizing.OrganizingService.roster`): the
 roster holds phone numbers, so a forged press gets the staff refusal and sees nothing. Exports
@@ -16,6 +25,7 @@ are logged (who, which activity, how many lines).
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -23,6 +33,7 @@ from telegram.ext import Application
 
 from bot.context import ZyContext
 from bot.domain.activities import ActivityStatus
+from bot.domain.contacts import is_masked
 from bot.domain.exports import (
     RosterEntry,
     StillComing,
@@ -30,9 +41,13 @@ from bot.domain.exports import (
     roster_csv,
     roster_xlsx,
 )
-from bot.domain.validation import format_phone_for_display
+from bot.domain.flows import FlowOwner
+from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import Translator
+from bot.services.contacts import masked
 from handlers.activity_view import Names, short_when, when
+from handlers.callbacks import Press
+from handlers.flows import Flow, release, take
 from handlers.manage import TEXTS, back_to_card, export_buttons, invalid, pager
 from handlers.manage_buttons import (
     LEGACY_ROSTER,
@@ -41,8 +56,8 @@ from handlers.manage_buttons import (
     RosterShown,
     legacy_press,
 )
-from handlers.press_table import PressTable, press_handlers
-from handlers.render import answer, html, show
+from handlers.press_table import PressTable, flow_refusing, press_handlers
+from handlers.render import answer, html, send, show
 
 STILL_COMING_MARKS = {
     StillComing.YES: " ✅",
@@ -56,7 +71,8 @@ def roster_line(t: Translator, number: int, entry: RosterEntry, names: Names) ->
     name = html(entry.name) if entry.name is not None else t.gettext("(deleted account)")
     parts = [f"{number}. <b>{name}</b>"]
     if entry.phone:
-        parts.append(html(format_phone_for_display(entry.phone)))
+        phone = entry.phone if is_masked(entry.phone) else format_phone_for_display(entry.phone)
+        parts.append(html(phone))
     if entry.skills:
         parts.append(html(names.skill_list(entry.skills, t)))
     if entry.status.value == "offered":
@@ -72,6 +88,10 @@ async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> N
     activity, roster = await context.services.organizing.roster(
         context.user.telegram_id, press.activity_id, press.page
     )
+    contacts = context.services.contacts
+    sees_contacts = await contacts.sees_contacts(context.user.telegram_id, activity.organization_id)
+    if not sees_contacts:
+        roster = roster.model_copy(update={"entries": tuple(masked(e) for e in roster.entries)})
     await answer(update)
     t = context.t
     names = await Names.load(context.services, t)
@@ -108,6 +128,9 @@ async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> N
     aid = activity.activity_id
     rows = pager(t, roster, lambda number: RosterShown(aid, number))
     rows.append(export_buttons(t, aid))
+    if not sees_contacts and roster.entries:
+        lines += ["", t.gettext("🔒 Phone numbers are masked: you do not organize this activity.")]
+        rows.append([RevealAsk(aid).button(t.gettext("🔓 Reveal a phone number"))])
     rows.append(back_to_card(t.gettext("⬅️ Back"), aid))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
@@ -118,6 +141,7 @@ async def on_export(update: Update, context: ZyContext, press: RosterExport) -> 
     activity, entries = await services.organizing.roster_all(
         context.user.telegram_id, press.activity_id
     )
+    entries = await services.contacts.shown(context.user.telegram_id, activity, entries)
     t = context.t
     await answer(update, t.gettext("Preparing the file…"))
     names = await Names.load(services, t)
@@ -145,10 +169,80 @@ async def on_export(update: Update, context: ZyContext, press: RosterExport) -> 
     )
 
 
+@dataclass(frozen=True)
+class RevealAsk(Press, prefix="mg.reveal"):
+    activity_id: int
+
+
+REVEAL_FLOW = "roster_reveal"
+_ACTIVITY = "activity_id"
+
+
+async def on_reveal_ask(update: Update, context: ZyContext, press: RevealAsk) -> None:
+    """Ask which line and why; authorized like the roster itself."""
+    activity = await context.services.organizing.activity(
+        context.user.telegram_id, press.activity_id
+    )
+    await answer(update)
+    await take(context, REVEAL_FLOW, "line_and_reason", {_ACTIVITY: activity.activity_id})
+    t = context.t
+    await send(
+        update,
+        t.gettext(
+            "Whose phone number do you need on <b>{title}</b>, and why? Type the roster line, "
+            "a space and the reason, for example: <i>3 the venue changed and they do not answer "
+            "messages</i>. The reason is recorded and the volunteer can read it. Send /cancel to "
+            "go back."
+        ).format(title=html(activity.title)),
+    )
+
+
+@flow_refusing(TEXTS)
+async def on_reveal_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    activity_id = owner.int_state(_ACTIVITY)
+    message = update.effective_message
+    if activity_id is None or message is None or message.text is None:
+        await release(context, REVEAL_FLOW)
+        return
+    t = context.t
+    try:
+        entry = await context.services.contacts.reveal(
+            context.user.telegram_id, activity_id, message.text
+        )
+    except InvalidInput as error:
+        await send(update, error.translate(t.gettext))  # still waiting
+        return
+    await release(context, REVEAL_FLOW)
+    name = html(entry.name) if entry.name is not None else t.gettext("(deleted account)")
+    phone = html(format_phone_for_display(entry.phone)) if entry.phone else "—"
+    await send(
+        update,
+        t.gettext("📞 <b>{name}</b>: {phone}\nYour reason is recorded.").format(
+            name=name, phone=phone
+        ),
+        InlineKeyboardMarkup([back_to_card(t.gettext("⬅️ Back"), activity_id)]),
+    )
+
+
+async def on_reveal_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> None:
+    await release(context, REVEAL_FLOW)
+    activity_id = owner.int_state(_ACTIVITY)
+    t = context.t
+    markup = (
+        InlineKeyboardMarkup([back_to_card(t.gettext("⬅️ Back"), activity_id)])
+        if activity_id is not None
+        else None
+    )
+    await send(update, t.gettext("Nothing was revealed."), markup)
+
+
+FLOWS = [Flow(REVEAL_FLOW, on_text=on_reveal_text, on_cancel=on_reveal_cancel)]
+
 #: What each of this module's button families does.
 PRESSES: PressTable = {
     RosterShown: on_roster,
     RosterExport: on_export,
+    RevealAsk: on_reveal_ask,
 }
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
@@ -175,6 +176,10 @@ class Database(ABC):
     @abstractmethod
     async def analyze(self) -> None: ...
 
+    async def scrub(self) -> None:  # noqa: B027 - optional hook
+        """After personal data was deleted: make sure no copy of it stays in the database's
+        files (SQLite: its write-ahead log). Nothing to do where the server manages storage."""
+
     @abstractmethod
     async def close(self) -> None: ...
 
@@ -298,9 +303,17 @@ class SqliteDatabase(Database):
 
     @classmethod
     async def open_file(cls, path: Path | str) -> SqliteDatabase:
-        """Open (creating if needed) the database file at ``path`` and its parent folder."""
+        """Open (creating if needed) the database file at ``path`` and its parent folder.
+
+        The file holds personal data, so only the bot's own account may read it: a folder
+        created here is 0700, and the file is made 0600 before SQLite opens it (SQLite gives
+        its ``-wal`` and ``-shm`` files the mode of the main file), whatever the umask.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path.parent, _PRIVATE_FOLDER)
+        _make_private(path)
         writer = await _connect(path, read_only=False)
         try:
             reader = await _connect(path, read_only=True)
@@ -396,6 +409,20 @@ class SqliteDatabase(Database):
             old, self._reader = self._reader, await _connect(self._path, read_only=True)
             await old.close()
 
+    async def scrub(self) -> None:
+        """Copy the write-ahead log into the main file and truncate it to nothing.
+
+        Deleted rows are overwritten with zeros in the pages they were on (``secure_delete``),
+        but older versions of those pages stay in the ``-wal`` file until a checkpoint; after
+        this one the deleted bytes are nowhere in the files. If another process still reads an
+        older snapshot the log cannot be reset yet; SQLite's next checkpoint does it.
+        """
+        async with self._lock:
+            self._check_open()
+            rows = await _run(self._writer, "PRAGMA wal_checkpoint(TRUNCATE)")
+        if rows and rows[0][0]:
+            _LOGGER.warning("database %s: the log could not be reset yet (busy)", self._path)
+
     async def close(self) -> None:
         """Wait for a running transaction to finish, then close both connections.
 
@@ -412,6 +439,19 @@ class SqliteDatabase(Database):
         _LOGGER.debug("Closed database %s", self._path)
 
 
+_PRIVATE_FOLDER = 0o700
+_PRIVATE_FILE = 0o600
+
+
+def _make_private(path: Path) -> None:
+    """Create ``path`` if missing and make it and its ``-wal``/``-shm`` files 0600 (files left
+    by an older version may be 0644)."""
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, _PRIVATE_FILE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if name.exists():
+            os.chmod(name, _PRIVATE_FILE)
+
+
 async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
     # isolation_level=None: autocommit mode, sqlite3 never opens transactions behind our back;
     # Database.transaction() issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
@@ -426,6 +466,9 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
                 raise RuntimeError(f"could not switch {path} to WAL mode (journal_mode={mode!r})")
         await _run(conn, "PRAGMA foreign_keys = ON")
         await _run(conn, "PRAGMA synchronous = NORMAL")
+        # Deleted content is overwritten with zeros, so an erased account leaves no bytes
+        # behind in the file (Database.scrub empties the write-ahead log afterwards).
+        await _run(conn, "PRAGMA secure_delete = ON")
         if read_only:
             await _run(conn, "PRAGMA query_only = ON")
     except BaseException:

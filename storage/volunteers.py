@@ -38,6 +38,7 @@ from bot.domain.volunteers import (
     VolunteerGroup,
     VolunteerProfile,
 )
+from storage.contact_reveals import ContactRevealsRepository
 from storage.db import Database, Params, Row, Transaction
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
@@ -613,7 +614,9 @@ class VolunteersRepository:
         ``service_record`` (民政部令第67号: every service record, its corrections, check-ins and
         hand marks, trainings completed and awards), ``registration_draft``, ``bot_state``
         (``flow``: the flow that owns the user's typed input and its state; ``browsing``: the
-        last search and shared location). Missing parts are ``None``. Times are ISO strings.
+        last search and shared location), ``contact_reveals`` (who outside the organizers was
+        shown their phone number, on which activity, when and why). Missing parts are ``None``.
+        Times are ISO strings.
         """
         # Read inside a (short) transaction: one consistent snapshot of all the parts.
         async with self._db.transaction() as tx:
@@ -629,6 +632,12 @@ class VolunteersRepository:
             )
             draft_row = await tx.fetch_one(_SELECT_DRAFT, (telegram_id,))
             bot_state = await _bot_state(tx.fetch_all, telegram_id)
+            # Who was shown their phone number outside the organizers, and why (issue #15).
+            contact_reveals = (
+                await ContactRevealsRepository.export_in(tx, profile.volunteer_id)
+                if profile is not None
+                else None
+            )
 
         user: dict[str, object] | None = None
         if user_row is not None:
@@ -647,6 +656,7 @@ class VolunteersRepository:
             "service_record": service,
             "registration_draft": draft,
             "bot_state": bot_state,
+            "contact_reveals": contact_reveals,
         }
 
     async def delete_account(self, telegram_id: int, now: datetime) -> DeletionReport:
@@ -697,6 +707,8 @@ class VolunteersRepository:
             user_deleted = (
                 await tx.execute("DELETE FROM users WHERE telegram_id = ?", (telegram_id,)) > 0
             )
+        # Committed: now no copy of the erased bytes may stay in the database's files.
+        await self._db.scrub()
         kept = volunteer_id is not None
         return DeletionReport(
             telegram_id=telegram_id,

@@ -30,6 +30,7 @@ from openpyxl.cell.cell import TYPE_STRING
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.activities import EndReason, Paged, SignupStatus
+from bot.domain.contacts import is_masked
 from bot.domain.users import Language
 from bot.domain.volunteers import Gender
 
@@ -148,6 +149,8 @@ def phone_text(phone: str | None) -> str:
     Excel leaves alone); others internationally (``+1 …``, defused in CSV)."""
     if not phone:
         return ""
+    if is_masked(phone):  # already shown as the viewer may see it (bot.domain.contacts)
+        return phone.removeprefix("+86 ")
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:

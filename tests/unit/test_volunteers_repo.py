@@ -509,6 +509,7 @@ async def test_export_of_someone_unknown_or_unregistered(db: Database) -> None:
         "service_record": None,
         "registration_draft": None,
         "bot_state": {"flow": None, "browsing": None},
+        "contact_reveals": None,
     }
     await add_user(db)
     exported = await repo.export(ALICE)
