@@ -688,6 +688,13 @@ class VolunteersRepository:
                 await tx.execute(
                     "DELETE FROM emergency_pool WHERE volunteer_id = ?", (volunteer_id,)
                 )
+            # Updates they sent are kept a while after handling (repeated webhook deliveries are
+            # recognized by them); their text, names and shared phone numbers go now.
+            await tx.execute(
+                "UPDATE inbox SET payload = '{}' WHERE status = 'done' "
+                "AND (lane = ? OR lane LIKE ?)",
+                (f"u:{telegram_id}", f"g:%:{telegram_id}"),
+            )
             # As a resident: their address, phone and name on requests are masked at once
             # (the request itself stays, for the team's records and the statistics).
             await tx.execute(

@@ -83,8 +83,18 @@ async def test_deletion_removes_the_on_call_pool_and_masks_requests_made_as_a_re
     assert [row["skill"] for row in service["emergency_skills"]] == ["first_aid"]
     assert service["points"] == [] and service["star_levels"] == []
 
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO inbox (update_id, lane, payload, received_at, status, done_at) "
+            'VALUES (1, ?, \'{"message": {"text": "13811112222"}}\', ?, \'done\', ?), '
+            "(2, 'u:999', '{\"keep\": 1}', ?, 'done', ?)",
+            (f"u:{person.telegram_id}", stamp, stamp, stamp, stamp),
+        )
+
     await VolunteersRepository(db).delete_account(person.telegram_id, NOW)
 
+    kept = await db.fetch_all("SELECT update_id, payload FROM inbox ORDER BY update_id")
+    assert [(row["update_id"], row["payload"]) for row in kept] == [(1, "{}"), (2, '{"keep": 1}')]
     assert await _count(db, "SELECT COUNT(*) FROM emergency_pool") == 0
     assert await _count(db, "SELECT COUNT(*) FROM emergency_pool_skills") == 0
     row = await db.fetch_one("SELECT address, phone, contact_name, masked_at FROM service_requests")
