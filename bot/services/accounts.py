@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Set
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.domain.users import Language, Role, TelegramIdentity, User
 from bot.i18n import resolve_language
 from storage.outbox import OutboxRepository
 from storage.users import UsersRepository
+
+#: How stale "last seen" may get before an update writes it again.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def _unchanged(user: User, identity: TelegramIdentity) -> bool:
+    return (
+        user.first_name == identity.first_name
+        and user.last_name == identity.last_name
+        and user.username == identity.username
+        and identity.language_code in (None, user.telegram_language_code)
+    )
 
 
 class AccountService:
@@ -31,8 +44,22 @@ class AccountService:
 
         Writing again also makes a user reachable again after they had blocked the bot.
         Administrators listed in ``ADMIN_IDS`` get the admin role on their first interaction.
+
+        A user seen within :data:`TOUCH_EVERY` whose name, username and language are unchanged
+        is read, not written: a write transaction on every update serialized all users on
+        SQLite's one writer (issue #14); "last seen" only needs minutes.
         """
-        user = await self._users.touch(identity, self._clock())
+        now = self._clock()
+        known = await self._users.get(identity.telegram_id)
+        if (
+            known is not None
+            and known.is_reachable
+            and timedelta(0) <= now - known.last_seen_at < TOUCH_EVERY
+            and _unchanged(known, identity)
+            and (identity.telegram_id not in self._admin_ids or known.role is Role.ADMIN)
+        ):
+            return known
+        user = await self._users.touch(identity, now)
         if identity.telegram_id in self._admin_ids and user.role is not Role.ADMIN:
             await self._users.set_role(identity.telegram_id, Role.ADMIN)
             user = user.model_copy(update={"role": Role.ADMIN})
