@@ -26,10 +26,11 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
+from bot.localapi.balancer import PATH, Balancer, free_port
 from bot.runtime import BotRuntime
-from tests.e2e.test_instances import PATH, SECRET, Balancer, free_port
 
 TOKEN = "123456:BENCH-instances"
+SECRET = "bench-instances_secret"
 
 
 async def _measure(
