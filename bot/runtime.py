@@ -45,6 +45,8 @@ from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
 
+PRUNE_JOB = "inbox-prune"
+
 
 @dataclass
 class BotRuntime:
@@ -124,6 +126,15 @@ class BotRuntime:
             lease=timedelta(seconds=self.settings.inbox_lease_seconds),
         )
         await self.processor.start()
+        processor = self.processor
+
+        async def prune(_context: object) -> None:
+            await processor.prune()
+
+        # Handled updates are kept only while Telegram may still repeat them (the scheduler's
+        # job: one instance prunes).
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(prune, interval=3600, first=60, name=PRUNE_JOB)
 
     async def start_polling(self) -> None:
         """Long polling into the inbox (tests switch it off and on to alternate processes)."""

@@ -4,23 +4,17 @@ health check say so (503) while polling keeps trying; once the API is back the h
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import aiohttp
 
 from bot.config import Settings
 from bot.localapi import LocalBotApi, VirtualUser
+from bot.localapi.balancer import free_port
 from bot.runtime import BotRuntime
 from tests.e2e.conftest import eventually
 
 MakeUser = Callable[..., VirtualUser]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_health_says_when_polling_fails_and_polling_never_gives_up(
@@ -36,6 +30,9 @@ async def test_health_says_when_polling_fails_and_polling_never_gives_up(
             return answer.status
 
     try:
+        # Handled updates are pruned by a job (kept only while Telegram may repeat them).
+        job_queue = runtime.application.job_queue
+        assert job_queue is not None and job_queue.get_jobs_by_name("inbox-prune")
         await eventually(status, lambda code: code == 200, timeout=10)
         user = make_user("Olga", language_code="en")
         # A gateway in front of the API: 404 (PTB's Updater stopped for good on this), then 502.
