@@ -347,15 +347,9 @@ class WebhookServer:
         return app
 
     async def start(self, host: str, port: int) -> int:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        bound = sockets[0].getsockname()[1] if sockets else port
+        self._runner, bound = await _serve(self.app(), host, port)
         log.info("webhook listening on %s:%s%s", host, bound, self._path)
-        return int(bound)
+        return bound
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -383,11 +377,27 @@ class WebhookServer:
         return web.Response(text="ok")
 
     async def _health(self, request: web.Request) -> web.Response:
-        try:
-            await self._db.fetch_one("SELECT 1 AS ok")
-        except Exception as error:
-            return web.Response(status=503, text=f"database unreachable: {type(error).__name__}")
-        return web.Response(text="ok")
+        return await _database_health(self._db)
+
+
+async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``app``; the runner (to stop it) and the port bound (``port`` 0 picks one)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = getattr(site, "_server", None)
+    sockets = getattr(server, "sockets", None) or []
+    return runner, int(sockets[0].getsockname()[1]) if sockets else port
+
+
+async def _database_health(db: Database) -> web.Response:
+    """200 when the database answers, 503 naming the error otherwise."""
+    try:
+        await db.fetch_one("SELECT 1 AS ok")
+    except Exception as error:
+        return web.Response(status=503, text=f"database unreachable: {type(error).__name__}")
+    return web.Response(text="ok")
 
 
 # ------------------------------------------------------------------------------ health (polling)
@@ -407,13 +417,8 @@ class HealthServer:
     async def start(self, host: str, port: int) -> int:
         app = web.Application()
         app.router.add_get("/healthz", self._health)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        return int(sockets[0].getsockname()[1]) if sockets else port
+        self._runner, bound = await _serve(app, host, port)
+        return bound
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -423,11 +428,7 @@ class HealthServer:
         poller = self._poller()
         if poller is None or not poller.healthy:
             return web.Response(status=503, text="cannot reach the Bot API (polling)")
-        try:
-            await self._db.fetch_one("SELECT 1 AS ok")
-        except Exception as error:
-            return web.Response(status=503, text=f"database unreachable: {type(error).__name__}")
-        return web.Response(text="ok")
+        return await _database_health(self._db)
 
 
 # --------------------------------------------------------------------------------- leadership
