@@ -63,6 +63,7 @@ from handlers.manage_buttons import (
 )
 from handlers.press_table import PressTable, press_handlers
 from handlers.record_buttons import AttendanceList, CheckinOpen, HoursReview
+from handlers.record_texts import pager_row
 from handlers.recruit import RecruitList
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
@@ -213,19 +214,8 @@ def pager(
     t: Translator, page: Page | RosterPage, at: Callable[[int], Press]
 ) -> list[list[InlineKeyboardButton]]:
     """◀️ n / N ▶️ for a paged screen; ``at`` makes the press that shows a page."""
-    if page.pages <= 1:
-        return []
-    buttons: list[InlineKeyboardButton] = []
-    if page.has_previous:
-        buttons.append(at(page.page - 1).button(t.gettext("◀️ Previous")))
-    buttons.append(
-        at(page.page).button(
-            t.gettext("{page} / {pages}").format(page=page.page + 1, pages=page.pages)
-        )
-    )
-    if page.has_next:
-        buttons.append(at(page.page + 1).button(t.gettext("Next ▶️")))
-    return [buttons]
+    row = pager_row(t, page.page, page.pages, at)
+    return [row] if row else []
 
 
 # ------------------------------------------------------------------------ the management card
