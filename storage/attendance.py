@@ -499,17 +499,7 @@ class AttendanceRepository:
     async def no_shows(self, volunteer_id: int, since: datetime) -> int:
         """Confirmed sign-ups of activities whose hours are confirmed, with no check-in and
         not excused, since ``since``."""
-        row = await self._db.fetch_one(
-            "SELECT COUNT(*) AS n FROM signups s "
-            "JOIN activities a ON a.activity_id = s.activity_id "
-            "LEFT JOIN attendance t ON t.activity_id = s.activity_id "
-            "AND t.volunteer_id = s.volunteer_id "
-            "WHERE s.volunteer_id = ? AND s.status = 'confirmed' "
-            "AND a.hours_confirmed_at IS NOT NULL AND a.starts_at >= ? "
-            "AND (t.mark IS NULL OR t.mark = 'absent')",
-            (volunteer_id, to_db_time(since)),
-        )
-        return row["n"] if row is not None else 0
+        return (await self.no_show_counts([volunteer_id], since)).get(volunteer_id, 0)
 
 
 async def _audit(
