@@ -258,16 +258,19 @@ async def rotate_displays(context: ZyContext) -> None:
         activity = await attendance.recording_activity(display.activity_id)
         if activity is None:
             continue
-        t = services.translator(services.settings.default_language)
-        user = await services.accounts.get(display.chat_id) if display.chat_id > 0 else None
-        if user is not None:
-            t = services.translator(services.accounts.language_of(user))
         if activity.cancelled or now > attendance.window(activity).closes:
             await attendance.expire_display(display.activity_id)
-            await _retire(context, display.chat_id, display.message_id, t)
+            await _retire(
+                context,
+                display.chat_id,
+                display.message_id,
+                await _organizer_t(context, display.chat_id),
+            )
             continue
+        # Only the process that claims this step redraws (and reads the organizer's language).
         if not await attendance.claim_rotation(display.activity_id, step):
             continue
+        t = await _organizer_t(context, display.chat_id)
         png, text, markup = await _render(context, activity, display, step, t)
         try:
             await context.bot.edit_message_media(
@@ -285,6 +288,15 @@ async def rotate_displays(context: ZyContext) -> None:
         except Forbidden as error:
             log.info("check-in display %s unreachable: %s", display.activity_id, error)
             await attendance.expire_display(display.activity_id)
+
+
+async def _organizer_t(context: ZyContext, chat_id: int) -> Translator:
+    """The language of the chat the display is in (a private chat: its user's)."""
+    services = context.services
+    user = await services.accounts.get(chat_id) if chat_id > 0 else None
+    if user is None:
+        return services.translator(services.settings.default_language)
+    return services.translator(services.accounts.language_of(user))
 
 
 PRESSES: PressTable = {
