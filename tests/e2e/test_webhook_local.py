@@ -7,7 +7,6 @@ what the users typed meanwhile arrives once the bot is back.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -15,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.localapi import LocalBotApi, VirtualUser
+from bot.localapi.balancer import free_port
 from bot.runtime import BotRuntime
 from tests.e2e.conftest import TOKEN
 
@@ -28,12 +28,6 @@ async def api() -> AsyncIterator[LocalBotApi]:
     # Retries within tens of milliseconds, so a restarted bot gets its updates at once.
     async with LocalBotApi(webhook_retry_base=0.02, webhook_retry_max=0.1) as server:
         yield server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
