@@ -58,7 +58,7 @@ async def test_joins_and_cancels_of_the_same_signups_at_once_never_fail(
     for round_number in range(4):
         # Each person joins through one process while cancelling through the other: on the
         # same sign-up row and the same activity row, in whichever order they get there.
-        actions = []
+        actions: list[Awaitable[object]] = []
         for n, person in enumerate(people):
             joiner, canceller = (
                 services[(n + round_number) % 2],
