@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete the data the target already holds first (otherwise such a target is refused)",
     )
+    cluster = commands.add_parser(
+        "demo-cluster",
+        help="three instances in webhook mode on one PostgreSQL (DATABASE_URL, or a throwaway "
+        "cluster of Debian's postgresql) behind the local Bot API server, with the playground",
+    )
+    cluster.add_argument("--host", default="127.0.0.1", help="address of the page (loopback)")
+    cluster.add_argument("--port", type=int, default=8080, help="web page port (8080)")
     return parser
 
 
@@ -184,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
                 allow_public=args.allow_public,
             )
         )
+    if args.command == "demo-cluster":
+        playground_logging(verbose=False)
+        from bot.localcluster import run_demo_cluster
+
+        url = os.environ.get("DATABASE_URL") or None
+        return asyncio.run(run_demo_cluster(host=args.host, port=args.port, database_url=url))
     if args.command == "copy-to-postgres":
         return _copy_to_postgres(args.source, args.target, replace=args.replace)
     settings = _settings()
