@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -79,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     cluster.add_argument("--host", default="127.0.0.1", help="address of the page (loopback)")
     cluster.add_argument("--port", type=int, default=8080, help="web page port (8080)")
+    cluster.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://… of a database for the demo (filled with demo data when empty); "
+        "default: a throwaway cluster. DATABASE_URL is not read: a demo must never consume "
+        "a real deployment's notifications",
+    )
     return parser
 
 
@@ -196,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         playground_logging(verbose=False)
         from bot.localcluster import run_demo_cluster
 
-        url = os.environ.get("DATABASE_URL") or None
-        return asyncio.run(run_demo_cluster(host=args.host, port=args.port, database_url=url))
+        return asyncio.run(
+            run_demo_cluster(host=args.host, port=args.port, database_url=args.database_url)
+        )
     if args.command == "copy-to-postgres":
         return _copy_to_postgres(args.source, args.target, replace=args.replace)
     settings = _settings()

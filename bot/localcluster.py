@@ -3,10 +3,12 @@
 What production looks like with several instances (README, "Operations"), started by one
 command so a person can chat with it and watch the instances share the work:
 
-* **PostgreSQL**: ``DATABASE_URL`` when it is set; otherwise a throwaway cluster of Debian's
-  ``postgresql`` package (``/usr/lib/postgresql/<version>/bin``) in a temporary folder,
-  reachable only by its Unix socket there, removed on stop. Run as root, the server runs as
-  the ``postgres`` user (``runuser``), which PostgreSQL requires. The demo data is loaded once.
+* **PostgreSQL**: ``--database-url`` when given (never ``DATABASE_URL``: a shell set up for a
+  real deployment must not let the demo's instances deliver, and so use up, its
+  notifications); otherwise a throwaway cluster of Debian's ``postgresql`` package
+  (``/usr/lib/postgresql/<version>/bin``) in a temporary folder, reachable only by its Unix
+  socket there, removed on stop. Run as root, the server runs as the ``postgres`` user
+  (``runuser``), which PostgreSQL requires. The demo data is loaded once.
 * **The local Bot API server** (:class:`~bot.localapi.LocalBotApi`) delivering updates by
   webhook, as Telegram does, to
 * **a round-robin balancer** (:class:`~bot.localapi.balancer.Balancer`), as a load balancer
@@ -343,7 +345,7 @@ async def start_demo_cluster(
             bin_folder = find_postgres_bin()
             if bin_folder is None:
                 raise ClusterError(
-                    "no PostgreSQL: set DATABASE_URL, or install Debian's postgresql package"
+                    "no PostgreSQL: give --database-url, or install Debian's postgresql package"
                 )
             cluster = await ThrowawayPostgres.start(bin_folder)
             stack.push_async_callback(cluster.stop)
