@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -13,10 +14,14 @@ import pytest
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
+from bot.domain.workdays import CalendarDay, DayKind
 from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.localapi.models import BotInfo
 from bot.runtime import BotRuntime
+from storage.backends import open_database
 from storage.db import Database
+from storage.migrate import migrate
+from storage.workdays import CalendarDaysRepository
 
 TOKEN = "123456:TEST-token_for-e2e"
 ADMIN_ID = 9000
@@ -80,9 +85,26 @@ class BotProcess:
         return await self.start()
 
 
+async def enter_next_years_calendar(settings: Settings, clock: Clock) -> None:
+    """Next year's working-day calendar, as a federation enters it in December (its New Year's
+    Day, which is a holiday every year). Without it the bot rightly warns every administrator
+    from December 1 (:meth:`bot.services.workdays.WorkdayService.warn_missing_year`), and that
+    message would arrive in the middle of whatever a test on the real clock does as ADMIN_ID.
+    The warning's own tests run on a fixed clock without this."""
+    year = clock().astimezone(settings.tz).year + 1
+    db = await open_database(settings.database_target)
+    try:
+        await migrate(db)
+        new_year = CalendarDay(date(year, 1, 1), DayKind.HOLIDAY, "元旦")
+        await CalendarDaysRepository(db).seed([new_year], clock())
+    finally:
+        await db.close()
+
+
 @pytest.fixture
 async def bot(settings: Settings, bot_info: BotInfo) -> AsyncIterator[BotProcess]:
     process = BotProcess(settings)
+    await enter_next_years_calendar(settings, process.clock)
     await process.start()
     try:
         yield process
