@@ -8,6 +8,7 @@ what runs. Only the entry points import this module; handlers see the types of
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import time
 from typing import cast
 
@@ -143,6 +144,13 @@ def build_application(
             reminder_time=time.fromisoformat(settings.recording_reminder_time),
         ),
     )
+    stars = StarService(StarsRepository(db), volunteers, users, staff, clock, settings)
+    points = PointsService(PointsRepository(db), volunteers, users, staff, clock, settings)
+
+    async def recognise(volunteer_ids: Collection[int]) -> None:
+        await points.settle()
+        await stars.after_hours_changed(volunteer_ids)
+
     services = Services(
         settings=settings,
         db=db,
@@ -219,7 +227,9 @@ def build_application(
         flows=FlowService(FlowsRepository(db), clock),
         browsing=BrowsingService(BrowseSessionsRepository(db), clock),
         attendance=AttendanceService(attendance, staff, clock, settings),
-        records=RecordsService(ServiceRecordsRepository(db), attendance, staff, clock, settings),
+        records=RecordsService(
+            ServiceRecordsRepository(db), attendance, staff, clock, settings, recognise=recognise
+        ),
         workdays=workdays,
         recording_deadlines=recording_deadlines,
         evaluations=EvaluationService(db, EvaluationsRepository(db), staff, clock),
@@ -241,8 +251,8 @@ def build_application(
         certificates=CertificateService(
             CertificatesRepository(db), volunteers, catalog, staff, clock, settings
         ),
-        stars=StarService(StarsRepository(db), volunteers, users, staff, clock, settings),
-        points=PointsService(PointsRepository(db), volunteers, users, staff, clock, settings),
+        stars=stars,
+        points=points,
         honours=HonoursService(HonoursRepository(db), volunteers, clock, settings.tz),
         reports=ReportService(
             db,

@@ -28,6 +28,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("request", N_("Request a service from volunteers")),
     ("requests", N_("My requests")),
     ("certificate", N_("A certificate of my service hours")),
+    ("stars", N_("My star level")),
+    ("points", N_("My service points")),
+    ("rewards", N_("Rewards for service points")),
+    ("honours", N_("This month's honour roll")),
     ("verify", N_("Verify a certificate by its code")),
     ("search", N_("Search activities by words")),
     ("register", N_("Register as a volunteer")),
@@ -46,6 +50,12 @@ ORGANIZER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("mobilize", N_("Emergency mobilization")),
 )
 
+# Added for dispatchers of residents' requests who are not administrators (administrators
+# have it already): appointed per area in /dispatchers, whatever else they are.
+DISPATCHER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("dispatch", N_("Residents' requests to dispatch")),
+)
+
 # Added for administrators only.
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("admin", N_("Administrator panel")),
@@ -59,21 +69,29 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def commands_for(t: Translator, role: MenuRole = MenuRole.VOLUNTEER) -> list[BotCommand]:
+def commands_for(
+    t: Translator, role: MenuRole = MenuRole.VOLUNTEER, *, dispatcher: bool = False
+) -> list[BotCommand]:
     listed = COMMANDS
     if role in (MenuRole.ORGANIZER, MenuRole.ADMIN):
         listed += ORGANIZER_COMMANDS
     if role is MenuRole.ADMIN:
         listed += ADMIN_COMMANDS
+    elif dispatcher:
+        listed += DISPATCHER_COMMANDS
     return [BotCommand(name, t.gettext(description)) for name, description in listed]
 
 
-async def set_chat_commands(bot: Bot, chat_id: int, t: Translator, role: MenuRole) -> bool:
+async def set_chat_commands(
+    bot: Bot, chat_id: int, t: Translator, role: MenuRole, *, dispatcher: bool = False
+) -> bool:
     """Show this chat the command menu for ``role`` in the user's language (Telegram otherwise
     picks the list by the client's language, not by the user's choice). ``False`` if Telegram
     refused (logged; the next command tries again)."""
     try:
-        await bot.set_my_commands(commands_for(t, role), scope=BotCommandScopeChat(chat_id))
+        await bot.set_my_commands(
+            commands_for(t, role, dispatcher=dispatcher), scope=BotCommandScopeChat(chat_id)
+        )
     except TelegramError:
         log.warning("could not set the command menu for chat %s", chat_id, exc_info=True)
         return False
@@ -84,12 +102,33 @@ async def publish_menu(context: ZyContext, telegram_id: int, t: Translator) -> N
     """Publish the menu that fits what this person may do now to their private chat (whose id
     is theirs) and remember it."""
     role = await context.services.staff.menu_role(telegram_id)
-    if await set_chat_commands(context.bot, telegram_id, t, role):
+    dispatcher = await _dispatches(context, telegram_id, role)
+    if await set_chat_commands(context.bot, telegram_id, t, role, dispatcher=dispatcher):
         await context.services.staff.menu_published(telegram_id, role)
 
 
 async def follow_role(context: ZyContext, user: User, t: Translator) -> None:
     """On a user's command: publish their menu again if their role changed since."""
     role = await context.services.staff.menu_change(user)
-    if role is not None and await set_chat_commands(context.bot, user.telegram_id, t, role):
+    if role is None:
+        return
+    dispatcher = await _dispatches(context, user.telegram_id, role)
+    if await set_chat_commands(context.bot, user.telegram_id, t, role, dispatcher=dispatcher):
         await context.services.staff.menu_published(user.telegram_id, role)
+
+
+async def refresh_menu(context: ZyContext, telegram_id: int) -> None:
+    """Someone else changed what this person may do (an appointment as a dispatcher, say):
+    publish their menu now, in their language. Being a dispatcher is not part of the role the
+    middleware compares on every command (that would cost a query per command), so the
+    appointment and the removal publish it here."""
+    services = context.services
+    user = await services.accounts.get(telegram_id)
+    if user is not None:
+        await publish_menu(
+            context, telegram_id, services.translator(services.accounts.language_of(user))
+        )
+
+
+async def _dispatches(context: ZyContext, telegram_id: int, role: MenuRole) -> bool:
+    return role is not MenuRole.ADMIN and await context.services.requests.is_dispatcher(telegram_id)

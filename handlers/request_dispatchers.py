@@ -28,6 +28,7 @@ from bot.domain.flows import FlowOwner
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from handlers.callbacks import button_rows, callback
+from handlers.commands import refresh_menu
 from handlers.flows import Flow, release, take
 from handlers.manage_steps import reprompt
 from handlers.press_table import PressTable, flow_refusing, press_handlers
@@ -108,6 +109,7 @@ async def on_remove(update: Update, context: ZyContext, press: DaRemove) -> None
     await context.services.requests.remove_dispatcher(
         context.user.telegram_id, press.area_code, press.telegram_id
     )
+    await refresh_menu(context, press.telegram_id)
     await answer(update, context.t.gettext("Removed."))
     await show(update, *await _area_screen(context, press.area_code))
 
@@ -136,13 +138,14 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
         await release(context, FLOW)
         return
     try:
-        name, _tid = await context.services.requests.appoint(
+        name, appointed = await context.services.requests.appoint(
             context.user.telegram_id, area_code, message.text
         )
     except InvalidInput as error:
         await send(update, error.translate(context.t.gettext))
         return
     await release(context, FLOW)
+    await refresh_menu(context, appointed)
     await send(update, context.t.gettext("✅ {name} is now a dispatcher.").format(name=html(name)))
     await send(update, *await _area_screen(context, area_code))
 

@@ -4,7 +4,9 @@ and levels.
 
 ```mermaid
 flowchart LR
-    J[job every RECOGNITION_SWEEP_SECONDS] -->|points.settle| P[(ledger)]
+    C[hours confirmed or a correction approved] -->|at once, after the commit| P[(ledger)]
+    C -->|at once| N
+    J[job every RECOGNITION_SWEEP_SECONDS: backstop] -->|points.settle| P
     J -->|stars.sweep| N[STAR_REACHED / STAR_ELIGIBLE / STAR_GRANTED]
     N -->|rendered here| V[volunteer]
     V -->|/stars · st.show| S[standing: level, hours to next]
@@ -12,7 +14,9 @@ flowchart LR
     S -->|⚙️ administrators| A[handlers.stars_admin]
 ```
 
-The job is idempotent (``record_points`` and ``volunteer_stars`` are its keys), so several
+Confirming hours settles them at once (:class:`bot.services.service_records.RecordsService`
+calls back); the job catches what a crash between the commit and that call left. The job is
+idempotent (``record_points`` and ``volunteer_stars`` are its keys), so several
 bot processes may run it at once. Applying re-checks on the server that the hours reach the
 level the button names; a stale or forged press is refused and changes nothing.
 """

@@ -9,10 +9,10 @@ late press cannot change what became a record.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.checkin import CheckMethod, CheckMode
-from bot.domain.hours import AttendanceMark
+from bot.domain.hours import Arrival, AttendanceMark
 from bot.domain.service_records import (
     AttendanceChange,
     AttendanceEntry,
@@ -271,13 +271,29 @@ class AttendanceRepository:
         )
         return (row["ins"], row["outs"]) if row is not None else (0, 0)
 
-    async def is_signed_up(self, activity_id: int, volunteer_id: int) -> bool:
+    async def arrival(self, activity_id: int, volunteer_id: int) -> Arrival:
+        """Whether this volunteer was expected at the activity (a confirmed sign-up, or a
+        "coming" answer to the mobilization behind it) and by when; one round trip."""
         row = await self._db.fetch_one(
-            "SELECT 1 FROM signups WHERE activity_id = ? AND volunteer_id = ? "
-            "AND status = 'confirmed'",
-            (activity_id, volunteer_id),
+            "SELECT EXISTS (SELECT 1 FROM signups s WHERE s.activity_id = ? "
+            "AND s.volunteer_id = ? AND s.status = 'confirmed') AS signed_up, "
+            "m.mobilization_id, al.answered_at, al.eta_minutes "
+            "FROM (SELECT 1 AS one) AS single "
+            "LEFT JOIN mobilizations m ON m.activity_id = ? "
+            "LEFT JOIN mobilization_alerts al ON al.mobilization_id = m.mobilization_id "
+            "AND al.volunteer_id = ? AND al.answer = 'coming'",
+            (activity_id, volunteer_id, activity_id, volunteer_id),
         )
-        return row is not None
+        if row is None:
+            return Arrival()
+        promised = None
+        if row["answered_at"] is not None and row["eta_minutes"] is not None:
+            promised = from_db_time(row["answered_at"]) + timedelta(minutes=row["eta_minutes"])
+        return Arrival(
+            signed_up=bool(row["signed_up"]),
+            mobilization=row["mobilization_id"] is not None,
+            promised_at=promised,
+        )
 
     async def check_in(
         self,

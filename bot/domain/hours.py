@@ -62,6 +62,37 @@ class AttendanceMark(StrEnum):
         return self in (AttendanceMark.PRESENT, AttendanceMark.LATE)
 
 
+#: A check-in this long after the time someone was expected counts as late.
+LATE_GRACE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Whom a check-in was expecting, and by when.
+
+    A volunteer who signed up is expected at the start. One who answered a mobilization's alert
+    with "coming" is expected at their answer plus the ETA they chose (a mobilization "starts"
+    when it is raised, before anyone could be there), and is not a walk-in: they answered the
+    call rather than signing up. Someone who comes to a mobilization without answering was given
+    no time, so is never late.
+    """
+
+    signed_up: bool = False
+    mobilization: bool = False
+    promised_at: datetime | None = None  # answered "coming" at + their ETA
+
+    @property
+    def walk_in(self) -> bool:
+        return not self.signed_up and self.promised_at is None
+
+    def late(self, now: datetime, starts_at: datetime) -> bool:
+        if self.promised_at is not None and not self.signed_up:
+            return now > self.promised_at + LATE_GRACE
+        if self.mobilization:
+            return False
+        return now > starts_at + LATE_GRACE
+
+
 @dataclass(frozen=True)
 class Schedule:
     starts_at: datetime

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -273,15 +273,15 @@ class AttendanceService:
         self._check_changeable(activity)
         now = self.now()
         if mode is CheckMode.IN:
-            signed_up = await self._attendance.is_signed_up(activity_id, volunteer_id)
-            late = now > activity.starts_at + timedelta(minutes=15)
+            arrival = await self._attendance.arrival(activity_id, volunteer_id)
+            late = arrival.late(now, activity.starts_at)
             first, at = await self._attendance.check_in(
-                activity_id, volunteer_id, method, late=late, walk_in=not signed_up, now=now
+                activity_id, volunteer_id, method, late=late, walk_in=arrival.walk_in, now=now
             )
             log.info(
                 "check-in %s volunteer %s (%s, first=%s)", activity_id, volunteer_id, method, first
             )
-            return CheckResult(activity, mode, first, at, walk_in=not signed_up, late=late)
+            return CheckResult(activity, mode, first, at, walk_in=arrival.walk_in, late=late)
         first, was_in = await self._attendance.check_out(activity_id, volunteer_id, method, now)
         if not was_in:
             raise RecordsRefused(RecordsRefusal.NOT_CHECKED_IN)

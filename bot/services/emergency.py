@@ -28,7 +28,8 @@ check-in, hours) is for the staff of its organization and administrators
 starts at once, with sign-up closed (people answer the alert instead) and a pin at the rally
 point. Its check-in display, attendance list and hours review are the service records' own
 (:mod:`bot.services.attendance`, :mod:`bot.services.service_records`): volunteers check in at
-the rally point by scanning or typing the code (as walk-ins: they never signed up), and the
+the rally point by scanning or typing the code (those who answered "coming" are expected, due
+by their answer plus their ETA — :class:`bot.domain.hours.Arrival`; others are walk-ins), and the
 coordinator confirms the hours, which become service records of that organization.
 
 **Urgent delivery.** Alerts, updates and stand-downs are time-critical notification kinds: they

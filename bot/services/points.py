@@ -2,7 +2,7 @@
 
 ```mermaid
 flowchart LR
-    C[hours confirmed or corrected] -->|sweep: settle| L[(ledger: issuer → volunteer)]
+    C[hours confirmed or corrected] -->|at once; sweep as backstop| L[(ledger: issuer → volunteer)]
     O[organizer sets the activity's tier ×1 ×1.5 ×2] --> C
     S[staff add a reward: name / points / stock] --> W[(rewards)]
     V[volunteer redeems] -->|one transaction: stock − 1, volunteer → reward account| R[reserved]

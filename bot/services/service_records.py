@@ -24,6 +24,7 @@ confirmation); afterwards they change only through an approved correction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -64,12 +65,19 @@ class RecordsService:
         staff: StaffService,
         clock: Clock,
         settings: Settings,
+        *,
+        recognise: Callable[[Collection[int]], Awaitable[object]] | None = None,
     ) -> None:
         self._records = records
         self._attendance = attendance
         self._staff = staff
         self._clock = clock
         self._settings = settings
+        # Points and star levels for volunteers whose hours just changed (wired to
+        # PointsService.settle + StarService.after_hours_changed). Run after the change
+        # committed so the volunteer sees them at once; the periodic sweep stays as the
+        # backstop for a crash in between, and both are idempotent.
+        self._recognise = recognise
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,13 +200,15 @@ class RecordsService:
             written,
             granted,
         )
-        return ConfirmReport(
+        report = ConfirmReport(
             activity_id=activity_id,
             records=written,
             total_minutes=sum(record.minutes for record in records),
             no_shows=sum(1 for line in lines if line.no_show),
             qualifications_granted=granted,
         )
+        await self._recognised([record.volunteer_id for record in records])
+        return report
 
     async def changes(self, telegram_id: int, activity_id: int) -> list[AttendanceChange]:
         await self._activity(telegram_id, activity_id)
@@ -319,7 +329,23 @@ class RecordsService:
         )
         decided = await self._records.correction(correction_id)
         assert decided is not None
+        if approve:
+            record = await self._records.record(decided.record_id)
+            if record is not None:
+                await self._recognised([record.volunteer_id])
         return decided
+
+    async def _recognised(self, volunteer_ids: Collection[int]) -> None:
+        if self._recognise is None or not volunteer_ids:
+            return
+        try:
+            await self._recognise(volunteer_ids)
+        except Exception:  # the hours are committed; the sweep settles what failed here
+            log.warning(
+                "points and stars for %d volunteers left to the sweep",
+                len(volunteer_ids),
+                exc_info=True,
+            )
 
     async def correction(self, correction_id: int) -> Correction | None:
         """For rendering notifications (the recipient was decided when it was queued)."""

@@ -55,5 +55,44 @@ async def test_menus_and_help_fit_the_role_and_follow_its_change(
     assert "admin" not in menu
 
 
+async def test_volunteers_see_recognition_and_dispatchers_their_queue(
+    bot: BotProcess, api: LocalBotApi, bot_info: BotInfo, make_user: MakeUser
+) -> None:
+    # Every volunteer's default menu names the recognition commands.
+    default = await eventually(
+        lambda: _async(
+            [str(c["command"]) for c in api.commands(bot_info.token, {"type": "default"}) or []]
+        ),
+        lambda found: bool(found),
+    )
+    assert {"stars", "points", "rewards", "honours"} <= set(default)
+    assert "dispatch" not in default
+
+    # Appointed as a dispatcher (not an administrator): /dispatch comes into their menu at
+    # once, and goes when they are removed.
+    candidate = make_user("Xiao Li", language_code="en")
+    await candidate.send("/start")
+    await candidate.next_reply()
+    admin = make_user("Root", language_code="en", user_id=ADMIN_ID)
+    await admin.send("/dispatchers")
+    home = await admin.wait_for_text("Dispatchers by area")
+    await admin.press("Furong District (0)", message=home)
+    await admin.wait_for_text("Nobody yet")
+    await admin.press("➕ Appoint a dispatcher")
+    await admin.wait_for_text("user id")
+    await admin.send(str(candidate.id))
+    await admin.wait_for_text("is now a dispatcher")
+    menu = await eventually(
+        lambda: _async(chat_menu(api, bot_info, candidate)), lambda found: "dispatch" in found
+    )
+    assert "admin" not in menu and "new" not in menu
+    area = await admin.wait_for_text("Dispatchers of")
+    await admin.press(next(b for b in area.button_labels() if "Xiao Li" in b), message=area)
+    await eventually(
+        lambda: _async(chat_menu(api, bot_info, candidate)),
+        lambda found: bool(found) and "dispatch" not in found,
+    )
+
+
 async def _async(value: list[str]) -> list[str]:
     return value

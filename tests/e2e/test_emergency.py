@@ -303,6 +303,12 @@ async def test_a_drill_needing_ten_first_aiders_from_alert_to_records(
     arriving = coming[0]
     await arriving.user.send(found.group(1) + found.group(2))
     await arriving.user.wait_for_text("Checked in")
+    # They answered the call: expected (not a walk-in), due by their answer + 15 min.
+    row = await bot.db.fetch_one(
+        "SELECT mark, walk_in FROM attendance WHERE activity_id = ? AND volunteer_id = ?",
+        (activity_id, arriving.volunteer_id),
+    )
+    assert row is not None and (row["mark"], row["walk_in"]) == ("present", 0)
 
     # Stand down: every yes and every alerted without an answer is told; the two who could
     # not come are not.

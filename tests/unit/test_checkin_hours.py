@@ -25,6 +25,7 @@ from bot.domain.checkin import (
 )
 from bot.domain.deeplinks import CheckinLink, checkin_payload, parse_start_payload
 from bot.domain.hours import (
+    Arrival,
     AttendanceMark,
     HoursInputError,
     RoundingRule,
@@ -294,3 +295,22 @@ def test_the_review_stamp_changes_with_what_was_shown() -> None:
     )
     assert lines[1].no_show and not lines[0].no_show
     assert ReviewLine(entry(3, AttendanceMark.PRESENT, override=45), 120).minutes == 45
+
+
+def test_arrival_expects_sign_ups_at_the_start_and_answers_by_their_eta() -> None:
+    start = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    signed = Arrival(signed_up=True)
+    assert not signed.walk_in
+    assert not signed.late(start + timedelta(minutes=15), start)
+    assert signed.late(start + timedelta(minutes=16), start)
+    # Answered "coming" 5 min after the mobilization was raised, ETA 30: due at +35.
+    coming = Arrival(mobilization=True, promised_at=start + timedelta(minutes=35))
+    assert not coming.walk_in
+    assert not coming.late(start + timedelta(minutes=50), start)
+    assert coming.late(start + timedelta(minutes=51), start)
+    # Came to a mobilization without answering: a walk-in nobody set a time for.
+    unannounced = Arrival(mobilization=True)
+    assert unannounced.walk_in and not unannounced.late(start + timedelta(hours=2), start)
+    # A walk-in at an ordinary activity is late as anyone would be.
+    walk_in = Arrival()
+    assert walk_in.walk_in and walk_in.late(start + timedelta(minutes=16), start)

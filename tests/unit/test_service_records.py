@@ -4,7 +4,7 @@ across two processes, and corrections (issue #16)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,15 +17,20 @@ from bot.domain.checkin import CheckMode, code_for, step_at
 from bot.domain.hours import AttendanceMark
 from bot.domain.service_records import RecordsRefusal, RecordsRefused, review_stamp
 from bot.services.attendance import AttendanceService
+from bot.services.points import PointsService
 from bot.services.service_records import RecordsService
 from bot.services.staff import StaffRefused, StaffService
+from bot.services.stars import StarService
 from storage.activities import ActivitiesRepository
 from storage.attendance import AttendanceRepository
 from storage.backends import open_database
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
+from storage.points import PointsRepository
 from storage.service_records import ServiceRecordsRepository
+from storage.stars import StarsRepository
 from storage.users import UsersRepository
+from storage.volunteers import VolunteersRepository
 from tests.factories import NOW, add_activity, add_organization, add_user, add_volunteer
 
 ORGANIZER = 500
@@ -199,3 +204,65 @@ async def test_corrections_belong_to_their_volunteer_and_are_decided_once(
     assert row is not None and row["status"] in ("approved", "rejected")
     minutes = (await records.my_record(volunteer.telegram_id, record.record_id)).minutes
     assert minutes == (210 if row["status"] == "approved" else 180)
+
+
+async def test_confirming_settles_points_and_star_levels_at_once(
+    db: Database, clock: ManualClock, org: Organization
+) -> None:
+    """Points and star congratulations come with the confirmation, not a sweep later; a
+    failing recognition never undoes or refuses the committed confirmation."""
+    settings = Settings(bot_token=None)
+    admin = 502
+    staff = StaffService(
+        UsersRepository(db),
+        OrganizationsRepository(db),
+        ActivitiesRepository(db),
+        frozenset({admin}),
+    )
+    volunteers, users = VolunteersRepository(db), UsersRepository(db)
+    points = PointsService(PointsRepository(db), volunteers, users, staff, clock, settings)
+    stars = StarService(StarsRepository(db), volunteers, users, staff, clock, settings)
+    await add_user(db, admin)
+    await stars.set_preset(admin, (1, 2, 3, 4, 5))  # 3 h reach the first level
+    recognised: list[list[int]] = []
+
+    async def recognise(volunteer_ids: Collection[int]) -> None:
+        recognised.append(sorted(volunteer_ids))
+        await points.settle()
+        await stars.after_hours_changed(volunteer_ids)
+
+    attendance = AttendanceRepository(db)
+    marking = AttendanceService(attendance, staff, clock, settings)
+    records = RecordsService(
+        ServiceRecordsRepository(db), attendance, staff, clock, settings, recognise=recognise
+    )
+    activity = await add_activity(db, org, starts_in=timedelta(minutes=10))
+    other = await add_activity(db, org, starts_in=timedelta(minutes=10))
+    volunteer, someone = await add_volunteer(db), await add_volunteer(db)
+    clock.advance(timedelta(minutes=10))
+    await marking.add_walk_in(
+        ORGANIZER, activity.activity_id, f"#{volunteer.volunteer_id}", "walk_in"
+    )
+    await marking.add_walk_in(ORGANIZER, other.activity_id, f"#{someone.volunteer_id}", "walk_in")
+    clock.advance(timedelta(hours=3))
+    _activity, lines = await records.review(ORGANIZER, activity.activity_id)
+    await records.confirm(ORGANIZER, activity.activity_id, review_stamp(lines))
+
+    assert recognised == [[volunteer.volunteer_id]]
+    assert await points.balance_of(volunteer.volunteer_id) > 0
+    assert (await stars.standing_of(volunteer.volunteer_id)).level >= 1
+    congratulated = await db.fetch_all(
+        "SELECT kind FROM outbox WHERE telegram_id = ? AND kind LIKE 'star%'",
+        (volunteer.telegram_id,),
+    )
+    assert congratulated
+
+    async def broken(volunteer_ids: Collection[int]) -> None:
+        raise RuntimeError("recognition down")
+
+    failing = RecordsService(
+        ServiceRecordsRepository(db), attendance, staff, clock, settings, recognise=broken
+    )
+    _activity, lines = await failing.review(ORGANIZER, other.activity_id)
+    report = await failing.confirm(ORGANIZER, other.activity_id, review_stamp(lines))
+    assert report.records == 1
