@@ -65,6 +65,7 @@ _REPEATABLE_PREFIXES = ("edit", "answer", "delete", "get", "set", "sendchatactio
 _ALREADY_DONE = (
     ("edit", "message is not modified"),
     ("answercallbackquery", "query is too old"),
+    ("delete", "message to delete not found"),
 )
 _DONE_BODY = b'{"ok":true,"result":true}'
 
@@ -162,7 +163,9 @@ class _OutageLog:
                 "the Bot API cannot be reached (%s on %s); %s",
                 failure.what,
                 method,
-                "answers are retried while they make sense" if retrying else "not retried",
+                "answers are retried while they make sense"
+                if retrying
+                else "left to the caller (polling and the outbox retry their own way)",
             )
 
     def worked(self) -> None:

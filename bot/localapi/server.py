@@ -250,13 +250,14 @@ class LocalBotApi(ApiState):
 
     async def recover(self, outage: ActiveOutage | None = None) -> None:
         """End ``outage`` (all when ``None``): listen again if nothing else keeps the port shut."""
-        self.end_outage(outage)
+        remaining = [o for o in self.outages if outage is not None and o is not outage]
         if (
             self._runner is not None
             and self._site is None
-            and not any(o.stops_listening for o in self.outages)
+            and not any(o.stops_listening for o in remaining)
         ):
-            await self._listen()
+            await self._listen()  # before the outage is over for whoever waits on it
+        self.end_outage(outage)
 
     async def _fail(
         self,
