@@ -25,6 +25,9 @@ flowchart LR
   to :data:`MAX_BACKOFF` seconds and keeps polling; one warning when an outage starts and one
   line when it ends, not one traceback per try. :attr:`Poller.healthy` says whether the last
   poll worked.
+* **Replies through an outage**: while an update is handled, a reply that failed because the
+  API could not be reached is sent again until ``REPLY_RETRY_SECONDS`` after the update was
+  stored (:mod:`bot.api_retry`, which also says why the call is retried rather than the update).
 * **Periodic jobs once across instances**: :class:`Leadership` holds the "scheduler" lease; only
   the holder's job queue runs (delivery at the global send rate, sweeps, campaigns). On SQLite,
   with one process, the lease is simply always held.
