@@ -148,6 +148,14 @@ def _failure_of_answer(status: int, payload: bytes) -> _Failure | None:
     return None
 
 
+def _plan(deadline: float | None, retrying: bool) -> str:
+    if retrying:
+        return "answers are retried while they make sense"
+    if deadline is None:
+        return "left to the caller (polling and the outbox retry their own way)"
+    return "not sent again: it may have arrived"
+
+
 class _OutageLog:
     """One warning when requests begin to fail, one when they work again."""
 
@@ -155,18 +163,11 @@ class _OutageLog:
         self.since: float | None = None
         self.failed_tries = 0
 
-    def failed(self, method: str, failure: _Failure, retrying: bool) -> None:
+    def failed(self, method: str, failure: _Failure, plan: str) -> None:
         self.failed_tries += 1
         if self.since is None:
             self.since = time.monotonic()
-            log.warning(
-                "the Bot API cannot be reached (%s on %s); %s",
-                failure.what,
-                method,
-                "answers are retried while they make sense"
-                if retrying
-                else "left to the caller (polling and the outbox retry their own way)",
-            )
+            log.warning("the Bot API cannot be reached (%s on %s); %s", failure.what, method, plan)
 
     def worked(self) -> None:
         if self.since is not None:
@@ -228,7 +229,7 @@ class PatientRequest(HTTPXRequest):
                 )
             retrying = deadline is not None and (failure.not_reached or _repeatable(api_method))
             if self._outage is not None:
-                self._outage.failed(api_method, failure, retrying)
+                self._outage.failed(api_method, failure, _plan(deadline, retrying))
             if not retrying or deadline is None or time.monotonic() + pause > deadline:
                 if retrying or tries > 1:
                     log.info("gave up %s after %s tries: %s", api_method, tries, failure.what)

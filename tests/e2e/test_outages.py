@@ -50,6 +50,8 @@ ANSWERED_WITHIN = 10.0
 REPLIES = ("sendMessage", "editMessageText", "answerCallbackQuery")
 USERS_PER_BOT = 4
 MESSAGES_PER_USER = 8
+#: The main menu, which "🏠 Main menu" under the help text turns that message into.
+MAIN_MENU = "Welcome to Zhiyuan"
 SECRET = "outage-secret-0123456789"
 
 pytestmark = pytest.mark.timeout(OUTAGE_SECONDS * 2 + 120)
@@ -109,6 +111,8 @@ class Pair:
     runtime: BotRuntime
     users: list[VirtualUser]
     sent: dict[int, int] = field(default_factory=dict)
+    #: user id → (the message whose "Main menu" they pressed during the outage, the query id)
+    pressed: dict[int, tuple[int, str]] = field(default_factory=dict)
 
     async def health(self) -> int:
         url = f"http://127.0.0.1:{self.runtime.health_port}/healthz"
@@ -118,8 +122,19 @@ class Pair:
     def answers(self, user: VirtualUser) -> int:
         return len(user.bot_messages())
 
+    def press_handled(self, user: VirtualUser) -> bool:
+        if user.id not in self.pressed:
+            return True
+        message_id, query_id = self.pressed[user.id]
+        answered = self.api.callback_query(query_id).answer is not None
+        menu = self.api.message(user.bot, user.chat_id, message_id).text or ""
+        return answered and MAIN_MENU in menu
+
     def all_answered(self) -> bool:
-        return all(self.answers(user) >= self.sent.get(user.id, 0) for user in self.users)
+        return all(
+            self.answers(user) >= self.sent.get(user.id, 0) and self.press_handled(user)
+            for user in self.users
+        )
 
     async def settled(self) -> bool:
         """Nothing left to handle: the inbox is empty and nothing runs."""
