@@ -15,7 +15,7 @@ Which failures are retried:
   (connect or pool timeout), a gateway answered 502 or 503, or a gateway's own 404 page (not the
   API's JSON): any method;
 * the request may have been carried out — no answer in time, the connection dropped after the
-  request was sent, a 500 or 504: only methods whose repetition changes nothing (edits, answering a
+  request was sent, another 5xx: only methods whose repetition changes nothing (edits, answering a
   button press, deleting, reading). A message that may have arrived is **not** sent again: Telegram
   has no idempotency key, a second copy would be a visible duplicate, and in practice a send that
   timed out after reaching the API was delivered. A repeated edit that finds "message is not
@@ -58,8 +58,6 @@ FIRST_PAUSE = 0.5
 
 #: Answered by a gateway in front of the API (or by an API that is down): not carried out.
 _NOT_REACHED_STATUS = frozenset({502, 503})
-#: Maybe carried out, maybe not.
-_MAYBE_STATUS = frozenset({500, 504})
 #: Methods whose repetition changes nothing beyond the first success.
 _REPEATABLE_PREFIXES = ("edit", "answer", "delete", "get", "set", "sendchataction", "unpin", "pin")
 _ALREADY_DONE = (
@@ -139,7 +137,7 @@ def _failure_of_error(error: TelegramError) -> _Failure | None:
 def _failure_of_answer(status: int, payload: bytes) -> _Failure | None:
     if status in _NOT_REACHED_STATUS:
         return _Failure(True, _description(status, payload)[1])
-    if status in _MAYBE_STATUS:
+    if status >= 500:  # 500, 504, a CDN's 52x: it may or may not have been carried out
         return _Failure(False, _description(status, payload)[1])
     if status == 404:
         from_api, what = _description(status, payload)

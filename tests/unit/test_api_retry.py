@@ -70,6 +70,14 @@ async def test_a_message_that_may_have_arrived_is_not_sent_again() -> None:
     assert calls == ["sendMessage"]
 
 
+async def test_a_5xx_that_may_have_been_carried_out_is_not_sent_again() -> None:
+    within(10)()
+    request, calls = patient([httpx.Response(520, text="<html>origin error</html>"), OK])
+    with pytest.raises(ApiUnreachable):
+        await post(request, "sendMessage")
+    assert calls == ["sendMessage"]
+
+
 async def test_an_edit_that_may_have_arrived_is_repeated_and_not_modified_counts_as_done() -> None:
     within(10)()
     request, calls = patient([httpx.ReadTimeout, NOT_MODIFIED])
