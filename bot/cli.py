@@ -71,6 +71,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete the data the target already holds first (otherwise such a target is refused)",
     )
+    cluster = commands.add_parser(
+        "demo-cluster",
+        help="three instances in webhook mode on one PostgreSQL (DATABASE_URL, or a throwaway "
+        "cluster of Debian's postgresql) behind the local Bot API server, with the playground",
+    )
+    cluster.add_argument("--host", default="127.0.0.1", help="address of the page (loopback)")
+    cluster.add_argument("--port", type=int, default=8080, help="web page port (8080)")
+    cluster.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://… of a database for the demo (filled with demo data when empty); "
+        "default: a throwaway cluster. DATABASE_URL is not read: a demo must never consume "
+        "a real deployment's notifications",
+    )
     return parser
 
 
@@ -183,6 +197,13 @@ def main(argv: list[str] | None = None) -> int:
                 database=args.database,
                 allow_public=args.allow_public,
             )
+        )
+    if args.command == "demo-cluster":
+        playground_logging(verbose=False)
+        from bot.localcluster import run_demo_cluster
+
+        return asyncio.run(
+            run_demo_cluster(host=args.host, port=args.port, database_url=args.database_url)
         )
     if args.command == "copy-to-postgres":
         return _copy_to_postgres(args.source, args.target, replace=args.replace)

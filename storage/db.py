@@ -44,10 +44,10 @@ import logging
 import os
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -70,6 +70,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Positional parameters for ``?`` placeholders.
 Params = Sequence[Any]
+
+_T = TypeVar("_T")
 
 
 class Row(Protocol):
@@ -169,6 +171,16 @@ class Database(ABC):
     @abstractmethod
     def schema_sql(self, sql: str) -> str:
         """A migration statement as this backend needs it (types of ids, floats …)."""
+
+    async def retrying(self, work: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``work`` (a function that opens its own transaction) and return its result; on
+        PostgreSQL run it again when the server aborted the transaction to break a deadlock or
+        a serialization conflict (:meth:`storage.postgres.PostgresDatabase.retrying`).
+
+        SQLite has one writer at a time (``BEGIN IMMEDIATE``), so it never aborts a transaction
+        for these reasons: ``work`` runs once. ``work`` must do nothing outside its transaction
+        that cannot be repeated (a message sent, a counter in memory)."""
+        return await work()
 
     async def after_migration(self, tx: Transaction) -> None:  # noqa: B027 - optional hook
         """Anything the backend needs after a migration ran (PostgreSQL: identity counters)."""

@@ -55,6 +55,36 @@ def _to_item(row: Row) -> OutboxItem | None:
 class OutboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        #: The lease this repository wrote on each row it claimed and has not settled yet
+        #: (the ``lease_until`` stamp, unique per claim of a row): :meth:`finish`,
+        #: :meth:`retry_at`, :meth:`release` and :meth:`defer` change a row only while that
+        #: lease is still on it. A deliverer that stalled past its lease (another instance
+        #: claimed the row meanwhile) then leaves the new holder's row alone.
+        self._leases: dict[int, str] = {}
+
+    def _lease_check(self, notification_ids: Iterable[int]) -> tuple[str, list[object]]:
+        """SQL (`` AND (...)``) and parameters testing that the rows still carry the leases
+        this repository wrote; rows it never claimed are not tested (tools, tests)."""
+        clauses: list[str] = []
+        params: list[object] = []
+        for notification_id in notification_ids:
+            lease = self._leases.pop(notification_id, None)
+            if lease is None:
+                clauses.append("notification_id = ?")
+                params.append(notification_id)
+            else:
+                clauses.append("(notification_id = ? AND lease_until = ?)")
+                params.extend((notification_id, lease))
+        return f" AND ({' OR '.join(clauses)})", params
+
+    def _lost(self, changed: int, expected: int, what: str) -> None:
+        if changed < expected:
+            _LOGGER.warning(
+                "outbox: %s of %s rows were not %s: their lease passed to another deliverer",
+                expected - changed,
+                expected,
+                what,
+            )
 
     @staticmethod
     async def enqueue(tx: Transaction, notification: Notification, now: datetime) -> bool:
@@ -141,6 +171,9 @@ class OutboxRepository:
                 "batch_key",
                 (stamp, stamp, *skip, limit, to_db_time(now + lease), stamp),
             )
+        lease_stamp = to_db_time(now + lease)
+        for row in rows:
+            self._leases[row["notification_id"]] = lease_stamp
         items = [_to_item(row) for row in rows]
         return sorted(
             (item for item in items if item is not None),
@@ -166,25 +199,29 @@ class OutboxRepository:
         ids = list(notification_ids)
         if not ids:
             return
+        owned, params = self._lease_check(ids)
         async with self._db.transaction() as tx:
-            await tx.execute(
+            changed = await tx.execute(
                 "UPDATE outbox SET lease_until = NULL, "
                 "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
-                f"WHERE notification_id IN ({', '.join('?' * len(ids))}) AND status = 'pending'",
-                tuple(ids),
+                f"WHERE status = 'pending'{owned}",
+                tuple(params),
             )
+        self._lost(changed, len(ids), "released")
 
     async def defer(
         self, notification_id: int, due_at: datetime, reason: str = QUIET_HOURS
     ) -> None:
         """Make a claimed row due later without counting the attempt (quiet hours)."""
+        owned, params = self._lease_check([notification_id])
         async with self._db.transaction() as tx:
-            await tx.execute(
+            changed = await tx.execute(
                 "UPDATE outbox SET due_at = ?, lease_until = NULL, "
                 "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ? "
-                "WHERE notification_id = ? AND status = 'pending'",
-                (to_db_time(due_at), _clip(reason), notification_id),
+                f"WHERE status = 'pending'{owned}",
+                (to_db_time(due_at), _clip(reason), *params),
             )
+        self._lost(changed, 1, "deferred")
 
     async def quiet_hours(self, telegram_ids: Collection[int]) -> dict[int, tuple[time, time]]:
         """Quiet hours (local start, end) of those recipients who have a volunteer profile.
@@ -212,21 +249,25 @@ class OutboxRepository:
         self, notification_id: int, status: str, now: datetime, error: str | None = None
     ) -> None:
         """Record the outcome: sent, dropped (stale or unreachable) or failed."""
+        owned, params = self._lease_check([notification_id])
         async with self._db.transaction() as tx:
-            await tx.execute(
+            changed = await tx.execute(
                 "UPDATE outbox SET status = ?, finished_at = ?, lease_until = NULL, "
-                "last_error = ? WHERE notification_id = ?",
-                (status, to_db_time(now), _clip(error), notification_id),
+                f"last_error = ? WHERE 1 = 1{owned}",
+                (status, to_db_time(now), _clip(error), *params),
             )
+        self._lost(changed, 1, f"marked {status}")
 
     async def retry_at(self, notification_id: int, due_at: datetime, error: str) -> None:
         """Release the lease and make the row due again at ``due_at``."""
+        owned, params = self._lease_check([notification_id])
         async with self._db.transaction() as tx:
-            await tx.execute(
+            changed = await tx.execute(
                 "UPDATE outbox SET due_at = ?, lease_until = NULL, last_error = ? "
-                "WHERE notification_id = ?",
-                (to_db_time(due_at), _clip(error), notification_id),
+                f"WHERE 1 = 1{owned}",
+                (to_db_time(due_at), _clip(error), *params),
             )
+        self._lost(changed, 1, "rescheduled")
 
     async def drop_pending_for(self, telegram_id: int, now: datetime, reason: str) -> int:
         """Drop everything still pending for a recipient (they blocked the bot)."""

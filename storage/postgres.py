@@ -17,6 +17,11 @@ from SQLite, and where it is handled:
   side by side with other processes'. Every decision is guarded in the statement that acts on
   it (see :mod:`storage.db`); a conditional ``UPDATE`` waits for a competitor's row lock and then
   re-checks its ``WHERE`` against the committed row, which is what makes those guards hold here.
+* **Deadlocks and serialization failures**: PostgreSQL aborts one of two transactions that
+  wait for each other's row locks (``40P01``) and, under ``SERIALIZABLE``, one of two that
+  conflict (``40001``). Statements lock rows in one order where they can (a sign-up's activity
+  row before the sign-up row), and :meth:`PostgresDatabase.retrying` runs a transaction
+  function again, a bounded number of times after a short random wait, when it was aborted so.
 * **Migrations** run under ``pg_advisory_lock``, so instances starting together apply each one
   once; afterwards the identity counters are moved past ids the seed data wrote explicitly.
 """
@@ -26,13 +31,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from psycopg import AsyncConnection, AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor, errors
 from psycopg.adapt import Buffer, Loader
 from psycopg_pool import AsyncConnectionPool
 
@@ -43,6 +49,19 @@ _LOGGER = logging.getLogger(__name__)
 #: The key of the advisory lock held while migrating (any constant of our own).
 MIGRATION_LOCK_KEY = 0x7A6869_7975616E  # "zhiyuan"
 POOL_MAX_SIZE = 10
+
+#: How often a transaction function is tried when PostgreSQL aborts it for a deadlock or a
+#: serialization conflict. Each abort means another transaction committed (or is about to), so
+#: a few tries settle any real contention; more would only hide a lock-order bug.
+CONFLICT_ATTEMPTS = 6
+#: The random wait before try *n* is up to ``CONFLICT_BACKOFF * 2**n`` seconds, so two
+#: transactions that deadlocked do not meet again in the same order at the same moment.
+CONFLICT_BACKOFF = 0.01
+
+#: The errors PostgreSQL raises when it aborts a transaction that may simply be run again.
+RETRYABLE = (errors.DeadlockDetected, errors.SerializationFailure)
+
+_T = TypeVar("_T")
 
 
 # -------------------------------------------------------------------------------- placeholders
@@ -285,6 +304,25 @@ class PostgresDatabase(Database):
             (name,),
         )
         return row is not None
+
+    async def retrying(self, work: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``work`` (one transaction) again when PostgreSQL aborted it with ``40P01``
+        (deadlock detected) or ``40001`` (serialization failure), at most
+        :data:`CONFLICT_ATTEMPTS` times, after a random wait that grows with each try. Logged
+        once per call that needed it; the last error is raised."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return await work()
+            except RETRYABLE as error:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                if attempt == 1:
+                    _LOGGER.info(
+                        "transaction aborted by PostgreSQL (%s); running it again",
+                        error.sqlstate,
+                    )
+                await asyncio.sleep(random.uniform(0, CONFLICT_BACKOFF * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @asynccontextmanager
     async def migration_lock(self) -> AsyncIterator[None]:

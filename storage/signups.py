@@ -130,6 +130,21 @@ class SignupsRepository:
         return await _by_id(tx.fetch_one, signup_id)
 
     @staticmethod
+    async def lock_activity(tx: Transaction, activity_id: int) -> None:
+        """Take the activity's row lock (PostgreSQL) before any sign-up row of it.
+
+        A join changes the activity's counters first and then writes the sign-up; a cancel,
+        an offer's answer or a "Still coming?" No used to change the sign-up first and the
+        counters after, so a join and a cancel of the same sign-up could each hold the lock the
+        other waits for (a deadlock, 40P01). Every action that changes a sign-up and its
+        activity's counters calls this first: one lock order. The update writes nothing new
+        and does not touch the key, so it takes the same lock as the counter updates."""
+        await tx.execute(
+            "UPDATE activities SET confirmed_count = confirmed_count WHERE activity_id = ?",
+            (activity_id,),
+        )
+
+    @staticmethod
     async def take_spot(
         tx: Transaction,
         activity_id: int,

@@ -221,12 +221,13 @@ class _Raced(Exception):
         self.activity = activity
 
 
-async def _settled(action: Callable[[], Awaitable[_T]]) -> _T:
+async def _settled(db: Database, action: Callable[[], Awaitable[_T]]) -> _T:
     """Run ``action`` (one transaction) again while it loses races, at most
-    :data:`RACE_ATTEMPTS` times."""
+    :data:`RACE_ATTEMPTS` times; each try is also run again when PostgreSQL aborts it for a
+    deadlock or serialization conflict (:meth:`storage.db.Database.retrying`)."""
     for attempt in range(1, RACE_ATTEMPTS + 1):
         try:
-            return await action()
+            return await db.retrying(action)
         except _Raced as raced:
             if attempt == RACE_ATTEMPTS:
                 raise SignupRefused(raced.refusal, activity=raced.activity) from None
@@ -311,6 +312,8 @@ class SignupService:
 
         async def attempt() -> tuple[Signup, Signup]:
             async with self._db.transaction() as tx:
+                # The activity's row first, as a join takes it (see lock_activity).
+                await self._signups.lock_activity(tx, activity_id)
                 activity = await self._activity(tx, activity_id)
                 signup = await self._signups.find(tx, activity_id, profile.volunteer_id)
                 if signup is None or not signup.is_active:
@@ -338,7 +341,7 @@ class SignupService:
                 await self._offer_free_spots(tx, activity_id, now)
             return signup, ended
 
-        signup, ended = await _settled(attempt)
+        signup, ended = await _settled(self._db, attempt)
         log.info(
             "volunteer %s cancelled sign-up %s (%s) for activity %s",
             profile.volunteer_id,
@@ -351,13 +354,14 @@ class SignupService:
     async def accept_offer(self, telegram_id: int, signup_id: int) -> SignupResult:
         profile = await self._profile(telegram_id, allow_paused=True)
         now = self.now()
-        return await _settled(lambda: self._accept_offer(profile, signup_id, now))
+        return await _settled(self._db, lambda: self._accept_offer(profile, signup_id, now))
 
     async def _accept_offer(
         self, profile: VolunteerProfile, signup_id: int, now: datetime
     ) -> SignupResult:
         async with self._db.transaction() as tx:
             signup = await self._own_signup(tx, signup_id, profile)
+            await self._signups.lock_activity(tx, signup.activity_id)
             activity = await self._activity(tx, signup.activity_id)
             if signup.status is SignupStatus.CONFIRMED:
                 return SignupResult(Outcome.ALREADY_CONFIRMED, signup, activity)
@@ -392,6 +396,7 @@ class SignupService:
         async def attempt() -> Signup:
             async with self._db.transaction() as tx:
                 signup = await self._own_signup(tx, signup_id, profile)
+                await self._signups.lock_activity(tx, signup.activity_id)
                 activity = await self._activity(tx, signup.activity_id)
                 if signup.status is not SignupStatus.OFFERED:
                     raise SignupRefused(Refusal.OFFER_GONE, activity=activity)
@@ -404,7 +409,7 @@ class SignupService:
                 await self._offer_free_spots(tx, activity.activity_id, now)
             return ended
 
-        ended = await _settled(attempt)
+        ended = await _settled(self._db, attempt)
         log.info("volunteer %s declined offer %s", profile.volunteer_id, signup_id)
         return ended
 
@@ -421,6 +426,7 @@ class SignupService:
         async def attempt() -> StillComingResult:
             async with self._db.transaction() as tx:
                 signup = await self._own_signup(tx, signup_id, profile)
+                await self._signups.lock_activity(tx, signup.activity_id)
                 activity = await self._activity(tx, signup.activity_id)
                 if signup.status is not SignupStatus.CONFIRMED:
                     raise SignupRefused(Refusal.NOT_SIGNED_UP, activity=activity)
@@ -449,7 +455,7 @@ class SignupService:
                     outcome = StillComingOutcome.CANCELLED
             return StillComingResult(outcome, signup, activity)
 
-        result = await _settled(attempt)
+        result = await _settled(self._db, attempt)
         log.info(
             "volunteer %s answered Still coming? for sign-up %s: %s",
             profile.volunteer_id,
@@ -469,6 +475,7 @@ class SignupService:
             for signup in await self._signups.expired_offers(tx, now, limit):
                 # Expired only if still the offer read (another sweep, or its answer, may
                 # have settled it meanwhile): then it is theirs to count, not ours.
+                await self._signups.lock_activity(tx, signup.activity_id)
                 if not await self._signups.end_if(
                     tx, signup.signup_id, SignupStatus.OFFERED, EndReason.OFFER_EXPIRED, now
                 ):
@@ -631,7 +638,7 @@ class SignupService:
                     raise error
         try:
             return await _settled(
-                lambda: self._join_once(profile, activity_id, now, waitlist=waitlist)
+                self._db, lambda: self._join_once(profile, activity_id, now, waitlist=waitlist)
             )
         except SignupRefused as error:
             if error.reason is Refusal.NO_QUALIFICATION and error.qualification is not None:
