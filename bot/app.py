@@ -14,6 +14,7 @@ from typing import cast
 
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot.api_retry import PatientRequest
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_outbox
@@ -287,6 +288,10 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_users))
         # AIORateLimiter that hands 429s of outbox sends back to the deliverer (bot.delivery).
         .rate_limiter(DeliveryRateLimiter(max_retries=2))
+        # Replies retried through an outage, never sent twice (bot.api_retry); polling retries
+        # in its own loop, so its requests only get the outage-aware errors.
+        .request(PatientRequest(connection_pool_size=256))
+        .get_updates_request(PatientRequest(connection_pool_size=1, log_outages=False))
         .build(),
     )
     application.services = services

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # Polling mode: serve GET /healthz on WEBHOOK_HOST:HEALTH_PORT (0: off), 503 while the Bot
     # API cannot be reached or the database does not answer. Webhook mode serves it anyway.
     health_port: int = Field(default=0, ge=0, le=65535)
+    # A reply that failed because the Bot API could not be reached is retried until this long
+    # after its update was received (0: never); bot/api_retry.py says which failures and why.
+    reply_retry_seconds: float = Field(default=300.0, ge=0, le=1800)
 
     @field_validator("webhook_secret")
     @classmethod

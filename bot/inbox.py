@@ -25,6 +25,9 @@ flowchart LR
   to :data:`MAX_BACKOFF` seconds and keeps polling; one warning when an outage starts and one
   line when it ends, not one traceback per try. :attr:`Poller.healthy` says whether the last
   poll worked.
+* **Replies through an outage**: while an update is handled, a reply that failed because the
+  API could not be reached is sent again until ``REPLY_RETRY_SECONDS`` after the update was
+  stored (:mod:`bot.api_retry`, which also says why the call is retried rather than the update).
 * **Periodic jobs once across instances**: :class:`Leadership` holds the "scheduler" lease; only
   the holder's job queue runs (delivery at the global send rate, sweeps, campaigns). On SQLite,
   with one process, the lease is simply always held.
@@ -47,9 +50,10 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
+from bot.api_retry import retry_replies_until
 from bot.clock import Clock, system_clock
 from storage.db import Database
-from storage.inbox import InboxRepository, LeasesRepository, NewUpdate
+from storage.inbox import InboxItem, InboxRepository, LeasesRepository, NewUpdate
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +125,10 @@ class InboxProcessor:
         lanes: int,
         owner: str = "",
         lease: timedelta = LEASE,
+        reply_retry_for: timedelta = timedelta(0),
     ) -> None:
         self._inbox = inbox
+        self._reply_retry_for = reply_retry_for
         self._handle = handle
         self._clock = clock
         self._lanes = lanes
@@ -194,7 +200,7 @@ class InboxProcessor:
                 except Exception:
                     log.exception("could not claim updates from the inbox")
             for item in claimed:
-                task = asyncio.create_task(self._run(item.update_id, item.payload))
+                task = asyncio.create_task(self._run(item))
                 self._running[item.update_id] = task
             if claimed and len(self._running) < self._lanes:
                 continue  # more may be waiting right behind
@@ -202,10 +208,16 @@ class InboxProcessor:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_CHECK_EVERY)
 
-    async def _run(self, update_id: int, payload: str) -> None:
+    async def _run(self, item: InboxItem) -> None:
+        update_id = item.update_id
+        # Replies that fail because the API cannot be reached are retried (bot.api_retry) while
+        # the update is recent enough for an answer to make sense.
+        received = item.received_at or self._clock()
+        left = (received + self._reply_retry_for - self._clock()).total_seconds()
+        retry_replies_until(time.monotonic() + max(0.0, left))
         try:
             try:
-                data = json.loads(payload)
+                data = json.loads(item.payload)
                 await self._handle(data)
             except Exception:
                 # The application's error handler has seen handler errors already; this is

@@ -124,6 +124,7 @@ class BotRuntime:
             lanes=self.settings.concurrent_users,
             owner=self.name,
             lease=timedelta(seconds=self.settings.inbox_lease_seconds),
+            reply_retry_for=timedelta(seconds=self.settings.reply_retry_seconds),
         )
         await self.processor.start()
         processor = self.processor

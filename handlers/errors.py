@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.context import ZyContext
@@ -29,6 +29,13 @@ def describe(update: object) -> str:
 
 
 async def on_error(update: object, context: ZyContext) -> None:
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        # The Bot API could not be reached (bot.api_retry retried while it made sense): an
+        # apology would fail too, or arrive after an answer that did get through (a timeout
+        # after the API accepted it). One line, no traceback; the outage itself is a warning
+        # there, once.
+        log.info("answer to %s failed or may not have arrived: %s", describe(update), context.error)
+        return
     log.error("error while handling %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.db import Database
-from storage.timeutil import to_db_time
+from storage.timeutil import from_db_time, to_db_time
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class InboxItem:
     lane: str
     payload: str
     attempts: int
+    #: When the update was stored: a reply to it is retried until REPLY_RETRY_SECONDS after.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,17 @@ class InboxRepository:
                 "UPDATE inbox SET lease_until = ?, owner = ?, attempts = attempts + 1 "
                 "WHERE update_id IN (SELECT update_id FROM picked) AND status = 'pending' "
                 "AND (lease_until IS NULL OR lease_until <= ?) "
-                "RETURNING update_id, lane, payload, attempts",
+                "RETURNING update_id, lane, payload, attempts, received_at",
                 (stamp, limit, to_db_time(now + lease), owner, stamp),
             )
         items = [
-            InboxItem(row["update_id"], row["lane"], row["payload"], row["attempts"])
+            InboxItem(
+                row["update_id"],
+                row["lane"],
+                row["payload"],
+                row["attempts"],
+                from_db_time(row["received_at"]),
+            )
             for row in rows
         ]
         return sorted(items, key=lambda item: item.update_id)

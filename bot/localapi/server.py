@@ -14,7 +14,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -26,7 +26,7 @@ from bot.localapi.flood import FloodLimits
 from bot.localapi.methods import METHODS, Call, Handler
 from bot.localapi.models import EventKind
 from bot.localapi.params import Params, UploadedFile
-from bot.localapi.state import ApiState, BotState
+from bot.localapi.state import ActiveOutage, ApiState, BotRef, BotState, Outage
 from bot.localapi.webhook import RetryPolicy
 
 logger = logging.getLogger("bot.localapi")
@@ -45,6 +45,22 @@ def json_response(
         content_type="application/json",
         headers=headers,
     )
+
+
+#: What a gateway (nginx) in front of the Bot API answers when the API behind it is down: its own
+#: HTML page, not the API's JSON.
+_GATEWAY_PAGES = {
+    Outage.BAD_GATEWAY: (502, "502 Bad Gateway"),
+    Outage.GATEWAY_NOT_FOUND: (404, "404 Not Found"),
+}
+
+
+def _gateway_page(status: int, title: str) -> web.Response:
+    body = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>"
+    )
+    return web.Response(status=status, text=body, content_type="text/html")
 
 
 def _client_gone(request: web.Request) -> bool:
@@ -120,6 +136,9 @@ class LocalBotApi(ApiState):
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         self.app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner: web.AppRunner | None = None
+        self._site: web.BaseSite | None = None
+        self._outage_timers: set[asyncio.TimerHandle] = set()
+        self._outage_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -140,14 +159,10 @@ class LocalBotApi(ApiState):
         if self._runner is not None:
             raise RuntimeError("LocalBotApi is already running")
         self.closing = False
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
-        await web.SockSite(runner, sock).start()
         self._runner = runner
+        await self._listen()
         self.resume_webhooks()
         logger.info("Local Bot API listening on %s", self.url)
 
@@ -159,9 +174,14 @@ class LocalBotApi(ApiState):
         if self._runner is None:
             return
         self.closing = True
+        for timer in self._outage_timers:
+            timer.cancel()
+        self._outage_timers.clear()
+        self.end_outage()
         self.notify()
         await self.stop_webhooks()
         runner, self._runner = self._runner, None
+        self._site = None
         await runner.cleanup()
         logger.info("Local Bot API on %s stopped", self.url)
 
@@ -177,9 +197,95 @@ class LocalBotApi(ApiState):
     ) -> None:
         await self.stop()
 
+    async def _listen(self) -> None:
+        assert self._runner is not None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self._site = web.SockSite(self._runner, sock)
+        await self._site.start()
+
+    async def _stop_listening(self) -> None:
+        """Connections are refused from now on, and the open ones (kept alive by the client, or
+        a long poll) are closed, as when the API's host goes away."""
+        if self._site is not None:
+            site, self._site = self._site, None
+            await site.stop()
+        server = self._runner.server if self._runner is not None else None
+        for connection in server.connections if server is not None else []:
+            connection.force_close()
+        await asyncio.sleep(0)  # let the closes go out before the caller goes on
+
+    # ---------------------------------------------------------------------------- outages
+
+    async def fail_for(
+        self,
+        kind: Outage,
+        seconds: float | None = None,
+        *,
+        methods: Iterable[str] | None = None,
+        bot: BotRef | None = None,
+        delay: float = 30.0,
+    ) -> ActiveOutage:
+        """The API fails as ``kind`` says for ``seconds`` (until :meth:`recover` when ``None``),
+        for ``methods`` (all when ``None``) of ``bot`` (every bot when ``None``). ``REFUSED``
+        for everything stops listening on the port; otherwise see :class:`Outage`. ``delay``:
+        how long ``SLOW`` holds an answer at most (the outage's end releases it sooner)."""
+        outage = self.begin_outage(kind, methods=methods, bot=bot, delay=delay)
+        if outage.stops_listening:
+            await self._stop_listening()
+        if seconds is not None:
+            loop = asyncio.get_running_loop()
+
+            def end() -> None:
+                self._outage_timers.discard(timer)
+                task = loop.create_task(self.recover(outage))
+                self._outage_tasks.add(task)
+                task.add_done_callback(self._outage_tasks.discard)
+
+            timer = loop.call_later(seconds, end)
+            self._outage_timers.add(timer)
+        return outage
+
+    async def recover(self, outage: ActiveOutage | None = None) -> None:
+        """End ``outage`` (all when ``None``): listen again if nothing else keeps the port shut."""
+        remaining = [o for o in self.outages if outage is not None and o is not outage]
+        if (
+            self._runner is not None
+            and self._site is None
+            and not any(o.stops_listening for o in remaining)
+        ):
+            await self._listen()  # before the outage is over for whoever waits on it
+        self.end_outage(outage)
+
+    async def _fail(
+        self,
+        request: web.Request,
+        bot: BotState,
+        canonical: str,
+        handler: Handler,
+        outage: ActiveOutage,
+    ) -> web.StreamResponse:
+        self.stats.requests[canonical] += 1
+        self.record(EventKind.API_ERROR, bot.info.id, None, None, f"{canonical} -> {outage.kind}")
+        page = _GATEWAY_PAGES.get(outage.kind)
+        if page is not None:
+            return _gateway_page(*page)
+        if outage.kind is Outage.SLOW:
+            # Carried out now, answered late: the client cannot tell whether it happened.
+            response = await self._handle_known(request, bot, canonical, handler)
+            await self.wait_until(lambda: outage.ended or None, outage.delay)
+            return response
+        # REFUSED for chosen methods (or a request on a connection that was open before the
+        # port closed): the connection is reset before anything is done.
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+
     # ---------------------------------------------------------------------------- handlers
 
-    async def _handle_method(self, request: web.Request) -> web.Response:
+    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
         name = request.match_info["method"]
         bot = self.bot_by_token(token)
@@ -192,6 +298,9 @@ class LocalBotApi(ApiState):
             self.stats.requests[name] += 1
             return self._error(bot, name, None, ApiError(404, errors.METHOD_NOT_FOUND))
         canonical, handler = entry
+        outage = self.outage_for(canonical, bot.info.id)
+        if outage is not None:
+            return await self._fail(request, bot, canonical, handler, outage)
         if self.latency > 0 and canonical != "getUpdates":
             await asyncio.sleep(self.latency / 2)
             response = await self._handle_known(request, bot, canonical, handler)

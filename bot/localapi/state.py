@@ -17,6 +17,7 @@ import mimetypes
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from bot.localapi.errors import ApiError, LocalApiUsageError
@@ -44,6 +45,49 @@ BotRef = BotInfo | str | int
 """A bot given as its :class:`BotInfo`, token, username or numeric id."""
 
 T = TypeVar("T")
+
+
+class Outage(StrEnum):
+    """How the Bot API can fail for a while, as seen from the bot (:meth:`ApiState.begin_outage`).
+
+    The HTTP side (:class:`bot.localapi.server.LocalBotApi`) acts each one out; the simulated
+    Telegram behind it (users writing, webhooks to the bot) keeps working.
+    """
+
+    #: A gateway in front of the API answers 502 with its own HTML page; nothing is carried out.
+    BAD_GATEWAY = "bad_gateway"
+    #: A gateway answers 404 with its own HTML page (PTB once read this as an invalid token and
+    #: stopped polling for good); nothing is carried out.
+    GATEWAY_NOT_FOUND = "gateway_not_found"
+    #: Nothing listens: connections are refused and open ones are closed (all methods). For
+    #: chosen methods the connection is reset instead, before the call is carried out.
+    REFUSED = "refused"
+    #: The call is carried out, but its answer is held back for ``delay`` seconds (or until the
+    #: outage ends): longer than the client waits, so it gives up not knowing what happened.
+    SLOW = "slow"
+
+
+@dataclass(eq=False)
+class ActiveOutage:
+    kind: Outage
+    #: Lower-case method names, or ``None`` for every method.
+    methods: frozenset[str] | None
+    bot_id: int | None
+    #: SLOW: how long an answer is held at most.
+    delay: float
+    ended: bool = False
+
+    def covers(self, method: str, bot_id: int) -> bool:
+        return (
+            not self.ended
+            and (self.methods is None or method.lower() in self.methods)
+            and self.bot_id in (None, bot_id)
+        )
+
+    @property
+    def stops_listening(self) -> bool:
+        return self.kind is Outage.REFUSED and self.methods is None and self.bot_id is None
+
 
 # Telegram's default update set leaves these out unless asked for explicitly.
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -149,6 +193,7 @@ class ApiState:
         self._users: dict[int, VirtualUserInfo] = {}
         self._events: list[Event] = []
         self._faults: list[InjectedFault] = []
+        self._outages: list[ActiveOutage] = []
         self._notifier = ChangeNotifier()
         self._wall_clock = wall_clock
         self._counter = 0
@@ -298,6 +343,44 @@ class ApiState:
                 self.stats.injected_faults += 1
                 return ApiError(fault.error_code, fault.description, params)
         return None
+
+    def begin_outage(
+        self,
+        kind: Outage,
+        *,
+        methods: Iterable[str] | None = None,
+        bot: BotRef | None = None,
+        delay: float = 30.0,
+    ) -> ActiveOutage:
+        """From now on, calls of ``methods`` (all when ``None``) of ``bot`` (all when ``None``)
+        fail as ``kind`` says, until :meth:`end_outage`. :meth:`LocalBotApi.fail_for
+        <bot.localapi.server.LocalBotApi.fail_for>` also stops listening for ``REFUSED``."""
+        outage = ActiveOutage(
+            kind,
+            frozenset(m.lower() for m in methods) if methods is not None else None,
+            self.bot_state(bot).info.id if bot is not None else None,
+            delay,
+        )
+        self._outages.append(outage)
+        logger.info("Outage begins: %s (%s)", kind.value, sorted(outage.methods or ["all"]))
+        self.notify()
+        return outage
+
+    def end_outage(self, outage: ActiveOutage | None = None) -> None:
+        """End ``outage`` (every outage when ``None``); answers held by SLOW go out now."""
+        for active in [outage] if outage is not None else list(self._outages):
+            active.ended = True
+            if active in self._outages:
+                self._outages.remove(active)
+                logger.info("Outage ends: %s", active.kind.value)
+        self.notify()
+
+    def outage_for(self, method: str, bot_id: int) -> ActiveOutage | None:
+        return next((o for o in self._outages if o.covers(method, bot_id)), None)
+
+    @property
+    def outages(self) -> list[ActiveOutage]:
+        return list(self._outages)
 
     def check_flood(self, state: BotState, chat: ChatRecord) -> None:
         """Raise 429 when sending to ``chat`` now would exceed the flood limits."""
