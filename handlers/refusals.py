@@ -27,6 +27,7 @@ from telegram import Update
 
 from bot.context import ZyContext
 from bot.domain.refusals import Refused
+from bot.domain.validation import InvalidInput
 from bot.i18n import N_
 from handlers.render import answer, send
 
@@ -93,6 +94,14 @@ def refusing(
                 return await handler(update, context)
             except Refused as error:
                 await answer_refusal(update, context, error, texts, then)
+                return None
+            except InvalidInput as error:
+                if update.callback_query is None:
+                    raise  # typed input is answered where it is asked for
+                # A press carries only values its screen offered; another one was forged or
+                # drawn by an older version of the screen. Say what is acceptable, change nothing.
+                log.warning("press %r refused: %s", update.callback_query.data, error)
+                await answer(update, error.translate(context.t.gettext), alert=True)
                 return None
 
         return wrapped

@@ -526,3 +526,17 @@ async def test_activity_mode_and_the_dispatchers_screen(
     )
     assert row is not None and row["activity_id"] == fresh.activity_id and row["minutes"] == 90
     await eventually(lambda: status(bot, number), lambda s: s is RequestStatus.COMPLETED)
+
+
+async def test_a_forged_hours_press_is_answered_and_changes_nothing(
+    bot: BotProcess, make_user: MakeUser
+) -> None:
+    """A press carries only the hours its screen offered; any other value (found by the fuzz
+    suite) gets the localized range as an alert instead of an error."""
+    organizer, _organization = await team(bot, make_user, "Furong Helpers", "en", category=False)
+    await organizer.send("/requests")
+    shown = await organizer.wait_for_text("My requests")
+    await organizer.press_data(shown.message_id, "tm.hours:1:1:99999")
+    answer = await organizer.callback_answer()
+    assert answer.text is not None and "12 hours" in answer.text
+    assert await bot.db.fetch_all("SELECT 1 FROM service_records") == []
