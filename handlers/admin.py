@@ -60,7 +60,7 @@ from handlers.commands import publish_menu
 from handlers.flows import Flow, release, take
 from handlers.key_dates import KdList
 from handlers.organize import STATUS_LABELS, answer_refused, describe, refusal_text
-from handlers.prefix_table import PressTable
+from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
@@ -571,12 +571,7 @@ async def on_malformed(update: Update, context: ZyContext) -> None:
     raise StaffRefused(StaffRefusal.NOT_FOUND)
 
 
-PRESSES = PressTable(
-    "adm",
-    {family: _as_admin(handler) for family, handler in _HANDLERS.items()},
-    on_malformed=on_malformed,
-    on_refused=answer_refused,
-)
+PRESSES: PressTable = {family: _as_admin(handler) for family, handler in _HANDLERS.items()}
 
 
 # ------------------------------------------------------------------------------ typed input
@@ -707,7 +702,10 @@ async def render_application(
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("admin", on_command))
-    application.add_handler(PRESSES.handler())
+    for handler, group in press_handlers(
+        PRESSES, invalid=on_malformed, on_refused=answer_refused, prefix="adm"
+    ):
+        application.add_handler(handler, group)
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

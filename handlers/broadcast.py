@@ -60,7 +60,7 @@ from bot.services.broadcasts import (
 from handlers.activity_view import short_when
 from handlers.callbacks import Press, button_rows
 from handlers.flows import Flow, release, take
-from handlers.prefix_table import PressTable
+from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -601,25 +601,20 @@ async def on_malformed(update: Update, context: ZyContext) -> None:
     raise BroadcastRefused(BroadcastRefusal.NOT_FOUND)
 
 
-PRESSES = PressTable(
-    "bc",
-    {
-        BcNew: on_start,
-        BcAudienceMenu: on_audience_menu,
-        BcPickFrom: on_pick_from,
-        BcEveryone: on_everyone,
-        BcAudience: on_audience,
-        BcEditText: on_edit_text,
-        BcSend: on_send,
-        BcDiscard: on_discard,
-        BcProgress: on_progress,
-        BcCancelAsk: on_cancel_ask,
-        BcCancel: on_cancel_rest,
-        BcPast: on_past,
-    },
-    on_malformed=on_malformed,
-    on_refused=compose_refused,
-)
+PRESSES: PressTable = {
+    BcNew: on_start,
+    BcAudienceMenu: on_audience_menu,
+    BcPickFrom: on_pick_from,
+    BcEveryone: on_everyone,
+    BcAudience: on_audience,
+    BcEditText: on_edit_text,
+    BcSend: on_send,
+    BcDiscard: on_discard,
+    BcProgress: on_progress,
+    BcCancelAsk: on_cancel_ask,
+    BcCancel: on_cancel_rest,
+    BcPast: on_past,
+}
 
 
 async def on_command(update: Update, context: ZyContext) -> None:
@@ -634,7 +629,10 @@ async def on_command(update: Update, context: ZyContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("broadcast", on_command))
-    application.add_handler(PRESSES.handler())
+    for handler, group in press_handlers(
+        PRESSES, invalid=on_malformed, on_refused=compose_refused, prefix="bc"
+    ):
+        application.add_handler(handler, group)
     if application.job_queue is not None:
         application.job_queue.run_once(resume_broadcasts, 1, name="broadcast-resume")
 

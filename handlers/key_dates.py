@@ -55,7 +55,7 @@ from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.activity_view import clip
 from handlers.callbacks import Press, callback
 from handlers.flows import Flow, release, take
-from handlers.prefix_table import PressTable
+from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
@@ -316,18 +316,13 @@ async def _refused(update: Update, context: ZyContext, error: Exception) -> None
     await refuse_staff(update, context, error)
 
 
-PRESSES = PressTable(
-    "kd",
-    {
-        KdList: on_list,
-        KdView: _gone_answered(on_view),
-        KdEnable: _gone_answered(on_enable),
-        KdEdit: _gone_answered(on_edit),
-        KdAdd: on_add,
-    },
-    on_malformed=on_malformed,
-    on_refused=_refused,
-)
+PRESSES: PressTable = {
+    KdList: on_list,
+    KdView: _gone_answered(on_view),
+    KdEnable: _gone_answered(on_enable),
+    KdEdit: _gone_answered(on_edit),
+    KdAdd: on_add,
+}
 
 
 # ------------------------------------------------------------------------------------- typing
@@ -445,4 +440,7 @@ FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(PRESSES.handler())
+    for handler, group in press_handlers(
+        PRESSES, invalid=on_malformed, on_refused=_refused, prefix="kd"
+    ):
+        application.add_handler(handler, group)

@@ -58,7 +58,7 @@ from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.awards import AwardStart
 from handlers.callbacks import Press, button_rows, callback
 from handlers.flows import Flow, release, take
-from handlers.prefix_table import PressTable
+from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
@@ -754,27 +754,22 @@ async def on_malformed(update: Update, context: ZyContext) -> None:
     await refuse_staff(update, context, StaffRefused(StaffRefusal.NOT_FOUND))
 
 
-PRESSES = PressTable(
-    "org",
-    {
-        OrgHome: on_home,
-        OrgApply: on_apply,
-        OrgOpen: on_open,
-        OrgMembers: on_members,
-        OrgInvite: on_invite,
-        OrgRemove: on_remove,
-        OrgRemoveYes: on_remove_yes,
-        OrgJoin: on_join,
-        OrgPickType: on_pick_type,
-        OrgPickArea: on_pick_area,
-        OrgBack: on_back,
-        OrgEdit: on_edit,
-        OrgSubmit: on_submit,
-        OrgQuit: on_quit,
-    },
-    on_malformed=on_malformed,
-    on_refused=answer_refused,
-)
+PRESSES: PressTable = {
+    OrgHome: on_home,
+    OrgApply: on_apply,
+    OrgOpen: on_open,
+    OrgMembers: on_members,
+    OrgInvite: on_invite,
+    OrgRemove: on_remove,
+    OrgRemoveYes: on_remove_yes,
+    OrgJoin: on_join,
+    OrgPickType: on_pick_type,
+    OrgPickArea: on_pick_area,
+    OrgBack: on_back,
+    OrgEdit: on_edit,
+    OrgSubmit: on_submit,
+    OrgQuit: on_quit,
+}
 
 
 # --------------------------------------------------------------------------- notifications
@@ -821,7 +816,10 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("organize", on_command))
     application.add_handler(CallbackQueryHandler(on_home, pattern=r"^menu:organize$"))
-    application.add_handler(PRESSES.handler())
+    for handler, group in press_handlers(
+        PRESSES, invalid=on_malformed, on_refused=answer_refused, prefix="org"
+    ):
+        application.add_handler(handler, group)
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

@@ -40,6 +40,8 @@ PressTable = Mapping[type[Press], PressHandler]
 InvalidHandler = Callable[[Update, ZyContext], Awaitable[object]]
 #: Reads old-format callback data into a press of the table (``None``: not readable).
 LegacyParser = Callable[[str], Press | None]
+#: Answers a service's refusal in a module's own way (instead of from its texts).
+RefusalHandler = Callable[[Update, ZyContext, Refused], Awaitable[object]]
 
 
 def _data(update: Update) -> str:
@@ -50,24 +52,40 @@ def _data(update: Update) -> str:
 def press_handlers(
     table: PressTable,
     *,
-    texts: RefusalTexts,
+    texts: RefusalTexts | None = None,
     invalid: InvalidHandler,
+    on_refused: RefusalHandler | None = None,
     legacy: tuple[str, LegacyParser] | None = None,
+    prefix: str | None = None,
     group: int = 0,
 ) -> list[tuple[CallbackQueryHandler[Any, Any], int]]:
     """One handler per family of ``table`` (and one for ``legacy``: a pattern and a parser),
-    each with the group to register it in."""
+    each with the group to register it in. A refusal is answered from ``texts``, or by
+    ``on_refused`` for a module that words its refusals itself (one of the two is needed).
+
+    ``prefix`` claims all data under a module's prefix (``adm`` → ``adm.…``): data there that
+    no family parses goes to ``invalid`` of this module, which knows the person (a stranger is
+    told the screen is not for them, staff that the button is old), instead of the bot-wide
+    "no longer valid"."""
+    if (texts is None) == (on_refused is None):
+        raise ValueError("press_handlers needs either texts or on_refused")
 
     async def dispatch(update: Update, context: ZyContext, press: Press | None) -> object:
         handler = table.get(type(press)) if press is not None else None
-        if handler is None:
-            return await invalid(update, context)
 
-        @refusing(texts)
+        # ``invalid`` too may be refused (it re-checks who presses), so both are wrapped.
         async def run(update: Update, context: ZyContext) -> object:
+            if handler is None:
+                return await invalid(update, context)
             return await handler(update, context, press)
 
-        return await run(update, context)
+        if on_refused is not None:
+            try:
+                return await run(update, context)
+            except Refused as error:
+                return await on_refused(update, context, error)
+        assert texts is not None
+        return await refusing(texts)(run)(update, context)
 
     def for_family(
         family: type[Press],
@@ -89,6 +107,17 @@ def press_handlers(
             return await dispatch(update, context, parse(_data(update)))
 
         handlers.append((CallbackQueryHandler(on_legacy, pattern=re.compile(pattern)), group))
+    if prefix is not None:
+        for family in table:
+            if not family.prefix.startswith(prefix + "."):
+                raise ValueError(f"{family.__name__} ({family.prefix}) is not under {prefix!r}")
+
+        async def on_unknown(update: Update, context: ZyContext) -> object:
+            return await dispatch(update, context, None)
+
+        # After the families: PTB runs the first handler of a group whose pattern matches.
+        unknown = re.compile(rf"^{re.escape(prefix)}\.")
+        handlers.append((CallbackQueryHandler(on_unknown, pattern=unknown), group))
     return handlers
 
 
