@@ -25,7 +25,16 @@ from bot.domain.volunteers import Slot
 from bot.i18n import N_, Translator
 from bot.services.organizing import shown_cancel_reason
 from bot.services.signups import Refusal, SignupRefused, Viewer
-from handlers.callbacks import callback, parse_page
+from handlers.callbacks import (
+    MenuItem,
+    MenuOpen,
+    Press,
+    RegisterFor,
+    callback,
+    parse_id,
+    parse_page,
+    split,
+)
 from handlers.render import html
 from handlers.signup_buttons import (
     OfferAccept,
@@ -101,6 +110,50 @@ class View:
             page = parse_page(rest[0], MAX_PAGE)
             return cls(kind, "", page) if page is not None else None
         return None
+
+
+@dataclass(frozen=True)
+class OpenList(Press, prefix="br.view"):
+    """A list of the service menu (or the menu itself): ``br.view:<view code>``."""
+
+    view: str  # View.code()
+
+
+@dataclass(frozen=True)
+class OpenCard(Press, prefix="act.card"):
+    """An activity's detail card, opened from a view that Back returns to."""
+
+    activity_id: int
+    view: str  # View.code()
+
+
+def list_data(view: View) -> str:
+    return OpenList(view.code()).pack()
+
+
+def card_data(activity_id: int, view: View | str = NOWHERE) -> str:
+    code = view.code() if isinstance(view, View) else view
+    return OpenCard(activity_id, code).pack()
+
+
+def legacy_view_press(data: str) -> Press | None:
+    """``br:<view…>`` and ``act:<id>:<view…>``, drawn before the typed families (still on
+    cards, reminders and notifications sent earlier), read as the same presses."""
+    parts = split(data)
+    if parts[0] == "br":
+        view = View.parse(parts[1:])
+        return OpenList(view.code()) if view is not None else None
+    if parts[0] == "act" and len(parts) >= 2:
+        activity_id = parse_id(parts[1])
+        view = View.parse(parts[2:]) if len(parts) > 2 else View(NOWHERE)
+        if activity_id is None or view is None:
+            return None
+        return OpenCard(activity_id, view.code())
+    return None
+
+
+#: What :func:`legacy_view_press` reads.
+LEGACY_VIEW_PATTERN = r"^(br|act):"
 
 
 def with_view(*parts: str | int, view: View) -> str:
@@ -333,7 +386,7 @@ def next_session_button(t: Translator, session: Activity) -> InlineKeyboardButto
     """Opens the card of the training's next session."""
     return InlineKeyboardButton(
         t.gettext("📚 Next training: {when}").format(when=short_when(t, session.starts_at)),
-        callback_data=callback("act", session.activity_id, NOWHERE),
+        callback_data=card_data(session.activity_id),
     )
 
 
@@ -412,7 +465,7 @@ def card_keyboard(
                 [
                     InlineKeyboardButton(
                         t.gettext("📝 Register to sign up"),
-                        callback_data=callback("su", "reg", aid),
+                        callback_data=RegisterFor(aid).pack(),
                     )
                 ]
             )
@@ -440,8 +493,10 @@ def card_keyboard(
         rows.append([SignupMap(aid).button(t.gettext("🗺 Show on map"))])
     rows.append(
         [
-            InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("br", *view.parts())),
-            InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home")),
+            InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=list_data(view)),
+            InlineKeyboardButton(
+                t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            ),
         ]
     )
     return InlineKeyboardMarkup(rows)

@@ -55,7 +55,7 @@ from bot.services.organizations import (
 )
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.broadcast import BcNew
-from handlers.callbacks import Press, button, button_rows
+from handlers.callbacks import MenuItem, MenuOpen, Press, button_rows
 from handlers.commands import publish_menu
 from handlers.flows import Flow, release, take
 from handlers.key_dates import KdList
@@ -224,7 +224,7 @@ async def panel(update: Update, context: ZyContext, notice: str | None = None) -
         [AdmAdmins().button(t.gettext("👮 Administrators"))],
         [AdmLists().button(t.gettext("📚 Areas, skills and categories"))],
         [KdList().button(t.gettext("🗓 Key dates")), BcNew().button(t.gettext("📣 Broadcast"))],
-        [button(t.gettext("🏠 Main menu"), "menu", "home")],
+        [MenuOpen(MenuItem.HOME).button(t.gettext("🏠 Main menu"))],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
 

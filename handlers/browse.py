@@ -50,23 +50,29 @@ from handlers.activity_view import (
     CATEGORIES,
     CATEGORY,
     FOR_YOU,
+    LEGACY_VIEW_PATTERN,
     NEAR,
-    NOWHERE,
     SEARCH,
     THIS_WEEK,
     WEEKEND,
     Names,
+    OpenCard,
+    OpenList,
     View,
     activity_line,
+    card_data,
     card_keyboard,
     card_text,
     clip,
     distance_text,
+    legacy_view_press,
+    list_data,
     reasons_text,
-    with_view,
 )
-from handlers.callbacks import button_rows, callback, parse_id, split
+from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.flows import Flow, release, take
+from handlers.press_table import press_handlers
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
@@ -80,8 +86,12 @@ MAX_SEARCH_LENGTH = 60
 
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
     return [
-        InlineKeyboardButton(t.gettext("⬅️ Service menu"), callback_data=callback("br", CATEGORIES)),
-        InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home")),
+        InlineKeyboardButton(
+            t.gettext("⬅️ Service menu"), callback_data=list_data(View(CATEGORIES))
+        ),
+        InlineKeyboardButton(
+            t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+        ),
     ]
 
 
@@ -123,35 +133,44 @@ async def render_menu(update: Update, context: ZyContext, *, notice: str | None 
         )
     lines.append(t.gettext("Search by words with /search, for example: /search 义诊"))
     quick = [
-        InlineKeyboardButton(t.gettext("⭐ For you"), callback_data=callback("br", FOR_YOU)),
-        InlineKeyboardButton(t.gettext("📍 Near me"), callback_data=callback("br", NEAR, 0)),
-        InlineKeyboardButton(t.gettext("📅 This week"), callback_data=callback("br", THIS_WEEK, 0)),
-        InlineKeyboardButton(t.gettext("🎉 Weekend"), callback_data=callback("br", WEEKEND, 0)),
+        InlineKeyboardButton(t.gettext("⭐ For you"), callback_data=list_data(View(FOR_YOU))),
+        InlineKeyboardButton(t.gettext("📍 Near me"), callback_data=list_data(View(NEAR))),
+        InlineKeyboardButton(t.gettext("📅 This week"), callback_data=list_data(View(THIS_WEEK))),
+        InlineKeyboardButton(t.gettext("🎉 Weekend"), callback_data=list_data(View(WEEKEND))),
     ]
     category_buttons = [
         InlineKeyboardButton(
             f"{item.name(t.language.value)} ({counts[item.code]})",
-            callback_data=callback("br", CATEGORY, item.code, 0),
+            callback_data=list_data(View(CATEGORY, item.code)),
         )
         for item in categories
         if counts.get(item.code)
     ]
     rows = [*button_rows(quick, 2), *button_rows(category_buttons, 2)]
     rows.append(
-        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
+        [
+            InlineKeyboardButton(
+                t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            )
+        ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-async def on_browse(update: Update, context: ZyContext) -> None:
-    """``br:<view>``: show a list (or the menu)."""
-    view = View.parse(split(update.callback_query.data if update.callback_query else None)[1:])
+async def on_browse(update: Update, context: ZyContext, press: OpenList) -> None:
+    """A list of the service menu (or the menu itself)."""
+    view = View.from_code(press.view)
     if view is None:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        await render_menu(update, context)
+        await _invalid(update, context)
         return
     await answer(update)
     await show_view(update, context, view)
+
+
+async def _invalid(update: Update, context: ZyContext) -> None:
+    """Forged, or drawn by an older version of the bot: say so and show the service menu."""
+    await answer(update, context.t.gettext("This button is no longer valid."))
+    await render_menu(update, context)
 
 
 async def show_view(update: Update, context: ZyContext, view: View) -> None:
@@ -205,14 +224,14 @@ async def _list_screen(
         paging.append(
             InlineKeyboardButton(
                 t.gettext("◀️ Previous"),
-                callback_data=callback("br", *view.at_page(page.page - 1).parts()),
+                callback_data=list_data(view.at_page(page.page - 1)),
             )
         )
     if page.has_next:
         paging.append(
             InlineKeyboardButton(
                 t.gettext("Next ▶️"),
-                callback_data=callback("br", *view.at_page(page.page + 1).parts()),
+                callback_data=list_data(view.at_page(page.page + 1)),
             )
         )
     if paging:
@@ -224,7 +243,7 @@ async def _list_screen(
 def _open_button(activity: Activity, number: int, view: View) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         f"{number}. {clip(activity.title)}",
-        callback_data=with_view("act", activity.activity_id, view=view),
+        callback_data=card_data(activity.activity_id, view),
     )
 
 
@@ -314,7 +333,8 @@ async def _for_you(update: Update, context: ZyContext) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            t.gettext("📝 Register"), callback_data=callback("menu", "profile")
+                            t.gettext("📝 Register"),
+                            callback_data=MenuOpen(MenuItem.PROFILE).pack(),
                         )
                     ],
                     _home_row(t),
@@ -520,17 +540,14 @@ async def _search_page(update: Update, context: ZyContext, view: View) -> None:
 # ---------------------------------------------------------------------------------- the card
 
 
-async def on_card(update: Update, context: ZyContext) -> None:
-    """``act:<id>:<view>``: the detail card."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
-    view = View.parse(parts[2:]) if len(parts) > 2 else View(NOWHERE)
-    if activity_id is None or view is None:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        await render_menu(update, context)
+async def on_card(update: Update, context: ZyContext, press: OpenCard) -> None:
+    """An activity's detail card."""
+    view = View.from_code(press.view)
+    if view is None:
+        await _invalid(update, context)
         return
     await answer(update)
-    await show_card(update, context, activity_id, view)
+    await show_card(update, context, press.activity_id, view)
 
 
 async def show_card(
@@ -567,6 +584,13 @@ async def show_card(
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("menu", menu_home))
     application.add_handler(CommandHandler("search", ask_words))
-    application.add_handler(CallbackQueryHandler(menu_home, pattern=r"^menu:browse$"))
-    application.add_handler(CallbackQueryHandler(on_browse, pattern=r"^br:"))
-    application.add_handler(CallbackQueryHandler(on_card, pattern=r"^act:"))
+    application.add_handler(
+        CallbackQueryHandler(menu_home, pattern=MenuOpen(MenuItem.BROWSE).exact_pattern())
+    )
+    for handler, group in press_handlers(
+        {OpenList: on_browse, OpenCard: on_card},
+        texts=RefusalTexts(),
+        invalid=_invalid,
+        legacy=(LEGACY_VIEW_PATTERN, legacy_view_press),
+    ):
+        application.add_handler(handler, group)

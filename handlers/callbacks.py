@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, ClassVar, Self, get_type_hints
 
 from telegram import InlineKeyboardButton
@@ -157,6 +157,15 @@ class Press:
     def button(self, label: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=self.pack())
 
+    @classmethod
+    def _exact(cls, data: str) -> str:
+        return rf"^{re.escape(data)}$"
+
+    def exact_pattern(self) -> str:
+        """A regex matching exactly this press (for families whose values are routed to
+        different modules, like the main menu's entries)."""
+        return self._exact(self.pack())
+
 
 #: Every typed button family by prefix (filled as the classes are defined).
 PRESS_FAMILIES: dict[str, type[Press]] = {}
@@ -178,3 +187,39 @@ def _parse_field(kind: Any, text: str) -> Any:
         except ValueError:
             return None
     raise TypeError(f"unsupported callback field type {kind!r}")
+
+
+class MenuItem(StrEnum):
+    """The main menu's entries (and the "🏠 Main menu" button): each feature module handles
+    its own entry (:meth:`Press.exact_pattern`); :mod:`handlers.start` answers the rest."""
+
+    HOME = "home"
+    HELP = "help"
+    LANGUAGE = "language"
+    BROWSE = "browse"
+    MY = "my"
+    PROFILE = "profile"
+    ORGANIZE = "organize"
+    REQUEST = "request"
+    REQUESTS = "requests"
+
+
+@dataclasses.dataclass(frozen=True)
+class MenuOpen(Press, prefix="menu"):
+    """``menu:<entry>``: open a main-menu entry."""
+
+    item: MenuItem
+
+
+@dataclasses.dataclass(frozen=True)
+class RegisterFor(Press, prefix="reg.for"):
+    """📝 Register on an activity card: register, then come back to that card."""
+
+    activity_id: int
+
+
+def legacy_register_for(data: str) -> Press | None:
+    """``su:reg:<id>``, drawn before the typed family."""
+    parts = split(data)
+    activity_id = parse_id(parts[2]) if len(parts) == 3 and parts[:2] == ["su", "reg"] else None
+    return RegisterFor(activity_id) if activity_id is not None else None

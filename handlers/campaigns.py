@@ -34,7 +34,7 @@ from handlers.activity_view import (
     reasons_text,
     with_view,
 )
-from handlers.callbacks import Press, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press, callback
 from handlers.key_dates import day_text, local_today
 from handlers.render import answer, html
 
@@ -178,7 +178,7 @@ async def render_greeting(item: OutboxItem, services: Services, t: Translator) -
         [
             [
                 InlineKeyboardButton(
-                    t.gettext("🔍 Service menu"), callback_data=callback("menu", "browse")
+                    t.gettext("🔍 Service menu"), callback_data=MenuOpen(MenuItem.BROWSE).pack()
                 )
             ]
         ]

@@ -44,8 +44,7 @@ from bot.services.organizing import (
     draft_stamp,
     shown_cancel_reason,
 )
-from handlers.activity_view import when
-from handlers.callbacks import callback
+from handlers.activity_view import CATEGORIES, View, list_data, when
 from handlers.flows import Flow, release
 from handlers.manage import (
     STALE,
@@ -244,7 +243,13 @@ async def render_cancelled(item: OutboxItem, services: Services, t: Translator) 
         ),
     ]
     markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.gettext("🔍 Service menu"), callback_data=callback("br", "cats"))]]
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("🔍 Service menu"), callback_data=list_data(View(CATEGORIES))
+                )
+            ]
+        ]
     )
     return Rendered("\n".join(lines), markup)
 

@@ -53,7 +53,7 @@ from bot.services.keydate_admin import (
 )
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.activity_view import clip
-from handlers.callbacks import Press, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
@@ -193,7 +193,11 @@ async def show_list(update: Update, context: ZyContext, notice: str | None = Non
         rows.append([KdView(key_date.code).button(f"{mark} {clip(key_date.name(language))}")])
     rows.append([KdAdd().button(t.gettext("➕ Add a key date"))])
     rows.append(
-        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
+        [
+            InlineKeyboardButton(
+                t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            )
+        ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 

@@ -47,7 +47,7 @@ from bot.services.organizing import (
     shown_cancel_reason,
 )
 from handlers.activity_view import clip, short_when, when
-from handlers.callbacks import Press, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press, callback
 from handlers.manage_buttons import (
     LEGACY_CARD,
     CancelAsk,
@@ -194,7 +194,9 @@ async def on_list(update: Update, context: ZyContext, press: ManageList) -> None
                 t.gettext("➕ New activity"),
                 callback_data=callback("pub", "new", press.organization_id),
             ),
-            InlineKeyboardButton(t.gettext("⬅️ Back"), callback_data=callback("menu", "organize")),
+            InlineKeyboardButton(
+                t.gettext("⬅️ Back"), callback_data=MenuOpen(MenuItem.ORGANIZE).pack()
+            ),
         ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))

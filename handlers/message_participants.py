@@ -42,8 +42,7 @@ from bot.services.organizing import (
     clean_message,
     draft_stamp,
 )
-from handlers.activity_view import NOWHERE, when
-from handlers.callbacks import callback
+from handlers.activity_view import card_data, when
 from handlers.flows import Flow, release
 from handlers.manage import (
     STALE,
@@ -240,7 +239,7 @@ async def render_organizer_message(
             [
                 InlineKeyboardButton(
                     t.gettext("ℹ️ Details"),
-                    callback_data=callback("act", activity.activity_id, NOWHERE),
+                    callback_data=card_data(activity.activity_id),
                 )
             ]
         ]

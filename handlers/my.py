@@ -18,8 +18,17 @@ from bot.context import ZyContext
 from bot.domain.activities import MySignup, SignupStatus
 from bot.i18n import Translator
 from bot.services.signups import SignupRefused
-from handlers.activity_view import CATEGORIES, MY_PAST, MY_UPCOMING, clip, short_when
-from handlers.callbacks import callback
+from handlers.activity_view import (
+    CATEGORIES,
+    MY_PAST,
+    MY_UPCOMING,
+    View,
+    card_data,
+    clip,
+    list_data,
+    short_when,
+)
+from handlers.callbacks import MenuItem, MenuOpen
 from handlers.render import answer, html, show
 
 LIMIT = 20
@@ -62,12 +71,13 @@ async def show_my(update: Update, context: ZyContext, *, past: bool) -> None:
                 [
                     [
                         InlineKeyboardButton(
-                            t.gettext("📝 Register"), callback_data=callback("menu", "profile")
+                            t.gettext("📝 Register"),
+                            callback_data=MenuOpen(MenuItem.PROFILE).pack(),
                         )
                     ],
                     [
                         InlineKeyboardButton(
-                            t.gettext("🏠 Main menu"), callback_data=callback("menu", "home")
+                            t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
                         )
                     ],
                 ]
@@ -96,29 +106,35 @@ async def show_my(update: Update, context: ZyContext, *, past: bool) -> None:
             [
                 InlineKeyboardButton(
                     f"{number}. {clip(activity.title)}",
-                    callback_data=callback("act", activity.activity_id, view),
+                    callback_data=card_data(activity.activity_id, View(view)),
                 )
             ]
         )
     toggle = (
-        InlineKeyboardButton(t.gettext("📋 Upcoming"), callback_data=callback("br", MY_UPCOMING))
+        InlineKeyboardButton(t.gettext("📋 Upcoming"), callback_data=list_data(View(MY_UPCOMING)))
         if past
-        else InlineKeyboardButton(t.gettext("🕘 Past"), callback_data=callback("br", MY_PAST))
+        else InlineKeyboardButton(t.gettext("🕘 Past"), callback_data=list_data(View(MY_PAST)))
     )
     buttons.append(
         [
             toggle,
             InlineKeyboardButton(
-                t.gettext("🔍 Service menu"), callback_data=callback("br", CATEGORIES)
+                t.gettext("🔍 Service menu"), callback_data=list_data(View(CATEGORIES))
             ),
         ]
     )
     buttons.append(
-        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]
+        [
+            InlineKeyboardButton(
+                t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            )
+        ]
     )
     await show(update, "\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("my", my_command))
-    application.add_handler(CallbackQueryHandler(my_command, pattern=r"^menu:my$"))
+    application.add_handler(
+        CallbackQueryHandler(my_command, pattern=MenuOpen(MenuItem.MY).exact_pattern())
+    )

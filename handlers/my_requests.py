@@ -35,7 +35,7 @@ from bot.domain.requests import COMMENT_MAX, STARS, RequestStatus, ServiceReques
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.requests import view_of
-from handlers.callbacks import callback
+from handlers.callbacks import MenuItem, MenuOpen
 from handlers.flows import Flow, owned_by, release, take
 from handlers.manage_steps import reprompt
 from handlers.press_table import PressTable, flow_refusing, press_handlers
@@ -64,7 +64,9 @@ PROMPT = N_("Please type your comment as text, or press Skip.")
 
 
 def _home(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))
+    return InlineKeyboardButton(
+        t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+    )
 
 
 def star_row(request_id: int) -> list[InlineKeyboardButton]:
@@ -88,7 +90,11 @@ async def _list_screen(context: ZyContext) -> tuple[str, InlineKeyboardMarkup]:
         label = await short_line(services, t, request)
         keyboard.append([MrCard(request.request_id).button(f"{label} · {status}"[:60])])
     keyboard.append(
-        [InlineKeyboardButton(t.gettext("🙋 Request a service"), callback_data="menu:request")]
+        [
+            InlineKeyboardButton(
+                t.gettext("🙋 Request a service"), callback_data=MenuOpen(MenuItem.REQUEST).pack()
+            )
+        ]
     )
     if await services.requests.team_requests(uid):
         keyboard.append([TmList().button(t.gettext("🏢 Requests for my team"))])
@@ -307,7 +313,9 @@ RENDERERS: Renderers = {NotificationKind.REQUEST_STATUS: render_status}
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("requests", refusing(TEXTS)(on_command)))
     application.add_handler(
-        CallbackQueryHandler(refusing(TEXTS)(on_menu), pattern=r"^menu:requests$")
+        CallbackQueryHandler(
+            refusing(TEXTS)(on_menu), pattern=MenuOpen(MenuItem.REQUESTS).exact_pattern()
+        )
     )
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

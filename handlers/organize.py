@@ -56,7 +56,7 @@ from bot.services.organizations import (
 )
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.awards import AwardStart
-from handlers.callbacks import Press, button_rows, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press, button_rows, callback
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, press_handlers
 from handlers.render import answer, html, send, show
@@ -241,7 +241,11 @@ async def answer_refused(update: Update, context: ZyContext, error: Refused) -> 
 
 
 def _home_row(t: Translator) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data="menu:home")]
+    return [
+        InlineKeyboardButton(
+            t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+        )
+    ]
 
 
 def type_label(t: Translator, org_type: OrganizationType) -> str:
@@ -729,7 +733,11 @@ async def show_invite(update: Update, context: ZyContext, code: str) -> None:
     ).format(name=html(organization.name))
     rows = [
         [OrgJoin(code).button(t.gettext("✅ Join"))],
-        [InlineKeyboardButton(t.gettext("No, thanks"), callback_data="menu:home")],
+        [
+            InlineKeyboardButton(
+                t.gettext("No, thanks"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            )
+        ],
     ]
     await send(update, text, InlineKeyboardMarkup(rows))
 
@@ -815,7 +823,9 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("organize", on_command))
-    application.add_handler(CallbackQueryHandler(on_home, pattern=r"^menu:organize$"))
+    application.add_handler(
+        CallbackQueryHandler(on_home, pattern=MenuOpen(MenuItem.ORGANIZE).exact_pattern())
+    )
     for handler, group in press_handlers(
         PRESSES, invalid=on_malformed, on_refused=answer_refused, prefix="org"
     ):

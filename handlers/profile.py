@@ -41,7 +41,7 @@ from bot.services.registration import (
     WrongStep,
     draft_from_profile,
 )
-from handlers.callbacks import PRESS_FAMILIES, Press, button, split
+from handlers.callbacks import PRESS_FAMILIES, MenuItem, MenuOpen, Press, split
 from handlers.emergency_buttons import PoolShow
 from handlers.honours import HnHome
 from handlers.record_buttons import MyHoursPage
@@ -189,7 +189,7 @@ def profile_keyboard(
             [PoolShow().button(t.gettext("🚨 Emergency on-call"))],
             [pause, ProfExport().button(t.gettext("📤 Export my data"))],
             [ProfDelete().button(t.gettext("🗑 Delete my account"))],
-            [button(t.gettext("🏠 Main menu"), "menu", "home")],
+            [MenuOpen(MenuItem.HOME).button(t.gettext("🏠 Main menu"))],
         ]
     )
 

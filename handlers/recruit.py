@@ -58,7 +58,15 @@ from handlers.activity_view import (
     card_text,
     when,
 )
-from handlers.callbacks import Press, callback, parse_id, parse_int, parse_page, split
+from handlers.callbacks import (
+    MenuItem,
+    MenuOpen,
+    Press,
+    parse_id,
+    parse_int,
+    parse_page,
+    split,
+)
 from handlers.manage_buttons import ManageCard
 from handlers.press_table import PressTable, press_handlers
 from handlers.refusals import RefusalTexts
@@ -348,7 +356,7 @@ async def on_not_interested(update: Update, context: ZyContext, press: InviteDec
     rows = [
         [
             InlineKeyboardButton(
-                t.gettext("🔍 Service menu"), callback_data=callback("menu", "browse")
+                t.gettext("🔍 Service menu"), callback_data=MenuOpen(MenuItem.BROWSE).pack()
             )
         ]
     ]

@@ -50,9 +50,19 @@ from bot.services.registration import (
     RegistrationService,
     WrongStep,
 )
-from handlers.callbacks import Press, button_rows, parse_id, parse_int, split
+from handlers.callbacks import (
+    MenuItem,
+    MenuOpen,
+    Press,
+    RegisterFor,
+    button_rows,
+    legacy_register_for,
+    parse_int,
+)
 from handlers.flows import Flow, owned_by, release, take
+from handlers.press_table import press_handlers
 from handlers.profile import ProfEdit, show_profile
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 from handlers.volunteer_answers import (
     FIELD_LABELS,
@@ -392,13 +402,13 @@ async def enter(update: Update, context: ZyContext) -> object:
     return await present_step(update, context, draft)
 
 
-async def enter_for_activity(update: Update, context: ZyContext) -> object:
-    """``su:reg:<id>`` on an activity card: register, then come back to that card."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    activity_id = parse_id(parts[2]) if len(parts) == 3 else None
-    if activity_id is None:
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        return END
+async def register_for_invalid(update: Update, context: ZyContext) -> None:
+    await answer(update, context.t.gettext("This button is no longer valid."))
+
+
+async def enter_for_activity(update: Update, context: ZyContext, press: RegisterFor) -> object:
+    """📝 Register on an activity card: register, then come back to that card."""
+    activity_id = press.activity_id
     if await service(context).profile(context.user.telegram_id) is not None:
         from handlers.activity_view import NOWHERE, View
         from handlers.browse import show_card
@@ -701,7 +711,15 @@ FLOWS = [
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler(["register", "profile"], enter))
-    application.add_handler(CallbackQueryHandler(enter, pattern=r"^menu:profile$"))
-    application.add_handler(CallbackQueryHandler(enter_for_activity, pattern=r"^su:reg:"))
+    application.add_handler(
+        CallbackQueryHandler(enter, pattern=MenuOpen(MenuItem.PROFILE).exact_pattern())
+    )
+    for handler, group in press_handlers(
+        {RegisterFor: enter_for_activity},
+        texts=RefusalTexts(),
+        invalid=register_for_invalid,
+        legacy=(r"^su:reg:", legacy_register_for),
+    ):
+        application.add_handler(handler, group)
     application.add_handler(CallbackQueryHandler(edit_profile_field, pattern=ProfEdit.pattern()))
     application.add_handler(CallbackQueryHandler(on_button, pattern=RegPress.pattern()))

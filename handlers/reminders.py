@@ -32,8 +32,8 @@ from bot.domain.activities import Activity
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.i18n import N_, Translator
 from bot.services.signups import Refusal, StillComingOutcome
-from handlers.activity_view import NOWHERE, when
-from handlers.callbacks import Press, callback, parse_id, split
+from handlers.activity_view import card_data, when
+from handlers.callbacks import Press, parse_id, split
 from handlers.press_table import press_handlers
 from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, html, show
@@ -80,9 +80,7 @@ def _details_rows(t: Translator, activity: Activity) -> list[list[InlineKeyboard
     extras = [SignupCalendar(aid).button(t.gettext("📅 Add to calendar"))]
     if activity.has_location:
         extras.insert(0, SignupMap(aid).button(t.gettext("🗺 Show on map")))
-    details = InlineKeyboardButton(
-        t.gettext("ℹ️ Details"), callback_data=callback("act", aid, NOWHERE)
-    )
+    details = InlineKeyboardButton(t.gettext("ℹ️ Details"), callback_data=card_data(aid))
     return [[details], extras]
 
 

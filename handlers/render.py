@@ -28,6 +28,10 @@ def html(text: object) -> str:
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Replace the pressed message's content, or send a new message when there is none."""
+    if markup is not None and not markup.inline_keyboard:
+        # A screen that has no button for this person (a visitor on /stars, say): no keyboard
+        # rather than an empty one, which the Bot API may refuse as unparsable.
+        markup = None
     query = update.callback_query
     if query is not None and query.message is not None and isinstance(query.message, Message):
         try:

@@ -47,7 +47,7 @@ from bot.domain.requests import (
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.requests import RequestRefusal, RequestRefused
-from handlers.callbacks import callback
+from handlers.callbacks import MenuItem, MenuOpen
 from handlers.flows import Flow, release, take
 from handlers.manage_steps import reprompt
 from handlers.press_table import PressTable, flow_refusing, press_handlers
@@ -85,7 +85,9 @@ REASON_LABELS: dict[SuggestReason, str] = {
 
 
 def _home(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))
+    return InlineKeyboardButton(
+        t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+    )
 
 
 async def _queue_screen(context: ZyContext) -> tuple[str, InlineKeyboardMarkup]:

@@ -27,7 +27,7 @@ from bot.context import ZyContext
 from bot.domain.flows import FlowOwner
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
-from handlers.callbacks import button_rows, callback
+from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.commands import refresh_menu
 from handlers.flows import Flow, release, take
 from handlers.manage_steps import reprompt
@@ -42,7 +42,9 @@ PROMPT = N_("Please send a Telegram user id (digits, e.g. 123456789) or an @user
 
 
 def _home(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))
+    return InlineKeyboardButton(
+        t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+    )
 
 
 async def _home_screen(context: ZyContext) -> tuple[str, InlineKeyboardMarkup]:

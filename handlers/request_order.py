@@ -54,7 +54,7 @@ from bot.domain.requests import (
 from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
 from bot.services.requests import RequestService
-from handlers.callbacks import button_rows, callback
+from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.refusals import GENERIC, refusing
@@ -280,7 +280,7 @@ async def on_send(update: Update, context: ZyContext, press: RqSend) -> None:
             [MrList().button(t.gettext("📮 My requests"))],
             [
                 InlineKeyboardButton(
-                    t.gettext("🏠 Main menu"), callback_data=callback("menu", "home")
+                    t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
                 )
             ],
         ]
@@ -294,7 +294,13 @@ async def on_quit(update: Update, context: ZyContext, press: RqQuit) -> None:
     await release(context, FLOW)
     await answer(update)
     markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]]
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+                )
+            ]
+        ]
     )
     await show(update, t.gettext("The order is discarded."), markup)
 
@@ -406,7 +412,9 @@ FLOWS = [
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("request", refusing(TEXTS)(on_command)))
     application.add_handler(
-        CallbackQueryHandler(refusing(TEXTS)(on_command), pattern=r"^menu:request$")
+        CallbackQueryHandler(
+            refusing(TEXTS)(on_command), pattern=MenuOpen(MenuItem.REQUEST).exact_pattern()
+        )
     )
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

@@ -52,7 +52,7 @@ from bot.domain.requests import (
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.requests import RequestRefusal, RequestRefused, RequestView
-from handlers.callbacks import button_rows, callback
+from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.flows import Flow, release, take
 from handlers.manage_buttons import ManageCard
 from handlers.manage_steps import reprompt
@@ -107,7 +107,9 @@ def _helper_line(t: Translator, helper: Helper) -> str:
 
 
 def _home(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))
+    return InlineKeyboardButton(
+        t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+    )
 
 
 async def on_list(update: Update, context: ZyContext, press: TmList) -> None:

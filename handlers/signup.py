@@ -49,6 +49,7 @@ from handlers.activity_view import (
     NOWHERE,
     Names,
     View,
+    card_data,
     deep_link,
     refusal_text,
     refusal_toast,
@@ -56,7 +57,7 @@ from handlers.activity_view import (
     when,
 )
 from handlers.browse import render_menu, show_card
-from handlers.callbacks import Press, callback, parse_id, split
+from handlers.callbacks import Press, parse_id, split
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, press_handlers
 from handlers.refusals import RefusalTexts
@@ -267,7 +268,7 @@ async def on_cancel_ask(update: Update, context: ZyContext, press: SignupCancelA
         [
             InlineKeyboardButton(
                 t.gettext("↩️ Keep my sign-up"),
-                callback_data=callback("act", aid, *view_of(press).parts()),
+                callback_data=card_data(aid, view_of(press)),
             )
         ],
     ]
@@ -522,7 +523,7 @@ async def render_offer(item: OutboxItem, services: Services, t: Translator) -> R
             [
                 InlineKeyboardButton(
                     t.gettext("ℹ️ Details"),
-                    callback_data=callback("act", activity.activity_id, NOWHERE),
+                    callback_data=card_data(activity.activity_id),
                 )
             ],
         ]
@@ -554,7 +555,7 @@ async def render_offer_expired(
             [
                 InlineKeyboardButton(
                     t.gettext("ℹ️ Details"),
-                    callback_data=callback("act", activity.activity_id, NOWHERE),
+                    callback_data=card_data(activity.activity_id),
                 )
             ]
         ]

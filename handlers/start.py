@@ -19,6 +19,7 @@ flowchart LR
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -35,36 +36,47 @@ from bot.domain.deeplinks import (
 )
 from bot.domain.users import Language, MenuRole
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from handlers.callbacks import button, button_rows, callback, pattern, split
+from handlers.callbacks import (
+    MenuItem,
+    MenuOpen,
+    Press,
+    button_rows,
+)
 from handlers.commands import publish_menu
+from handlers.press_table import press_handlers
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-# Main-menu entries: (key, label). Feature modules handle their own ``menu:<key>`` press;
-# an entry whose feature has not landed yet would get an honest COMING_SOON text.
-MENU_ENTRIES: tuple[tuple[str, str], ...] = (
-    ("browse", N_("🔍 Service menu")),
-    ("profile", N_("📝 Register / my profile")),
-    ("my", N_("📋 My sign-ups")),
-    ("organize", N_("🏢 For organizers")),
-    ("request", N_("🙋 Request a service")),
-    ("requests", N_("📮 My requests")),
-    ("language", N_("🌐 Language / 语言")),
-    ("help", N_("❓ Help")),
+# Main-menu entries: (key, label). Feature modules handle their own ``menu:<key>`` press
+# (:class:`handlers.callbacks.MenuOpen`).
+MENU_ENTRIES: tuple[tuple[MenuItem, str], ...] = (
+    (MenuItem.BROWSE, N_("🔍 Service menu")),
+    (MenuItem.PROFILE, N_("📝 Register / my profile")),
+    (MenuItem.MY, N_("📋 My sign-ups")),
+    (MenuItem.ORGANIZE, N_("🏢 For organizers")),
+    (MenuItem.REQUEST, N_("🙋 Request a service")),
+    (MenuItem.REQUESTS, N_("📮 My requests")),
+    (MenuItem.LANGUAGE, N_("🌐 Language / 语言")),
+    (MenuItem.HELP, N_("❓ Help")),
 )
-
-COMING_SOON: dict[str, str] = {}
 
 
 def main_menu(t: Translator) -> InlineKeyboardMarkup:
-    buttons = [button(t.gettext(label), "menu", key) for key, label in MENU_ENTRIES]
+    buttons = [MenuOpen(key).button(t.gettext(label)) for key, label in MENU_ENTRIES]
     return InlineKeyboardMarkup(button_rows(buttons, 2))
 
 
 def home_button(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))]]
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+                )
+            ]
+        ]
     )
 
 
@@ -183,7 +195,7 @@ def language_picker(current: Language) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(
                     ("✓ " if language is current else "") + LANGUAGE_NAMES[language],
-                    callback_data=callback("lang", language.value),
+                    callback_data=LanguagePick(language).pack(),
                 )
             ]
             for language in Language
@@ -201,19 +213,25 @@ async def language_command(update: Update, context: ZyContext) -> None:
     )
 
 
-async def language_chosen(update: Update, context: ZyContext) -> None:
-    parts = split(update.callback_query.data if update.callback_query else None)
-    try:
-        language = Language(parts[1])
-    except (IndexError, ValueError):
-        # Forged or from an older version of the bot: say so and offer the picker again.
-        await answer(update, context.t.gettext("This button is no longer valid."))
-        await show(
-            update,
-            context.t.gettext("Choose your language. 请选择语言。"),
-            language_picker(context.t.language),
-        )
-        return
+@dataclass(frozen=True)
+class LanguagePick(Press, prefix="lang"):
+    """``lang:<code>``: a language chosen in the picker."""
+
+    language: Language
+
+
+async def language_unknown(update: Update, context: ZyContext) -> None:
+    """Forged, or a language of an older version of the bot: say so, offer the picker again."""
+    await answer(update, context.t.gettext("This button is no longer valid."))
+    await show(
+        update,
+        context.t.gettext("Choose your language. 请选择语言。"),
+        language_picker(context.t.language),
+    )
+
+
+async def language_chosen(update: Update, context: ZyContext, press: LanguagePick) -> None:
+    language = press.language
     user = context.user
     await context.services.accounts.choose_language(user.telegram_id, language)
     context.bind_user(user.model_copy(update={"language": language}), language)
@@ -222,16 +240,6 @@ async def language_chosen(update: Update, context: ZyContext) -> None:
     if update.effective_chat is not None and update.effective_chat.type == "private":
         await publish_menu(context, user.telegram_id, t)  # the menu in the chosen language
     await show(update, welcome_text(t, user.first_name), main_menu(t))
-
-
-async def coming_soon(update: Update, context: ZyContext) -> None:
-    key = split(update.callback_query.data if update.callback_query else None)[-1]
-    text = COMING_SOON.get(key)
-    if text is None:
-        await stale_button(update, context)
-        return
-    await answer(update)
-    await show(update, context.t.gettext(text), home_button(context.t))
 
 
 async def cancel(update: Update, context: ZyContext) -> None:
@@ -268,15 +276,23 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("language", language_command))
-    application.add_handler(CallbackQueryHandler(show_menu, pattern=r"^menu:home$"))
-    application.add_handler(CallbackQueryHandler(help_command, pattern=r"^menu:help$"))
-    application.add_handler(CallbackQueryHandler(language_command, pattern=r"^menu:language$"))
-    application.add_handler(CallbackQueryHandler(language_chosen, pattern=pattern("lang")))
+    application.add_handler(
+        CallbackQueryHandler(show_menu, pattern=MenuOpen(MenuItem.HOME).exact_pattern())
+    )
+    application.add_handler(
+        CallbackQueryHandler(help_command, pattern=MenuOpen(MenuItem.HELP).exact_pattern())
+    )
+    application.add_handler(
+        CallbackQueryHandler(language_command, pattern=MenuOpen(MenuItem.LANGUAGE).exact_pattern())
+    )
+    for handler, group in press_handlers(
+        {LanguagePick: language_chosen}, texts=RefusalTexts(), invalid=language_unknown
+    ):
+        application.add_handler(handler, group)
 
 
 def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Added last: in one handler group only the first matching handler runs."""
-    application.add_handler(CallbackQueryHandler(coming_soon, pattern=pattern("menu")))
     application.add_handler(CommandHandler("cancel", cancel))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(filters.ALL, unknown_text))

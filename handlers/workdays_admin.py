@@ -47,7 +47,7 @@ from bot.i18n import Translator
 from bot.services.recording_deadlines import LATE_PAGE_SIZE, LatePage
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.activity_view import clip
-from handlers.callbacks import Press, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press
 from handlers.flows import Flow, release, take
 from handlers.manage_buttons import ManageCard
 from handlers.press_table import PressTable, flow_refusing, press_handlers
@@ -108,7 +108,7 @@ def _packed_day(day: date) -> int:
 def _unpacked_day(value: int) -> date | None:
     try:
         day = date(value // 10_000, value // 100 % 100, value % 100)
-    except ValueError:
+    except (ValueError, OverflowError):  # a forged press: year out of range, or too big a number
         return None
     return day if MIN_YEAR <= day.year <= MAX_YEAR else None
 
@@ -215,7 +215,11 @@ async def show_home(update: Update, context: ZyContext, notice: str | None = Non
         [WdYear(year).button(str(year)) for year in shown],
         [WdType().button(t.gettext("✏️ Add or change a day"))],
         [WdLate(0).button(t.gettext("⏰ Late records"))],
-        [InlineKeyboardButton(t.gettext("🏠 Main menu"), callback_data=callback("menu", "home"))],
+        [
+            InlineKeyboardButton(
+                t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
+            )
+        ],
     ]
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
