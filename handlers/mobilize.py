@@ -26,7 +26,8 @@ organization. The right is the organization's, so it follows its staff as they c
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.ext import Application, CommandHandler
@@ -74,6 +75,8 @@ from handlers.refusals import refusing
 from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 FLOW = "mobilize"
 ASKED_TITLE = "title"
@@ -287,80 +290,69 @@ async def on_place(update: Update, context: ZyContext, press: MobPlace) -> None:
     )
 
 
-async def _redraw_on_change(update: Update, context: ZyContext, mobilization_id: int) -> None:
-    """After a refused stale press: the draft as it is now."""
+async def _unless_changed(
+    update: Update, context: ZyContext, mobilization_id: int, change: Awaitable[T]
+) -> T | None:
+    """Apply a press drawn for one version of the draft. If the draft changed since (another
+    press, another device), the press is refused with an alert and the draft is shown as it is
+    now (``None``); every other refusal goes to the module's refusal texts."""
+    try:
+        return await change
+    except EmergencyRefused as error:
+        if error.reason is not EmergencyRefusal.CHANGED:
+            raise
+    await answer(
+        update, context.t.gettext(EMERGENCY_REFUSALS[EmergencyRefusal.CHANGED]), alert=True
+    )
     mobilization = await context.services.emergency.draft(context.user.telegram_id, mobilization_id)
     await show_draft(update, context, mobilization)
+    return None
+
+
+async def _show_changed(
+    update: Update, context: ZyContext, mobilization_id: int, change: Awaitable[Mobilization]
+) -> None:
+    mobilization = await _unless_changed(update, context, mobilization_id, change)
+    if mobilization is not None:
+        await answer(update)
+        await show_draft(update, context, mobilization)
 
 
 async def on_rally(update: Update, context: ZyContext, press: MobRally) -> None:
-    svc = context.services.emergency
-    try:
-        mobilization = await svc.set_rally_in(
-            context.user.telegram_id, press.mobilization_id, press.version, press.minutes
-        )
-    except EmergencyRefused as error:
-        if error.reason is not EmergencyRefusal.CHANGED:
-            raise
-        await answer(update, context.t.gettext(EMERGENCY_REFUSALS[error.reason]), alert=True)
-        await _redraw_on_change(update, context, press.mobilization_id)
-        return
-    await answer(update)
-    await show_draft(update, context, mobilization)
+    change = context.services.emergency.set_rally_in(
+        context.user.telegram_id, press.mobilization_id, press.version, press.minutes
+    )
+    await _show_changed(update, context, press.mobilization_id, change)
 
 
 async def on_drill(update: Update, context: ZyContext, press: MobDrill) -> None:
-    svc = context.services.emergency
-    try:
-        mobilization = await svc.set_drill(
-            context.user.telegram_id, press.mobilization_id, press.version, press.drill
-        )
-    except EmergencyRefused as error:
-        if error.reason is not EmergencyRefusal.CHANGED:
-            raise
-        await answer(update, context.t.gettext(EMERGENCY_REFUSALS[error.reason]), alert=True)
-        await _redraw_on_change(update, context, press.mobilization_id)
-        return
-    await answer(update)
-    await show_draft(update, context, mobilization)
+    change = context.services.emergency.set_drill(
+        context.user.telegram_id, press.mobilization_id, press.version, press.drill
+    )
+    await _show_changed(update, context, press.mobilization_id, change)
 
 
 async def on_need(update: Update, context: ZyContext, press: MobNeed) -> None:
-    svc = context.services.emergency
-    try:
-        mobilization = await svc.change_need(
-            context.user.telegram_id,
-            press.mobilization_id,
-            press.version,
-            press.skill,
-            1 if press.up else -1,
-        )
-    except EmergencyRefused as error:
-        if error.reason is not EmergencyRefusal.CHANGED:
-            raise
-        await answer(update, context.t.gettext(EMERGENCY_REFUSALS[error.reason]), alert=True)
-        await _redraw_on_change(update, context, press.mobilization_id)
-        return
-    await answer(update)
-    await show_draft(update, context, mobilization)
+    step = 1 if press.up else -1
+    change = context.services.emergency.change_need(
+        context.user.telegram_id, press.mobilization_id, press.version, press.skill, step
+    )
+    await _show_changed(update, context, press.mobilization_id, change)
 
 
 async def on_start(update: Update, context: ZyContext, press: MobStart) -> None:
     svc = context.services.emergency
     t = context.t
     draft = await svc.draft(context.user.telegram_id, press.mobilization_id)
-    try:
-        started = await svc.start(
-            context.user.telegram_id,
-            press.mobilization_id,
-            press.version,
-            activity_title(t, draft),
-        )
-    except EmergencyRefused as error:
-        if error.reason is not EmergencyRefusal.CHANGED:
-            raise
-        await answer(update, t.gettext(EMERGENCY_REFUSALS[error.reason]), alert=True)
-        await _redraw_on_change(update, context, press.mobilization_id)
+    started = await _unless_changed(
+        update,
+        context,
+        press.mobilization_id,
+        svc.start(
+            context.user.telegram_id, press.mobilization_id, press.version, activity_title(t, draft)
+        ),
+    )
+    if started is None:
         return
     await answer(update)
     nudge_outbox(context)

@@ -65,7 +65,6 @@ from bot.services.publishing import (
     WrongStep,
 )
 from bot.services.signups import Viewer
-from bot.services.staff import StaffRefused
 from handlers import calendar_keyboard as cal
 from handlers.activity_edit import EditActivity
 from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
@@ -73,7 +72,7 @@ from handlers.callbacks import Press, button, button_rows, parse_id, split
 from handlers.flows import Flow, release, take
 from handlers.refusals import GENERIC
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff
+from handlers.staff import refuse_staff, staff_refusing
 
 log = logging.getLogger(__name__)
 
@@ -699,6 +698,7 @@ async def _publishes(context: ZyContext) -> bool:
     return await service(context).is_admin(user_id)
 
 
+@staff_refusing
 async def enter(update: Update, context: ZyContext) -> None:
     """/new: continue a draft, or pick the organization to publish for (administrators may pick
     any approved organization, also one they are no member of)."""
@@ -727,11 +727,7 @@ async def enter(update: Update, context: ZyContext) -> None:
         label = t.gettext("▶️ Continue “{title}”").format(title=title[:30])
         rows.append([ResumeDraft(current.draft_id).button(label)])
     if admin and not organizations:
-        try:
-            text, markup = await _organizations_page(context, 0, rows)
-        except StaffRefused as error:
-            await refuse_staff(update, context, error)
-            return
+        text, markup = await _organizations_page(context, 0, rows)
         await send(update, text, markup)
         return
     for organization, _role in organizations:
@@ -745,7 +741,8 @@ async def enter(update: Update, context: ZyContext) -> None:
 async def _organizations_page(
     context: ZyContext, offset: int, rows: list[list[InlineKeyboardButton]] | None = None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """An administrator's pick among the approved organizations (raises ``StaffRefused``)."""
+    """An administrator's pick among the approved organizations (raises ``StaffRefused``,
+    answered by the callers' ``staff_refusing``)."""
     t = context.t
     organizations, total = await service(context).organizations_to_pick(
         context.user.telegram_id, offset
@@ -772,12 +769,9 @@ async def _organizations_page(
     return text, InlineKeyboardMarkup(rows)
 
 
+@staff_refusing
 async def _start(update: Update, context: ZyContext, organization_id: int) -> None:
-    try:
-        draft = await service(context).start(context.user.telegram_id, organization_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    draft = await service(context).start(context.user.telegram_id, organization_id)
     await answer(update)
     await present(update, context, draft)
 
@@ -801,6 +795,7 @@ async def on_new(update: Update, context: ZyContext) -> None:
     await _start(update, context, organization_id)
 
 
+@staff_refusing
 async def on_resume(update: Update, context: ZyContext) -> None:
     data = update.callback_query.data if update.callback_query else None
     press = ResumeDraft.parse(data)
@@ -810,9 +805,6 @@ async def on_resume(update: Update, context: ZyContext) -> None:
         return
     try:
         draft = await service(context).resume(context.user.telegram_id, draft_id)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
     except NoDraft:
         await answer(
             update, context.t.gettext("This draft was published or discarded."), alert=True
@@ -822,6 +814,7 @@ async def on_resume(update: Update, context: ZyContext) -> None:
     await present(update, context, draft)
 
 
+@staff_refusing
 async def on_organizations(update: Update, context: ZyContext) -> None:
     press = PublishOrganizations.parse(
         update.callback_query.data if update.callback_query else None
@@ -829,11 +822,7 @@ async def on_organizations(update: Update, context: ZyContext) -> None:
     if press is None:
         await refuse_staff(update, context)
         return
-    try:
-        text, markup = await _organizations_page(context, press.offset)
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
-        return
+    text, markup = await _organizations_page(context, press.offset)
     await answer(update)
     await show(update, text, markup)
 
@@ -911,6 +900,7 @@ TOGGLES: dict[Step, Callable[[PublishingService, int, str], Awaitable[ActivityDr
 }
 
 
+@staff_refusing
 async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     """A typed answer: for the step the stored draft stands at (the question shown last)."""
     message = update.effective_message
@@ -933,9 +923,6 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     except InvalidInput as error:
         draft = await svc.current(user_id)
         await present(update, context, draft, notice="⚠️ " + error.translate(t.gettext))
-        return
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
         return
     await present(update, context, draft)
 
@@ -1016,6 +1003,7 @@ def _on_press(
     draft (stale or forged presses change nothing), then ``action``; one way to answer each
     failure."""
 
+    @staff_refusing
     async def handler(update: Update, context: ZyContext) -> None:
         t = context.t
         press = family.parse(update.callback_query.data if update.callback_query else None)
@@ -1042,9 +1030,6 @@ def _on_press(
             # Drawn for another step or an older state (or forged): nothing changes, and the
             # message it is on stays as it was.
             await answer(update, t.gettext(GENERIC), alert=True)
-            return
-        except StaffRefused as error:
-            await refuse_staff(update, context, error)
             return
         except InvalidInput as error:
             notice = error.translate(t.gettext)

@@ -8,7 +8,10 @@ pressed button, or a message when the refused step was typed.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from telegram import Update
 
@@ -16,6 +19,9 @@ from bot.context import ZyContext
 from bot.i18n import N_, Translator
 from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.render import answer, send
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: The staff check's refusals, for :class:`handlers.refusals.RefusalTexts` tables too.
 STAFF_REFUSALS: dict[StrEnum, str] = {
@@ -40,3 +46,22 @@ async def refuse_staff(
         await answer(update, text, alert=True)
     else:
         await send(update, text)
+
+
+def staff_refusing(
+    handler: Callable[Concatenate[Update, ZyContext, P], Awaitable[R]],
+) -> Callable[Concatenate[Update, ZyContext, P], Coroutine[Any, Any, R | None]]:
+    """Answer a :class:`StaffRefused` raised anywhere in ``handler`` with :func:`refuse_staff`
+    (and return ``None``) instead of a ``try``/``except`` around each staff call."""
+
+    @functools.wraps(handler)
+    async def wrapped(
+        update: Update, context: ZyContext, *args: P.args, **kwargs: P.kwargs
+    ) -> R | None:
+        try:
+            return await handler(update, context, *args, **kwargs)
+        except StaffRefused as error:
+            await refuse_staff(update, context, error)
+            return None
+
+    return wrapped
