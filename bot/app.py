@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_outbox
 from bot.delivery import Deliverer, DeliveryRateLimiter
 from bot.services.accounts import AccountService
+from bot.services.activity_management import ActivityManagementService
 from bot.services.attendance import AttendanceService
 from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
@@ -33,7 +34,6 @@ from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
-from bot.services.organizing import OrganizingService
 from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import DeadlinePolicy, RecordingDeadlineService
@@ -185,7 +185,7 @@ def build_application(
                 understaffed_threshold=settings.understaffed_threshold,
             ),
         ),
-        organizing=OrganizingService(
+        management=ActivityManagementService(
             db, staff, RostersRepository(db), signup_rows, outbox, clock, settings.tz
         ),
         org_admin=OrganizationAdminService(

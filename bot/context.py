@@ -21,6 +21,7 @@ from bot.domain.notifications import NotificationKind
 from bot.domain.users import Language, User
 from bot.i18n import Translator, translator
 from bot.services.accounts import AccountService
+from bot.services.activity_management import ActivityManagementService
 from bot.services.attendance import AttendanceService
 from bot.services.awards import AwardService
 from bot.services.broadcasts import BroadcastService
@@ -34,7 +35,6 @@ from bot.services.flows import FlowService
 from bot.services.honours import HonoursService
 from bot.services.keydate_admin import KeyDateAdminService
 from bot.services.organizations import OrganizationAdminService
-from bot.services.organizing import OrganizingService
 from bot.services.points import PointsService
 from bot.services.publishing import PublishingService
 from bot.services.recording_deadlines import RecordingDeadlineService
@@ -74,7 +74,7 @@ class Services:
     outbox: OutboxRepository
     staff: StaffService
     recruiting: RecruitingService
-    organizing: OrganizingService
+    management: ActivityManagementService
     org_admin: OrganizationAdminService
     broadcasts: BroadcastService
     key_dates: KeyDatesRepository

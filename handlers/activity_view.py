@@ -23,7 +23,7 @@ from bot.domain.deeplinks import activity_payload
 from bot.domain.matching import Match, Reason, ReasonKind
 from bot.domain.volunteers import Slot
 from bot.i18n import N_, Translator
-from bot.services.organizing import shown_cancel_reason
+from bot.services.activity_management import shown_cancel_reason
 from bot.services.signups import Refusal, SignupRefused, Viewer
 from handlers.callbacks import (
     MenuItem,

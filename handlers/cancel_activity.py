@@ -33,7 +33,7 @@ from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
-from bot.services.organizing import (
+from bot.services.activity_management import (
     CANCEL_PRESETS,
     CANCEL_REASON_MAX,
     Action,
@@ -79,9 +79,9 @@ PROMPT = N_("Please type the reason as a text message, or send /cancel to go bac
 @card_on_refusal
 async def on_ask(update: Update, context: ZyContext, press: CancelAsk) -> None:
     """Why? (presets, or type a reason)."""
-    organizing = context.services.organizing
-    activity = await organizing.activity(context.user.telegram_id, press.activity_id)
-    if Action.CANCEL not in actions(activity, organizing.now()):
+    management = context.services.management
+    activity = await management.activity(context.user.telegram_id, press.activity_id)
+    if Action.CANCEL not in actions(activity, management.now()):
         raise ManageRefused(ManageRefusal.NOT_NOW, activity)
     await answer(update)
     t = context.t
@@ -122,7 +122,7 @@ async def on_preset(update: Update, context: ZyContext, press: CancelPreset) -> 
     if press.code not in CANCEL_PRESETS:
         await invalid(update, context)
         return
-    activity = await context.services.organizing.activity(
+    activity = await context.services.management.activity(
         context.user.telegram_id, press.activity_id
     )
     await answer(update)
@@ -133,12 +133,12 @@ async def on_preset(update: Update, context: ZyContext, press: CancelPreset) -> 
 @card_on_refusal
 async def on_confirmed(update: Update, context: ZyContext, press: CancelConfirm) -> None:
     """Cancel now, with the preset in the button or the typed reason it was drawn for."""
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
     t = context.t
     if press.code == TYPED:
-        await organizing.activity(user_id, press.activity_id)  # authorized before the draft
-        draft = await organizing.draft(user_id)
+        await management.activity(user_id, press.activity_id)  # authorized before the draft
+        draft = await management.draft(user_id)
         if (
             draft is None
             or draft.action != Action.CANCEL.value
@@ -155,7 +155,7 @@ async def on_confirmed(update: Update, context: ZyContext, press: CancelConfirm)
     else:
         await invalid(update, context)
         return
-    report = await organizing.cancel(user_id, press.activity_id, reason)
+    report = await management.cancel(user_id, press.activity_id, reason)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -199,12 +199,12 @@ async def on_reason(update: Update, context: ZyContext, owner: FlowOwner) -> Non
     except InvalidInput as error:
         await send(update, error.translate(context.t.gettext))  # still waiting for the reason
         return
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
-    await organizing.save_draft(
+    await management.save_draft(
         ManageDraft(user_id, Action.CANCEL.value, activity_id, reason, None)
     )
-    activity = await organizing.activity(user_id, activity_id)
+    activity = await management.activity(user_id, activity_id)
     await release(context, FLOW)
     await _confirm(
         update, context, activity, reason, CancelConfirm(activity_id, TYPED, draft_stamp(reason))

@@ -10,7 +10,7 @@ flowchart LR
 
 The flow's stored state names the activity being copied, so the date typed after a restart
 still copies the activity whose button was pressed. The copy has the same fields and no
-sign-ups (:meth:`~bot.services.organizing.OrganizingService.duplicate`).
+sign-ups (:meth:`~bot.services.activity_management.ActivityManagementService.duplicate`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.context import ZyContext
 from bot.domain.dateparse import WhenError, parse_when, when_invalid
 from bot.domain.flows import FlowOwner
 from bot.i18n import N_
-from bot.services.organizing import Action
+from bot.services.activity_management import Action
 from handlers.activity_view import when
 from handlers.flows import Flow, release
 from handlers.manage import (
@@ -78,12 +78,12 @@ async def on_when(update: Update, context: ZyContext, owner: FlowOwner) -> None:
         await release(context, FLOW)
         return
     t = context.t
-    organizing = context.services.organizing
-    parsed = parse_when(message.text, organizing.now(), organizing.tz, t.language.value)
+    management = context.services.management
+    parsed = parse_when(message.text, management.now(), management.tz, t.language.value)
     if isinstance(parsed, WhenError):
         await send(update, when_invalid(parsed).translate(t.gettext))  # still waiting
         return
-    copy = await organizing.duplicate(context.user.telegram_id, activity_id, parsed)
+    copy = await management.duplicate(context.user.telegram_id, activity_id, parsed)
     if isinstance(copy, WhenError):
         await send(update, when_invalid(copy).translate(t.gettext))
         return

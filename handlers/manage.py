@@ -16,7 +16,8 @@ flowchart LR
     card -->|mg.signups close / open| card
 ```
 
-Every press asks :class:`~bot.services.organizing.OrganizingService`, which re-authorizes it with
+Every press asks
+:class:`~bot.services.activity_management.ActivityManagementService`, which re-authorizes it with
 :class:`~bot.services.staff.StaffService`: a forged or stale press (another organization's
 activity, a volunteer replaying an organizer's button) gets a short refusal and changes
 nothing. An action the activity's state no longer allows (closing sign-up of a cancelled one)
@@ -39,7 +40,7 @@ from bot.domain.activities import Activity, ActivityStatus, ActivityTab, Page
 from bot.domain.checkin import CheckMode
 from bot.domain.exports import RosterPage
 from bot.i18n import N_, Translator
-from bot.services.organizing import (
+from bot.services.activity_management import (
     Action,
     ManageRefusal,
     ManageRefused,
@@ -144,10 +145,10 @@ async def on_list(update: Update, context: ZyContext, press: ManageList) -> None
     user_id = context.user.telegram_id
     tab = press.tab
     organization = await services.staff.organization_for(user_id, press.organization_id)
-    page = await services.organizing.activities_of(user_id, press.organization_id, tab, press.page)
+    page = await services.management.activities_of(user_id, press.organization_id, tab, press.page)
     await answer(update)
     t = context.t
-    now = services.organizing.now()
+    now = services.management.now()
     lines = [
         t.gettext("<b>📋 Activities of {organization}</b>").format(
             organization=html(organization.name)
@@ -352,7 +353,7 @@ async def show_card(
     new_message: bool = False,
 ) -> None:
     t = context.t
-    now = context.services.organizing.now()
+    now = context.services.management.now()
     text = card_text(t, activity, now, notice=notice)
     markup = card_keyboard(t, activity, now, context.services.settings.checkin_opens_before)
     if new_message:
@@ -362,7 +363,7 @@ async def show_card(
 
 
 async def on_card(update: Update, context: ZyContext, press: ManageCard) -> None:
-    activity = await context.services.organizing.activity(
+    activity = await context.services.management.activity(
         context.user.telegram_id, press.activity_id
     )
     await answer(update)
@@ -374,15 +375,15 @@ async def on_card(update: Update, context: ZyContext, press: ManageCard) -> None
 
 @card_on_refusal
 async def on_signups(update: Update, context: ZyContext, press: ManageSignups) -> None:
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
     t = context.t
     if press.open:
-        activity = await organizing.reopen_signups(user_id, press.activity_id)
+        activity = await management.reopen_signups(user_id, press.activity_id)
         notice = t.gettext("▶️ Sign-up is open again.")
         nudge_outbox(context)  # free spots go to the waitlist on the sweep
     else:
-        activity = await organizing.close_signups(user_id, press.activity_id)
+        activity = await management.close_signups(user_id, press.activity_id)
         notice = t.gettext("⏸ Sign-up is closed. People already signed up keep their spots.")
     await answer(update)
     await show_card(update, context, activity, notice=notice)

@@ -5,8 +5,9 @@ cancel, message, duplicate) and each flow draws "back to the card", so the famil
 and the flow modules import each other's screens only through :mod:`handlers.manage`.
 
 Buttons of a typed step carry what they were drawn for: the activity, and for a confirmation of
-typed text a stamp of that text (:func:`bot.services.organizing.draft_stamp`). A press from an
-older screen (the text was typed again since) is refused instead of acting on the newer text.
+typed text a stamp of that text (:func:`bot.services.activity_management.draft_stamp`). A press
+from an older screen (the text was typed again since) is refused instead of acting on the newer
+text.
 
 Old colon-separated data (``mg:a:7``, still drawn by the organization home and the publishing
 screens, and on buttons already sent) is read by :func:`legacy_press` into the same families.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.activities import ActivityTab
-from bot.services.organizing import Audience
+from bot.services.activity_management import Audience
 from handlers.callbacks import Press, parse_id, parse_page, split
 
 MAX_PAGE = 9999

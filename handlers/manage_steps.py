@@ -16,7 +16,7 @@ from telegram import Update
 from bot.context import ZyContext
 from bot.domain.activities import Activity
 from bot.domain.flows import FlowOwner
-from bot.services.organizing import Action, ManageRefusal, ManageRefused, actions
+from bot.services.activity_management import Action, ManageRefusal, ManageRefused, actions
 from bot.services.staff import StaffRefused
 from handlers.flows import take
 from handlers.manage import show_card
@@ -37,11 +37,11 @@ async def begin_typed_step(
 ) -> Activity:
     """Authorize, check that the activity still allows ``action`` (refused with the card
     otherwise), start its draft and take the user's typed input; the caller then asks."""
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
-    activity = await organizing.begin(user_id, action.value, activity_id)
-    if action not in actions(activity, organizing.now()):
-        await organizing.drop_draft(user_id)
+    activity = await management.begin(user_id, action.value, activity_id)
+    if action not in actions(activity, management.now()):
+        await management.drop_draft(user_id)
         raise ManageRefused(ManageRefusal.NOT_NOW, activity)
     await take(context, flow, waiting_for, {ACTIVITY: activity_id})
     await answer(update)
@@ -50,16 +50,16 @@ async def begin_typed_step(
 
 async def abandon_typed_step(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     """``/cancel`` while a typed step waits: forget the draft, back to the card."""
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
-    await organizing.drop_draft(user_id)
+    await management.drop_draft(user_id)
     notice = context.t.gettext("OK, nothing was changed.")
     activity_id = owner.int_state(ACTIVITY)
     if activity_id is None:
         await send(update, notice)
         return
     try:
-        activity = await organizing.activity(user_id, activity_id)
+        activity = await management.activity(user_id, activity_id)
     except StaffRefused:
         await send(update, notice)
         return

@@ -33,7 +33,7 @@ from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
-from bot.services.organizing import (
+from bot.services.activity_management import (
     MESSAGE_MAX,
     Action,
     Audience,
@@ -107,10 +107,10 @@ async def on_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
     except InvalidInput as error:
         await send(update, error.translate(t.gettext))  # still waiting for the text
         return
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
-    await organizing.save_draft(ManageDraft(user_id, Action.MESSAGE.value, activity_id, body, None))
-    sizes = await organizing.audience_sizes(user_id, activity_id)
+    await management.save_draft(ManageDraft(user_id, Action.MESSAGE.value, activity_id, body, None))
+    sizes = await management.audience_sizes(user_id, activity_id)
     await release(context, FLOW)
     stamp = draft_stamp(body)
     rows = [
@@ -142,10 +142,10 @@ async def _draft_seen(
 ) -> ManageDraft | None:
     """The message draft the pressed button was drawn for; otherwise the press is answered
     (step over, or an earlier screen) and ``None``."""
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
-    await organizing.activity(user_id, activity_id)  # authorized before the draft is read
-    draft = await organizing.draft(user_id)
+    await management.activity(user_id, activity_id)  # authorized before the draft is read
+    draft = await management.draft(user_id)
     if (
         draft is None
         or draft.action != Action.MESSAGE.value
@@ -165,15 +165,15 @@ async def on_audience(update: Update, context: ZyContext, press: MessageAudience
     draft = await _draft_seen(update, context, press.activity_id, press.stamp, audience=False)
     if draft is None or draft.body is None:
         return
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
     t = context.t
     aid = press.activity_id
-    await organizing.save_draft(
+    await management.save_draft(
         ManageDraft(user_id, Action.MESSAGE.value, aid, draft.body, press.audience.value)
     )
-    activity = await organizing.activity(user_id, aid)
-    sizes = await organizing.audience_sizes(user_id, aid)
+    activity = await management.activity(user_id, aid)
+    sizes = await management.audience_sizes(user_id, aid)
     await answer(update)
     rendered = message_text(t, activity, draft.body)
     text = t.ngettext(
@@ -198,11 +198,11 @@ async def on_send(update: Update, context: ZyContext, press: MessageSend) -> Non
     """Queue the previewed message for everyone in the chosen audience."""
     if await _draft_seen(update, context, press.activity_id, press.stamp, audience=True) is None:
         return
-    organizing = context.services.organizing
+    management = context.services.management
     user_id = context.user.telegram_id
     t = context.t
-    report = await organizing.send_message(user_id, press.activity_id, press.stamp)
-    activity = await organizing.activity(user_id, press.activity_id)
+    report = await management.send_message(user_id, press.activity_id, press.stamp)
+    activity = await management.activity(user_id, press.activity_id)
     nudge_outbox(context)
     await answer(update)
     notice = t.ngettext(
@@ -230,7 +230,7 @@ async def render_organizer_message(
     message_id = item.payload.get("message_id")
     if not isinstance(message_id, int):
         return None
-    found = await services.organizing.message_for(item.telegram_id, message_id)
+    found = await services.management.message_for(item.telegram_id, message_id)
     if found is None:
         return None  # gone, or the recipient left the activity meanwhile
     activity, body = found

@@ -17,7 +17,8 @@ anyone else who may open the roster (an administrator). Such a viewer gets a "Re
 number" button: they type the line and why, the reason is recorded (the volunteer sees it in
 their data export) and only that number is shown.
 
-Both re-authorize every press (:meth:`~bot.services.organizing.OrganizingService.roster`): the
+Both re-authorize every press
+(:meth:`~bot.services.activity_management.ActivityManagementService.roster`): the
 roster holds phone numbers, so a forged press gets the staff refusal and sees nothing. Exports
 are logged (who, which activity, how many lines).
 """
@@ -85,7 +86,7 @@ def roster_line(t: Translator, number: int, entry: RosterEntry, names: Names) ->
 
 async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> None:
     """Confirmed (and offered) first, then the waitlist."""
-    activity, roster = await context.services.organizing.roster(
+    activity, roster = await context.services.management.roster(
         context.user.telegram_id, press.activity_id, press.page
     )
     contacts = context.services.contacts
@@ -138,14 +139,14 @@ async def on_roster(update: Update, context: ZyContext, press: RosterShown) -> N
 async def on_export(update: Update, context: ZyContext, press: RosterExport) -> None:
     """The whole roster as a document."""
     services = context.services
-    activity, entries = await services.organizing.roster_all(
+    activity, entries = await services.management.roster_all(
         context.user.telegram_id, press.activity_id
     )
     entries = await services.contacts.shown(context.user.telegram_id, activity, entries)
     t = context.t
     await answer(update, t.gettext("Preparing the file…"))
     names = await Names.load(services, t)
-    tz = services.organizing.tz
+    tz = services.management.tz
     language = t.language
     if press.kind is ExportKind.CSV:
         payload = roster_csv(entries, language, tz, names.skills)
@@ -180,7 +181,7 @@ _ACTIVITY = "activity_id"
 
 async def on_reveal_ask(update: Update, context: ZyContext, press: RevealAsk) -> None:
     """Ask which line and why; authorized like the roster itself."""
-    activity = await context.services.organizing.activity(
+    activity = await context.services.management.activity(
         context.user.telegram_id, press.activity_id
     )
     await answer(update)

@@ -162,7 +162,7 @@ def test_every_press_family_of_the_handlers_round_trips() -> None:
 
 
 def test_refusal_texts_keep_equal_reasons_of_different_services_apart() -> None:
-    from bot.services.organizing import ManageRefusal
+    from bot.services.activity_management import ManageRefusal
     from bot.services.staff import StaffRefusal
     from handlers.refusals import RefusalTexts
 

@@ -21,7 +21,7 @@ from bot.domain.qualifications import (
 )
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import VolunteerProfile
-from bot.services.organizing import OrganizingService
+from bot.services.activity_management import ActivityManagementService
 from bot.services.publishing import (
     EditField,
     PublishingService,
@@ -397,7 +397,7 @@ async def test_a_copy_keeps_the_training_and_the_volunteer_service_mark(
     training, serving, _qid = await gated(db, org, is_volunteering=False)
     assert serving.requires_qualification is not None and not serving.is_volunteering
     assert training.grants_qualification is not None and training.is_volunteering
-    organizing = OrganizingService(
+    management = ActivityManagementService(
         db,
         staff(db),
         RostersRepository(db),
@@ -409,7 +409,7 @@ async def test_a_copy_keeps_the_training_and_the_volunteer_service_mark(
     for source in (training, serving):
         parsed = parse_when("12/12 9:00", NOW, SHANGHAI)
         assert isinstance(parsed, ParsedWhen)
-        copy = await organizing.duplicate(boss, source.activity_id, parsed)
+        copy = await management.duplicate(boss, source.activity_id, parsed)
         assert isinstance(copy, Activity)
         assert copy.activity_id != source.activity_id
         assert copy.is_volunteering == source.is_volunteering

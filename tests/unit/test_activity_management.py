@@ -1,5 +1,5 @@
-"""bot.services.organizing.OrganizingService: authorization, lists, rosters, cancelling, closing
-sign-up early, duplicating and messaging participants.
+"""bot.services.activity_management.ActivityManagementService: authorization, lists, rosters,
+cancelling, closing sign-up early, duplicating and messaging participants.
 
 A real migrated database, a manual clock at ``NOW`` (Monday 2026-11-23 10:00 in Shanghai);
 activities start five days later unless told otherwise. After every test each activity's
@@ -32,12 +32,12 @@ from bot.domain.exports import StillComing
 from bot.domain.notifications import NotificationKind
 from bot.domain.validation import InvalidInput
 from bot.domain.volunteers import VolunteerProfile
-from bot.services.organizing import (
+from bot.services.activity_management import (
     Action,
+    ActivityManagementService,
     Audience,
     ManageRefusal,
     ManageRefused,
-    OrganizingService,
     actions,
 )
 from bot.services.signups import SignupPolicy, SignupService
@@ -75,8 +75,8 @@ def staff(db: Database) -> StaffService:
 
 
 @pytest.fixture
-def service(db: Database, clock: ManualClock) -> OrganizingService:
-    return OrganizingService(
+def service(db: Database, clock: ManualClock) -> ActivityManagementService:
+    return ActivityManagementService(
         db,
         staff(db),
         RostersRepository(db),
@@ -197,7 +197,7 @@ def test_actions_follow_the_state() -> None:
 
 
 async def test_only_staff_of_the_owning_organization_or_admins(
-    db: Database, service: OrganizingService, org: Organization, organizer: int
+    db: Database, service: ActivityManagementService, org: Organization, organizer: int
 ) -> None:
     activity = await add_activity(db, org)
     other_org = await add_organization(db, name="岳麓区社区志愿服务队")
@@ -230,7 +230,7 @@ async def test_only_staff_of_the_owning_organization_or_admins(
 
 
 async def test_tabs_split_upcoming_past_and_drafts(
-    db: Database, service: OrganizingService, org: Organization, organizer: int
+    db: Database, service: ActivityManagementService, org: Organization, organizer: int
 ) -> None:
     soon = await add_activity(db, org, title="Soon", starts_in=timedelta(days=1))
     later = await add_activity(db, org, title="Later", starts_in=timedelta(days=9))
@@ -252,7 +252,7 @@ async def test_tabs_split_upcoming_past_and_drafts(
 
 
 async def test_lists_are_paged(
-    db: Database, service: OrganizingService, org: Organization, organizer: int
+    db: Database, service: ActivityManagementService, org: Organization, organizer: int
 ) -> None:
     for day in range(11):
         await add_activity(db, org, title=f"Day {day}", starts_in=timedelta(days=day + 1))
@@ -269,7 +269,7 @@ async def test_lists_are_paged(
 
 async def test_roster_lists_spots_then_waitlist_with_contact_and_answers(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -313,7 +313,7 @@ async def test_roster_lists_spots_then_waitlist_with_contact_and_answers(
 
 async def test_a_large_roster_is_paged_and_keeps_waitlist_positions(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -334,7 +334,7 @@ async def test_a_large_roster_is_paged_and_keeps_waitlist_positions(
 
 async def test_cancelling_ends_every_signup_and_tells_everyone(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -379,7 +379,11 @@ async def test_cancelling_ends_every_signup_and_tells_everyone(
 
 
 async def test_cancel_reason_is_validated_and_started_activities_cannot_be_cancelled(
-    db: Database, service: OrganizingService, org: Organization, organizer: int, clock: ManualClock
+    db: Database,
+    service: ActivityManagementService,
+    org: Organization,
+    organizer: int,
+    clock: ManualClock,
 ) -> None:
     activity = await add_activity(db, org)
     with pytest.raises(InvalidInput):
@@ -396,7 +400,7 @@ async def test_cancel_reason_is_validated_and_started_activities_cannot_be_cance
 
 async def test_close_and_reopen_signups(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -424,7 +428,7 @@ async def test_close_and_reopen_signups(
 
 async def test_duplicate_copies_fields_keeps_the_duration_and_has_no_signups(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -474,7 +478,7 @@ async def test_duplicate_copies_fields_keeps_the_duration_and_has_no_signups(
 
 async def test_message_goes_to_the_chosen_audience_once(
     db: Database,
-    service: OrganizingService,
+    service: ActivityManagementService,
     signups: SignupService,
     org: Organization,
     organizer: int,
@@ -514,7 +518,7 @@ async def test_message_goes_to_the_chosen_audience_once(
 
 
 async def test_nobody_to_message(
-    db: Database, service: OrganizingService, org: Organization, organizer: int
+    db: Database, service: ActivityManagementService, org: Organization, organizer: int
 ) -> None:
     activity = await add_activity(db, org)
     await service.save_draft(
@@ -530,7 +534,7 @@ def test_a_preset_cancel_reason_is_shown_in_the_readers_language() -> None:
 
     from bot.domain.users import Language
     from bot.i18n import translator
-    from bot.services.organizing import CANCEL_PRESETS, shown_cancel_reason
+    from bot.services.activity_management import CANCEL_PRESETS, shown_cancel_reason
 
     stored = CANCEL_PRESETS["weather"]  # what the cancellation stores
     zh = translator(Language.ZH, ZoneInfo("Asia/Shanghai"))

@@ -58,10 +58,10 @@ from storage.signups import SignupsRepository
 
 __all__ = [
     "Action",
+    "ActivityManagementService",
     "Audience",
     "ManageRefusal",
     "ManageRefused",
-    "OrganizingService",
     "actions",
     "clean_cancel_reason",
     "clean_message",
@@ -183,7 +183,7 @@ def duplicate_times(
     return error if error is not None else (parsed.starts_at, ends_at)
 
 
-class OrganizingService:
+class ActivityManagementService:
     def __init__(
         self,
         db: Database,
