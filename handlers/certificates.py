@@ -32,7 +32,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot.certificate_pdf import render
 from bot.context import Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.certificates import (
@@ -249,6 +248,9 @@ async def send_pdf(update: Update, context: ZyContext, document: CertificateDocu
 async def pdf_bytes(context: ZyContext, document: CertificateDocument) -> bytes:
     """Drawn in a worker thread: fpdf2 subsets the font for about half a second, which must not
     hold up other users' updates."""
+    # fpdf2 and segno load when the first certificate is drawn, not at every start-up.
+    from bot.certificate_pdf import render
+
     services = context.services
     t = services.translator(document.certificate.language)
     link = verification_link(context.bot.username, document.certificate.code)

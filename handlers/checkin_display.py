@@ -27,7 +27,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -72,6 +71,9 @@ def checkin_link(bot_username: str, display: CheckinDisplay, step: int) -> str:
 def qr_png(link: str) -> bytes:
     """The QR code of ``link`` as a PNG (error correction M: readable from a phone screen
     across a room, or a little damaged print-out)."""
+    # Imported when first needed: a slow import the bot's start-up does not need.
+    import segno
+
     buffer = io.BytesIO()
     segno.make(link, error="m", micro=False).save(
         buffer, kind="png", scale=QR_SCALE, border=3, dark="#000000", light="#ffffff"

@@ -25,8 +25,6 @@ from enum import StrEnum
 from typing import Final
 
 import phonenumbers
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
 from pydantic import BaseModel, ConfigDict
 
 from bot.domain.activities import EndReason, Paged, SignupStatus
@@ -229,6 +227,10 @@ def roster_xlsx(
     *,
     title: str = "",
 ) -> bytes:
+    # Imported when first needed: a slow import the bot's start-up does not need.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
-
 from bot.domain.activities import Activity
 
 PRODUCT_ID = "-//Zhiyuan//Zhiyuan volunteer bot//ZH"
@@ -32,6 +30,9 @@ def activity_ics(
 ) -> bytes:
     """The ``.ics`` bytes for one activity. ``description`` and ``alarm_text`` come localized
     from the caller (this module knows no languages); ``link`` is the activity's deep link."""
+    # Imported when first needed: a slow import the bot's start-up does not need.
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

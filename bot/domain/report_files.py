@@ -21,10 +21,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Alignment, Border, Font, Side
-
 from bot.domain.activities import PeopleServed
 from bot.domain.exports import CSV_BOM
 from bot.domain.reports import PeriodSpan, StatTable, hours_of
@@ -183,6 +179,11 @@ def _media_values(table: StatTable, language: Language) -> list[list[object]]:
 
 
 def table_xlsx(table: StatTable, heading: SheetHeading, language: Language) -> bytes:
+    # Imported when first needed: a slow import the bot's start-up does not need.
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Alignment, Border, Font, Side
+
     text = _TEXT[language]
     font_name = _FONTS[language]
     thin = Side(style="thin")

@@ -50,3 +50,20 @@ def test_no_import_cycles_between_modules() -> None:
         if module not in index:
             visit(module)
     assert circles == []
+
+
+def test_start_up_does_not_import_the_libraries_of_files() -> None:
+    """Spreadsheets, PDFs, QR codes, calendar files and charts are made now and then; their
+    libraries (≈ 0.35 s together) load when first needed, not when the bot starts (#14)."""
+    import subprocess
+    import sys
+
+    heavy = ("openpyxl", "fpdf", "segno", "icalendar", "matplotlib")
+    probe = (
+        "import sys, bot.runtime, bot.cli; "
+        f"print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []
