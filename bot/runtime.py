@@ -80,7 +80,8 @@ class BotRuntime:
             report = await migrate(db)
             if report.applied:
                 log.info("applied migrations %s, schema version %s", report.applied, report.version)
-            await db.analyze()
+            if report.applied or await db.statistics_stale():
+                await db.analyze()
             application = build_application(settings, db, clock=clock, token=token, api_url=api_url)
             await application.initialize()
             # The working-day calendar from its maintained source (idempotent; admins' rows win).

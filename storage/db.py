@@ -188,6 +188,11 @@ class Database(ABC):
     @abstractmethod
     async def analyze(self) -> None: ...
 
+    async def statistics_stale(self) -> bool:
+        """Whether the query planner's statistics should be refreshed at start-up. PostgreSQL's
+        autovacuum keeps them current by itself."""
+        return False
+
     async def scrub(self) -> None:  # noqa: B027 - optional hook
         """After personal data was deleted: make sure no copy of it stays in the database's
         files (SQLite: its write-ahead log). Nothing to do where the server manages storage."""
@@ -197,6 +202,11 @@ class Database(ABC):
 
 
 BUSY_TIMEOUT_MS = 5000
+
+#: The tables whose growth makes the planner's statistics stale (the menu's joins use them).
+_PLANNED_TABLES = ("users", "volunteers", "activities", "signups")
+#: Growth below this many rows never counts as stale (a small database plans well anyway).
+STALE_ROWS_SLACK = 1000
 
 #: How often ``BEGIN IMMEDIATE`` (and a read) is tried when SQLite answers ``SQLITE_BUSY``.
 #: Two bot processes (or two :class:`Database` objects on one file) share SQLite's single write
@@ -420,6 +430,30 @@ class SqliteDatabase(Database):
             self._check_open()
             old, self._reader = self._reader, await _connect(self._path, read_only=True)
             await old.close()
+
+    async def statistics_stale(self) -> bool:
+        """Missing, or taken when one of the big tables had less than half its rows now.
+
+        ``ANALYZE`` reads every index (a few hundred ms at city size), so start-up runs it only
+        when this says so or a migration ran, not every time. The row count each table had is
+        the first number of its ``sqlite_stat1`` rows; counting the rows now is an index scan.
+        """
+        if await self.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'") is None:
+            return True
+        for table in _PLANNED_TABLES:
+            row = await self.fetch_one(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)
+            )
+            counted = await self.fetch_one(f"SELECT COUNT(*) AS n FROM {table}")
+            rows_now = int(counted["n"]) if counted is not None else 0
+            if row is None:
+                if rows_now > 0:
+                    return True
+                continue
+            rows_then = int(str(row["stat"]).split()[0])
+            if rows_now > 2 * rows_then + STALE_ROWS_SLACK:
+                return True
+        return False
 
     async def scrub(self) -> None:
         """Copy the write-ahead log into the main file and truncate it to nothing.
