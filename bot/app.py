@@ -18,7 +18,7 @@ from bot.api_retry import PatientRequest
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import OUTBOX_JOB, Services, ZyApplication, ZyContext, deliver_outbox
-from bot.delivery import Deliverer, DeliveryRateLimiter
+from bot.delivery import Deliverer, DeliveryRateLimiter, Pacer, SendWindow
 from bot.services.accounts import AccountService
 from bot.services.activity_management import ActivityManagementService
 from bot.services.attendance import AttendanceService
@@ -277,6 +277,8 @@ def build_application(
             EmergencyRepository(db), staff, catalog, outbox, clock, settings
         ),
     )
+    # Every message sent, answers and bulk, counted in one place: the outbox paces by it.
+    send_window = SendWindow()
     application = cast(
         ZyApplication,
         ApplicationBuilder()
@@ -287,7 +289,7 @@ def build_application(
         .context_types(ContextTypes(context=ZyContext))
         .concurrent_updates(PerUserUpdateProcessor(settings.concurrent_users))
         # AIORateLimiter that hands 429s of outbox sends back to the deliverer (bot.delivery).
-        .rate_limiter(DeliveryRateLimiter(max_retries=2))
+        .rate_limiter(DeliveryRateLimiter(max_retries=2, window=send_window))
         # Replies retried through an outage, never sent twice (bot.api_retry); polling retries
         # in its own loop, so its requests only get the outage-aware errors.
         .request(PatientRequest(connection_pool_size=256))
@@ -304,6 +306,12 @@ def build_application(
         translator_for=services.translator,
         renderers=notification_renderers(),
         render_context=services,
+        pacer=Pacer(
+            settings.send_rate_per_second,
+            settings.chat_interval_seconds,
+            settings.group_messages_per_minute,
+            window=send_window,
+        ),
     )
     register_handlers(application)
     assert application.job_queue is not None  # the job-queue extra is a dependency

@@ -75,8 +75,10 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(default=2.0, gt=0, le=300)
 
     # Delivery pacing (Telegram allows about 30 messages per second overall, about 1 per second
-    # into one chat and 20 per minute into one group; we stay below).
-    send_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    # into one chat and 20 per minute into one group; we stay below). Bulk sends are spaced at
+    # this rate and never booked where answers and bulk together would pass 28 in one second
+    # (bot.delivery.Pacer), so 28 is the most bulk can use.
+    send_rate_per_second: float = Field(default=28.0, gt=0, le=28)
     chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     group_messages_per_minute: int = Field(default=20, ge=1, le=20)
     # Reminders before an activity starts ("24h,2h"); the longest one asks "Still coming?".

@@ -28,6 +28,7 @@ on a later run: at-least-once delivery, duplicates bounded by one batch.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time as _time
 from collections import deque
@@ -71,9 +72,6 @@ MAX_IN_FLIGHT = 16
 #: One run drains at most this long, then returns so the job's next run starts afresh (the
 #: sweep runs inside the run too, so nothing waits for it meanwhile).
 MAX_RUN = timedelta(minutes=5)
-#: How much the overall rate may catch up after a pause (seconds' worth of the rate): the gap
-#: between two batches (a claim and the last reply) is recovered without a visible burst.
-BURST_SECONDS = 0.2
 
 
 # ------------------------------------------------------------------------------- rate limiter
@@ -110,6 +108,10 @@ class DeliveryRateLimiter(AIORateLimiter):
     throttle (see :meth:`_reply`); answers in groups keep the group throttle.
     """
 
+    def __init__(self, *args: Any, window: SendWindow | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.window = window
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -120,6 +122,10 @@ class DeliveryRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
+        if rate_limit_args != NO_RETRIES and self.window is not None and chat_id is not None:
+            # An answer (or an edit of one): counted where the bulk pacer looks, so bulk and
+            # answers together stay within Telegram's overall limit.
+            self.window.record(answer=True)
         if rate_limit_args != NO_RETRIES and _is_private(chat_id):
             return await self._reply(callback, args, kwargs)
         if rate_limit_args != NO_RETRIES:
@@ -165,12 +171,60 @@ class DeliveryRateLimiter(AIORateLimiter):
 Sleep = Callable[[float], Awaitable[None]]
 
 
+#: Telegram's overall limit: about this many messages per bot in any one second.
+WINDOW_LIMIT = 30
+#: Places in every second that bulk sends leave to answers not sent yet, at least: an answer is
+#: counted when it goes out, after the bulk slots around it were booked. While people write,
+#: bulk leaves as many places as answers went out in the last second (:meth:`Pacer.reserve`).
+REPLY_HEADROOM = 2
+#: After a 429 the bulk rate halves (not below :data:`MIN_RATE`), and from this many seconds
+#: later it grows back by :data:`RECOVER_STEP` messages per second each second.
+MIN_RATE = 3.0
+RECOVER_AFTER = 5.0
+RECOVER_STEP = 1.0
+
+
+class SendWindow:
+    """Every message the bot sent, answers and bulk alike, over the last second (monotonic
+    clock): what Telegram's overall limit counts. Bulk slots booked ahead are in it too."""
+
+    def __init__(self, clock: Callable[[], float] = _time.monotonic) -> None:
+        self.clock = clock
+        self._times: list[float] = []  # sorted
+        self._answers: list[float] = []  # sorted; answers only
+
+    def record(self, at: float | None = None, *, answer: bool = False) -> None:
+        now = self.clock()
+        at = now if at is None else at
+        bisect.insort(self._times, at)
+        if answer:
+            bisect.insort(self._answers, at)
+        for times in (self._times, self._answers):
+            del times[: bisect.bisect_right(times, now - 1.0)]
+
+    def count(self, end: float) -> int:
+        """Messages in the one second that ends at ``end``: (end − 1, end]."""
+        first = bisect.bisect_right(self._times, end - 1.0)
+        return bisect.bisect_right(self._times, end) - first
+
+    def answers(self, now: float) -> int:
+        """Answers sent in the last second: the rate to keep free for the next one."""
+        return len(self._answers) - bisect.bisect_right(self._answers, now - 1.0)
+
+    def leaves_at(self, end: float) -> float:
+        """When the earliest message of the second ending at ``end`` leaves that window."""
+        return self._times[bisect.bisect_right(self._times, end - 1.0)] + 1.0
+
+
 class Pacer:
     """Telegram's flood limits as the deliverer sees them, on a monotonic clock (injectable).
 
-    * overall: a token bucket at ``rate_per_second`` holding :data:`BURST_SECONDS` worth;
-      :meth:`take` reserves the next slot synchronously and then sleeps until it, so concurrent
-      senders queue up in order and never exceed the rate;
+    * overall: bulk sends evenly spaced at ``rate_per_second`` and booked only where the
+      :class:`SendWindow` (shared with the answers, see :class:`DeliveryRateLimiter`) holds
+      fewer than ``WINDOW_LIMIT − REPLY_HEADROOM`` in the second before: no one-second window
+      ever holds more than Telegram allows, and a stall is not caught up in a burst.
+      :meth:`take` books the slot synchronously and then sleeps until it, so concurrent
+      senders queue up in order. A 429 halves the rate (:meth:`slow_down`); it recovers;
     * per chat: ``chat_interval`` seconds between two messages into the same chat;
     * per group (negative chat id): at most ``group_per_minute`` in any 60 seconds.
     """
@@ -181,20 +235,23 @@ class Pacer:
         chat_interval: float,
         group_per_minute: int,
         *,
-        burst_seconds: float = BURST_SECONDS,
+        window: SendWindow | None = None,
         clock: Callable[[], float] = _time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        self.base_rate = rate_per_second
         self.rate = rate_per_second
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
-        self.capacity = max(1.0, rate_per_second * burst_seconds)
         self.clock = clock
+        self.window = window if window is not None else SendWindow(clock)
         self._sleep = sleep
-        self._tokens = self.capacity
-        self._last = clock()
+        self._next = clock()
+        self._slowed_at: float | None = None
+        self._recovered_at = 0.0
         self._chat_last: dict[int, float] = {}
         self._group_sent: dict[int, deque[float]] = {}
+        self._turn = asyncio.Lock()
 
     def chat_wait(self, chat_id: int, now: float | None = None) -> float:
         """Seconds until ``chat_id`` may receive the next message (0: now)."""
@@ -225,28 +282,67 @@ class Pacer:
                     self._group_sent.pop(chat_id, None)
         return sorted(busy)
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the next overall slot for a message into ``chat_id``; seconds to wait for it."""
+    def slow_down(self) -> None:
+        """Telegram answered 429 to a bulk send: halve the rate for a while."""
         now = self.clock()
-        if now > self._last:
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-        self._tokens -= 1.0
-        wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-        at = now + wait
+        self.rate = max(MIN_RATE, self.rate / 2)
+        self._slowed_at = now
+        self._recovered_at = now + RECOVER_AFTER
+        log.warning("429 from Telegram: bulk sending slowed to %.1f/s", self.rate)
+
+    def _recover(self, now: float) -> None:
+        if self.rate >= self.base_rate or now < self._recovered_at:
+            return
+        seconds = int(now - self._recovered_at) + 1
+        self.rate = min(self.base_rate, self.rate + seconds * RECOVER_STEP)
+        self._recovered_at += seconds
+        if self.rate >= self.base_rate:
+            log.info("bulk sending back at %.1f/s", self.rate)
+
+    def _limit(self, now: float) -> int:
+        # Answers are not paced: as many as came in the last second may come in the next, so
+        # bulk leaves that many places free (and never fewer than the headroom).
+        return max(1, WINDOW_LIMIT - max(REPLY_HEADROOM, self.window.answers(now)))
+
+    def _book(self, chat_id: int, at: float) -> None:
+        self.window.record(at)
+        self._next = at + 1.0 / self.rate
         self._chat_last[chat_id] = max(self._chat_last.get(chat_id, at), at)
         if chat_id < 0:
             self._group_sent.setdefault(chat_id, deque()).append(at)
-        return wait
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the next overall slot for a message into ``chat_id`` now, however far ahead it
+        is; seconds to wait for it. :meth:`take` decides at the moment of sending instead."""
+        now = self.clock()
+        self._recover(now)
+        at = max(now, self._next)
+        while self.window.count(at) >= self._limit(now):
+            at = self.window.leaves_at(at) + 1e-6
+        self._book(chat_id, at)
+        return at - now
 
     async def pause(self, seconds: float) -> None:
         await self._sleep(seconds)
 
     async def take(self, chat_id: int) -> None:
-        """Wait for the next overall slot; the chat counts as written to from then on."""
-        wait = self.reserve(chat_id)
-        if wait > 0:
-            await self._sleep(wait)
+        """Wait for the next overall slot; the chat counts as written to from then on.
+
+        One sender at a time decides, at the moment it may send: the window then holds every
+        answer sent so far, where a slot booked ahead would have missed the answers sent while
+        it waited."""
+        async with self._turn:
+            while True:
+                now = self.clock()
+                self._recover(now)
+                if self._next > now:
+                    await self._sleep(self._next - now)
+                    continue
+                if self.window.count(now) >= self._limit(now):
+                    await self._sleep(max(self.window.leaves_at(now) - now, 0.0) + 1e-3)
+                    continue
+                self._book(chat_id, now)
+                return
 
 
 # ------------------------------------------------------------------------------- quiet hours
@@ -478,6 +574,7 @@ class Deliverer(Generic[C]):
             wait = error.retry_after
             delay = wait if isinstance(wait, timedelta) else timedelta(seconds=float(wait))
             log.warning("429 for notification %s: retrying after %s", item.notification_id, delay)
+            self.pacer.slow_down()
             await outbox.retry_at(item.notification_id, self._clock() + delay, str(error))
             report.retried += 1
         except Forbidden as error:

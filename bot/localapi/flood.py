@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,10 @@ class FloodLimits:
     burst: float = 1.0
     global_burst: float | None = None
     group_burst: float | None = None
+    #: Count the global limit as Telegram is observed to: at most ``global_per_second``
+    #: messages in ANY one-second window (t − 1, t], instead of a token bucket, which lets a
+    #: sender that paused catch up with a burst above the limit.
+    strict_window: bool = False
 
 
 class TokenBucket:
@@ -71,6 +76,7 @@ class FloodControl:
         self.clock = clock
         self._global: dict[int, TokenBucket] = {}
         self._chats: dict[tuple[int, int], TokenBucket] = {}
+        self._sent: dict[int, deque[float]] = {}
 
     def _bucket_global(self, bot_id: int, now: float) -> TokenBucket:
         bucket = self._global.get(bot_id)
@@ -99,10 +105,20 @@ class FloodControl:
         Nothing is taken when refused, so a refused message does not eat into the budget.
         """
         now = self.clock()
-        buckets = (
-            self._bucket_global(bot_id, now),
-            self._bucket_chat(bot_id, chat_id, is_group, now),
-        )
+        chat = self._bucket_chat(bot_id, chat_id, is_group, now)
+        if self.limits.strict_window:
+            sent = self._sent.setdefault(bot_id, deque())
+            while sent and sent[0] <= now - 1.0:
+                sent.popleft()
+            wait = chat.wait_time(now)
+            if len(sent) >= int(self.limits.global_per_second):
+                wait = max(wait, sent[0] + 1.0 - now)
+            if wait > 0:
+                return max(1, math.ceil(wait - _EPSILON))
+            sent.append(now)
+            chat.take(now)
+            return None
+        buckets = (self._bucket_global(bot_id, now), chat)
         wait = max(bucket.wait_time(now) for bucket in buckets)
         if wait > 0:
             return max(1, math.ceil(wait - _EPSILON))

@@ -106,7 +106,8 @@ async def test_figures_table_chart_and_the_friday_report(
 
     # The job reminds who confirmed the hours, once, with a button to the figures.
     run_job(bot)
-    reminder = await organizer.wait_for_text("Figures for the statistics table")
+    # Through the job and then the outbox: generous for a loaded 2-core machine.
+    reminder = await organizer.wait_for_text("Figures for the statistics table", timeout=20)
     await organizer.press("📊 Record the figures", message=reminder)
     await organizer.wait_for_text("Not recorded yet")
 

@@ -113,3 +113,22 @@ async def test_no_limits_by_default(bot: Bot, server: LocalBotApi, bot_info: obj
     for n in range(50):
         await bot.send_message(USERS[0].id, f"{n}")
     assert server.stats.too_many_requests == 0
+
+
+def test_a_strict_window_refuses_a_burst_after_a_pause() -> None:
+    """Telegram-like: at most 30 in any one second. A token bucket refilled during a pause
+    lets 30 through at the end of one second and 30 more at the start of the next; the strict
+    window does not."""
+    from bot.localapi.flood import FloodControl
+
+    now = [100.0]
+    control = FloodControl(FloodLimits(strict_window=True), clock=lambda: now[0])
+    accepted = []
+    for n in range(60):
+        now[0] = 100.0 + n * 0.02  # 50 a second offered
+        if control.acquire(1, 10_000 + n, is_group=False) is None:
+            accepted.append(now[0])
+    # 30 in the first 0.6 s, then nothing until the first leaves the window at 101.0.
+    assert len(accepted) == 30 + 10
+    assert all(not (100.58 < t < 100.999) for t in accepted)
+    assert max(sum(1 for u in accepted if t - 1.0 < u <= t) for t in accepted) == 30

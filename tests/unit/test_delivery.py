@@ -31,31 +31,76 @@ class FakeTime:
 
 
 def pacer(fake: FakeTime, rate: float = 25, interval: float = 1.0, group: int = 20) -> Pacer:
-    return Pacer(rate, interval, group, burst_seconds=0.2, clock=fake.clock, sleep=fake.sleep)
+    return Pacer(rate, interval, group, clock=fake.clock, sleep=fake.sleep)
 
 
-async def test_overall_rate_is_kept_after_a_small_burst() -> None:
+def most_in_one_second(times: list[float]) -> int:
+    """The largest number of sends in any window (t − 1, t] (checked at every send)."""
+    times = sorted(times)
+    return max(sum(1 for u in times if end - 1.0 < u <= end + 1e-9) for end in times)
+
+
+async def test_bulk_is_evenly_spaced_without_a_burst() -> None:
     fake = FakeTime()
     paced = pacer(fake)
     sent_at = []
     for chat in range(100):
         await paced.take(chat)
         sent_at.append(fake.now)
-    # The bucket holds 0.2 s worth (5 messages): those go at once, then one every 40 ms.
-    assert sent_at[:5] == [1000.0] * 5
-    gaps = [b - a for a, b in itertools.pairwise(sent_at[5:])]
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert all(gap == pytest.approx(0.04) for gap in gaps)
-    # Over any second, never more than rate + burst.
-    for i, start in enumerate(sent_at):
-        assert sum(1 for t in sent_at[i:] if t < start + 1.0) <= 25 + 5
-    assert (sent_at[-1] - sent_at[0]) == pytest.approx((100 - 5) / 25)
+    assert most_in_one_second(sent_at) <= 26
+    # After a pause the rate is not caught up in a burst.
+    fake.now += 10
+    again = []
+    for chat in range(200, 210):
+        await paced.take(chat)
+        again.append(fake.now)
+    assert all(b - a == pytest.approx(0.04) for a, b in itertools.pairwise(again))
 
 
 async def test_concurrent_reservations_queue_in_order() -> None:
     fake = FakeTime()
     paced = pacer(fake, rate=10, interval=0)
     waits = [paced.reserve(chat) for chat in range(5)]  # all at the same instant
-    assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2, 0.3])  # 0.2 s worth at 10/s: 2
+    assert waits == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+
+
+async def test_answers_and_bulk_together_stay_within_the_one_second_limit() -> None:
+    """At 28/s bulk alone uses 28 of every second; answers sent meanwhile push bulk slots
+    later, so no window (t − 1, t] ever holds more than 30 (Telegram's overall limit)."""
+    fake = FakeTime()
+    paced = pacer(fake, rate=28, interval=0)
+    window = paced.window
+    sends: list[float] = []
+    for n in range(400):
+        if n % 3 == 0:  # an answer to someone who wrote, sent right now
+            window.record(answer=True)
+            sends.append(fake.now)
+        await paced.take(n)
+        sends.append(fake.now)
+    assert most_in_one_second(sends) <= 30
+    # Without answers the bulk rate is reached.
+    fake2 = FakeTime()
+    alone = pacer(fake2, rate=28, interval=0)
+    times = []
+    for n in range(280):
+        await alone.take(n)
+        times.append(fake2.now)
+    assert len(times) / (times[-1] - times[0] + 1 / 28) >= 27.5
+
+
+async def test_a_429_slows_bulk_down_and_it_recovers() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=28, interval=0)
+    paced.slow_down()
+    assert paced.rate == 14
+    fake.now += 4
+    paced.reserve(1)
+    assert paced.rate == 14  # not yet
+    fake.now += 30
+    paced.reserve(2)
+    assert paced.rate == 28
 
 
 async def test_private_chat_interval() -> None:
