@@ -8,7 +8,7 @@ round trip.
     python -m bench.delivery [--rows 10000] [--users 2500] [--latency 0.1] [--stand-in]
                              [--profile FILE]
 
-Target: at least 24 messages per second sustained (the default ``SEND_RATE_PER_SECOND`` is 25),
+Target (issue #14): at least 27 messages per second sustained (the default ``SEND_RATE_PER_SECOND`` is 28),
 none lost, no duplicates, and no burst of 429s.
 
 The data set is seeded with bulk ``INSERT`` s: ``--users`` volunteers (users + profiles, private
@@ -57,7 +57,7 @@ from storage.db import Database
 from storage.timeutil import to_db_time
 
 TOKEN = "123456:BENCH-delivery"
-TARGET_RATE = 24.0
+TARGET_RATE = 27.0
 FIRST_USER = 100_000
 #: The delivery time: Wednesday 2026-11-25 09:00 in Shanghai (outside the default quiet hours).
 DELIVER_AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -254,10 +254,13 @@ async def seed_stand_in(
 # -- the run --------------------------------------------------------------------------------------
 
 
-async def run(rows: int, users: int, latency: float, stand_in: bool) -> None:
-    limits = FloodLimits()  # 30/s per bot, 1/s per private chat, 20/min per group
+async def run(rows: int, users: int, latency: float, stand_in: bool, bucket: bool) -> None:
+    # 30 in any one second per bot (Telegram's, as a strict sliding window unless --bucket),
+    # 1/s per private chat, 20/min per group.
+    limits = FloodLimits(strict_window=not bucket)
+    model = "a token bucket" if bucket else "a strict one-second window"
     print(
-        f"Local Bot API with flood limits {limits.global_per_second:g}/s overall, "
+        f"Local Bot API with flood limits {limits.global_per_second:g}/s overall ({model}), "
         f"{limits.per_chat_per_second:g}/s per chat, {limits.per_group_per_minute:g}/min per "
         f"group; simulated round trip {latency * 1000:.0f} ms"
     )
@@ -430,7 +433,7 @@ def report(
         and unsent == 0
         and missing == 0
         and duplicates == 0
-        and worst_second <= 1
+        and too_many == 0
     )
     print(f"result:                  {'PASS' if ok else 'FAIL'}")
     mode = "stand-in renderer" if stand_in else "real reminders"
@@ -451,8 +454,13 @@ def main() -> None:
         help="directly inserted rows and a renderer without database reads (transport only)",
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the run here")
+    parser.add_argument(
+        "--bucket",
+        action="store_true",
+        help="the server's older flood model (a token bucket) instead of the strict window",
+    )
     args = parser.parse_args()
-    coroutine = run(args.rows, args.users, args.latency, args.stand_in)
+    coroutine = run(args.rows, args.users, args.latency, args.stand_in, args.bucket)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

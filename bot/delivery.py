@@ -306,7 +306,11 @@ class Pacer:
 
     def _book(self, chat_id: int, at: float) -> None:
         self.window.record(at)
-        self._next = at + 1.0 / self.rate
+        interval = 1.0 / self.rate
+        # On schedule (a sleep wakes a little late): the next slot follows the planned one, so
+        # the lateness does not add up; after a stall the schedule starts again from now
+        # rather than catching up in a burst.
+        self._next = self._next + interval if at - self._next < interval else at + interval
         self._chat_last[chat_id] = max(self._chat_last.get(chat_id, at), at)
         if chat_id < 0:
             self._group_sent.setdefault(chat_id, deque()).append(at)
