@@ -453,6 +453,13 @@ class Deliverer(Generic[C]):
         self._renderers: dict[NotificationKind, Renderer[C]] = dict(renderers)
         self._running = asyncio.Lock()
         self._again = False
+        self._stopping = False
+
+    def stop(self) -> None:
+        """The process is shutting down: sends in flight finish, nothing new starts, and the
+        rows not sent yet are given back to the outbox (sent by the next run, here or in
+        another instance) instead of holding the shutdown for a whole run (up to MAX_RUN)."""
+        self._stopping = True
 
     def register(self, kind: NotificationKind, renderer: Renderer[C]) -> None:
         """Replace one kind's renderer (tests and benchmarks send stand-in texts)."""
@@ -462,6 +469,8 @@ class Deliverer(Generic[C]):
         """Drain what is due, batch after batch; returns at once if a run is already going
         (it will pick up whatever this call was nudged for)."""
         report = DeliveryReport()
+        if self._stopping:
+            return report
         if self._running.locked():
             self._again = True
             return report
@@ -473,7 +482,7 @@ class Deliverer(Generic[C]):
         started = self._monotonic()
         sweep_every = self._settings.outbox_interval_seconds
         last_sweep: float | None = None
-        while True:
+        while not self._stopping:
             self._again = False
             if last_sweep is None or self._monotonic() - last_sweep >= sweep_every:
                 await self._sweep()
@@ -531,6 +540,10 @@ class Deliverer(Generic[C]):
 
             async def one(item: OutboxItem) -> None:
                 async with in_flight:
+                    if self._stopping:
+                        await outbox.release([item.notification_id])
+                        report.paced += 1
+                        return
                     await self._deliver(bot, item, report)
 
             async with asyncio.TaskGroup() as group:
@@ -572,6 +585,10 @@ class Deliverer(Generic[C]):
             report.dropped += 1
             return
         await self.pacer.take(item.telegram_id)
+        if self._stopping:  # stopped while waiting for the slot: the next run sends it
+            await outbox.release([item.notification_id])
+            report.paced += 1
+            return
         try:
             await self._send(bot, item, rendered)
         except RetryAfter as error:

@@ -217,6 +217,9 @@ class BotRuntime:
     async def stop(self) -> None:
         """Stop receiving, let running handlers finish, close the database."""
         application = self.application
+        deliverer = getattr(application, "deliverer", None)
+        if deliverer is not None:
+            deliverer.stop()  # a broadcast in progress stays queued rather than delaying this
         try:
             await self.stop_polling()
             if self.health is not None:
