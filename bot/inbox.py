@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import socket
@@ -46,13 +45,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from telegram import Bot
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.api_retry import retry_replies_until
 from bot.clock import Clock, system_clock
-from storage.db import Database
 from storage.inbox import InboxItem, InboxRepository, LeasesRepository, NewUpdate
 
 log = logging.getLogger(__name__)
@@ -63,7 +60,6 @@ IDLE_CHECK_EVERY = 1.0  # seconds between looks for work stored by another insta
 MAX_BACKOFF = 5.0  # seconds
 KEEP_DONE = timedelta(days=2)  # Telegram retries a webhook for about a day at most
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SCHEDULER_LEASE = "scheduler"
 WEBHOOK_LEASE = "webhook"
 
@@ -325,122 +321,6 @@ class Poller:
                     await asyncio.sleep(1.0)
             offset = updates[-1].update_id + 1
             self._processor.wake()
-
-
-# ------------------------------------------------------------------------------------ webhook
-
-
-class WebhookServer:
-    """``POST <path>``: an update from Telegram (secret header checked), answered 200 only once
-    stored; ``GET /healthz``: 200 when the database answers (for a load balancer)."""
-
-    def __init__(
-        self,
-        inbox: InboxRepository,
-        processor: InboxProcessor,
-        db: Database,
-        clock: Clock,
-        *,
-        secret: str,
-        path: str,
-    ) -> None:
-        self._inbox = inbox
-        self._processor = processor
-        self._db = db
-        self._clock = clock
-        self._secret = secret
-        self._path = path
-        self._runner: web.AppRunner | None = None
-
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
-        app.router.add_post(self._path, self._update)
-        app.router.add_get("/healthz", self._health)
-        return app
-
-    async def start(self, host: str, port: int) -> int:
-        self._runner, bound = await _serve(self.app(), host, port)
-        log.info("webhook listening on %s:%s%s", host, bound, self._path)
-        return bound
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _update(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._secret.encode()):
-            return web.Response(status=403, text="forbidden")
-        try:
-            data = await request.json()
-            stored = new_update(data) if isinstance(data, dict) else None
-        except (ValueError, json.JSONDecodeError):
-            stored = None
-        if stored is None:
-            # Not an update: a 200 so Telegram does not retry something that never works.
-            log.warning("webhook: ignored a request that is not an update")
-            return web.Response(text="ignored")
-        try:
-            await self._inbox.store([stored], self._clock())
-        except Exception:
-            log.exception("webhook: could not store update %s", stored.update_id)
-            return web.Response(status=503, text="try again")
-        self._processor.wake()
-        return web.Response(text="ok")
-
-    async def _health(self, request: web.Request) -> web.Response:
-        return await _database_health(self._db)
-
-
-async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve ``app``; the runner (to stop it) and the port bound (``port`` 0 picks one)."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = getattr(site, "_server", None)
-    sockets = getattr(server, "sockets", None) or []
-    return runner, int(sockets[0].getsockname()[1]) if sockets else port
-
-
-async def _database_health(db: Database) -> web.Response:
-    """200 when the database answers, 503 naming the error otherwise."""
-    try:
-        await db.fetch_one("SELECT 1 AS ok")
-    except Exception as error:
-        return web.Response(status=503, text=f"database unreachable: {type(error).__name__}")
-    return web.Response(text="ok")
-
-
-# ------------------------------------------------------------------------------ health (polling)
-
-
-class HealthServer:
-    """``GET /healthz`` in polling mode (``HEALTH_PORT``): 200 while polling works and the
-    database answers, 503 with the reason otherwise — so a supervisor notices a process that
-    cannot poll (PTB's Updater used to stop for good after a gateway's 404 while the process
-    stayed alive)."""
-
-    def __init__(self, poller: Callable[[], Poller | None], db: Database) -> None:
-        self._poller = poller
-        self._db = db
-        self._runner: web.AppRunner | None = None
-
-    async def start(self, host: str, port: int) -> int:
-        app = web.Application()
-        app.router.add_get("/healthz", self._health)
-        self._runner, bound = await _serve(app, host, port)
-        return bound
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _health(self, request: web.Request) -> web.Response:
-        poller = self._poller()
-        if poller is None or not poller.healthy:
-            return web.Response(status=503, text="cannot reach the Bot API (polling)")
-        return await _database_health(self._db)
 
 
 # --------------------------------------------------------------------------------- leadership

@@ -18,7 +18,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommandScopeDefault, Update
 
@@ -30,11 +30,9 @@ from bot.i18n import translator
 from bot.inbox import (
     ALLOWED_UPDATES,
     WEBHOOK_LEASE,
-    HealthServer,
     InboxProcessor,
     Leadership,
     Poller,
-    WebhookServer,
     instance_name,
 )
 from handlers.commands import commands_for
@@ -42,6 +40,9 @@ from storage.backends import open_database
 from storage.db import Database
 from storage.inbox import InboxRepository, LeasesRepository
 from storage.migrate import migrate
+
+if TYPE_CHECKING:  # aiohttp loads only for a webhook or a health port (bot.http_servers)
+    from bot.http_servers import HealthServer, WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ class BotRuntime:
             else:
                 await runtime.start_polling()
                 if settings.health_port:
+                    from bot.http_servers import HealthServer
+
                     runtime.health = HealthServer(lambda: runtime.poller, db)
                     runtime.health_port = await runtime.health.start(
                         settings.webhook_host, settings.health_port
@@ -165,6 +168,8 @@ class BotRuntime:
         if not url or not secret:
             raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
         assert self.processor is not None
+        from bot.http_servers import WebhookServer
+
         self.webhook = WebhookServer(
             InboxRepository(self.db),
             self.processor,
