@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.hours import RoundingRule
@@ -35,6 +35,88 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not a duration like 24h, 90m or 2d")
     amount, unit = match.groups()
     return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+#: Every single-duration setting (typed like "30m", "2h", "14d"): shortest, longest, and what
+#: to say otherwise. One table, one parser and one check instead of a pair of validators per
+#: feature.
+_SPANS: dict[str, tuple[timedelta, timedelta, str]] = {
+    "cancel_cutoff": (
+        timedelta(0),
+        timedelta(days=30),
+        "must be between 0 and 30 days, e.g. 2h or 12h",
+    ),
+    "offer_window": (
+        timedelta(0),
+        timedelta(days=30),
+        "must be between 0 and 30 days, e.g. 2h or 12h",
+    ),
+    "key_date_heads_up": (
+        timedelta(seconds=1),
+        timedelta(days=60),
+        "must be between 1s and 60 days, e.g. 48h or 14d",
+    ),
+    "understaffed_lead": (
+        timedelta(seconds=1),
+        timedelta(days=60),
+        "must be between 1s and 60 days, e.g. 48h or 14d",
+    ),
+    "invite_cooldown": (
+        timedelta(seconds=1),
+        timedelta(days=60),
+        "must be between 1s and 60 days, e.g. 48h or 14d",
+    ),
+    "org_invite_ttl": (
+        timedelta(seconds=1),
+        timedelta(days=60),
+        "must be between 1s and 60 days, e.g. 48h or 14d",
+    ),
+    "checkin_opens_before": (
+        timedelta(0),
+        timedelta(hours=24),
+        "must be between 0 and 24 hours, e.g. 30m or 1h",
+    ),
+    "checkin_closes_after": (
+        timedelta(0),
+        timedelta(hours=24),
+        "must be between 0 and 24 hours, e.g. 30m or 1h",
+    ),
+    "no_show_window": (
+        timedelta(days=1),
+        timedelta(days=730),
+        "must be between 1 and 730 days, e.g. 90d",
+    ),
+    "request_accept_timeout": (
+        timedelta(minutes=1),
+        timedelta(days=7),
+        "must be between 1 minute and 7 days, e.g. 2h or 30m",
+    ),
+    "request_urgent_escalation": (
+        timedelta(minutes=1),
+        timedelta(days=7),
+        "must be between 1 minute and 7 days, e.g. 2h or 30m",
+    ),
+    "verify_window": (
+        timedelta(seconds=10),
+        timedelta(days=1),
+        "must be between 10s and 1 day, e.g. 1m or 15m",
+    ),
+    "verify_block": (
+        timedelta(seconds=10),
+        timedelta(days=1),
+        "must be between 10s and 1 day, e.g. 1m or 15m",
+    ),
+    "emergency_wave_interval": (
+        timedelta(seconds=30),
+        timedelta(hours=1),
+        "must be between 30s and 1h, e.g. 3m",
+    ),
+    "emergency_duration": (
+        timedelta(minutes=30),
+        timedelta(hours=24),
+        "must be between 30m and 24h, e.g. 4h",
+    ),
+}
 
 
 class Settings(BaseSettings):
@@ -149,29 +231,6 @@ class Settings(BaseSettings):
     no_show_limit: int = Field(default=3, ge=1, le=50)
     no_show_window: timedelta = Field(default=timedelta(days=90))
 
-    @field_validator(
-        "checkin_opens_before", "checkin_closes_after", "no_show_window", mode="before"
-    )
-    @classmethod
-    def _record_duration(cls, value: object) -> object:
-        if isinstance(value, str):
-            return parse_duration(value)
-        return value
-
-    @field_validator("checkin_opens_before", "checkin_closes_after")
-    @classmethod
-    def _checkin_span(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0) or value > timedelta(hours=24):
-            raise ValueError("must be between 0 and 24 hours, e.g. 30m or 1h")
-        return value
-
-    @field_validator("no_show_window")
-    @classmethod
-    def _no_show_window(cls, value: timedelta) -> timedelta:
-        if value < timedelta(days=1) or value > timedelta(days=730):
-            raise ValueError("must be between 1 and 730 days, e.g. 90d")
-        return value
-
     # Service records within RECORDING_DEADLINE_DAYS working days of the activity (民政部令
     # 第67号 Art. 11): the organizers are reminded on these working days ("3,7,9") while the hours
     # are unconfirmed, at RECORDING_REMINDER_TIME (local), on working days only.
@@ -204,20 +263,6 @@ class Settings(BaseSettings):
     request_accept_timeout: timedelta = Field(default=timedelta(hours=2))
     request_urgent_escalation: timedelta = Field(default=timedelta(minutes=30))
 
-    @field_validator("request_accept_timeout", "request_urgent_escalation", mode="before")
-    @classmethod
-    def _request_duration(cls, value: object) -> object:
-        if isinstance(value, str):
-            return parse_duration(value)
-        return value
-
-    @field_validator("request_accept_timeout", "request_urgent_escalation")
-    @classmethod
-    def _request_span(cls, value: timedelta) -> timedelta:
-        if value < timedelta(minutes=1) or value > timedelta(days=7):
-            raise ValueError("must be between 1 minute and 7 days, e.g. 2h or 30m")
-        return value
-
     # Certificates (证明出具, 民政部令第67号 Art. 14–17; bot.services.certificates). With
     # CERTIFICATE_APPROVAL the recording organization's managers approve each request first;
     # off by default, since the records were confirmed already. The federation's name is printed
@@ -234,20 +279,6 @@ class Settings(BaseSettings):
     verify_window: timedelta = Field(default=timedelta(minutes=1))
     verify_block: timedelta = Field(default=timedelta(minutes=15))
 
-    @field_validator("verify_window", "verify_block", mode="before")
-    @classmethod
-    def _verify_duration(cls, value: object) -> object:
-        if isinstance(value, str):
-            return parse_duration(value)
-        return value
-
-    @field_validator("verify_window", "verify_block")
-    @classmethod
-    def _verify_span(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=10) or value > timedelta(days=1):
-            raise ValueError("must be between 10s and 1 day, e.g. 1m or 15m")
-        return value
-
     # Reports (issue #18): during a campaign period the statistics table goes out every
     # REPORT_WEEKDAY (ISO, 5 = Friday) at REPORT_TIME (local); organizations missing figures are
     # reminded the day before at the same time. STATS_POPULATION: inhabitants of the area the
@@ -256,19 +287,20 @@ class Settings(BaseSettings):
     report_time: str = Field(default="10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     stats_population: int = Field(default=0, ge=0, le=2_000_000_000)
 
-    @field_validator(
-        "cancel_cutoff",
-        "offer_window",
-        "key_date_heads_up",
-        "understaffed_lead",
-        "invite_cooldown",
-        "org_invite_ttl",
-        mode="before",
-    )
+    @field_validator(*_SPANS, mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_duration(value)
+        return value
+
+    @field_validator(*_SPANS)
+    @classmethod
+    def _span(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        assert info.field_name is not None
+        shortest, longest, message = _SPANS[info.field_name]
+        if not shortest <= value <= longest:
+            raise ValueError(message)
         return value
 
     @field_validator("reminder_offsets", "campaign_offsets", mode="before")
@@ -291,20 +323,6 @@ class Settings(BaseSettings):
         if any(offset > timedelta(days=60) for offset in value):
             raise ValueError("offsets must be at most 60 days")
         return tuple(sorted(value, reverse=True))
-
-    @field_validator("key_date_heads_up", "understaffed_lead", "invite_cooldown", "org_invite_ttl")
-    @classmethod
-    def _positive_span(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0) or value > timedelta(days=60):
-            raise ValueError("must be between 1s and 60 days, e.g. 48h or 14d")
-        return value
-
-    @field_validator("cancel_cutoff", "offer_window")
-    @classmethod
-    def _positive_duration(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0) or value > timedelta(days=30):
-            raise ValueError("must be between 0 and 30 days, e.g. 2h or 12h")
-        return value
 
     @field_validator("recording_reminder_days", mode="before")
     @classmethod
@@ -406,27 +424,6 @@ class Settings(BaseSettings):
     emergency_max_radius_km: int = Field(default=50, ge=1, le=500)
     emergency_duration: timedelta = Field(default=timedelta(hours=4))
     emergency_edit_seconds: float = Field(default=2.0, ge=0.5, le=60)
-
-    @field_validator("emergency_wave_interval", "emergency_duration", mode="before")
-    @classmethod
-    def _emergency_duration(cls, value: object) -> object:
-        if isinstance(value, str):
-            return parse_duration(value)
-        return value
-
-    @field_validator("emergency_wave_interval")
-    @classmethod
-    def _wave_interval(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=30) or value > timedelta(hours=1):
-            raise ValueError("must be between 30s and 1h, e.g. 3m")
-        return value
-
-    @field_validator("emergency_duration")
-    @classmethod
-    def _emergency_length(cls, value: timedelta) -> timedelta:
-        if value < timedelta(minutes=30) or value > timedelta(hours=24):
-            raise ValueError("must be between 30m and 24h, e.g. 4h")
-        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_duration
+from bot.config import _SPANS, ConfigError, Settings, load_settings, parse_duration
 from bot.domain.users import Language
 
 TOKEN = "123456:ABC-def_ghi"
@@ -150,3 +151,12 @@ def test_parse_duration() -> None:
     assert parse_duration(" 90m ").total_seconds() == 5400
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("soon")
+
+
+def test_every_duration_setting_is_parsed_and_bounded_by_the_one_table() -> None:
+    durations = {
+        name for name, field in Settings.model_fields.items() if field.annotation is timedelta
+    }
+    assert durations == set(_SPANS)
+    for name, (shortest, longest, _message) in _SPANS.items():
+        assert shortest <= Settings.model_fields[name].default <= longest, name
