@@ -7,11 +7,15 @@ contact lines only when ``contact_shown``, so no screen can leak them by mistake
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.context import Services
+from telegram import Update
+
+from bot.context import Services, ZyContext, nudge_outbox
+from bot.domain.flows import FlowOwner
 from bot.domain.requests import (
     Beneficiary,
     HelperStatus,
@@ -20,13 +24,14 @@ from bot.domain.requests import (
     ServiceRequest,
     stars,
 )
-from bot.domain.validation import format_phone_for_display
+from bot.domain.validation import InvalidInput, format_phone_for_display
 from bot.i18n import N_, Translator
 from bot.services.requests import RequestRefusal, RequestView
 from bot.services.staff import StaffRefusal
 from handlers.callbacks import Press
+from handlers.flows import release
 from handlers.refusals import GENERIC, RefusalTexts
-from handlers.render import html
+from handlers.render import html, send
 
 # ------------------------------------------------------------------------- button families
 
@@ -375,3 +380,34 @@ async def short_line(services: Services, t: Translator, request: ServiceRequest)
     return (
         f"{urgent}#{request.request_id} {category} · {area} · {t.format_moment(request.starts_at)}"
     )
+
+
+#: Flow-state keys of a reason typed for one version of a request.
+REQUEST = "request"
+VERSION = "version"
+
+
+async def apply_typed_reason(
+    update: Update,
+    context: ZyContext,
+    owner: FlowOwner,
+    act: Callable[[int, int, int, str], Awaitable[object]],
+) -> int | None:
+    """A reason typed for the version of a request the person saw (a dispatcher's rejection,
+    a team's decline …): ``act(user, request, version, text)``. Text the service refuses is
+    answered and asked for again; done, the flow is released and the outbox nudged. Returns
+    the request's number once done."""
+    request_id = owner.int_state(REQUEST)
+    version = owner.int_state(VERSION)
+    message = update.effective_message
+    if request_id is None or version is None or message is None or message.text is None:
+        await release(context, owner.flow)
+        return None
+    try:
+        await act(context.user.telegram_id, request_id, version, message.text)
+    except InvalidInput as error:
+        await send(update, error.translate(context.t.gettext))
+        return None
+    await release(context, owner.flow)
+    nudge_outbox(context)
+    return request_id

@@ -44,23 +44,25 @@ from bot.domain.requests import (
     SuggestReason,
     stars,
 )
-from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
 from bot.services.requests import RequestRefusal, RequestRefused
 from handlers.callbacks import MenuItem, MenuOpen
-from handlers.flows import Flow, release, take
+from handlers.flows import Flow, take
 from handlers.manage_steps import reprompt
 from handlers.press_table import PressTable, flow_refusing, press_handlers
 from handlers.refusals import GENERIC, refusing
 from handlers.render import answer, html, send, show
 from handlers.request_common import (
+    REQUEST,
     TEXTS,
+    VERSION,
     DaHome,
     DpCard,
     DpQueue,
     DpReject,
     DpSend,
     DpStats,
+    apply_typed_reason,
     duration_text,
     headline,
     names,
@@ -69,8 +71,6 @@ from handlers.request_common import (
 )
 
 FLOW = "request_reject"
-REQUEST = "request"
-VERSION = "version"
 PROMPT = N_("Please type the reason as text.")
 JOB = "requests-tick"
 #: How often the job looks for timeouts, escalations and addresses to mask.
@@ -200,21 +200,9 @@ async def on_reject(update: Update, context: ZyContext, press: DpReject) -> None
 
 @flow_refusing(TEXTS)
 async def on_reason(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-    request_id = owner.int_state(REQUEST)
-    version = owner.int_state(VERSION)
-    message = update.effective_message
-    if request_id is None or version is None or message is None or message.text is None:
-        await release(context, FLOW)
+    request_id = await apply_typed_reason(update, context, owner, context.services.requests.reject)
+    if request_id is None:
         return
-    try:
-        await context.services.requests.reject(
-            context.user.telegram_id, request_id, version, message.text
-        )
-    except InvalidInput as error:
-        await send(update, error.translate(context.t.gettext))
-        return
-    await release(context, FLOW)
-    nudge_outbox(context)
     t = context.t
     await send(
         update,

@@ -61,7 +61,9 @@ from handlers.refusals import GENERIC
 from handlers.render import answer, html, send, show
 from handlers.request_common import (
     HELPER_LABELS,
+    REQUEST,
     TEXTS,
+    VERSION,
     HvAnswer,
     TmAccept,
     TmActivity,
@@ -73,6 +75,7 @@ from handlers.request_common import (
     TmHours,
     TmList,
     TmStart,
+    apply_typed_reason,
     headline,
     hours_text,
     names,
@@ -84,8 +87,6 @@ log = logging.getLogger(__name__)
 
 DECLINE_FLOW = "request_decline"
 REPORT_FLOW = "request_report"
-REQUEST = "request"
-VERSION = "version"
 MINUTES = "minutes"
 REASON_PROMPT = N_("Please type the reason as text.")
 REPORT_PROMPT = N_("Please type the report as text.")
@@ -201,21 +202,9 @@ async def on_decline(update: Update, context: ZyContext, press: TmDecline) -> No
 
 @flow_refusing(TEXTS)
 async def on_decline_text(update: Update, context: ZyContext, owner: FlowOwner) -> None:
-    request_id = owner.int_state(REQUEST)
-    version = owner.int_state(VERSION)
-    message = update.effective_message
-    if request_id is None or version is None or message is None or message.text is None:
-        await release(context, DECLINE_FLOW)
+    done = await apply_typed_reason(update, context, owner, context.services.requests.decline)
+    if done is None:
         return
-    try:
-        await context.services.requests.decline(
-            context.user.telegram_id, request_id, version, message.text
-        )
-    except InvalidInput as error:
-        await send(update, error.translate(context.t.gettext))
-        return
-    await release(context, DECLINE_FLOW)
-    nudge_outbox(context)
     await send(
         update,
         context.t.gettext("Declined. The request goes back to the dispatcher."),
