@@ -23,6 +23,7 @@ from handlers import (
     chat_types,
     checkin,
     checkin_display,
+    co_organizers,
     corrections,
     duplicate_activity,
     emergency_answers,
@@ -75,6 +76,7 @@ def register_handlers(application: Application[Any, Any, Any, Any, Any, Any]) ->
     # Feature modules: commands and button families. Typed text, pins and contacts go to the
     # dispatcher below (the flow that owns the user's input, handlers.flows), which therefore
     # comes after every handler that takes messages itself and before the fallbacks.
+    co_organizers.register(application)
     organize.register(application)
     admin.register(application)
     publish_form.register(application)

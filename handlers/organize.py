@@ -1,4 +1,5 @@
-"""For organizers: applying for an organization, the organization home and co-organizers.
+"""For organizers: applying for an organization, and the organization home (co-organizers:
+:mod:`handlers.co_organizers`).
 
 ``/organize`` and the main menu's "For organizers" entry lead a member of an approved
 organization to its home (a chooser first when they belong to several), someone with a pending
@@ -16,10 +17,7 @@ stateDiagram-v2
     Form --> Form: typed answer / org.f.type · org.f.area / org.f.back:<step> / org.f.edit:<field>
     Form --> Pending: org.f.submit (administrators notified; release)
     Form --> [*]: /cancel (draft kept; release) · org.f.quit (draft discarded; release)
-    Home --> Members: org.mem (managers)
-    Members --> Invite: org.inv → one-time link ?start=inv_<code>
-    Members --> Members: org.rm → org.rmy (remove)
-    InviteLink: /start inv_<code> --> Join: org.join → organizer member
+    Home --> Members: org.mem (managers; handlers.co_organizers)
 ```
 
 The form's buttons say what they were drawn for: a type or area button belongs to that step,
@@ -41,7 +39,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import MemberRole, Organization, OrganizationStatus, OrganizationType
-from bot.domain.deeplinks import invite_payload
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.domain.refusals import Refused
@@ -240,7 +237,7 @@ async def answer_refused(update: Update, context: ZyContext, error: Refused) -> 
     raise error
 
 
-def _home_row(t: Translator) -> list[InlineKeyboardButton]:
+def home_row(t: Translator) -> list[InlineKeyboardButton]:
     return [
         InlineKeyboardButton(
             t.gettext("🏠 Main menu"), callback_data=MenuOpen(MenuItem.HOME).pack()
@@ -392,7 +389,7 @@ async def enter(update: Update, context: ZyContext, applying: bool = False) -> N
         await show(
             update,
             t.gettext("You act for several organizations. Which one?"),
-            InlineKeyboardMarkup([*buttons, _home_row(t)]),
+            InlineKeyboardMarkup([*buttons, home_row(t)]),
         )
         return
     svc = service(context)
@@ -402,7 +399,7 @@ async def enter(update: Update, context: ZyContext, applying: bool = False) -> N
             "⏳ Your application for <b>{name}</b> is waiting for an administrator's review "
             "(submitted {date}). I will tell you the result here."
         ).format(name=html(pending.name), date=t.format_date(pending.created_at, "medium"))
-        await show(update, text, InlineKeyboardMarkup([_home_row(t)]))
+        await show(update, text, InlineKeyboardMarkup([home_row(t)]))
         return
     suspended = await svc.suspended_memberships(uid)
     if suspended and not applying:
@@ -412,7 +409,7 @@ async def enter(update: Update, context: ZyContext, applying: bool = False) -> N
             "not available. Reason: {reason}"
         ).format(name=html(details.organization.name), reason=html(details.status_reason or "—"))
         apply_row = [OrgApply().button(t.gettext("📝 Apply for another organization"))]
-        await show(update, text, InlineKeyboardMarkup([apply_row, _home_row(t)]))
+        await show(update, text, InlineKeyboardMarkup([apply_row, home_row(t)]))
         return
     draft = await svc.begin(uid)
     intro = None
@@ -462,7 +459,7 @@ async def show_home(
     rows.append([AwardStart(oid).button(t.gettext("🏅 Enter an award"))])
     if role is MemberRole.MANAGER:
         rows.append([OrgMembers(oid).button(t.gettext("👥 Co-organizers"))])
-    rows.append(_home_row(t))
+    rows.append(home_row(t))
     # Whole sentences per role: English needs "a manager" but "an organizer".
     if role is MemberRole.MANAGER:
         text = t.gettext("🏢 <b>{name}</b>\nYou are a manager of this organization.")
@@ -548,7 +545,7 @@ async def on_submit(update: Update, context: ZyContext, _press: OrgSubmit) -> No
             "📨 Thank you! The application for <b>{name}</b> is sent to the administrators. "
             "I will tell you here when they have decided."
         ).format(name=html(organization.name)),
-        InlineKeyboardMarkup([_home_row(t)]),
+        InlineKeyboardMarkup([home_row(t)]),
     )
 
 
@@ -560,7 +557,7 @@ async def on_quit(update: Update, context: ZyContext, _press: OrgQuit) -> None:
     await show(
         update,
         t.gettext("The application form is discarded. You can apply any time with /organize."),
-        InlineKeyboardMarkup([_home_row(t)]),
+        InlineKeyboardMarkup([home_row(t)]),
     )
 
 
@@ -574,7 +571,7 @@ async def _current(update: Update, context: ZyContext) -> ApplicationDraft | Non
     except OrgRefused as error:
         await release(context, FLOW)
         await send(
-            update, refusal_text(context.t, error), InlineKeyboardMarkup([_home_row(context.t)])
+            update, refusal_text(context.t, error), InlineKeyboardMarkup([home_row(context.t)])
         )
         return None
 
@@ -628,135 +625,6 @@ async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> No
 FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
 
 
-# ------------------------------------------------------------------------- co-organizers
-
-
-async def show_members(
-    update: Update, context: ZyContext, organization_id: int, notice: str | None = None
-) -> None:
-    t = context.t
-    organization, members = await service(context).members(
-        context.user.telegram_id, organization_id
-    )
-    await answer(update)
-    lines = [t.gettext("👥 <b>Members of {name}</b>").format(name=html(organization.name)), ""]
-    buttons = []
-    for member in members:
-        name = " ".join(part for part in (member.first_name, member.last_name) if part)
-        if member.username:
-            name += f" (@{member.username})"
-        role = t.gettext("manager") if member.role is MemberRole.MANAGER else t.gettext("organizer")
-        lines.append(t.gettext("• {name} — {role}").format(name=html(name), role=role))
-        if member.telegram_id != context.user.telegram_id:
-            label = t.gettext("➖ Remove {name}").format(name=member.first_name)
-            buttons.append([OrgRemove(organization_id, member.telegram_id).button(label)])
-    lines += [
-        "",
-        t.gettext(
-            "Invite a co-organizer with a one-time link: it works once and expires after "
-            "{hours} hours."
-        ).format(hours=int(service(context).invite_ttl.total_seconds() // 3600)),
-    ]
-    if notice:
-        lines = [notice, "", *lines]
-    rows = [
-        [OrgInvite(organization_id).button(t.gettext("🔗 Create an invitation link"))],
-        *buttons,
-        [OrgOpen(organization_id).button(t.gettext("⬅️ Back"))],
-    ]
-    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-async def on_members(update: Update, context: ZyContext, press: OrgMembers) -> None:
-    await show_members(update, context, press.organization_id)
-
-
-async def on_invite(update: Update, context: ZyContext, press: OrgInvite) -> None:
-    t = context.t
-    oid = press.organization_id
-    code, expires_at = await service(context).create_invite(context.user.telegram_id, oid)
-    await answer(update)
-    link = f"https://t.me/{context.bot.username}?start={invite_payload(code)}"
-    text = t.gettext(
-        "🔗 Send this link to the person you want as a co-organizer. It works <b>once</b> and "
-        "expires on {expires}.\n\n{link}"
-    ).format(expires=t.format_datetime(expires_at, "short"), link=html(link))
-    await send(update, text, InlineKeyboardMarkup([[OrgMembers(oid).button(t.gettext("⬅️ Back"))]]))
-
-
-async def on_remove(update: Update, context: ZyContext, press: OrgRemove) -> None:
-    """Ask before removing a member."""
-    t = context.t
-    _, members = await service(context).members(context.user.telegram_id, press.organization_id)
-    member = next((m for m in members if m.telegram_id == press.telegram_id), None)
-    if member is None:
-        raise OrgRefused(OrgRefusal.NOT_MEMBER)
-    await answer(update)
-    await show(
-        update,
-        t.gettext("Remove <b>{name}</b> from the organization?").format(
-            name=html(member.first_name)
-        ),
-        InlineKeyboardMarkup(
-            [
-                [
-                    OrgRemoveYes(press.organization_id, press.telegram_id).button(
-                        t.gettext("✅ Yes, remove")
-                    )
-                ],
-                [OrgMembers(press.organization_id).button(t.gettext("⬅️ Back"))],
-            ]
-        ),
-    )
-
-
-async def on_remove_yes(update: Update, context: ZyContext, press: OrgRemoveYes) -> None:
-    t = context.t
-    member = await service(context).remove_member(
-        context.user.telegram_id, press.organization_id, press.telegram_id
-    )
-    notice = t.gettext("✅ {name} is no longer a member.").format(name=html(member.first_name))
-    await show_members(update, context, press.organization_id, notice=notice)
-
-
-async def show_invite(update: Update, context: ZyContext, code: str) -> None:
-    """``/start inv_<code>``: who invites, and a Join button (nothing changes before it)."""
-    t = context.t
-    try:
-        organization = await service(context).invite_target(context.user.telegram_id, code)
-    except OrgRefused as error:
-        await send(update, refusal_text(t, error), InlineKeyboardMarkup([_home_row(t)]))
-        return
-    text = t.gettext(
-        "🏢 You are invited to join <b>{name}</b> as a co-organizer: you will be able to "
-        "publish and manage its activities. Join?"
-    ).format(name=html(organization.name))
-    rows = [
-        [OrgJoin(code).button(t.gettext("✅ Join"))],
-        [
-            InlineKeyboardButton(
-                t.gettext("No, thanks"), callback_data=MenuOpen(MenuItem.HOME).pack()
-            )
-        ],
-    ]
-    await send(update, text, InlineKeyboardMarkup(rows))
-
-
-async def on_join(update: Update, context: ZyContext, press: OrgJoin) -> None:
-    t = context.t
-    organization = await service(context).accept_invite(context.user.telegram_id, press.code)
-    await answer(update)
-    await show_home(
-        update,
-        context,
-        organization,
-        MemberRole.ORGANIZER,
-        notice=t.gettext("🎉 Welcome! You are now a co-organizer of {name}.").format(
-            name=html(organization.name)
-        ),
-    )
-
-
 async def on_malformed(update: Update, context: ZyContext) -> None:
     """An ``org.`` press no family parses (forged, or from an older version of the bot)."""
     await refuse_staff(update, context, StaffRefused(StaffRefusal.NOT_FOUND))
@@ -766,11 +634,6 @@ PRESSES: PressTable = {
     OrgHome: on_home,
     OrgApply: on_apply,
     OrgOpen: on_open,
-    OrgMembers: on_members,
-    OrgInvite: on_invite,
-    OrgRemove: on_remove,
-    OrgRemoveYes: on_remove_yes,
-    OrgJoin: on_join,
     OrgPickType: on_pick_type,
     OrgPickArea: on_pick_area,
     OrgBack: on_back,

@@ -165,7 +165,7 @@ async def start(update: Update, context: ZyContext) -> None:
         await verify_link(update, context, link.code)
         return
     if isinstance(link, OrganizerInviteLink):
-        from handlers.organize import show_invite
+        from handlers.co_organizers import show_invite
 
         await show_invite(update, context, link.code)
         return
