@@ -290,7 +290,9 @@ class ActivitiesRepository:
             where.append("(" + " OR ".join([_MATCHES_WORD] * len(variants)) + ")")
             for pattern in variants:
                 params.extend([pattern] * _MATCHES_WORD.count("?"))
-        return await self._page(" AND ".join(where), params, page, page_size)
+        return await self._page(
+            " AND ".join(where), params, page, page_size, count_from=ACTIVITY_FROM
+        )
 
     async def upcoming_in_box(self, now: datetime, box: BoundingBox, limit: int) -> list[Activity]:
         """Upcoming activities with a map pin inside ``box`` (the caller sorts by distance)."""
@@ -353,9 +355,20 @@ class ActivitiesRepository:
         )
         return await _attach(self._db.fetch_all, rows)
 
-    async def _page(self, where: str, params: list[object], page: int, page_size: int) -> Page:
+    async def _page(
+        self,
+        where: str,
+        params: list[object],
+        page: int,
+        page_size: int,
+        *,
+        count_from: str = "activities a",
+    ) -> Page:
+        # Counted without the organizations join unless the condition reads it (a search by
+        # organization name): every activity has one (NOT NULL foreign key), so the join
+        # changes no count, only the plan (the index on activities no longer covers it).
         count = await self._db.fetch_one(
-            f"SELECT COUNT(*) AS n FROM {ACTIVITY_FROM} WHERE {where}", params
+            f"SELECT COUNT(*) AS n FROM {count_from} WHERE {where}", params
         )
         total = int(count["n"]) if count is not None else 0
         page = clamp_page(page, total, page_size)
