@@ -327,6 +327,11 @@ class LocalBotApi(ApiState):
                 logger.debug("@%s abandoned %s ended: %s", bot.info.username, canonical, exc)
                 return json_response(exc.payload(), exc.error_code)
             return self._error(bot, canonical, params, exc)
+        except ConnectionResetError:
+            # The client hung up while its request was still being read (a bot stopping in the
+            # middle of a long poll): there is nobody to answer, and nothing went wrong here.
+            logger.debug("@%s %s: the client went away", bot.info.username, canonical)
+            raise
         except Exception:
             logger.exception("Local Bot API failed on %s", canonical)
             error = ApiError(500, "Internal Server Error: local Bot API failure")
