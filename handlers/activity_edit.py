@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import ZyContext, nudge_outbox
 from bot.domain.activities import Activity, PeopleServed, SignupStatus
@@ -61,11 +61,13 @@ from bot.services.publishing import (
 )
 from bot.services.staff import StaffRefused
 from handlers.activity_view import PEOPLE_SERVED, short_when, when
-from handlers.callbacks import Press, button, button_rows, parse_id, split
+from handlers.callbacks import Press, button_rows, parse_id, split
 from handlers.flows import Flow, owned_by, release, take
-from handlers.refusals import GENERIC
+from handlers.manage_buttons import ManageCard
+from handlers.press_table import PressTable, press_handlers
+from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff
+from handlers.staff import STAFF_REFUSALS, refuse_staff
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +221,7 @@ def not_editable_text(t: Translator, error: WrongStep) -> str:
 
 def _back_to_activity(t: Translator, activity_id: int) -> InlineKeyboardButton:
     """Back to the activity's management card (handlers.manage), where editing started."""
-    return button(t.gettext("⬅️ Back to the activity"), "mg", "a", activity_id)
+    return ManageCard(activity_id).button(t.gettext("⬅️ Back to the activity"))
 
 
 async def _editable(update: Update, context: ZyContext, activity_id: int) -> Activity | None:
@@ -514,14 +516,9 @@ async def _shown_value(context: ZyContext, activity: Activity, edit: EditField, 
 # ------------------------------------------------------------------------------------ screens
 
 
-async def on_menu(update: Update, context: ZyContext) -> None:
+async def on_menu(update: Update, context: ZyContext, press: EditActivity) -> None:
     """``ed:<activity>``: the fields to choose from."""
     t = context.t
-    data = update.callback_query.data if update.callback_query else None
-    press = EditActivity.parse(data)
-    if press is None:
-        await _on_old_edit_button(update, context, data)
-        return
     activity = await _editable(update, context, press.activity_id)
     if activity is None:
         return
@@ -541,11 +538,15 @@ async def on_menu(update: Update, context: ZyContext) -> None:
     )
 
 
-async def _on_old_edit_button(update: Update, context: ZyContext, data: str | None) -> None:
-    """``ed:<activity>:…``, drawn before the typed families (or forged): it does not say what
-    it was drawn for, so it is refused, but the activity is re-authorized first so that the
-    refusal fits the person (a stranger may not, a started activity can no longer change)."""
-    parts = split(data)
+async def _invalid(update: Update, context: ZyContext) -> None:
+    """Data of an edit family that does not parse. ``ed:<activity>:…`` was drawn before the
+    typed families (still in chats) or forged: it does not say what it was drawn for, so it
+    is refused, but the activity is re-authorized first so that the refusal fits the person
+    (a stranger may not, a started activity can no longer change)."""
+    parts = split(update.callback_query.data if update.callback_query else None)
+    if parts[0] != EditActivity.prefix:
+        await refuse_staff(update, context)
+        return
     activity_id = parse_id(parts[1]) if len(parts) > 1 else None
     if activity_id is None:
         await refuse_staff(update, context)
@@ -554,12 +555,8 @@ async def _on_old_edit_button(update: Update, context: ZyContext, data: str | No
         await _refuse_stale(update, context)
 
 
-async def on_pick(update: Update, context: ZyContext) -> None:
+async def on_pick(update: Update, context: ZyContext, press: EditPick) -> None:
     """A field chosen from the list: its screen (a typed value is read by this flow)."""
-    press = EditPick.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
-        return
     activity = await _editable(update, context, press.activity_id)
     if activity is None:
         return
@@ -571,13 +568,9 @@ async def on_pick(update: Update, context: ZyContext) -> None:
     await show(update, text, markup)
 
 
-async def on_value(update: Update, context: ZyContext) -> None:
+async def on_value(update: Update, context: ZyContext, press: EditValue) -> None:
     """A value chosen with a button: what the pressed screen offered, for its field."""
     t = context.t
-    press = EditValue.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
-        return
     activity = await _editable(update, context, press.activity_id)
     if activity is None:
         return
@@ -598,11 +591,10 @@ async def on_value(update: Update, context: ZyContext) -> None:
     )
 
 
-async def on_training_mode(update: Update, context: ZyContext) -> None:
+async def on_training_mode(update: Update, context: ZyContext, press: EditTrainingMode) -> None:
     """ "Requires a training…" / "This activity is a training…": the organization's list; the
     flow then reads a typed name for it."""
-    press = EditTrainingMode.parse(update.callback_query.data if update.callback_query else None)
-    if press is None or press.mode is TrainingChoice.NONE:
+    if press.mode is TrainingChoice.NONE:
         await refuse_staff(update, context)
         return
     activity = await _editable(update, context, press.activity_id)
@@ -620,14 +612,10 @@ Versioned = TypeVar("Versioned", EditToggle, EditDone, EditMove, EditConfirm)
 
 
 async def _drawn(
-    update: Update, context: ZyContext, family: type[Versioned]
+    update: Update, context: ZyContext, press: Versioned
 ) -> tuple[Versioned, Activity, Pending] | None:
     """A versioned edit press, its activity (re-authorized) and the pending edit it was drawn
-    for; ``None`` after answering a forged, refused or stale press (nothing changed)."""
-    press = family.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
-        return None
+    for; ``None`` after answering a refused or stale press (nothing changed)."""
     activity = await _editable(update, context, press.activity_id)
     if activity is None:
         return None
@@ -639,11 +627,11 @@ async def _drawn(
     return press, activity, pending
 
 
-async def on_toggle(update: Update, context: ZyContext) -> None:
-    drawn = await _drawn(update, context, EditToggle)
+async def on_toggle(update: Update, context: ZyContext, press: EditToggle) -> None:
+    drawn = await _drawn(update, context, press)
     if drawn is None:
         return
-    press, activity, pending = drawn
+    _, activity, pending = drawn
     choices = dict(await _choices(context, activity, pending.field))
     if pending.field is not press.field or press.code not in choices:
         await _refuse_stale(update, context)
@@ -655,11 +643,11 @@ async def on_toggle(update: Update, context: ZyContext) -> None:
     await show(update, text, markup)
 
 
-async def on_done(update: Update, context: ZyContext) -> None:
-    drawn = await _drawn(update, context, EditDone)
+async def on_done(update: Update, context: ZyContext, press: EditDone) -> None:
+    drawn = await _drawn(update, context, press)
     if drawn is None:
         return
-    press, activity, pending = drawn
+    _, activity, pending = drawn
     if pending.field is not press.field or pending.field not in MULTI_EDITS:
         await _refuse_stale(update, context)
         return
@@ -667,11 +655,11 @@ async def on_done(update: Update, context: ZyContext) -> None:
     await _confirm_screen(update, context, activity, pending)
 
 
-async def on_move(update: Update, context: ZyContext) -> None:
-    drawn = await _drawn(update, context, EditMove)
+async def on_move(update: Update, context: ZyContext, press: EditMove) -> None:
+    drawn = await _drawn(update, context, press)
     if drawn is None:
         return
-    press, activity, pending = drawn
+    _, activity, pending = drawn
     if pending.field is not EditField.CAPACITY:
         await _refuse_stale(update, context)
         return
@@ -685,12 +673,12 @@ async def on_move(update: Update, context: ZyContext) -> None:
     await _confirm_screen(update, context, activity, moved)
 
 
-async def on_confirm(update: Update, context: ZyContext) -> None:
+async def on_confirm(update: Update, context: ZyContext, press: EditConfirm) -> None:
     t = context.t
-    drawn = await _drawn(update, context, EditConfirm)
+    drawn = await _drawn(update, context, press)
     if drawn is None:
         return
-    press, activity, pending = drawn
+    _, activity, pending = drawn
     if pending.field is not press.field or pending.value is None:
         await _refuse_stale(update, context)
         return
@@ -714,9 +702,6 @@ async def on_confirm(update: Update, context: ZyContext) -> None:
         return
     except InvalidInput as error:
         await answer(update, error.translate(t.gettext), alert=True)
-        return
-    except StaffRefused as error:
-        await refuse_staff(update, context, error)
         return
     except WrongStep as error:
         await answer(update, not_editable_text(t, error), alert=True)
@@ -746,11 +731,7 @@ async def on_confirm(update: Update, context: ZyContext) -> None:
     nudge_outbox(context)
 
 
-async def on_cancel_press(update: Update, context: ZyContext) -> None:
-    press = EditCancel.parse(update.callback_query.data if update.callback_query else None)
-    if press is None:
-        await refuse_staff(update, context)
-        return
+async def on_cancel_press(update: Update, context: ZyContext, press: EditCancel) -> None:
     owner = await owned_by(context, FLOW)
     pending = Pending.of(owner) if owner is not None else None
     if pending is not None and pending.activity_id == press.activity_id:
@@ -969,19 +950,22 @@ FLOWS: list[Flow] = [
 ]
 
 #: Each button family of editing and its handler.
-PRESSES: tuple[tuple[type[Press], Any], ...] = (
-    (EditActivity, on_menu),
-    (EditPick, on_pick),
-    (EditValue, on_value),
-    (EditTrainingMode, on_training_mode),
-    (EditToggle, on_toggle),
-    (EditDone, on_done),
-    (EditMove, on_move),
-    (EditConfirm, on_confirm),
-    (EditCancel, on_cancel_press),
-)
+PRESSES: PressTable = {
+    EditActivity: on_menu,
+    EditPick: on_pick,
+    EditValue: on_value,
+    EditTrainingMode: on_training_mode,
+    EditToggle: on_toggle,
+    EditDone: on_done,
+    EditMove: on_move,
+    EditConfirm: on_confirm,
+    EditCancel: on_cancel_press,
+}
+
+#: A staff refusal anywhere in a press is answered as ``refuse_staff`` words it.
+TEXTS = RefusalTexts(STAFF_REFUSALS)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    for family, handler in PRESSES:
-        application.add_handler(CallbackQueryHandler(handler, pattern=family.pattern()))
+    for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
+        application.add_handler(handler, group)

@@ -37,7 +37,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
@@ -71,7 +71,7 @@ from handlers.activity_view import (
 )
 from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.flows import Flow, release, take
-from handlers.press_table import press_handlers
+from handlers.press_table import press_handlers, without_press
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 
@@ -584,11 +584,12 @@ async def show_card(
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("menu", menu_home))
     application.add_handler(CommandHandler("search", ask_words))
-    application.add_handler(
-        CallbackQueryHandler(menu_home, pattern=MenuOpen(MenuItem.BROWSE).exact_pattern())
-    )
     for handler, group in press_handlers(
-        {OpenList: on_browse, OpenCard: on_card},
+        {
+            MenuOpen(MenuItem.BROWSE): without_press(menu_home),
+            OpenList: on_browse,
+            OpenCard: on_card,
+        },
         texts=RefusalTexts(),
         invalid=_invalid,
         legacy=(LEGACY_VIEW_PATTERN, legacy_view_press),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain.activities import MySignup, SignupStatus
@@ -29,6 +29,8 @@ from handlers.activity_view import (
     short_when,
 )
 from handlers.callbacks import MenuItem, MenuOpen
+from handlers.press_table import press_handlers, stale_press, without_press
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, show
 
 LIMIT = 20
@@ -135,6 +137,9 @@ async def show_my(update: Update, context: ZyContext, *, past: bool) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("my", my_command))
-    application.add_handler(
-        CallbackQueryHandler(my_command, pattern=MenuOpen(MenuItem.MY).exact_pattern())
-    )
+    for handler, group in press_handlers(
+        {MenuOpen(MenuItem.MY): without_press(my_command)},
+        texts=RefusalTexts(),
+        invalid=stale_press,
+    ):
+        application.add_handler(handler, group)

@@ -14,6 +14,13 @@ refusal is answered from the module's :class:`~handlers.refusals.RefusalTexts` (
 Buttons drawn before the typed families (still in chats after an upgrade, or drawn by a module
 that has not moved yet) may be read by a ``legacy`` parser that turns the old data into the same
 press, so there is one function per action whichever way it arrives.
+
+A key may also be one press rather than a family (``{MenuOpen(MenuItem.MY): on_my}``): for a
+family whose values are served by different modules, like the main menu's entries.
+
+Every button handler of the bot comes from here (a :class:`PressQueryHandler`, which says what
+it claims), except the one catch-all for data no family claims (:func:`handlers.start.
+stale_button`); ``tests/unit/test_press_table.py`` checks that over the whole application.
 """
 
 from __future__ import annotations
@@ -31,17 +38,50 @@ from bot.domain.flows import FlowOwner
 from bot.domain.refusals import Refused
 from handlers.callbacks import Press
 from handlers.flows import FlowHandler, release
-from handlers.refusals import RefusalTexts, answer_refusal, refusing
+from handlers.refusals import GENERIC, RefusalTexts, answer_refusal, refusing
+from handlers.render import answer
 
 #: What one family's press does; gets the parsed press.
 PressHandler = Callable[[Update, ZyContext, Any], Awaitable[object]]
-PressTable = Mapping[type[Press], PressHandler]
+#: A family (every press of it) or one press (exactly that data) → what it does.
+PressTable = Mapping[type[Press] | Press, PressHandler]
 #: Answers a press whose data does not parse (forged, or from an incompatible version).
 InvalidHandler = Callable[[Update, ZyContext], Awaitable[object]]
 #: Reads old-format callback data into a press of the table (``None``: not readable).
 LegacyParser = Callable[[str], Press | None]
 #: Answers a service's refusal in a module's own way (instead of from its texts).
 RefusalHandler = Callable[[Update, ZyContext, Refused], Awaitable[object]]
+
+
+class PressQueryHandler(CallbackQueryHandler[Any, Any]):
+    """A button handler made by :func:`press_handlers`; ``claims`` says what data it takes: a
+    family's prefix, one press's exact data, a legacy pattern or a module's prefix."""
+
+    def __init__(
+        self,
+        callback: Callable[[Update, ZyContext], Coroutine[Any, Any, object]],
+        pattern: str,
+        claims: str,
+    ) -> None:
+        super().__init__(callback, pattern=re.compile(pattern))
+        self.claims = claims
+
+
+def without_press(
+    handler: Callable[[Update, ZyContext], Awaitable[object]],
+) -> PressHandler:
+    """A table entry for a screen that needs nothing from the press (``{MenuOpen(HOME): …}``)."""
+
+    async def on_press(update: Update, context: ZyContext, press: Any) -> object:
+        return await handler(update, context)
+
+    on_press.__name__ = getattr(handler, "__name__", "on_press")
+    return on_press
+
+
+async def stale_press(update: Update, context: ZyContext) -> None:
+    """The plain answer to data no family of a table reads: the button is no longer valid."""
+    await answer(update, context.t.gettext(GENERIC), alert=True)
 
 
 def _data(update: Update) -> str:
@@ -71,7 +111,9 @@ def press_handlers(
         raise ValueError("press_handlers needs either texts or on_refused")
 
     async def dispatch(update: Update, context: ZyContext, press: Press | None) -> object:
-        handler = table.get(type(press)) if press is not None else None
+        handler = None
+        if press is not None:
+            handler = table.get(press) or table.get(type(press))
 
         # ``invalid`` too may be refused (it re-checks who presses), so both are wrapped.
         async def run(update: Update, context: ZyContext) -> object:
@@ -87,18 +129,19 @@ def press_handlers(
         assert texts is not None
         return await refusing(texts)(run)(update, context)
 
-    def for_family(
-        family: type[Press],
-    ) -> Callable[[Update, ZyContext], Coroutine[Any, Any, object]]:
+    def for_key(key: type[Press] | Press) -> PressQueryHandler:
+        family = key if isinstance(key, type) else type(key)
+
         async def on_press(update: Update, context: ZyContext) -> object:
             return await dispatch(update, context, family.parse(_data(update)))
 
         on_press.__name__ = f"on_{family.__name__}"
-        return on_press
+        if isinstance(key, type):
+            return PressQueryHandler(on_press, key.pattern(), key.prefix)
+        return PressQueryHandler(on_press, key.exact_pattern(), key.pack())
 
     handlers: list[tuple[CallbackQueryHandler[Any, Any], int]] = [
-        (CallbackQueryHandler(for_family(family), pattern=family.pattern()), group)
-        for family in table
+        (for_key(key), group) for key in table
     ]
     if legacy is not None:
         pattern, parse = legacy
@@ -106,9 +149,10 @@ def press_handlers(
         async def on_legacy(update: Update, context: ZyContext) -> object:
             return await dispatch(update, context, parse(_data(update)))
 
-        handlers.append((CallbackQueryHandler(on_legacy, pattern=re.compile(pattern)), group))
+        handlers.append((PressQueryHandler(on_legacy, pattern, f"legacy {pattern}"), group))
     if prefix is not None:
-        for family in table:
+        for key in table:
+            family = key if isinstance(key, type) else type(key)
             if not family.prefix.startswith(prefix + "."):
                 raise ValueError(f"{family.__name__} ({family.prefix}) is not under {prefix!r}")
 
@@ -116,8 +160,8 @@ def press_handlers(
             return await dispatch(update, context, None)
 
         # After the families: PTB runs the first handler of a group whose pattern matches.
-        unknown = re.compile(rf"^{re.escape(prefix)}\.")
-        handlers.append((CallbackQueryHandler(on_unknown, pattern=unknown), group))
+        unknown = rf"^{re.escape(prefix)}\."
+        handlers.append((PressQueryHandler(on_unknown, unknown, f"{prefix}.*"), group))
     return handlers
 
 

@@ -35,12 +35,12 @@ stateDiagram-v2
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain.activities import PeopleServed, page_count
@@ -67,12 +67,22 @@ from bot.services.publishing import (
 from bot.services.signups import Viewer
 from handlers import calendar_keyboard as cal
 from handlers.activity_edit import EditActivity
-from handlers.activity_view import NOWHERE, PEOPLE_SERVED, Names, card_text, short_when, when
-from handlers.callbacks import Press, button, button_rows, parse_id, split
+from handlers.activity_view import (
+    NOWHERE,
+    PEOPLE_SERVED,
+    Names,
+    OpenCard,
+    card_text,
+    short_when,
+    when,
+)
+from handlers.callbacks import Press, button_rows, parse_id, split
 from handlers.flows import Flow, release, take
-from handlers.refusals import GENERIC
+from handlers.manage_buttons import ManageCard
+from handlers.press_table import PressHandler, PressTable, press_handlers, stale_press
+from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, html, send, show
-from handlers.staff import refuse_staff, staff_refusing
+from handlers.staff import STAFF_REFUSALS, staff_refusing
 
 log = logging.getLogger(__name__)
 
@@ -776,35 +786,31 @@ async def _start(update: Update, context: ZyContext, organization_id: int) -> No
     await present(update, context, draft)
 
 
-def _legacy_id(data: str | None, action: str) -> int | None:
-    """``pub:<action>:<id>``, the data of buttons drawn before the typed families (other
-    screens still draw ``pub:new:<org>`` and ``pub:draft:<id>``)."""
+def legacy_press(data: str) -> Press | None:
+    """``pub:new:<org>`` and ``pub:draft:<id>`` (drawn before the typed families, and still
+    drawn by the organization and manage screens and the campaign notices): read as the same
+    presses, acted on as seen. Any other ``pub:`` button does not say which step it was drawn
+    for, so it is ``None``: refused as no longer valid."""
     parts = split(data)
-    if len(parts) != 3 or parts[0] != "pub" or parts[1] != action:
+    if len(parts) != 3 or parts[0] != "pub":
         return None
-    return parse_id(parts[2])
+    target = parse_id(parts[2])
+    if target is None:
+        return None
+    if parts[1] == "new":
+        return PublishFor(target)
+    if parts[1] == "draft":
+        return ResumeDraft(target)
+    return None
 
 
-async def on_new(update: Update, context: ZyContext) -> None:
-    data = update.callback_query.data if update.callback_query else None
-    press = PublishFor.parse(data)
-    organization_id = press.organization_id if press else _legacy_id(data, "new")
-    if organization_id is None:
-        await refuse_staff(update, context)
-        return
-    await _start(update, context, organization_id)
+async def on_new(update: Update, context: ZyContext, press: PublishFor) -> None:
+    await _start(update, context, press.organization_id)
 
 
-@staff_refusing
-async def on_resume(update: Update, context: ZyContext) -> None:
-    data = update.callback_query.data if update.callback_query else None
-    press = ResumeDraft.parse(data)
-    draft_id = press.draft_id if press else _legacy_id(data, "draft")
-    if draft_id is None:
-        await refuse_staff(update, context)
-        return
+async def on_resume(update: Update, context: ZyContext, press: ResumeDraft) -> None:
     try:
-        draft = await service(context).resume(context.user.telegram_id, draft_id)
+        draft = await service(context).resume(context.user.telegram_id, press.draft_id)
     except NoDraft:
         await answer(
             update, context.t.gettext("This draft was published or discarded."), alert=True
@@ -814,14 +820,7 @@ async def on_resume(update: Update, context: ZyContext) -> None:
     await present(update, context, draft)
 
 
-@staff_refusing
-async def on_organizations(update: Update, context: ZyContext) -> None:
-    press = PublishOrganizations.parse(
-        update.callback_query.data if update.callback_query else None
-    )
-    if press is None:
-        await refuse_staff(update, context)
-        return
+async def on_organizations(update: Update, context: ZyContext, press: PublishOrganizations) -> None:
     text, markup = await _organizations_page(context, press.offset)
     await answer(update)
     await show(update, text, markup)
@@ -996,20 +995,13 @@ async def _drawn(context: ZyContext, step: Step, drawn: str) -> ActivityDraft:
     return draft
 
 
-def _on_press(
-    family: type[P], action: Action
-) -> Callable[[Update, ZyContext], Coroutine[Any, Any, None]]:
-    """A handler for one family of form buttons: parsed strictly, checked against the stored
-    draft (stale or forged presses change nothing), then ``action``; one way to answer each
-    failure."""
+def _on_press(action: Action) -> PressHandler:
+    """A handler for one family of form buttons (parsed strictly by the table): checked
+    against the stored draft (stale or forged presses change nothing), then ``action``; one
+    way to answer each failure."""
 
-    @staff_refusing
-    async def handler(update: Update, context: ZyContext) -> None:
+    async def handler(update: Update, context: ZyContext, press: Any) -> None:
         t = context.t
-        press = family.parse(update.callback_query.data if update.callback_query else None)
-        if press is None:
-            await answer(update, t.gettext(GENERIC), alert=True)
-            return
         svc = service(context)
         user_id = context.user.telegram_id
         month: tuple[int, int] | None = None
@@ -1040,7 +1032,7 @@ def _on_press(
         if shown is not None:
             await present(update, context, shown, month=month)
 
-    handler.__name__ = f"on_{family.__name__}"
+    handler.__name__ = f"on_{getattr(action, '__name__', 'press')}"
     return handler
 
 
@@ -1150,9 +1142,9 @@ async def _publish_press(
         "menu and sign up."
     ).format(title=html(activity.title), when=when(t, activity))
     rows = [
-        [button(t.gettext("🔎 Open the card"), "act", activity.activity_id, NOWHERE)],
+        [OpenCard(activity.activity_id, NOWHERE).button(t.gettext("🔎 Open the card"))],
         [EditActivity(activity.activity_id).button(t.gettext("✏️ Edit"))],
-        [button(t.gettext("📋 Manage the activity"), "mg", "a", activity.activity_id)],
+        [ManageCard(activity.activity_id).button(t.gettext("📋 Manage the activity"))],
     ]
     await show(update, text, InlineKeyboardMarkup(rows))
 
@@ -1204,18 +1196,12 @@ async def _discard_press(
     await show(update, t.gettext("🗑 The draft is discarded."))
 
 
-async def on_noop(update: Update, context: ZyContext) -> None:
+async def on_noop(update: Update, context: ZyContext, press: FormNoop) -> None:
     await answer(update)
 
 
-async def on_old_form_button(update: Update, context: ZyContext) -> None:
-    """A ``pub:`` button drawn before the typed families (``pub:new``/``pub:draft`` aside):
-    it does not say which step it was drawn for, so it is refused."""
-    await answer(update, context.t.gettext(GENERIC), alert=True)
-
-
-#: Each form button family and what its press does.
-PRESSES: tuple[tuple[type[Press], Action], ...] = (
+#: Each form button family and what its press does on the draft.
+ACTIONS: tuple[tuple[type[Press], Action], ...] = (
     (FormChoice, _choose),
     (FormToggle, _toggle_press),
     (FormDone, _done_press),
@@ -1232,6 +1218,18 @@ PRESSES: tuple[tuple[type[Press], Action], ...] = (
     (FormSave, _save_press),
     (FormDiscard, _discard_press),
 )
+
+#: Every button family of the form and its handler.
+PRESSES: PressTable = {
+    PublishFor: on_new,
+    ResumeDraft: on_resume,
+    PublishOrganizations: on_organizations,
+    FormNoop: on_noop,
+    **{family: _on_press(action) for family, action in ACTIONS},
+}
+
+#: A staff refusal anywhere in a press is answered as ``refuse_staff`` words it.
+TEXTS = RefusalTexts(STAFF_REFUSALS)
 
 
 # -------------------------------------------------------------------------------- wiring
@@ -1250,16 +1248,9 @@ FLOWS: list[Flow] = [
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("new", enter))
-    application.add_handler(CallbackQueryHandler(on_new, pattern=PublishFor.pattern()))
-    application.add_handler(CallbackQueryHandler(on_new, pattern=r"^pub:new:"))
-    application.add_handler(CallbackQueryHandler(on_resume, pattern=ResumeDraft.pattern()))
-    application.add_handler(CallbackQueryHandler(on_resume, pattern=r"^pub:draft:"))
-    application.add_handler(
-        CallbackQueryHandler(on_organizations, pattern=PublishOrganizations.pattern())
-    )
-    application.add_handler(CallbackQueryHandler(on_noop, pattern=FormNoop.pattern()))
-    for family, action in PRESSES:
-        application.add_handler(
-            CallbackQueryHandler(_on_press(family, action), pattern=family.pattern())
-        )
-    application.add_handler(CallbackQueryHandler(on_old_form_button, pattern=r"^pub:"))
+    # Malformed data of a family, and an old ``pub:`` button that does not say what it was
+    # drawn for, are answered as no longer valid (the text of a staff NOT_FOUND too).
+    for handler, group in press_handlers(
+        PRESSES, texts=TEXTS, invalid=stale_press, legacy=(r"^pub:", legacy_press)
+    ):
+        application.add_handler(handler, group)

@@ -31,7 +31,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import ZyContext
 from bot.domain import validation
@@ -60,7 +60,7 @@ from handlers.callbacks import (
     parse_int,
 )
 from handlers.flows import Flow, owned_by, release, take
-from handlers.press_table import press_handlers
+from handlers.press_table import InvalidHandler, press_handlers, without_press
 from handlers.profile import ProfEdit, show_profile
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
@@ -711,15 +711,22 @@ FLOWS = [
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler(["register", "profile"], enter))
-    application.add_handler(
-        CallbackQueryHandler(enter, pattern=MenuOpen(MenuItem.PROFILE).exact_pattern())
-    )
     for handler, group in press_handlers(
-        {RegisterFor: enter_for_activity},
+        {MenuOpen(MenuItem.PROFILE): without_press(enter), RegisterFor: enter_for_activity},
         texts=RefusalTexts(),
         invalid=register_for_invalid,
+        # Kept for "📝 Register" on cards sent before the typed family: acted on as seen.
         legacy=(r"^su:reg:", legacy_register_for),
     ):
         application.add_handler(handler, group)
-    application.add_handler(CallbackQueryHandler(edit_profile_field, pattern=ProfEdit.pattern()))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=RegPress.pattern()))
+    # These two read (and strictly check) their press themselves, so a malformed one goes to
+    # them too and is answered with the profile or the current step, as a stale one is.
+    pairs: tuple[tuple[type[Press], InvalidHandler], ...] = (
+        (ProfEdit, edit_profile_field),
+        (RegPress, on_button),
+    )
+    for family, entry in pairs:
+        for handler, group in press_handlers(
+            {family: without_press(entry)}, texts=RefusalTexts(), invalid=entry
+        ):
+            application.add_handler(handler, group)

@@ -43,7 +43,7 @@ from handlers.callbacks import (
     button_rows,
 )
 from handlers.commands import publish_menu
-from handlers.press_table import press_handlers
+from handlers.press_table import press_handlers, without_press
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html, send, show
 
@@ -276,17 +276,15 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("language", language_command))
-    application.add_handler(
-        CallbackQueryHandler(show_menu, pattern=MenuOpen(MenuItem.HOME).exact_pattern())
-    )
-    application.add_handler(
-        CallbackQueryHandler(help_command, pattern=MenuOpen(MenuItem.HELP).exact_pattern())
-    )
-    application.add_handler(
-        CallbackQueryHandler(language_command, pattern=MenuOpen(MenuItem.LANGUAGE).exact_pattern())
-    )
     for handler, group in press_handlers(
-        {LanguagePick: language_chosen}, texts=RefusalTexts(), invalid=language_unknown
+        {
+            MenuOpen(MenuItem.HOME): without_press(show_menu),
+            MenuOpen(MenuItem.HELP): without_press(help_command),
+            MenuOpen(MenuItem.LANGUAGE): without_press(language_command),
+            LanguagePick: language_chosen,
+        },
+        texts=RefusalTexts(),
+        invalid=language_unknown,
     ):
         application.add_handler(handler, group)
 
