@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -36,6 +36,8 @@ from handlers.activity_view import (
 )
 from handlers.callbacks import MenuItem, MenuOpen, Press, callback
 from handlers.key_dates import day_text, local_today
+from handlers.press_table import press_handlers, without_press
+from handlers.refusals import RefusalTexts
 from handlers.render import answer, html
 
 log = logging.getLogger(__name__)
@@ -235,7 +237,11 @@ async def plan_campaigns(context: ZyContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=CpOptOut.pattern()))
+    # A malformed opt-out reaches ``on_opt_out`` too, which answers it as no longer valid.
+    for handler, group in press_handlers(
+        {CpOptOut: without_press(on_opt_out)}, texts=RefusalTexts(), invalid=on_opt_out
+    ):
+        application.add_handler(handler, group)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             plan_campaigns,

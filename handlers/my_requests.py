@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -38,7 +38,7 @@ from bot.services.requests import view_of
 from handlers.callbacks import MenuItem, MenuOpen
 from handlers.flows import Flow, owned_by, release, take
 from handlers.manage_steps import reprompt
-from handlers.press_table import PressTable, flow_refusing, press_handlers
+from handlers.press_table import PressTable, flow_refusing, press_handlers, without_press
 from handlers.refusals import GENERIC, refusing
 from handlers.render import answer, html, send, show
 from handlers.request_common import (
@@ -312,10 +312,9 @@ RENDERERS: Renderers = {NotificationKind.REQUEST_STATUS: render_status}
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("requests", refusing(TEXTS)(on_command)))
-    application.add_handler(
-        CallbackQueryHandler(
-            refusing(TEXTS)(on_menu), pattern=MenuOpen(MenuItem.REQUESTS).exact_pattern()
-        )
-    )
-    for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
+    for handler, group in press_handlers(
+        {MenuOpen(MenuItem.REQUESTS): without_press(on_menu), **PRESSES},
+        texts=TEXTS,
+        invalid=_invalid,
+    ):
         application.add_handler(handler, group)

@@ -29,7 +29,7 @@ from datetime import time
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import ZyContext
 from bot.domain.points import format_points
@@ -41,11 +41,13 @@ from bot.services.registration import (
     WrongStep,
     draft_from_profile,
 )
-from handlers.callbacks import PRESS_FAMILIES, MenuItem, MenuOpen, Press, split
+from handlers.callbacks import MenuItem, MenuOpen, Press
 from handlers.emergency_buttons import PoolShow
 from handlers.honours import HnHome
+from handlers.press_table import PressHandler as TablePressHandler
+from handlers.press_table import press_handlers
 from handlers.record_buttons import MyHoursPage
-from handlers.refusals import GENERIC
+from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, show
 from handlers.rewards import RwMine
 from handlers.stars import StShow, standing_lines
@@ -387,24 +389,34 @@ PRESSES: dict[type[Press], PressHandler] = {
 }
 
 
-async def on_profile_button(update: Update, context: ZyContext) -> None:
-    """Every ``prof.`` press but ✏️ a field, dispatched by family (:data:`PRESSES`)."""
-    data = update.callback_query.data if update.callback_query else None
-    family = PRESS_FAMILIES.get(split(data)[0])
-    press = family.parse(data) if family is not None else None
-    handler = PRESSES.get(type(press)) if press is not None else None
+async def _profile_or_menu(update: Update, context: ZyContext) -> VolunteerProfile | None:
+    """The presser's profile; ``None`` after answering a press of someone with none (deleted
+    meanwhile, or forged): no longer valid, and the main menu."""
     profile = await context.services.registration.profile(context.user.telegram_id)
     if profile is None:
         await answer(update, context.t.gettext(GENERIC))
         from handlers.start import show_menu
 
         await show_menu(update, context)
-        return
-    if handler is None:
+    return profile
+
+
+def _with_profile(handler: PressHandler) -> TablePressHandler:
+    async def on_press(update: Update, context: ZyContext, press: Any) -> None:
+        profile = await _profile_or_menu(update, context)
+        if profile is not None:
+            await handler(update, context, press, profile)
+
+    on_press.__name__ = getattr(handler, "__name__", "on_press")
+    return on_press
+
+
+async def on_malformed(update: Update, context: ZyContext) -> None:
+    """A ``prof.`` press no family reads (forged, or from an older version): no longer
+    valid, and the profile as it is now."""
+    if await _profile_or_menu(update, context) is not None:
         await answer(update, context.t.gettext(GENERIC))
         await show_profile(update, context)
-        return
-    await handler(update, context, press, profile)
 
 
 def notifications_text(t: Translator, settings: NotificationSettings) -> str:
@@ -446,5 +458,12 @@ def notifications_keyboard(t: Translator, settings: NotificationSettings) -> Inl
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    # ✏️ a field (prof.edit) is the registration flow's entry (handlers.registration).
-    application.add_handler(CallbackQueryHandler(on_profile_button, pattern=r"^prof\."))
+    # ✏️ a field (prof.edit) is the registration flow's entry (handlers.registration),
+    # registered before this module, so the prefix's catch-all here does not take it.
+    for handler, group in press_handlers(
+        {family: _with_profile(handler) for family, handler in PRESSES.items()},
+        texts=RefusalTexts(),
+        invalid=on_malformed,
+        prefix="prof",
+    ):
+        application.add_handler(handler, group)

@@ -39,7 +39,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import ZyContext, nudge_outbox
 from bot.domain.flows import FlowOwner
@@ -56,7 +56,7 @@ from bot.i18n import N_, Translator
 from bot.services.requests import RequestService
 from handlers.callbacks import MenuItem, MenuOpen, button_rows
 from handlers.flows import Flow, release, take
-from handlers.press_table import PressTable, flow_refusing, press_handlers
+from handlers.press_table import PressTable, flow_refusing, press_handlers, without_press
 from handlers.refusals import GENERIC, refusing
 from handlers.render import answer, html, send, show
 from handlers.request_common import (
@@ -411,10 +411,9 @@ FLOWS = [
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("request", refusing(TEXTS)(on_command)))
-    application.add_handler(
-        CallbackQueryHandler(
-            refusing(TEXTS)(on_command), pattern=MenuOpen(MenuItem.REQUEST).exact_pattern()
-        )
-    )
-    for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
+    for handler, group in press_handlers(
+        {MenuOpen(MenuItem.REQUEST): without_press(on_command), **PRESSES},
+        texts=TEXTS,
+        invalid=_invalid,
+    ):
         application.add_handler(handler, group)
