@@ -107,3 +107,35 @@ def refusing(
         return wrapped
 
     return wrap
+
+
+# ------------------------------------------------------------------ refusals that re-show a screen
+
+PressT = TypeVar("PressT")
+RefusedT = TypeVar("RefusedT", bound=Refused)
+#: A table's press handler (handlers.press_table): gets the parsed press.
+PressHandlerOf = Callable[[Update, ZyContext, PressT], Awaitable[object]]
+#: Answers a refusal of a press in a module's own words and shows the screen again (the press
+#: says which screen it was drawn on), e.g. the activity card with the reason on top.
+ScreenAfterRefusal = Callable[[Update, ZyContext, RefusedT, PressT], Awaitable[None]]
+
+
+def refusing_with_screen(
+    refused: type[RefusedT], screen: ScreenAfterRefusal[RefusedT, PressT]
+) -> Callable[[PressHandlerOf[PressT]], PressHandlerOf[PressT]]:
+    """Wrap a press handler so that a refusal of type ``refused`` raised anywhere in it is
+    answered by ``screen`` (alert, then the screen as it is now); others pass on to the
+    table's texts (:func:`refusing`)."""
+
+    def wrap(handler: PressHandlerOf[PressT]) -> PressHandlerOf[PressT]:
+        @functools.wraps(handler)
+        async def wrapped(update: Update, context: ZyContext, press: PressT) -> object:
+            try:
+                return await handler(update, context, press)
+            except refused as error:
+                await screen(update, context, error, press)
+                return None
+
+        return wrapped
+
+    return wrap

@@ -27,7 +27,6 @@ and the answer loses nothing.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -60,7 +59,7 @@ from handlers.browse import render_menu, show_card
 from handlers.callbacks import Press, parse_id, split
 from handlers.flows import Flow, release, take
 from handlers.press_table import PressTable, press_handlers
-from handlers.refusals import RefusalTexts
+from handlers.refusals import RefusalTexts, ScreenAfterRefusal, refusing_with_screen
 from handlers.render import answer, html, send, show
 from handlers.signup_buttons import (
     OfferAccept,
@@ -124,26 +123,26 @@ async def _refused(
     await show_card(update, context, activity_id, view, notice=f"⚠️ {text}", names=names)
 
 
-def card_on_refusal(handler: SignupPress[P]) -> SignupPress[P]:
+async def _card_after_refusal(
+    update: Update, context: ZyContext, error: SignupRefused, press: object
+) -> None:
     """A refused press shows the card as it is now with the reason on top (a press on a
     sign-up that is not the presser's says only that the button is no longer valid)."""
+    activity = getattr(press, "activity_id", None) or (
+        error.activity.activity_id if error.activity is not None else None
+    )
+    if activity is None:
+        await invalid(update, context)
+        return
+    view = view_of(press) if isinstance(press, CardPress) else View(NOWHERE)
+    await _refused(update, context, error, activity, view)
 
-    @functools.wraps(handler)
-    async def wrapped(update: Update, context: ZyContext, press: P) -> object:
-        try:
-            return await handler(update, context, press)
-        except SignupRefused as error:
-            activity = getattr(press, "activity_id", None) or (
-                error.activity.activity_id if error.activity is not None else None
-            )
-            if activity is None:
-                await invalid(update, context)
-                return None
-            view = view_of(press) if isinstance(press, CardPress) else View(NOWHERE)
-            await _refused(update, context, error, activity, view)
-            return None
 
-    return wrapped
+def card_on_refusal(handler: SignupPress[P]) -> SignupPress[P]:
+    """A sign-up refusal anywhere in ``handler`` is answered with the card (through the one
+    refusal path, :func:`handlers.refusals.refusing_with_screen`)."""
+    screen: ScreenAfterRefusal[SignupRefused, P] = _card_after_refusal
+    return refusing_with_screen(SignupRefused, screen)(handler)
 
 
 async def invalid(update: Update, context: ZyContext) -> None:
