@@ -34,9 +34,10 @@ from handlers.activity_view import (
     reasons_text,
     with_view,
 )
-from handlers.callbacks import MenuItem, MenuOpen, Press, callback
+from handlers.callbacks import MenuItem, MenuOpen, Press
 from handlers.key_dates import day_text, local_today
 from handlers.press_table import press_handlers, without_press
+from handlers.publish_form import PublishFor
 from handlers.refusals import RefusalTexts
 from handlers.render import answer, html
 
@@ -126,7 +127,7 @@ async def render_heads_up(item: OutboxItem, services: Services, t: Translator) -
                 t.gettext("➕ New activity · {organization}").format(
                     organization=clip(organization.name, 20)
                 ),
-                callback_data=callback("pub", "new", organization.organization_id),
+                callback_data=PublishFor(organization.organization_id).pack(),
             )
         ]
         for organization, _role in organizations[:5]
