@@ -543,11 +543,11 @@ async def _invalid(update: Update, context: ZyContext) -> None:
     typed families (still in chats) or forged: it does not say what it was drawn for, so it
     is refused, but the activity is re-authorized first so that the refusal fits the person
     (a stranger may not, a started activity can no longer change)."""
-    parts = split(update.callback_query.data if update.callback_query else None)
-    if parts[0] != EditActivity.prefix:
+    prefix, *rest = split(update.callback_query.data if update.callback_query else None)
+    if prefix != EditActivity.prefix:
         await refuse_staff(update, context)
         return
-    activity_id = parse_id(parts[1]) if len(parts) > 1 else None
+    activity_id = parse_id(rest[0]) if rest else None
     if activity_id is None:
         await refuse_staff(update, context)
         return

@@ -100,7 +100,7 @@ class View:
         """A view from callback data; ``None`` when malformed (forged or from an old version)."""
         if not parts:
             return None
-        kind, rest = parts[0], parts[1:]
+        kind, *rest = parts
         if kind in _PLAIN and not rest:
             return cls(kind)
         if kind == CATEGORY and len(rest) == 2 and _CODE.fullmatch(rest[0]):
@@ -139,13 +139,14 @@ def card_data(activity_id: int, view: View | str = NOWHERE) -> str:
 def legacy_view_press(data: str) -> Press | None:
     """``br:<view…>`` and ``act:<id>:<view…>``, drawn before the typed families (still on
     cards, reminders and notifications sent earlier), read as the same presses."""
-    parts = split(data)
-    if parts[0] == "br":
-        view = View.parse(parts[1:])
+    prefix, *rest = split(data)
+    if prefix == "br":
+        view = View.parse(rest)
         return OpenList(view.code()) if view is not None else None
-    if parts[0] == "act" and len(parts) >= 2:
-        activity_id = parse_id(parts[1])
-        view = View.parse(parts[2:]) if len(parts) > 2 else View(NOWHERE)
+    if prefix == "act" and rest:
+        raw_id, *view_parts = rest
+        activity_id = parse_id(raw_id)
+        view = View.parse(view_parts) if view_parts else View(NOWHERE)
         if activity_id is None or view is None:
             return None
         return OpenCard(activity_id, view.code())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from enum import Enum, StrEnum
 from typing import Any, ClassVar, Self, get_type_hints
 
@@ -138,12 +139,12 @@ class Press:
     @classmethod
     def parse(cls, data: str | None) -> Self | None:
         """The press, or ``None`` when the data is not exactly this family's shape."""
-        parts = split(data)
+        prefix, *texts = split(data)
         fields = cls._field_types()
-        if parts[0] != cls.prefix or len(parts) != len(fields) + 1:
+        if prefix != cls.prefix or len(texts) != len(fields):
             return None
         values: dict[str, Any] = {}
-        for (name, kind), text in zip(fields, parts[1:], strict=True):
+        for (name, kind), text in zip(fields, texts, strict=True):
             value = _parse_field(kind, text)
             if value is None:
                 return None
@@ -219,7 +220,32 @@ class RegisterFor(Press, prefix="reg.for"):
 
 
 def legacy_register_for(data: str) -> Press | None:
-    """``su:reg:<id>``, drawn before the typed family."""
+    """``su:reg:<id>``, drawn before the typed family (still on cards sent earlier)."""
+    found = legacy_fields(data, "su", "reg", parse_id)
+    return RegisterFor(*found) if found is not None else None
+
+
+#: One part of old-format callback data: a literal, or a parser of a value (``None``: bad).
+LegacyPart = str | Callable[[str], Any]
+
+
+def legacy_fields(data: str | None, *shape: LegacyPart) -> tuple[Any, ...] | None:
+    """The values of old-format data (drawn before the typed families, still in chats) that
+    has exactly ``shape``: each literal matches its part, each parser reads one value
+    (``parse_id`` …); ``None`` when the data has another shape or a value does not parse.
+
+    ``legacy_fields("rm:y:7", "rm", "y", parse_id)`` → ``(7,)``."""
     parts = split(data)
-    activity_id = parse_id(parts[2]) if len(parts) == 3 and parts[:2] == ["su", "reg"] else None
-    return RegisterFor(activity_id) if activity_id is not None else None
+    if len(parts) != len(shape):
+        return None
+    values: list[Any] = []
+    for part, expected in zip(parts, shape, strict=True):
+        if isinstance(expected, str):
+            if part != expected:
+                return None
+            continue
+        value = expected(part)
+        if value is None:
+            return None
+        values.append(value)
+    return tuple(values)

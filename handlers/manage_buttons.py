@@ -126,10 +126,11 @@ def legacy_press(data: str) -> Press | None:
     confirmation carries no stamp (0), so it is refused as stale rather than acting on
     whatever was typed last."""
     parts = split(data)
-    if len(parts) < 3 or parts[0] != "mg":
+    if len(parts) < 3:
         return None
-    action, target, rest = parts[1], parse_id(parts[2]), parts[3:]
-    if target is None:
+    prefix, action, raw_target, *rest = parts
+    target = parse_id(raw_target)
+    if prefix != "mg" or target is None:
         return None
     if action == "list":
         if not rest:

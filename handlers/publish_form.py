@@ -76,7 +76,7 @@ from handlers.activity_view import (
     short_when,
     when,
 )
-from handlers.callbacks import Press, button_rows, parse_id, split
+from handlers.callbacks import Press, button_rows, legacy_fields, parse_id
 from handlers.flows import Flow, release, take
 from handlers.manage_buttons import ManageCard
 from handlers.press_table import PressHandler, PressTable, press_handlers, stale_press
@@ -791,16 +791,10 @@ def legacy_press(data: str) -> Press | None:
     drawn by the organization and manage screens and the campaign notices): read as the same
     presses, acted on as seen. Any other ``pub:`` button does not say which step it was drawn
     for, so it is ``None``: refused as no longer valid."""
-    parts = split(data)
-    if len(parts) != 3 or parts[0] != "pub":
-        return None
-    target = parse_id(parts[2])
-    if target is None:
-        return None
-    if parts[1] == "new":
-        return PublishFor(target)
-    if parts[1] == "draft":
-        return ResumeDraft(target)
+    if (found := legacy_fields(data, "pub", "new", parse_id)) is not None:
+        return PublishFor(*found)
+    if (found := legacy_fields(data, "pub", "draft", parse_id)) is not None:
+        return ResumeDraft(*found)
     return None
 
 

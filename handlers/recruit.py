@@ -62,10 +62,10 @@ from handlers.callbacks import (
     MenuItem,
     MenuOpen,
     Press,
+    legacy_fields,
     parse_id,
     parse_int,
     parse_page,
-    split,
 )
 from handlers.manage_buttons import ManageCard
 from handlers.press_table import PressTable, press_handlers
@@ -465,21 +465,25 @@ LEGACY = r"^(rc|inv):"
 def legacy_press(data: str) -> Press | None:
     """``rc:<id>[:<page>]``, ``rc:ask:<id>``, ``rc:go:<id>:<n>``, ``inv:no:<id>`` as drawn
     before the typed families (on alerts and invitations already sent)."""
-    parts = split(data)
-    if parts[0] == "inv":
-        target = parse_id(parts[2]) if len(parts) == 3 and parts[1] == "no" else None
-        return InviteDecline(target) if target is not None else None
-    if len(parts) == 3 and parts[1] == "ask":
-        target = parse_id(parts[2])
-        return RecruitAsk(target) if target is not None else None
-    if len(parts) == 4 and parts[1] == "go":
-        target, total = parse_id(parts[2]), parse_int(parts[3], 9)
-        return RecruitGo(target, total) if target is not None and total is not None else None
-    if 2 <= len(parts) <= 3:
-        target = parse_id(parts[1])
-        page = parse_page(parts[2], MAX_PAGE) if len(parts) == 3 else 0
-        return RecruitList(target, page) if target is not None and page is not None else None
+    if (found := legacy_fields(data, "inv", "no", parse_id)) is not None:
+        return InviteDecline(*found)
+    if (found := legacy_fields(data, "rc", "ask", parse_id)) is not None:
+        return RecruitAsk(*found)
+    if (found := legacy_fields(data, "rc", "go", parse_id, _total)) is not None:
+        return RecruitGo(*found)
+    if (found := legacy_fields(data, "rc", parse_id)) is not None:
+        return RecruitList(*found)
+    if (found := legacy_fields(data, "rc", parse_id, _page)) is not None:
+        return RecruitList(*found)
     return None
+
+
+def _total(text: str) -> int | None:
+    return parse_int(text, 9)
+
+
+def _page(text: str) -> int | None:
+    return parse_page(text, MAX_PAGE)
 
 
 #: What each of this module's button families does.

@@ -33,7 +33,7 @@ from bot.domain.notifications import NotificationKind, OutboxItem
 from bot.i18n import N_, Translator
 from bot.services.signups import Refusal, StillComingOutcome
 from handlers.activity_view import card_data, when
-from handlers.callbacks import Press, parse_id, split
+from handlers.callbacks import Press, legacy_fields, parse_id
 from handlers.press_table import press_handlers
 from handlers.refusals import GENERIC, RefusalTexts
 from handlers.render import answer, html, show
@@ -168,12 +168,14 @@ async def _invalid(update: Update, context: ZyContext) -> None:
 
 
 def legacy_press(data: str) -> Press | None:
-    """``rm:y:<signup_id>`` / ``rm:n:<signup_id>`` on reminders sent before the typed family."""
-    parts = split(data)
-    signup_id = parse_id(parts[2]) if len(parts) == 3 else None
-    if parts[0] != "rm" or parts[1] not in ("y", "n") or signup_id is None:
-        return None
-    return StillComing(signup_id, coming=parts[1] == "y")
+    """``rm:y:<signup_id>`` / ``rm:n:<signup_id>`` on reminders sent before the typed family
+    (still in chats): acted on as seen."""
+    for answer_code, coming in (("y", True), ("n", False)):
+        found = legacy_fields(data, "rm", answer_code, parse_id)
+        if found is not None:
+            (signup_id,) = found
+            return StillComing(signup_id, coming)
+    return None
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

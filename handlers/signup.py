@@ -461,10 +461,11 @@ def legacy_press(data: str) -> Press | None:
     """``su:<action>:<id>[:<reason>][:<view>]`` as drawn before the typed families (still on
     messages already sent, and by the campaign cards)."""
     parts = split(data)
-    if len(parts) < 3 or parts[0] != "su":
+    if len(parts) < 3:
         return None
-    action, target, rest = parts[1], parse_id(parts[2]), parts[3:]
-    if target is None:
+    prefix, action, raw_target, *rest = parts
+    target = parse_id(raw_target)
+    if prefix != "su" or target is None:
         return None
     if action in _BY_ID:
         return _BY_ID[action](target) if not rest else None

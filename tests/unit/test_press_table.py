@@ -9,13 +9,24 @@ from __future__ import annotations
 import re
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from telegram.ext import Application, CallbackQueryHandler
 
-from handlers import register_handlers
-from handlers.callbacks import PRESS_FAMILIES, MenuItem, MenuOpen
+from handlers import publish_form, recruit, register_handlers, reminders
+from handlers.activity_view import OpenCard, OpenList, legacy_view_press
+from handlers.callbacks import (
+    PRESS_FAMILIES,
+    MenuItem,
+    MenuOpen,
+    Press,
+    RegisterFor,
+    legacy_fields,
+    legacy_register_for,
+    parse_id,
+)
 from handlers.press_table import PressQueryHandler, press_handlers, stale_press, without_press
 from handlers.refusals import RefusalTexts
 from handlers.start import stale_button
@@ -108,3 +119,45 @@ def _press(data: str) -> Any:
 
     user = User(1, "A", is_bot=False)
     return Update(1, callback_query=CallbackQuery("1", user, "chat", data=data))
+
+
+# ---------------------------------------------------------------------- buttons already in chats
+
+
+def test_legacy_fields_read_exactly_one_shape() -> None:
+    assert legacy_fields("rm:y:7", "rm", "y", parse_id) == (7,)
+    assert legacy_fields("rm:y", "rm", "y", parse_id) is None
+    assert legacy_fields("rm:y:7:8", "rm", "y", parse_id) is None
+    assert legacy_fields("rm:n:7", "rm", "y", parse_id) is None
+    assert legacy_fields("rm:y:²", "rm", "y", parse_id) is None
+    assert legacy_fields(None, "rm") is None
+
+
+@pytest.mark.parametrize(
+    ("parse", "data", "expected"),
+    [
+        (reminders.legacy_press, "rm:y:5", reminders.StillComing(5, True)),
+        (reminders.legacy_press, "rm:n:5", reminders.StillComing(5, False)),
+        (reminders.legacy_press, "rm:x:5", None),
+        (publish_form.legacy_press, "pub:new:3", publish_form.PublishFor(3)),
+        (publish_form.legacy_press, "pub:draft:4", publish_form.ResumeDraft(4)),
+        (publish_form.legacy_press, "pub:back:4", None),  # says not which step: refused
+        (recruit.legacy_press, "rc:9", recruit.RecruitList(9, 0)),
+        (recruit.legacy_press, "rc:9:2", recruit.RecruitList(9, 2)),
+        (recruit.legacy_press, "rc:ask:9", recruit.RecruitAsk(9)),
+        (recruit.legacy_press, "rc:go:9:12", recruit.RecruitGo(9, 12)),
+        (recruit.legacy_press, "inv:no:9", recruit.InviteDecline(9)),
+        (recruit.legacy_press, "rc:go:9", None),
+        (recruit.legacy_press, "inv:yes:9", None),
+        (legacy_register_for, "su:reg:8", RegisterFor(8)),
+        (legacy_register_for, "su:reg:8:1", None),
+        (legacy_view_press, "act:6", OpenCard(6, "x")),
+        (legacy_view_press, "act:6:wk:1", OpenCard(6, "wk-1")),
+        (legacy_view_press, "br:c:health:2", OpenList("c-health-2")),
+        (legacy_view_press, "act:six", None),
+    ],
+)
+def test_old_buttons_read_as_the_same_presses(
+    parse: Callable[[str], Press | None], data: str, expected: Press | None
+) -> None:
+    assert parse(data) == expected
