@@ -93,7 +93,11 @@ def test_every_family_has_a_handler(
     assert [
         e for e in entries if e.pack() not in claimed and e.exact_pattern() not in not_yet
     ] == []
-    assert set(PRESS_FAMILIES) - claimed - {MenuOpen.prefix} == set()
+    # Families of the bot (tests define their own, for the codec's tests).
+    families = {
+        p for p, family in PRESS_FAMILIES.items() if family.__module__.startswith("handlers")
+    }
+    assert families - claimed - {MenuOpen.prefix} == set()
 
 
 async def _nothing(*_: object) -> None:
