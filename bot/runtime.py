@@ -193,19 +193,25 @@ class BotRuntime:
 
     async def _start_scheduler_leadership(self) -> None:
         """PostgreSQL, several instances: only the holder of the scheduler lease runs the
-        periodic jobs. SQLite has one process: it always runs them."""
+        periodic jobs, the outbox's included, so bulk sending is paced by one process and
+        Telegram's per-bot budget stays global; an instance that loses the lease stops
+        sending at once (:meth:`Deliverer.hold`). SQLite has one process: it always runs them."""
         job_queue = self.application.job_queue
         if self.db.backend != "postgresql" or job_queue is None:
             return
         scheduler = job_queue.scheduler
+        deliverer = self.application.deliverer
 
         async def on_change(leader: bool) -> None:
             if leader:
+                deliverer.resume()
                 scheduler.resume()
             else:
                 scheduler.pause()
+                deliverer.hold()
 
         scheduler.pause()
+        deliverer.hold()
         self.leadership = Leadership(LeasesRepository(self.db), self.name, on_change)
         await self.leadership.start()
 
