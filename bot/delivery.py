@@ -305,7 +305,9 @@ class Pacer:
 
     def _limit(self, now: float) -> int:
         # Answers are not paced: as many as came in the last second may come in the next, so
-        # bulk leaves that many places free (and never fewer than the headroom).
+        # bulk leaves that many places free (and never fewer than the headroom), besides the
+        # answers already in the window: a margin against answers picking up, so bulk gets
+        # 30 − 2 × (answers a second) while people write (tests/unit/test_send_window.py).
         return max(1, WINDOW_LIMIT - max(REPLY_HEADROOM, self.window.answers(now)))
 
     def _book(self, chat_id: int, at: float) -> None:
