@@ -60,6 +60,8 @@ from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.localapi.flood import FloodLimits
 from bot.localapi.models import BotInfo, StoredMessage
 from bot.runtime import BotRuntime
+from handlers.reminders import StillComing
+from handlers.signup_buttons import SignupCalendar
 from storage.db import Database
 from storage.timeutil import to_db_time
 
@@ -221,11 +223,11 @@ def message_key(chat_id: int, message: StoredMessage) -> Key:
     """Which notification a message on the server is: a reminder is (chat, "ask" or "plain",
     activity id), read from its buttons; any other message is keyed by its text."""
     data = [str(button.get("callback_data", "")) for button in message.buttons()]
-    activity = next((d.split(":")[2] for d in data if d.startswith("su:ics:")), None)
-    if activity is None:
+    calendar = next((p for p in map(SignupCalendar.parse, data) if p is not None), None)
+    if calendar is None:
         return (chat_id, "other", message.visible_text)
-    asks = any(d.startswith("rm:y:") for d in data)
-    return (chat_id, "ask" if asks else "plain", int(activity))
+    asks = any(StillComing.parse(d) is not None for d in data)
+    return (chat_id, "ask" if asks else "plain", calendar.activity_id)
 
 
 async def render_stand_in(item: OutboxItem, services: object, t: object) -> Rendered:
