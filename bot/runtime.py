@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import signal
@@ -277,7 +278,14 @@ async def run_until_signalled(settings: Settings, *, webhook: bool = False) -> N
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(signum, stop.set)
-    runtime = await BotRuntime.start(settings, webhook=webhook)
+    try:
+        runtime = await BotRuntime.start(settings, webhook=webhook)
+    finally:
+        # The CLI starts with the garbage collector off: importing ~300 modules and building
+        # the application allocate long-lived objects only, and collecting in between cost
+        # ~50 ms of start-up (#14). Frozen, they are not walked by later collections either.
+        gc.freeze()
+        gc.enable()
     try:
         await stop.wait()
         log.info("stop signal received, shutting down")
