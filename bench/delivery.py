@@ -6,7 +6,7 @@ the project's local Bot API server with Telegram-like flood limits on and a simu
 round trip.
 
     python -m bench.delivery [--rows 10000] [--users 2500] [--latency 0.1] [--stand-in]
-                             [--profile FILE]
+                             [--replies 0] [--bucket] [--profile FILE]
 
 Target (issue #14): at least 27 messages per second sustained (the default
 ``SEND_RATE_PER_SECOND`` is 28), none lost, no duplicates, and no 429 under a strict window.
@@ -22,6 +22,10 @@ outside quiet hours — reminders ignore them anyway) and the outbox job sends. 
 renders from the database (sign-up, volunteer, activity), and the "Still coming?" one records
 ``still_coming_asked_at`` after it went out, as in production.
 
+``--replies N`` has other people write ``/help`` to the bot, N a second in all (each of them at
+most once every three seconds), while the reminders go out: their answers count in the same
+strict window, so the bulk rate printed is what the pacer leaves them, and a 429 to either shows.
+
 ``--stand-in`` runs the older variant instead: the same number of ``REMINDER`` rows inserted
 directly with a renderer that formats the row number without database reads (the transport
 alone, for comparison). ``--profile FILE`` writes a cProfile of the whole run (it slows the run
@@ -34,12 +38,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import cProfile
+import itertools
 import json
 import platform
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,10 +56,12 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import Rendered
 from bot.domain.notifications import NotificationKind, OutboxItem
-from bot.localapi import LocalBotApi, VirtualUserInfo
+from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.localapi.flood import FloodLimits
-from bot.localapi.models import StoredMessage
+from bot.localapi.models import BotInfo, StoredMessage
 from bot.runtime import BotRuntime
+from handlers.reminders import StillComing
+from handlers.signup_buttons import SignupCalendar
 from storage.db import Database
 from storage.timeutil import to_db_time
 
@@ -214,11 +223,11 @@ def message_key(chat_id: int, message: StoredMessage) -> Key:
     """Which notification a message on the server is: a reminder is (chat, "ask" or "plain",
     activity id), read from its buttons; any other message is keyed by its text."""
     data = [str(button.get("callback_data", "")) for button in message.buttons()]
-    activity = next((d.split(":")[2] for d in data if d.startswith("su:ics:")), None)
-    if activity is None:
+    calendar = next((p for p in map(SignupCalendar.parse, data) if p is not None), None)
+    if calendar is None:
         return (chat_id, "other", message.visible_text)
-    asks = any(d.startswith("rm:y:") for d in data)
-    return (chat_id, "ask" if asks else "plain", int(activity))
+    asks = any(StillComing.parse(d) is not None for d in data)
+    return (chat_id, "ask" if asks else "plain", calendar.activity_id)
 
 
 async def render_stand_in(item: OutboxItem, services: object, t: object) -> Rendered:
@@ -254,7 +263,51 @@ async def seed_stand_in(
 # -- the run --------------------------------------------------------------------------------------
 
 
-async def run(rows: int, users: int, latency: float, stand_in: bool, bucket: bool) -> None:
+#: The people writing meanwhile (``--replies``): ids apart from the reminders' recipients.
+FIRST_WRITER = 9_000_000
+
+
+class Writers:
+    """People who write ``/help`` at ``per_second`` in all while the outbox sends."""
+
+    def __init__(self, server: LocalBotApi, bot_info: BotInfo, per_second: float) -> None:
+        self.per_second = per_second
+        count = max(1, round(per_second * 3))  # each writes at most every 3 s (1/s per chat)
+        self.people = []
+        for index in range(count if per_second > 0 else 0):
+            info = VirtualUserInfo(id=FIRST_WRITER + index, first_name=f"W{index}")
+            server.open_private_chat(bot_info, info)
+            self.people.append(VirtualUser(server, bot_info, info))
+        self.written = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def answers(self) -> int:
+        """Answers the bot sent them so far (the server counts them with the reminders)."""
+        return sum(len(person.bot_messages()) for person in self.people)
+
+    def start(self) -> None:
+        if self.people:
+            self._task = asyncio.create_task(self._write())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for n in itertools.count():
+            # On a schedule, so a slow send does not lower the offered rate.
+            await asyncio.sleep(max(0.0, started + n / self.per_second - loop.time()))
+            await self.people[n % len(self.people)].send("/help")
+            self.written += 1
+
+
+async def run(
+    rows: int, users: int, latency: float, stand_in: bool, bucket: bool, replies: float = 0.0
+) -> None:
     # 30 in any one second per bot (Telegram's, as a strict sliding window unless --bucket),
     # 1/s per private chat, 20/min per group.
     limits = FloodLimits(strict_window=not bucket)
@@ -309,10 +362,19 @@ async def run(rows: int, users: int, latency: float, stand_in: bool, bucket: boo
                         f"(offsets {offsets}) in {time.perf_counter() - step:.1f} s"
                     )
                     clock.set(DELIVER_AT)  # everything due, nothing started
+                writers = Writers(server, bot_info, replies)
+                if replies:
+                    print(
+                        f"{len(writers.people)} people write /help meanwhile, {replies:g}/s in all"
+                    )
                 print(f"clock at {clock().isoformat()}; the outbox job sends")
                 server.stats.reset()
                 cpu = time.process_time()
-                samples = await watch(server, db, rows)
+                writers.start()
+                try:
+                    samples = await watch(server, db, rows, writers.answers)
+                finally:
+                    await writers.stop()
                 cpu = time.process_time() - cpu
                 await asyncio.sleep(1.0)  # late duplicates would show up here
                 statuses = await services.outbox.counts()
@@ -326,6 +388,12 @@ async def run(rows: int, users: int, latency: float, stand_in: bool, bucket: boo
             finally:
                 await runtime.stop()
             report(server, bot_info.id, seeded, rows, users, samples, statuses, stand_in)
+            if replies:
+                answered = writers.answers()
+                print(
+                    f"answers meanwhile:       {answered:,} of {writers.written:,} /help written "
+                    f"({replies:g}/s offered); the rates above are the reminders alone"
+                )
             sent = server.stats.messages_sent
             seconds = samples[-1][0] if samples else 0.0
             per_message = cpu / max(1, sent) * 1000
@@ -340,19 +408,24 @@ async def run(rows: int, users: int, latency: float, stand_in: bool, bucket: boo
                 print(f"sign-ups marked asked:   {asked['n']:,} (still_coming_asked_at set)")
 
 
-async def watch(server: LocalBotApi, db: Database, rows: int) -> list[tuple[float, int, int]]:
-    """Sample the server's counters every 0.25 s until the rows are sent or nothing is pending."""
+async def watch(
+    server: LocalBotApi, db: Database, rows: int, answers: Callable[[], int] = lambda: 0
+) -> list[tuple[float, int, int]]:
+    """Sample the server's counters every 0.25 s until the rows are sent or nothing is pending
+    (the messages counted are the reminders: ``answers`` to people writing meanwhile are left
+    out)."""
     started = time.monotonic()
     samples: list[tuple[float, int, int]] = []
     last_print = started
     while True:
         await asyncio.sleep(0.25)
         at = time.monotonic() - started
-        samples.append((at, server.stats.messages_sent, server.stats.too_many_requests))
+        bulk = server.stats.messages_sent - answers()
+        samples.append((at, bulk, server.stats.too_many_requests))
         if time.monotonic() - last_print >= 30:
             last_print = time.monotonic()
-            print(f"  {at:6.0f} s: {server.stats.messages_sent:,} sent")
-        if server.stats.messages_sent >= rows:
+            print(f"  {at:6.0f} s: {bulk:,} sent")
+        if bulk >= rows:
             break
         pending = await db.fetch_one("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
         assert pending is not None
@@ -389,7 +462,7 @@ def report(
     total_messages = sum(delivered.values())
     unsent = statuses.get("pending", 0) + statuses.get("failed", 0)
     first = next((t for t, sent, _ in samples if sent > 0), 0.0)
-    sent = max((s for _, s, _ in samples), default=0)
+    sent = max((s for _, s, _ in samples), default=0)  # the reminders
     last = next((t for t, s, _ in samples if s >= sent), 0.0)
     rate = (sent / (last - first)) if last > first else 0.0
     # Slowest 10-second window between the first and the last message (0.25 s samples).
@@ -453,8 +526,15 @@ def main() -> None:
         action="store_true",
         help="the server's older flood model (a token bucket) instead of the strict window",
     )
+    parser.add_argument(
+        "--replies",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="other people write /help N times a second in all while the reminders go out",
+    )
     args = parser.parse_args()
-    coroutine = run(args.rows, args.users, args.latency, args.stand_in, args.bucket)
+    coroutine = run(args.rows, args.users, args.latency, args.stand_in, args.bucket, args.replies)
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -219,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as error:
             print(f"zhiyuan: configuration error: {error}", file=sys.stderr)
             return EXIT_CONFIG_ERROR
+        gc.disable()  # while starting; bot.runtime.run_until_signalled turns it on (#14)
         from telegram.error import InvalidToken, NetworkError
 
         from bot.runtime import run_until_signalled

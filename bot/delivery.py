@@ -23,6 +23,10 @@ drains the outbox while rows are due, batch after batch:
 
 A crash between claiming and recording leaves the lease to expire, and the row is sent again
 on a later run: at-least-once delivery, duplicates bounded by one batch.
+
+Telegram's overall limit is per bot, so one process paces bulk sends: with several instances
+(PostgreSQL) the holder of the scheduler lease runs the outbox job, and an instance that loses
+the lease holds its deliverer at once (:meth:`Deliverer.hold`, wired in :mod:`bot.runtime`).
 """
 
 from __future__ import annotations
@@ -301,7 +305,9 @@ class Pacer:
 
     def _limit(self, now: float) -> int:
         # Answers are not paced: as many as came in the last second may come in the next, so
-        # bulk leaves that many places free (and never fewer than the headroom).
+        # bulk leaves that many places free (and never fewer than the headroom), besides the
+        # answers already in the window: a margin against answers picking up, so bulk gets
+        # 30 − 2 × (answers a second) while people write (tests/unit/test_send_window.py).
         return max(1, WINDOW_LIMIT - max(REPLY_HEADROOM, self.window.answers(now)))
 
     def _book(self, chat_id: int, at: float) -> None:
@@ -454,12 +460,35 @@ class Deliverer(Generic[C]):
         self._running = asyncio.Lock()
         self._again = False
         self._stopping = False
+        self._held = False
 
     def stop(self) -> None:
         """The process is shutting down: sends in flight finish, nothing new starts, and the
         rows not sent yet are given back to the outbox (sent by the next run, here or in
         another instance) instead of holding the shutdown for a whole run (up to MAX_RUN)."""
         self._stopping = True
+
+    def hold(self) -> None:
+        """Another instance sends the outbox now (PostgreSQL: the holder of the scheduler
+        lease). Telegram's ~30/s is one budget per bot, and one :class:`Pacer` keeps it only
+        if one process sends bulk at a time; so this one stops as for :meth:`stop` (rows in
+        hand go back to the outbox, a run in progress ends at its next send) until
+        :meth:`resume`. Without this, an instance that lost the lease in the middle of a
+        broadcast would go on sending for up to MAX_RUN beside the new holder."""
+        self._held = True
+
+    def resume(self) -> None:
+        """This instance sends the outbox again (it holds the scheduler lease)."""
+        self._held = False
+
+    @property
+    def running(self) -> bool:
+        """A run is draining the outbox right now."""
+        return self._running.locked()
+
+    @property
+    def _paused(self) -> bool:
+        return self._stopping or self._held
 
     def register(self, kind: NotificationKind, renderer: Renderer[C]) -> None:
         """Replace one kind's renderer (tests and benchmarks send stand-in texts)."""
@@ -469,7 +498,7 @@ class Deliverer(Generic[C]):
         """Drain what is due, batch after batch; returns at once if a run is already going
         (it will pick up whatever this call was nudged for)."""
         report = DeliveryReport()
-        if self._stopping:
+        if self._paused:
             return report
         if self._running.locked():
             self._again = True
@@ -482,7 +511,7 @@ class Deliverer(Generic[C]):
         started = self._monotonic()
         sweep_every = self._settings.outbox_interval_seconds
         last_sweep: float | None = None
-        while not self._stopping:
+        while not self._paused:
             self._again = False
             if last_sweep is None or self._monotonic() - last_sweep >= sweep_every:
                 await self._sweep()
@@ -540,7 +569,7 @@ class Deliverer(Generic[C]):
 
             async def one(item: OutboxItem) -> None:
                 async with in_flight:
-                    if self._stopping:
+                    if self._paused:
                         await outbox.release([item.notification_id])
                         report.paced += 1
                         return
@@ -585,7 +614,7 @@ class Deliverer(Generic[C]):
             report.dropped += 1
             return
         await self.pacer.take(item.telegram_id)
-        if self._stopping:  # stopped while waiting for the slot: the next run sends it
+        if self._paused:  # stopped while waiting for the slot: the next run sends it
             await outbox.release([item.notification_id])
             report.paced += 1
             return

@@ -8,14 +8,19 @@ the code is missing from a catalog or untranslated.
 
 from __future__ import annotations
 
+import contextlib
 import gettext
+import hashlib
 import importlib.util
 import io
+import os
+import struct
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from functools import cache
 from pathlib import Path
 
+import babel
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
@@ -58,15 +63,40 @@ def catalog_path(language: Language) -> Path:
     return locales_root() / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@cache
-def _translations(language: Language) -> gettext.NullTranslations:
-    with catalog_path(language).open("rb") as po_file:
-        catalog = read_po(po_file, locale=BABEL_LOCALES[language], domain=DOMAIN)
+def _compile(po: bytes, language: Language) -> bytes:
+    catalog = read_po(io.BytesIO(po), locale=BABEL_LOCALES[language], domain=DOMAIN)
     buffer = io.BytesIO()
     # Fuzzy entries are not shown to users: an unreviewed guess is worse than the English text.
     write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
+
+
+def _compiled_cache() -> Path:
+    """Where compiled catalogs are kept between starts: the user's cache folder."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "zhiyuan" / "catalogs"
+
+
+@cache
+def _translations(language: Language) -> gettext.NullTranslations:
+    """The catalog, compiled from its ``.po`` in memory. Parsing the ``.po`` takes ~25 ms a
+    language, so the result is kept in the user's cache folder under a hash of the ``.po``'s
+    bytes (issue #14, start-up): an edited catalog is compiled afresh, and an unwritable or
+    damaged cache only costs the compilation."""
+    po = catalog_path(language).read_bytes()
+    key = hashlib.sha256(po + f"{babel.__version__}:nofuzzy".encode()).hexdigest()[:24]
+    cached = _compiled_cache() / f"{language.value}-{key}.mo"
+    try:
+        return gettext.GNUTranslations(io.BytesIO(cached.read_bytes()))
+    except (OSError, ValueError, struct.error):  # none yet, unreadable or damaged
+        pass
+    mo = _compile(po, language)
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(mo)
+        os.replace(temporary, cached)  # atomic: processes starting together never see half
+    return gettext.GNUTranslations(io.BytesIO(mo))
 
 
 def resolve_language(

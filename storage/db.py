@@ -47,7 +47,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -88,14 +88,22 @@ class Row(Protocol):
     def __len__(self) -> int: ...
 
 
-#: A constraint violation (UNIQUE, CHECK, foreign key) on either backend.
-IntegrityError: tuple[type[Exception], ...]
-try:
-    import psycopg
+if TYPE_CHECKING:
+    #: A constraint violation (UNIQUE, CHECK, foreign key) on either backend.
+    IntegrityError: tuple[type[Exception], ...]
+else:
 
-    IntegrityError = (sqlite3.IntegrityError, psycopg.IntegrityError)
-except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite alone still works
-    IntegrityError = (sqlite3.IntegrityError,)
+    def __getattr__(name: str) -> object:
+        # Built when first asked for: psycopg (~40 ms to import) is not loaded by a bot that
+        # runs on SQLite (issue #14, start-up).
+        if name != "IntegrityError":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - a dependency; SQLite alone still works
+            return (sqlite3.IntegrityError,)
+        return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -17,7 +17,7 @@ from bot import delivery
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.context import Services, deliver_outbox
-from bot.delivery import BATCH_SIZE, LEASE, Rendered
+from bot.delivery import BATCH_SIZE, LEASE, Deliverer, Rendered
 from bot.domain.notifications import Notification, NotificationKind, OutboxItem
 from bot.i18n import Translator
 from bot.localapi import LocalBotApi, VirtualUser
@@ -394,3 +394,51 @@ async def test_a_run_cut_short_by_its_time_limit_hands_over_at_once(
             await user.wait_for_text(f"for {user.id}")
     finally:
         await running.stop()
+
+
+async def test_a_held_deliverer_gives_its_broadcast_back_and_sends_nothing_until_resumed(
+    settings: Settings,
+    process: BotProcess,
+    clock: ManualClock,
+    api: LocalBotApi,
+    make_user: Callable[..., VirtualUser],
+) -> None:
+    """#14, several instances: the instance that loses the scheduler lease holds its deliverer
+    (bot.runtime), so only one process paces bulk sends against Telegram's per-bot budget. A
+    hold in the middle of a broadcast ends the run at its next send; what was not sent stays
+    queued (nothing failed) and is sent once, after ``resume``."""
+    process.settings = settings.model_copy(update={"outbox_interval_seconds": 300})
+    services = await start(process)
+    users = [await recipient(services, api, make_user) for _ in range(90)]
+    for user in users:
+        await enqueue(services, user.id, f"alert {user.id}")
+    application = process.runtime.application  # type: ignore[union-attr]
+    deliverer = application.deliverer
+    assert application.job_queue is not None
+    application.job_queue.run_once(deliver_outbox, 0)
+
+    async def on_server() -> int:
+        return sum(len(texts(user)) for user in users)
+
+    await eventually(on_server, lambda n: n >= 5, timeout=30)
+    deliverer.hold()
+    await eventually(lambda: _running(deliverer), lambda running: not running, timeout=30)
+    sent_while_leading = await on_server()
+    counts = await services.outbox.counts()
+    assert counts.get("sent", 0) == sent_while_leading < len(users)
+    assert counts.get("pending", 0) == len(users) - sent_while_leading
+    assert "failed" not in counts
+    # Held: a nudge sends nothing (the rows' leases were given back, so another instance can
+    # take them at once).
+    report = await deliverer.run_once(application.bot)
+    assert report.sent == 0 and await on_server() == sent_while_leading
+
+    deliverer.resume()
+    application.job_queue.run_once(deliver_outbox, 0)
+    await wait_all_sent(services, users)
+    for user in users:
+        assert texts(user) == [f"alert {user.id}"]
+
+
+async def _running(deliverer: Deliverer[Services]) -> bool:
+    return deliverer.running
