@@ -216,6 +216,7 @@ class VirtualUser:
             description=f"a bot message in chat {self.chat_id} after event #{self.mark}",
             bot=self.bot,
             chat_id=self.chat_id,
+            only_this_chat=True,
         )
         self.mark = event.seq
         assert event.message_id is not None
@@ -252,6 +253,7 @@ class VirtualUser:
             f"after event #{self.mark}",
             bot=self.bot,
             chat_id=self.chat_id,
+            only_this_chat=True,
         )
         self.mark = seq
         return message

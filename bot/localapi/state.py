@@ -94,27 +94,48 @@ _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reactio
 
 
 class ChangeNotifier:
-    """Wakes every waiter on every state change, like ``Condition.notify_all`` without a lock.
+    """Wakes waiters on state changes, like ``Condition.notify_all`` without a lock.
 
     State changes happen in plain synchronous code (request handlers, the virtual-user API),
     which cannot acquire an ``asyncio.Condition``'s lock; swapping a fresh ``asyncio.Event`` on
     each change gives the same semantics with a synchronous ``notify()``.
+
+    A waiter may name a chat (``chat``): it is then woken only by changes in that chat or by
+    changes in no chat at all. Waking every virtual user on every message made the harness the
+    bottleneck with a hundred users at once (each event re-ran a hundred predicates).
     """
 
     def __init__(self) -> None:
         self._event: asyncio.Event | None = None
+        self._by_chat: dict[int, asyncio.Event] = {}
 
-    def notify(self) -> None:
+    def notify(self, chat: int | None = None) -> None:
         if self._event is not None:
             self._event.set()
             self._event = None
+        if chat is None:
+            for event in self._by_chat.values():
+                event.set()
+            self._by_chat.clear()
+        elif (event := self._by_chat.pop(chat, None)) is not None:
+            event.set()
+
+    def _next_change(self, chat: int | None) -> asyncio.Event:
+        if chat is not None:
+            return self._by_chat.setdefault(chat, asyncio.Event())
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
 
     async def wait_until(
         self,
         predicate: Callable[[], T | None],
         timeout: float,  # noqa: ASYNC109
+        *,
+        chat: int | None = None,
     ) -> T | None:
-        """Wait until ``predicate()`` is truthy and return it, or ``None`` after ``timeout``."""
+        """Wait until ``predicate()`` is truthy and return it, or ``None`` after ``timeout``.
+        With ``chat``, the predicate must depend only on that chat's events."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -124,9 +145,7 @@ class ChangeNotifier:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return None
-            if self._event is None:
-                self._event = asyncio.Event()
-            event = self._event
+            event = self._next_change(chat)
             try:
                 async with asyncio.timeout(remaining):
                     await event.wait()
@@ -270,7 +289,7 @@ class ApiState:
         event = Event(len(self._events) + 1, kind, bot_id, chat_id, message_id, detail)
         self._events.append(event)
         logger.debug("Event %s", event.describe())
-        self.notify()
+        self._notifier.notify(chat_id)
         return event
 
     def notify(self) -> None:
@@ -293,15 +312,18 @@ class ApiState:
         description: str | None = None,
         bot: BotRef | None = None,
         chat_id: int | None = None,
+        only_this_chat: bool = False,
     ) -> T:
         """Wait until ``predicate()`` returns something truthy and return that value.
 
         Re-evaluated on every state change, never by polling. On timeout raises
         ``TimeoutError`` naming what was awaited, with the chat's recent history (when ``bot``
         and ``chat_id`` are given) and the latest events, which usually shows what went wrong
-        (an API error of the bot, a reply to another chat...).
+        (an API error of the bot, a reply to another chat...). ``only_this_chat`` re-evaluates
+        only on events of ``chat_id`` (for predicates that read nothing else).
         """
-        result = await self._notifier.wait_until(predicate, timeout)
+        woken_by = chat_id if only_this_chat else None
+        result = await self._notifier.wait_until(predicate, timeout, chat=woken_by)
         if result:
             return result
         what = description or _describe_predicate(predicate)
