@@ -1,7 +1,8 @@
 """Answers that survive a Bot API outage: a reply that failed is sent again while it still makes
 sense, and never twice (issue #15).
 
-The retry sits in PTB's request layer (:class:`PatientRequest`, an ``HTTPXRequest``), around the
+The retry sits in PTB's request layer (:class:`PatientRequest`, the bot's
+:class:`~bot.http_client.AiohttpRequest`), around the
 single HTTP call, not around the handler: the handler's work (a sign-up, a flow that moved on)
 is done once, and only the call that failed is made again, so a handler that sent two messages
 before the third failed does not send the first two again on a replay. Why not release the
@@ -45,10 +46,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from telegram.error import NetworkError, TelegramError, TimedOut
-from telegram.request import HTTPXRequest, RequestData
-from telegram.request._baserequest import BaseRequest
+from telegram.request import BaseRequest, RequestData
+
+from bot.http_client import AiohttpRequest, NotSent, NotSentTimeout
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +124,8 @@ class _Failure:
 
 def _failure_of_error(error: TelegramError) -> _Failure | None:
     cause = error.__cause__
-    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return _Failure(True, f"{type(cause).__name__}: {cause}".rstrip(": "))
-    if isinstance(cause, httpx.WriteError | httpx.WriteTimeout):
-        # The request was not completely sent: the API cannot have acted on it.
-        return _Failure(True, f"{type(cause).__name__}: {cause}".rstrip(": "))
+    if isinstance(error, NotSent | NotSentTimeout):
+        return _Failure(True, error.message)
     if isinstance(error, TimedOut | NetworkError):
         name = type(cause).__name__ if cause is not None else type(error).__name__
         return _Failure(False, f"{name}: {cause or error}".rstrip(": "))
@@ -178,8 +176,9 @@ class _OutageLog:
             self.failed_tries = 0
 
 
-class PatientRequest(HTTPXRequest):
-    """``HTTPXRequest`` that retries an interactive answer through an outage (see the module)."""
+class PatientRequest(AiohttpRequest):
+    """The bot's request layer, retrying an interactive answer through an outage (see the
+    module)."""
 
     def __init__(self, *args: Any, log_outages: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,7 +202,7 @@ class PatientRequest(HTTPXRequest):
         while True:
             tries += 1
             try:
-                status, payload = await super().do_request(
+                status, payload = await self._send_once(
                     url,
                     method,
                     request_data,
@@ -236,6 +235,16 @@ class PatientRequest(HTTPXRequest):
                 raise ApiUnreachable(f"Bot API unreachable: {failure.what}")
             await asyncio.sleep(pause)
             pause = min(MAX_PAUSE, pause * 2)
+
+    async def _send_once(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        **timeouts: Any,
+    ) -> tuple[int, bytes]:
+        """One try (the tests replace it with scripted answers)."""
+        return await super().do_request(url, method, request_data, **timeouts)
 
     @staticmethod
     def _settled(method: str, status: int, payload: bytes) -> tuple[int, bytes]:

@@ -117,8 +117,8 @@ class ChangeNotifier:
             for event in self._by_chat.values():
                 event.set()
             self._by_chat.clear()
-        elif (event := self._by_chat.pop(chat, None)) is not None:
-            event.set()
+        elif chat in self._by_chat:
+            self._by_chat.pop(chat).set()
 
     def _next_change(self, chat: int | None) -> asyncio.Event:
         if chat is not None:

@@ -1,27 +1,45 @@
-"""Which failed Bot API requests are tried again (bot.api_retry), on a fake HTTP transport."""
+"""Which failed Bot API requests are tried again (bot.api_retry), on scripted answers; and the
+aiohttp request layer under it, against the local Bot API server failing on demand."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
-import httpx
 import pytest
-from telegram.error import InvalidToken, TimedOut
+from telegram import InputFile
+from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot import api_retry
 from bot.api_retry import ApiUnreachable, PatientRequest, retry_replies_until
+from bot.http_client import AiohttpRequest, NotSent
+from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
+from bot.localapi.balancer import free_port
+from bot.localapi.state import Outage
 
 URL = "https://api.example/bot1:abc/"
-GATEWAY_502 = httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>")
-GATEWAY_404 = httpx.Response(404, text="<html><title>404 Not Found</title></html>")
-OK = httpx.Response(200, json={"ok": True, "result": True})
-NOT_MODIFIED = httpx.Response(
-    400,
-    json={"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"},
-)
+Reply = tuple[int, bytes]
 
-Answer = httpx.Response | type[Exception]
+
+def _json(status: int, payload: object) -> Reply:
+    return status, json.dumps(payload).encode()
+
+
+GATEWAY_502: Reply = (502, b"<html><title>502 Bad Gateway</title></html>")
+GATEWAY_404: Reply = (404, b"<html><title>404 Not Found</title></html>")
+OK = _json(200, {"ok": True, "result": True})
+NOT_MODIFIED = _json(
+    400, {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}
+)
+# What the request layer raises when the connection was refused, and when no answer came.
+REFUSED = NotSent("aiohttp: ClientConnectorError: connection refused")
+NO_ANSWER = TimedOut("aiohttp: SocketTimeoutError: Timeout on reading data from socket")
+
+Answer = Reply | Exception
 
 
 @pytest.fixture(autouse=True)
@@ -30,21 +48,27 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api_retry, "MAX_PAUSE", 0.01)
 
 
+class Scripted(PatientRequest):
+    """A request whose every try gets the next of ``answers``; ``calls`` lists the methods."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+        self._answers: Iterator[Answer] = iter(answers)
+
+    async def _send_once(
+        self, url: str, method: str, request_data: RequestData | None, **timeouts: Any
+    ) -> tuple[int, bytes]:
+        self.calls.append(url.rsplit("/", 1)[-1])
+        answer = next(self._answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
 def patient(answers: list[Answer]) -> tuple[PatientRequest, list[str]]:
-    """A request whose transport answers ``answers`` in turn; the list of methods called."""
-    calls: list[str] = []
-    queue: Iterator[Answer] = iter(answers)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path.rsplit("/", 1)[-1])
-        answer = next(queue)
-        if isinstance(answer, httpx.Response):
-            return answer
-        raise answer("injected", request=request)  # type: ignore[call-arg]
-
-    request = PatientRequest()
-    request._client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
-    return request, calls
+    request = Scripted(answers)
+    return request, request.calls
 
 
 async def post(request: PatientRequest, method: str) -> object:
@@ -57,14 +81,14 @@ def within(seconds: float) -> Callable[[], None]:
 
 async def test_a_reply_that_did_not_reach_the_api_is_sent_again() -> None:
     within(10)()
-    request, calls = patient([GATEWAY_502, httpx.ConnectError, GATEWAY_404, OK])
+    request, calls = patient([GATEWAY_502, REFUSED, GATEWAY_404, OK])
     assert await post(request, "sendMessage") is True
     assert calls == ["sendMessage"] * 4
 
 
 async def test_a_message_that_may_have_arrived_is_not_sent_again() -> None:
     within(10)()
-    request, calls = patient([httpx.ReadTimeout, OK])
+    request, calls = patient([NO_ANSWER, OK])
     with pytest.raises(TimedOut):
         await post(request, "sendMessage")
     assert calls == ["sendMessage"]
@@ -72,7 +96,7 @@ async def test_a_message_that_may_have_arrived_is_not_sent_again() -> None:
 
 async def test_a_5xx_that_may_have_been_carried_out_is_not_sent_again() -> None:
     within(10)()
-    request, calls = patient([httpx.Response(520, text="<html>origin error</html>"), OK])
+    request, calls = patient([(520, b"<html>origin error</html>"), OK])
     with pytest.raises(ApiUnreachable):
         await post(request, "sendMessage")
     assert calls == ["sendMessage"]
@@ -80,7 +104,7 @@ async def test_a_5xx_that_may_have_been_carried_out_is_not_sent_again() -> None:
 
 async def test_an_edit_that_may_have_arrived_is_repeated_and_not_modified_counts_as_done() -> None:
     within(10)()
-    request, calls = patient([httpx.ReadTimeout, NOT_MODIFIED])
+    request, calls = patient([NO_ANSWER, NOT_MODIFIED])
     assert await post(request, "editMessageText") is True
     assert calls == ["editMessageText"] * 2
 
@@ -97,9 +121,7 @@ async def test_outside_a_reply_nothing_is_repeated_and_a_gateway_404_is_no_inval
     with pytest.raises(ApiUnreachable):
         await post(request, "getUpdates")
     assert calls == ["getUpdates"]
-    telegram_404 = httpx.Response(
-        404, json={"ok": False, "error_code": 404, "description": "Not Found"}
-    )
+    telegram_404 = _json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
     request, _ = patient([telegram_404])
     with pytest.raises(InvalidToken):
         await post(request, "getMe")
@@ -111,3 +133,62 @@ async def test_a_reply_is_given_up_after_its_deadline() -> None:
     with pytest.raises(ApiUnreachable):
         await post(request, "sendMessage")
     assert 1 <= len(calls) < 100
+
+
+# ------------------------------------------------------------------ the aiohttp request layer
+
+TOKEN = "4242:request-layer"
+
+
+def _data(**values: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(name, value) for name, value in values.items()])
+
+
+async def test_the_request_layer_sends_json_and_files_as_the_api_reads_them() -> None:
+    async with LocalBotApi() as server:
+        server.add_bot(TOKEN, "request_layer_bot")
+        user = VirtualUser(server, TOKEN, VirtualUserInfo(id=81, first_name="Cai"))
+        server.open_private_chat(TOKEN, user.info)
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            base = f"{server.bot_api_url}{TOKEN}/"
+            keyboard = {"inline_keyboard": [[{"text": "好的 ✅", "callback_data": "a:1"}]]}
+            sent = await request.post(
+                base + "sendMessage", _data(chat_id=81, text="您好 & =?", reply_markup=keyboard)
+            )
+            assert isinstance(sent, dict) and sent["text"] == "您好 & =?"
+            shown = user.last_bot_message()
+            assert shown is not None and shown.button_labels() == ["好的 ✅"]
+            upload = InputFile(b"%PDF-1.4 certificate", filename="证书.pdf")
+            parameter = RequestParameter.from_input("document", upload)
+            data = RequestData([RequestParameter.from_input("chat_id", 81), parameter])
+            document = await request.post(base + "sendDocument", data)
+            assert isinstance(document, dict) and document["document"]["file_name"] == "证书.pdf"
+        finally:
+            await request.shutdown()
+
+
+async def test_the_request_layer_tells_not_sent_from_maybe_sent() -> None:
+    request = AiohttpRequest(read_timeout=0.3, connect_timeout=1.0)
+    await request.initialize()
+    try:
+        with pytest.raises(NotSent):  # nothing listens on that port: refused, never sent
+            await request.post(f"http://127.0.0.1:{free_port()}/bot{TOKEN}/getMe")
+        async with LocalBotApi() as server:
+            server.add_bot(TOKEN, "request_layer_bot")
+            user = VirtualUser(server, TOKEN, VirtualUserInfo(id=82, first_name="Dai"))
+            server.open_private_chat(TOKEN, user.info)
+            base = f"{server.bot_api_url}{TOKEN}/"
+            outage = await server.fail_for(Outage.SLOW, delay=30)
+            with pytest.raises(TimedOut) as slow:
+                await request.post(base + "sendMessage", _data(chat_id=82, text="hi"))
+            assert not isinstance(slow.value, NotSent)
+            assert [m.text for m in user.bot_messages()] == ["hi"]  # it did arrive
+            await server.recover(outage)
+            await server.fail_for(Outage.REFUSED, methods=["sendMessage"])
+            with pytest.raises(NetworkError) as dropped:  # reset after sending: maybe arrived
+                await request.post(base + "sendMessage", _data(chat_id=82, text="again"))
+            assert not isinstance(dropped.value, NotSent)
+    finally:
+        await request.shutdown()
