@@ -279,6 +279,7 @@ def build_application(
     )
     # Every message sent, answers and bulk, counted in one place: the outbox paces by it.
     send_window = SendWindow()
+    updates_request = PatientRequest(connection_pool_size=1, log_outages=False)
     application = cast(
         ZyApplication,
         ApplicationBuilder()
@@ -293,10 +294,11 @@ def build_application(
         # Replies retried through an outage, never sent twice (bot.api_retry); polling retries
         # in its own loop, so its requests only get the outage-aware errors.
         .request(PatientRequest(connection_pool_size=256))
-        .get_updates_request(PatientRequest(connection_pool_size=1, log_outages=False))
+        .get_updates_request(updates_request)
         .build(),
     )
     application.services = services
+    application.updates_request = updates_request
     application.deliverer = Deliverer(
         outbox=outbox,
         accounts=services.accounts,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -113,6 +114,8 @@ class ZyApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     services: Services
     deliverer: Deliverer[Services]
+    #: The request layer of getUpdates: the poller reads the updates' JSON through it directly.
+    updates_request: BaseRequest
 
 
 class ZyContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -17,6 +17,7 @@ message may be sent again.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram._utils.defaultvalue import DefaultValue
@@ -124,6 +125,21 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp: {_named(error)}") from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp: {_named(error)}") from error
+
+
+def request_data(parameters: Mapping[str, object]) -> RequestData:
+    """Parameters of a Bot API call made through a request layer directly (the poller's
+    getUpdates). ``RequestParameter`` is PTB's own conversion of values (it sits in a private
+    module: the tests of the poller cover it if PTB moves it)."""
+    from telegram.request._requestparameter import RequestParameter
+
+    return RequestData(
+        [
+            RequestParameter.from_input(name, value)
+            for name, value in parameters.items()
+            if value is not None
+        ]
+    )
 
 
 def _given(value: Any, default: float | None) -> float | None:

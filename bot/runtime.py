@@ -150,6 +150,7 @@ class BotRuntime:
         await self.application.bot.delete_webhook()
         self.poller = Poller(
             self.application.bot,
+            self.application.updates_request,
             InboxRepository(self.db),
             self.processor,
             system_clock,
