@@ -104,7 +104,23 @@ def new_update(data: dict[str, Any]) -> NewUpdate:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise ValueError("an update needs an integer update_id")
-    return NewUpdate(update_id, lane_of(data), json.dumps(data, ensure_ascii=False))
+    return NewUpdate(
+        update_id, lane_of(data), json.dumps(_without_keyboard(data), ensure_ascii=False)
+    )
+
+
+def _without_keyboard(data: dict[str, Any]) -> dict[str, Any]:
+    """The update less the inline keyboard of the message a button was pressed on: a press
+    carries what it acts on in its own data and no handler reads the keyboard (a test checks),
+    while parsing it built a PTB object per button on every press and filled the inbox rows."""
+    query = data.get("callback_query")
+    if not isinstance(query, dict):
+        return data
+    message = query.get("message")
+    if not isinstance(message, dict) or "reply_markup" not in message:
+        return data
+    shown = {name: value for name, value in message.items() if name != "reply_markup"}
+    return {**data, "callback_query": {**query, "message": shown}}
 
 
 # ---------------------------------------------------------------------------------- processing
