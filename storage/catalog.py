@@ -2,12 +2,19 @@
 
 Administrators edit them from the admin panel (handlers/admin.py); a retired entry is
 deactivated, never deleted, because profiles (and later activities) keep referring to its code.
-Nothing is cached: the lists are tiny and always read fresh, so an administrator's change
-shows up on the next screen.
+
+The three lists are read on nearly every screen (a card names its category, skills and area), so
+they are kept for :data:`LISTS_KEPT_FOR` seconds per database (issue #14: three round trips less
+per screen). An edit through this repository drops them at once, so an administrator sees the
+change on the next screen; other instances of the bot on the same PostgreSQL database see it
+within those seconds.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
+from dataclasses import dataclass, field
 from typing import Final
 
 from bot.domain.volunteers import CODE_PATTERN, CatalogItem, CatalogKind
@@ -52,29 +59,53 @@ def _check_item(item: CatalogItem) -> None:
         raise ValueError(f"catalog item {item.code!r} needs both a Chinese and an English name")
 
 
+#: How long a list read from the database is used again (see the module).
+LISTS_KEPT_FOR: Final = 10.0
+
+
+@dataclass
+class _KeptLists:
+    """The lists of one database as last read, with the ``time.monotonic()`` of the reading."""
+
+    lists: dict[CatalogKind, tuple[float, tuple[CatalogItem, ...]]] = field(default_factory=dict)
+
+
+# One per Database object, so every repository on it (the bot's, a test's) shares the lists.
+_KEPT: weakref.WeakKeyDictionary[Database, _KeptLists] = weakref.WeakKeyDictionary()
+
+
 class CatalogRepository:
     """Reads and edits the reference lists. Lists come sorted by ``sort_order``, then code."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._kept = _KEPT.setdefault(db, _KeptLists())
 
     # -- generic ---------------------------------------------------------------------------------
 
     async def items(
         self, kind: CatalogKind, *, include_inactive: bool = False
     ) -> list[CatalogItem]:
-        where = "" if include_inactive else "WHERE is_active = 1"
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM {_table(kind)} {where} ORDER BY sort_order, code"
-        )
-        return [_to_item(row) for row in rows]
+        kept = self._kept.lists.get(kind)
+        if kept is None or time.monotonic() - kept[0] > LISTS_KEPT_FOR:
+            read_at = time.monotonic()
+            rows = await self._db.fetch_all(
+                f"SELECT {_COLUMNS} FROM {_table(kind)} ORDER BY sort_order, code"
+            )
+            kept = (read_at, tuple(_to_item(row) for row in rows))
+            self._kept.lists[kind] = kept
+        return [item for item in kept[1] if include_inactive or item.is_active]
+
+    def forget(self) -> None:
+        """Read the lists afresh next time (after an edit, or a change made around us)."""
+        self._kept.lists.clear()
 
     async def get(self, kind: CatalogKind, code: str) -> CatalogItem | None:
         """The entry with ``code``, active or not (a profile may still refer to a retired one)."""
-        row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM {_table(kind)} WHERE code = ?", (code,)
+        return next(
+            (item for item in await self.items(kind, include_inactive=True) if item.code == code),
+            None,
         )
-        return _to_item(row) if row is not None else None
 
     async def upsert(self, kind: CatalogKind, item: CatalogItem) -> CatalogItem:
         """Add an entry, or change the names, order and active flag of an existing one.
@@ -101,6 +132,7 @@ class CatalogRepository:
                     int(item.is_active),
                 ),
             )
+        self.forget()
         if row is None:  # pragma: no cover - INSERT ... RETURNING always yields the row
             raise RuntimeError(f"upsert of {kind} {item.code!r} returned no row")
         return _to_item(row)
@@ -111,6 +143,7 @@ class CatalogRepository:
             changed = await tx.execute(
                 f"UPDATE {_table(kind)} SET is_active = ? WHERE code = ?", (int(active), code)
             )
+        self.forget()
         return changed > 0
 
     async def add(self, kind: CatalogKind, item: CatalogItem) -> bool:
@@ -124,6 +157,7 @@ class CatalogRepository:
                 "WHERE true ON CONFLICT (code) DO NOTHING",
                 (item.code, item.name_zh.strip(), item.name_en.strip(), int(item.is_active)),
             )
+        self.forget()
         return changed > 0
 
     async def rename(self, kind: CatalogKind, code: str, name_zh: str, name_en: str) -> bool:
@@ -135,6 +169,7 @@ class CatalogRepository:
                 f"UPDATE {_table(kind)} SET name_zh = ?, name_en = ? WHERE code = ?",
                 (name_zh.strip(), name_en.strip(), code),
             )
+        self.forget()
         return changed > 0
 
     # -- by kind -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ start, then the lower id, so the ranking is stable.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,8 +80,11 @@ class Match:
         return any(reason.kind in PERSONAL_REASONS for reason in self.reasons)
 
 
+@functools.lru_cache(maxsize=8192)
 def slot_of(moment: datetime, tz: ZoneInfo) -> Slot:
-    """The availability slot an activity starting at ``moment`` falls in (local time)."""
+    """The availability slot an activity starting at ``moment`` falls in (local time).
+
+    Kept per moment: "For you" asks it for 200 candidates on every call, mostly the same ones."""
     local = moment.astimezone(tz)
     weekend = local.weekday() >= 5
     if local.hour < 12:

@@ -138,3 +138,31 @@ async def test_kind_must_be_a_known_one(db: Database) -> None:
         await CatalogRepository(db).items("users")  # type: ignore[arg-type]
     # The plain string value of a kind is accepted.
     assert len(await CatalogRepository(db).items("skill")) == 12  # type: ignore[arg-type]
+
+
+async def test_lists_are_kept_a_few_seconds_and_dropped_by_an_edit_through_any_repository(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import catalog as catalog_module
+
+    now = [1_000.0]
+    monkeypatch.setattr(catalog_module.time, "monotonic", lambda: now[0])
+    reader, editor = CatalogRepository(db), CatalogRepository(db)
+    assert (await reader.category("health")) is not None
+    # A change made around the repositories (another instance, say) is seen after the window.
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE service_categories SET name_en = 'Health care' WHERE code = ?", ("health",)
+        )
+    kept = await reader.category("health")
+    assert kept is not None and kept.name_en == "Health"
+    now[0] += catalog_module.LISTS_KEPT_FOR + 0.1
+    fresh = await reader.category("health")
+    assert fresh is not None and fresh.name_en == "Health care"
+    # An edit through any repository on the database is seen on the next read, at once.
+    assert await editor.set_active(CatalogKind.CATEGORY, "health", False)
+    assert "health" not in {item.code for item in await reader.categories()}
+    assert "health" in {item.code for item in await reader.categories(include_inactive=True)}
+    assert await editor.rename(CatalogKind.CATEGORY, "health", "卫生", "Health")
+    renamed = await reader.category("health")
+    assert renamed is not None and renamed.name_zh == "卫生"

@@ -38,7 +38,7 @@ from bot.services.publishing import (
 from bot.services.signups import SignupPolicy, SignupService
 from bot.services.staff import StaffRefused, StaffService
 from storage.activities import ActivitiesRepository
-from storage.catalog import CatalogRepository
+from storage.catalog import CatalogKind, CatalogRepository
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
 from storage.outbox import OutboxRepository
@@ -412,8 +412,7 @@ async def test_a_retired_skill_stays_on_an_activity_that_has_it(
     db: Database, service: PublishingService, boss: int, org: Organization
 ) -> None:
     activity = await add_activity(db, org, required_skills=("first_aid",))
-    async with db.transaction() as tx:
-        await tx.execute("UPDATE skills SET is_active = 0 WHERE code = 'first_aid'")
+    await CatalogRepository(db).set_active(CatalogKind.SKILL, "first_aid", False)
     result = await service.apply_edit(
         boss, activity.activity_id, EditField.SKILLS, "first_aid,driving"
     )
