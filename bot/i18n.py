@@ -17,7 +17,7 @@ import os
 import struct
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import babel
@@ -172,8 +172,8 @@ class Translator:
             value = value.astimezone(self.timezone).date()
         if year is None:
             year = value.year != self.clock().astimezone(self.timezone).year
-        day = babel_dates.format_skeleton("yMMMd" if year else "MMMd", value, locale=self.locale)
-        weekday = babel_dates.format_date(value, "EEE", locale=self.locale)
+        day = _skeleton("yMMMd" if year else "MMMd", value, None, self.locale)
+        weekday = _weekday(value, self.locale)
         # TRANSLATORS: a date with its weekday, e.g. "Sun, Dec 6" / "12月6日（周日）".
         pattern = self.pgettext("date with weekday", "{weekday}, {date}")
         return pattern.format(weekday=weekday, date=day)
@@ -193,10 +193,23 @@ class Translator:
 
     def format_clock(self, value: datetime) -> str:
         """The time of day on a 24-hour clock, in the deployment's time zone: "23:00"."""
-        return babel_dates.format_skeleton("Hm", value, tzinfo=self.timezone, locale=self.locale)
+        return _skeleton("Hm", value, self.timezone, self.locale)
 
     def format_number(self, value: float) -> str:
         return babel_numbers.format_decimal(value, locale=self.locale)
+
+
+# Babel works a pattern out on every call; a list screen formats a day and a time for each of
+# its ten activities, mostly the same ones again for the next person (issue #14). The results
+# depend only on the arguments.
+@lru_cache(maxsize=8192)
+def _skeleton(skeleton: str, value: date | datetime, tz: tzinfo | None, locale: Locale) -> str:
+    return babel_dates.format_skeleton(skeleton, value, tzinfo=tz, locale=locale)
+
+
+@lru_cache(maxsize=2048)
+def _weekday(value: date, locale: Locale) -> str:
+    return babel_dates.format_date(value, "EEE", locale=locale)
 
 
 @cache

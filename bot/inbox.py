@@ -206,6 +206,10 @@ class InboxProcessor:
 
     async def _loop(self) -> None:
         while not self._stopping:
+            # Cleared before looking, so an update stored (or finished) while the claim runs
+            # wakes the next round at once; looking again right after each claim "in case" cost
+            # an empty write transaction per update (issue #14).
+            self._wake.clear()
             free = self._lanes - len(self._running)
             claimed = []
             if free > 0:
@@ -216,9 +220,6 @@ class InboxProcessor:
             for item in claimed:
                 task = asyncio.create_task(self._run(item))
                 self._running[item.update_id] = task
-            if claimed and len(self._running) < self._lanes:
-                continue  # more may be waiting right behind
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_CHECK_EVERY)
 
