@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from bot.domain.activities import (
     SignupStatus,
 )
 from bot.domain.geo import BoundingBox, Point, bounding_box
+from bot.domain.matching import can_join
 from bot.domain.notifications import Notification, NotificationKind
 from bot.services.signups import SignupService
 from storage.activities import MAX_SEARCH_WORDS, ActivitiesRepository
@@ -391,17 +392,22 @@ async def test_candidates_share_a_category_a_skill_the_area_or_the_neighbourhood
     await add_activity(db, org, category_code="health", starts_in=90 * DAY)  # beyond horizon
     await add_activity(db, org, category_code="health", status=ActivityStatus.DRAFT)
 
+    volunteer = await add_volunteer(
+        db, categories=("health",), skills=("first_aid",), area_code="furong"
+    )
+
     async def candidates(**overrides: Any) -> list[int]:
         arguments: dict[str, Any] = {
             "horizon": NOW + 60 * DAY,
-            "categories": ("health",),
-            "skills": ("first_aid",),
-            "area_code": "furong",
             "box": bounding_box(Point(28.2, 112.98), 5.0),
             "limit": 50,
         }
+        shares: dict[str, Any] = {
+            k: overrides.pop(k) for k in ("categories", "skills", "area_code") if k in overrides
+        }
         arguments.update(overrides)
-        return ids(await activities.candidates(NOW, **arguments))
+        who = volunteer.model_copy(update=shares)
+        return ids(await activities.candidates(NOW, volunteer=who, **arguments))
 
     every = [by_category, by_skill, by_area, by_box]
     assert await candidates() == [a.activity_id for a in every]
@@ -417,16 +423,71 @@ async def test_no_candidates_when_nothing_is_shared(
     db: Database, activities: ActivitiesRepository, org: Organization
 ) -> None:
     await add_activity(db, org)
+    registered = await add_volunteer(db, skills=(), area_code=None)
+    volunteer = registered.model_copy(update={"categories": ()})
     found = await activities.candidates(
-        NOW,
-        horizon=NOW + 60 * DAY,
-        categories=(),
-        skills=(),
-        area_code=None,
-        box=None,
-        limit=10,
+        NOW, horizon=NOW + 60 * DAY, volunteer=volunteer, box=None, limit=10
     )
     assert found == []
+
+
+async def test_candidates_leave_out_what_the_volunteer_could_not_join(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    """Left out by the query, so the limit counts only what matching may suggest; each left
+    out one is also refused by ``matching.can_join`` (checked), and nothing it accepts is lost."""
+    adult = await add_volunteer(db, categories=("health",), skills=("first_aid",))
+    minor = await add_volunteer(
+        db, categories=("health",), birth_date=date(2012, 1, 1), is_minor=True
+    )
+    health: dict[str, Any] = {"category_code": "health", "area_code": "liuyang"}
+    open_one = await add_activity(db, org, starts_in=2 * DAY, **health)
+    deadline_ahead = await add_activity(
+        db, org, starts_in=3 * DAY, signup_deadline=NOW + DAY, **health
+    )
+    held_skill = await add_activity(
+        db, org, starts_in=4 * DAY, required_skills=("first_aid",), **health
+    )
+    adults = await add_activity(db, org, starts_in=5 * DAY, adults_only=True, **health)
+    past_deadline = await add_activity(
+        db, org, starts_in=6 * DAY, signup_deadline=NOW - HOUR, **health
+    )
+    lacking = await add_activity(
+        db, org, starts_in=7 * DAY, required_skills=("first_aid", "driving"), **health
+    )
+    closed = await add_activity(db, org, starts_in=8 * DAY, **health)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE activities SET signups_closed_at = ? WHERE activity_id = ?",
+            (to_db_time(NOW - HOUR), closed.activity_id),
+        )
+    mine = await add_activity(db, org, starts_in=9 * DAY, **health)
+    await save(
+        db, mine.activity_id, adult.volunteer_id, SignupStatus.CONFIRMED, counter="confirmed"
+    )
+
+    async def found(who: Any) -> list[int]:
+        return ids(
+            await activities.candidates(
+                NOW, horizon=NOW + 60 * DAY, volunteer=who, box=None, limit=50
+            )
+        )
+
+    assert await found(adult) == [
+        open_one.activity_id,
+        deadline_ahead.activity_id,
+        held_skill.activity_id,
+        adults.activity_id,
+    ]
+    # The minor holds no skill and may not join adults-only ones; the adult's sign-up is not theirs.
+    assert await found(minor) == [
+        open_one.activity_id,
+        deadline_ahead.activity_id,
+        mine.activity_id,
+    ]
+    for left_out in (past_deadline, lacking, closed):
+        activity = await activities.get(left_out.activity_id)
+        assert activity is not None and not can_join(activity, adult, NOW)
 
 
 # -- sign-ups: guarded counters and the read side -------------------------------------------------
