@@ -79,7 +79,10 @@ class CatalogRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._kept = _KEPT.setdefault(db, _KeptLists())
+        try:
+            self._kept = _KEPT.setdefault(db, _KeptLists())
+        except TypeError:  # a stand-in that cannot be weakly referenced (the fuzz test's)
+            self._kept = _KeptLists()
 
     # -- generic ---------------------------------------------------------------------------------
 
