@@ -559,10 +559,14 @@ async def show_card(
     notice: str | None = None,
     new_message: bool = False,
     names: Names | None = None,
+    activity: Activity | None = None,
 ) -> None:
+    """The card of ``activity_id``; ``activity`` when the caller has just read it (a sign-up's
+    result, read in its transaction) saves reading it again."""
     services = context.services
     t = context.t
-    activity = await services.activities.get(activity_id)
+    if activity is None or activity.activity_id != activity_id:
+        activity = await services.activities.get(activity_id)
     if activity is None or activity.status is ActivityStatus.DRAFT:
         await render_menu(
             update,

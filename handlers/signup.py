@@ -199,7 +199,9 @@ async def on_join(
         Outcome.ALREADY_OFFERED,
     )
     await answer(update, notice if already else None)
-    await show_card(update, context, press.activity_id, view_of(press), notice=notice)
+    await show_card(
+        update, context, press.activity_id, view_of(press), notice=notice, activity=result.activity
+    )
 
 
 async def _ask_promise(
