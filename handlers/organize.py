@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
@@ -55,7 +55,7 @@ from bot.services.staff import StaffRefusal, StaffRefused
 from handlers.awards import AwardStart
 from handlers.callbacks import MenuItem, MenuOpen, Press, button_rows, callback
 from handlers.flows import Flow, release, take
-from handlers.press_table import PressTable, press_handlers
+from handlers.press_table import PressTable, press_handlers, without_press
 from handlers.render import answer, html, send, show
 from handlers.staff import refuse_staff
 
@@ -686,9 +686,13 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("organize", on_command))
-    application.add_handler(
-        CallbackQueryHandler(on_home, pattern=MenuOpen(MenuItem.ORGANIZE).exact_pattern())
-    )
+    # The main menu's "🏢 Organize" (not under the org prefix, so a table of its own).
+    for handler, group in press_handlers(
+        {MenuOpen(MenuItem.ORGANIZE): without_press(on_home)},
+        invalid=on_malformed,
+        on_refused=answer_refused,
+    ):
+        application.add_handler(handler, group)
     for handler, group in press_handlers(
         PRESSES, invalid=on_malformed, on_refused=answer_refused, prefix="org"
     ):

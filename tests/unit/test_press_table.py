@@ -31,10 +31,6 @@ from handlers.press_table import PressQueryHandler, press_handlers, stale_press,
 from handlers.refusals import RefusalTexts
 from handlers.start import stale_button
 
-#: Button handlers not made by a table yet, by module: handlers.organize belongs to another
-#: helper this round (its "🏢 Organize" menu entry moves to a table at merge time).
-NOT_YET = {("handlers.organize", MenuOpen(MenuItem.ORGANIZE).exact_pattern())}
-
 
 @pytest.fixture(scope="module")
 def button_handlers() -> list[tuple[int, CallbackQueryHandler[Any, Any]]]:
@@ -66,7 +62,7 @@ def test_every_button_handler_comes_from_a_table(
     # The one catch-all: data no family claims (forged, or of a removed screen) is answered.
     catch_alls = [h for _, h in button_handlers if h.pattern is None]
     assert [h.callback for h in catch_alls] == [stale_button]
-    assert set(strays) - {("handlers.start", None)} <= NOT_YET
+    assert set(strays) - {("handlers.start", None)} == set()
     [(group, _)] = [(g, h) for g, h in button_handlers if h is catch_alls[0]]
     in_its_group = [h for g, h in button_handlers if g == group]
     assert in_its_group[-1] is catch_alls[0], "the catch-all must come last in its group"
@@ -87,12 +83,9 @@ def test_every_family_has_a_handler(
     button_handlers: list[tuple[int, CallbackQueryHandler[Any, Any]]],
 ) -> None:
     claimed = {h.claims for _, h in button_handlers if isinstance(h, PressQueryHandler)}
-    not_yet = {pattern for _, pattern in NOT_YET}
     # The main menu's entries are served by different modules, each claiming its own entry.
     entries = [MenuOpen(item) for item in MenuItem]
-    assert [
-        e for e in entries if e.pack() not in claimed and e.exact_pattern() not in not_yet
-    ] == []
+    assert [e for e in entries if e.pack() not in claimed] == []
     # Families of the bot (tests define their own, for the codec's tests).
     families = {
         p for p, family in PRESS_FAMILIES.items() if family.__module__.startswith("handlers")
