@@ -42,9 +42,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -52,6 +53,8 @@ from telegram.request import BaseRequest, RequestData
 from bot.http_client import AiohttpRequest, NotSent, NotSentTimeout
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The longest pause between two tries of one request.
 MAX_PAUSE = 2.0
@@ -87,6 +90,20 @@ def retry_replies_until(deadline: float) -> None:
     (``time.monotonic()``). Tasks it starts (a job queued by a handler inherits the context)
     are not covered: the outbox retries its own way."""
     _scope.set(_ReplyScope(asyncio.current_task(), deadline))
+
+
+def reply_task(operation: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Run ``operation`` in a task of its own that keeps the current task's reply retry (the
+    scope is per task: a task started plainly would get none). For a reply sent alongside the
+    handler's work, as a button press's answer is (``handlers.render.answering_alongside``)."""
+    deadline = _retry_deadline()
+
+    async def in_scope() -> T:
+        if deadline is not None:
+            retry_replies_until(deadline)
+        return await operation
+
+    return asyncio.create_task(in_scope())
 
 
 def _retry_deadline() -> float | None:

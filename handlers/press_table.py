@@ -39,7 +39,7 @@ from bot.domain.refusals import Refused
 from handlers.callbacks import Press
 from handlers.flows import FlowHandler, release
 from handlers.refusals import GENERIC, RefusalTexts, answer_refusal, refusing
-from handlers.render import answer
+from handlers.render import answer, answering_alongside
 
 #: What one family's press does; gets the parsed press.
 PressHandler = Callable[[Update, ZyContext, Any], Awaitable[object]]
@@ -133,7 +133,8 @@ def press_handlers(
         family = key if isinstance(key, type) else type(key)
 
         async def on_press(update: Update, context: ZyContext) -> object:
-            return await dispatch(update, context, family.parse(_data(update)))
+            async with answering_alongside():
+                return await dispatch(update, context, family.parse(_data(update)))
 
         on_press.__name__ = f"on_{family.__name__}"
         if isinstance(key, type):

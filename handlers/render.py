@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from html import escape
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardMarkup,
     Message,
     ReplyKeyboardMarkup,
@@ -15,6 +19,8 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
+
+from bot.api_retry import reply_task
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +58,49 @@ async def send(update: Update, text: str, markup: Markup = None) -> None:
     await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
+# The answers of the press being handled, when its dispatcher lets them go out while the
+# screen is built (``answering_alongside``); unset, ``answer`` waits for its answer.
+_answers_in_flight: ContextVar[list[asyncio.Task[None]] | None] = ContextVar(
+    "zhiyuan_answers_in_flight", default=None
+)
+
+
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a button press (always: otherwise the client shows a spinner for a while)."""
+    """Answer a button press (always: otherwise the client shows a spinner for a while).
+
+    Within :func:`answering_alongside` (every press of a press table) the answer goes out while
+    the handler carries on building the screen; otherwise this waits for it."""
     query = update.callback_query
     if query is None:
         return
+    in_flight = _answers_in_flight.get()
+    if in_flight is None:
+        await _answer(query, text, alert)
+    else:
+        in_flight.append(reply_task(_answer(query, text, alert)))
+
+
+async def _answer(query: CallbackQuery, text: str | None, alert: bool) -> None:
     # An answer that arrives too late is rejected by Telegram; nothing useful to do then.
     with contextlib.suppress(BadRequest):
         await query.answer(text, show_alert=alert)
+
+
+@contextlib.asynccontextmanager
+async def answering_alongside() -> AsyncIterator[None]:
+    """Answers given inside go out while the handler goes on (reading the database, drawing
+    the screen) instead of before: against Telegram that is a round trip less before every
+    press's screen (issue #14). They are all awaited before this ends, so the update is done
+    only once its press is answered; an answer that failed is then the update's error, unless
+    the handler failed first (its error wins)."""
+    in_flight: list[asyncio.Task[None]] = []
+    token = _answers_in_flight.set(in_flight)
+    try:
+        yield
+    except BaseException:
+        _answers_in_flight.reset(token)
+        await asyncio.gather(*in_flight, return_exceptions=True)
+        raise
+    _answers_in_flight.reset(token)
+    for task in in_flight:
+        await task

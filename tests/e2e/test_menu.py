@@ -20,6 +20,7 @@ from bot.domain.activities import Activity, ActivityStatus, SignupStatus
 from bot.domain.volunteers import VolunteerProfile
 from bot.localapi import LocalBotApi, StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
+from bot.localapi.state import Outage
 from storage.activities import ActivitiesRepository
 from storage.signups import SignupsRepository
 from storage.volunteers import VolunteersRepository
@@ -171,6 +172,26 @@ async def test_for_you_explains_its_suggestions(bot: BotProcess, make_user: Make
     assert "Tree planting" in text
     assert "matches: Environment" in text and "in Yuelu District" in text
     assert "Chess for seniors" not in text  # nothing personal in common
+
+
+async def test_a_press_is_answered_while_its_screen_is_built(
+    bot: BotProcess, make_user: MakeUser, api: LocalBotApi
+) -> None:
+    """The screen of a press does not wait for the answer to the press (against Telegram a
+    round trip): with the API holding back its reply to answerCallbackQuery, the new screen
+    still comes, and the press was answered."""
+    user = make_user("Lin")
+    await volunteer(bot, user, categories=("environment",), area_code="yuelu")
+    await activity(bot, title="Tree planting", category_code="environment", area_code="yuelu")
+    await user.send("/menu")
+    await user.wait_for_text("Service menu")
+    held = await api.fail_for(Outage.SLOW, methods=["answerCallbackQuery"])
+    try:
+        query = await user.press("⭐ For you")
+        await user.wait_for_text("Tree planting")  # drawn while the answer's reply is held
+        assert (await user.callback_answer(query)).show_alert is False
+    finally:
+        await api.recover(held)
 
 
 async def test_near_me_asks_for_a_location_and_sorts_by_distance(
