@@ -20,7 +20,6 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -70,6 +69,9 @@ class AiohttpRequest(BaseRequest):
                 headers={"User-Agent": self.USER_AGENT},
                 # Telegram's answers are JSON: no cookies to keep.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment, as PTB's httpx
+                # client honoured them: where api.telegram.org is reached through a proxy.
+                trust_env=True,
             )
 
     @staticmethod
@@ -156,7 +158,11 @@ def request_data(parameters: Mapping[str, object]) -> RequestData:
 
 def _given(value: Any, default: float | None) -> float | None:
     """A timeout passed by the caller, or ours when PTB passed its 'not given' marker."""
-    return default if isinstance(value, DefaultValue) else cast(float | None, value)
+    return default if isinstance(value, _NOT_GIVEN) else cast(float | None, value)
+
+
+# The type of PTB's "not given" marker for timeouts (``BaseRequest.DEFAULT_NONE``).
+_NOT_GIVEN = type(BaseRequest.DEFAULT_NONE)
 
 
 def _named(error: BaseException) -> str:

@@ -169,6 +169,25 @@ async def test_the_request_layer_sends_json_and_files_as_the_api_reads_them() ->
             await request.shutdown()
 
 
+async def test_the_request_layer_uses_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HTTPS_PROXY is honoured, as with PTB's httpx client: a request to the API goes to the
+    proxy (here a local server standing in for one, which answers instead)."""
+    async with LocalBotApi() as proxy:
+        proxy.add_bot(TOKEN, "request_layer_bot")
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            me = await request.post(f"http://api.telegram.invalid/bot{TOKEN}/getMe")
+        finally:
+            await request.shutdown()
+    assert isinstance(me, dict) and me["username"] == "request_layer_bot"
+
+
 async def test_the_request_layer_tells_not_sent_from_maybe_sent() -> None:
     request = AiohttpRequest(read_timeout=0.3, connect_timeout=1.0)
     await request.initialize()
