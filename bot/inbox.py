@@ -332,7 +332,9 @@ class Poller:
             self.last_success = time.monotonic()
             if not updates:
                 continue
-            stored = [new_update(update) for update in updates]
+            stored = _storable(updates)
+            if not stored:
+                continue
             while True:
                 try:
                     await self._inbox.store(stored, self._clock())
@@ -344,7 +346,7 @@ class Poller:
             offset = stored[-1].update_id + 1
             self._processor.wake()
 
-    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+    async def _get_updates(self, offset: int | None) -> list[Any]:
         parameters = {
             "offset": offset,
             "timeout": self._timeout,
@@ -358,13 +360,21 @@ class Poller:
         )
         if not isinstance(result, list):
             raise NetworkError(f"getUpdates answered {type(result).__name__}, not a list")
-        updates = []
-        for update in result:
-            if isinstance(update, dict) and type(update.get("update_id")) is int:
-                updates.append(update)
-            else:  # nothing to store it by: Telegram never sends one, a proxy might
-                log.error("getUpdates returned an update without an update_id: %.200r", update)
-        return updates
+        return result
+
+
+def _storable(updates: list[Any]) -> list[NewUpdate]:
+    """The batch as inbox rows; an update :func:`new_update` cannot store (no integer
+    ``update_id``: Telegram never sends one, a proxy might) is logged and left out."""
+    stored = []
+    for update in updates:
+        try:
+            if not isinstance(update, dict):
+                raise ValueError("an update is a JSON object")
+            stored.append(new_update(update))
+        except ValueError:
+            log.error("getUpdates returned an update that cannot be stored: %.200r", update)
+    return stored
 
 
 # --------------------------------------------------------------------------------- leadership
