@@ -101,20 +101,17 @@ NONE_BUTTON: dict[EditField, str] = {
 # ------------------------------------------------------------------------------ typed buttons
 
 
-@dataclass(frozen=True)
 class EditActivity(Press, prefix="ed"):
     """The list of fields (the manage card's and the publish notice's ✏️ Edit)."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class EditPick(Press, prefix="ed.f"):
     activity_id: int
     field: EditField
 
 
-@dataclass(frozen=True)
 class EditValue(Press, prefix="ed.v"):
     """A value chosen with a button (``-``: none); it leads to the confirmation."""
 
@@ -123,7 +120,6 @@ class EditValue(Press, prefix="ed.v"):
     code: str
 
 
-@dataclass(frozen=True)
 class EditTrainingMode(Press, prefix="ed.tm"):
     """The training field's "requires …" / "is a training …": the organization's list."""
 
@@ -131,7 +127,6 @@ class EditTrainingMode(Press, prefix="ed.tm"):
     mode: TrainingChoice
 
 
-@dataclass(frozen=True)
 class EditToggle(Press, prefix="ed.t"):
     activity_id: int
     field: EditField
@@ -139,14 +134,12 @@ class EditToggle(Press, prefix="ed.t"):
     code: str
 
 
-@dataclass(frozen=True)
 class EditDone(Press, prefix="ed.d"):
     activity_id: int
     field: EditField
     version: int
 
 
-@dataclass(frozen=True)
 class EditMove(Press, prefix="ed.mv"):
     """Toggle whether a capacity drop moves this sign-up back to the waitlist."""
 
@@ -155,14 +148,12 @@ class EditMove(Press, prefix="ed.mv"):
     signup_id: int
 
 
-@dataclass(frozen=True)
 class EditConfirm(Press, prefix="ed.ok"):
     activity_id: int
     field: EditField
     version: int
 
 
-@dataclass(frozen=True)
 class EditCancel(Press, prefix="ed.no"):
     activity_id: int
 

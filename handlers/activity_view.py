@@ -112,14 +112,12 @@ class View:
         return None
 
 
-@dataclass(frozen=True)
 class OpenList(Press, prefix="br.view"):
     """A list of the service menu (or the menu itself): ``br.view:<view code>``."""
 
     view: str  # View.code()
 
 
-@dataclass(frozen=True)
 class OpenCard(Press, prefix="act.card"):
     """An activity's detail card, opened from a view that Back returns to."""
 

@@ -31,7 +31,6 @@ the input back (as the old screen-by-screen panel did). The panel also links ðŸ—
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -89,85 +88,69 @@ class AdminInput(StrEnum):
 # ------------------------------------------------------------------------------ buttons
 
 
-@dataclass(frozen=True)
 class AdmHome(Press, prefix="adm.home"):
     pass
 
 
-@dataclass(frozen=True)
 class AdmList(Press, prefix="adm.list"):
     pending: bool  # applications waiting for review, or the decided organizations
     page: int
 
 
-@dataclass(frozen=True)
 class AdmOrg(Press, prefix="adm.o"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AdmApprove(Press, prefix="adm.ap"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AdmReject(Press, prefix="adm.rj"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AdmSuspend(Press, prefix="adm.sus"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AdmReinstate(Press, prefix="adm.rei"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AdmAdmins(Press, prefix="adm.admins"):
     pass
 
 
-@dataclass(frozen=True)
 class AdmAppoint(Press, prefix="adm.appoint"):
     pass
 
 
-@dataclass(frozen=True)
 class AdmRemoveAdmin(Press, prefix="adm.rmadm"):
     telegram_id: int
 
 
-@dataclass(frozen=True)
 class AdmLists(Press, prefix="adm.cat"):
     pass
 
 
-@dataclass(frozen=True)
 class AdmListItems(Press, prefix="adm.cl"):
     kind: CatalogKind
 
 
-@dataclass(frozen=True)
 class AdmItem(Press, prefix="adm.ci"):
     kind: CatalogKind
     code: str
 
 
-@dataclass(frozen=True)
 class AdmAddItem(Press, prefix="adm.cadd"):
     kind: CatalogKind
 
 
-@dataclass(frozen=True)
 class AdmRenameItem(Press, prefix="adm.crn"):
     kind: CatalogKind
     code: str
 
 
-@dataclass(frozen=True)
 class AdmItemActive(Press, prefix="adm.cact"):
     kind: CatalogKind
     code: str

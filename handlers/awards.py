@@ -31,7 +31,6 @@ every step and on saving that this user may enter an award for this volunteer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -64,47 +63,40 @@ ISSUER = "issuer"
 DAY = "day"
 
 
-@dataclass(frozen=True)
 class AwardStart(Press, prefix="award.start"):
     """Entry point (the organization panel): enter an award for one of its volunteers."""
 
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AwardList(Press, prefix="award.list"):
     organization_id: int
     page: int
 
 
-@dataclass(frozen=True)
 class AwardPick(Press, prefix="award.pick"):
     organization_id: int
     volunteer_id: int
 
 
-@dataclass(frozen=True)
 class AwardFind(Press, prefix="award.find"):
     """Administrators: find any volunteer (``organization_id`` 0: the award names none)."""
 
     organization_id: int
 
 
-@dataclass(frozen=True)
 class AwardIssuer(Press, prefix="award.issuer"):
     """Use the organization's name as the issuer (drawn for this version of the flow)."""
 
     version: int
 
 
-@dataclass(frozen=True)
 class AwardSave(Press, prefix="award.save"):
     """Save the previewed award (drawn for this version of the flow)."""
 
     version: int
 
 
-@dataclass(frozen=True)
 class AwardCancel(Press, prefix="award.cancel"):
     pass
 

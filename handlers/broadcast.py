@@ -30,7 +30,6 @@ whether the user is an administrator.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -101,63 +100,51 @@ REFUSALS: dict[BroadcastRefusal, str] = {
 # ------------------------------------------------------------------------------ buttons
 
 
-@dataclass(frozen=True)
 class BcNew(Press, prefix="bc.new"):
     pass
 
 
-@dataclass(frozen=True)
 class BcAudienceMenu(Press, prefix="bc.aud"):
     """Back to "who should receive it?"."""
 
 
-@dataclass(frozen=True)
 class BcPickFrom(Press, prefix="bc.pick"):
     kind: AudienceKind  # area or category: show that list
 
 
-@dataclass(frozen=True)
 class BcEveryone(Press, prefix="bc.all"):
     pass
 
 
-@dataclass(frozen=True)
 class BcAudience(Press, prefix="bc.to"):
     kind: AudienceKind
     code: str
 
 
-@dataclass(frozen=True)
 class BcEditText(Press, prefix="bc.edit"):
     pass
 
 
-@dataclass(frozen=True)
 class BcSend(Press, prefix="bc.ok"):
     version: str  # draft_version of the previewed draft
 
 
-@dataclass(frozen=True)
 class BcDiscard(Press, prefix="bc.stop"):
     pass
 
 
-@dataclass(frozen=True)
 class BcProgress(Press, prefix="bc.p"):
     broadcast_id: int
 
 
-@dataclass(frozen=True)
 class BcCancelAsk(Press, prefix="bc.x"):
     broadcast_id: int
 
 
-@dataclass(frozen=True)
 class BcCancel(Press, prefix="bc.xx"):
     broadcast_id: int
 
 
-@dataclass(frozen=True)
 class BcPast(Press, prefix="bc.list"):
     pass
 

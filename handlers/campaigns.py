@@ -13,7 +13,6 @@ flowchart LR
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -53,7 +52,6 @@ class OptOut(StrEnum):
     DIGEST = "nodg"
 
 
-@dataclass(frozen=True)
 class CpOptOut(Press, prefix="cp"):
     """From a campaign message or a digest: no more of that kind."""
 

@@ -8,7 +8,6 @@ the presser may act on it (the holder, a manager of the approving unit, an admin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from handlers.callbacks import Press
@@ -21,44 +20,36 @@ class CertScope(StrEnum):
     DATES = "dates"  # typed dates: asks for them
 
 
-@dataclass(frozen=True)
 class CertMenu(Press, prefix="cert.menu"):
     """The volunteer's certificates and the choice of a new one."""
 
 
-@dataclass(frozen=True)
 class CertAsk(Press, prefix="cert.ask"):
     scope: CertScope
 
 
-@dataclass(frozen=True)
 class CertGet(Press, prefix="cert.get"):
     """Send the PDF of one of the presser's certificates."""
 
     certificate_id: int
 
 
-@dataclass(frozen=True)
 class CertApprove(Press, prefix="cert.ok"):
     certificate_id: int
 
 
-@dataclass(frozen=True)
 class CertReject(Press, prefix="cert.no"):
     certificate_id: int
 
 
-@dataclass(frozen=True)
 class CertAdminList(Press, prefix="cert.adm"):
     page: int
 
 
-@dataclass(frozen=True)
 class CertAdminShow(Press, prefix="cert.as"):
     certificate_id: int
 
 
-@dataclass(frozen=True)
 class CertRevoke(Press, prefix="cert.rv"):
     """An administrator revokes: asks for the reason."""
 

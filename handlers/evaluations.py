@@ -21,7 +21,6 @@ and never shown the rating: why, in :mod:`bot.domain.evaluations`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -48,33 +47,28 @@ VOLUNTEER = "volunteer"
 PROMPT = N_("Please type your comment as text, or press Skip.")
 
 
-@dataclass(frozen=True)
 class EvalStart(Press, prefix="eval.start"):
     """Entry point (the hours review): the activity's volunteers to rate."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class EvalList(Press, prefix="eval.list"):
     activity_id: int
     page: int
 
 
-@dataclass(frozen=True)
 class EvalPick(Press, prefix="eval.pick"):
     activity_id: int
     volunteer_id: int
 
 
-@dataclass(frozen=True)
 class EvalRate(Press, prefix="eval.rate"):
     activity_id: int
     volunteer_id: int
     stars: int
 
 
-@dataclass(frozen=True)
 class EvalSkip(Press, prefix="eval.skip"):
     activity_id: int
     volunteer_id: int

@@ -15,7 +15,6 @@ one can at most show another public list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -35,24 +34,20 @@ TEXTS = RefusalTexts()
 MEDALS = ("🥇", "🥈", "🥉")
 
 
-@dataclass(frozen=True)
 class HnArea(Press, prefix="hn.area"):
     area: str
     month: int  # YYYYMM
 
 
-@dataclass(frozen=True)
 class HnOrg(Press, prefix="hn.org"):
     organization: int
     month: int  # YYYYMM
 
 
-@dataclass(frozen=True)
 class HnHome(Press, prefix="hn.home"):
     """The honours of this month for the user's own district."""
 
 
-@dataclass(frozen=True)
 class HnMe(Press, prefix="hn.me"):
     """Switch the user's own listing on or off."""
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -81,29 +80,24 @@ _DATE_INPUT = re.compile(
 # ------------------------------------------------------------------------------------- buttons
 
 
-@dataclass(frozen=True)
 class KdList(Press, prefix="kd.list"):
     pass
 
 
-@dataclass(frozen=True)
 class KdView(Press, prefix="kd.v"):
     code: str
 
 
-@dataclass(frozen=True)
 class KdEnable(Press, prefix="kd.on"):
     code: str
     enable: bool  # what the button said: an old Disable pressed again disables, no more
 
 
-@dataclass(frozen=True)
 class KdEdit(Press, prefix="kd.ed"):
     code: str
     field: KdField
 
 
-@dataclass(frozen=True)
 class KdAdd(Press, prefix="kd.add"):
     pass
 

@@ -15,7 +15,6 @@ screens, and on buttons already sent) is read by :func:`legacy_press` into the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.activities import ActivityTab
@@ -31,19 +30,16 @@ class ExportKind(StrEnum):
     XLSX = "xlsx"
 
 
-@dataclass(frozen=True)
 class ManageList(Press, prefix="mg.list"):
     organization_id: int
     tab: ActivityTab = ActivityTab.UPCOMING
     page: int = 0
 
 
-@dataclass(frozen=True)
 class ManageCard(Press, prefix="mg.card"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class ManageSignups(Press, prefix="mg.signups"):
     """Close sign-up early (``open`` false) or reopen it."""
 
@@ -51,60 +47,50 @@ class ManageSignups(Press, prefix="mg.signups"):
     open: bool
 
 
-@dataclass(frozen=True)
 class RosterShown(Press, prefix="mg.roster"):
     activity_id: int
     page: int = 0
 
 
-@dataclass(frozen=True)
 class RosterExport(Press, prefix="mg.export"):
     activity_id: int
     kind: ExportKind
 
 
-@dataclass(frozen=True)
 class CancelAsk(Press, prefix="mg.cx"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class CancelPreset(Press, prefix="mg.cx.preset"):
     activity_id: int
     code: str  # a key of CANCEL_PRESETS
 
 
-@dataclass(frozen=True)
 class CancelType(Press, prefix="mg.cx.type"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class CancelConfirm(Press, prefix="mg.cx.yes"):
     activity_id: int
     code: str  # a key of CANCEL_PRESETS, or TYPED
     stamp: int = 0  # of the typed reason the button was drawn for
 
 
-@dataclass(frozen=True)
 class MessageStart(Press, prefix="mg.msg"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class MessageAudience(Press, prefix="mg.msg.to"):
     activity_id: int
     audience: Audience
     stamp: int  # of the message the button was drawn for
 
 
-@dataclass(frozen=True)
 class MessageSend(Press, prefix="mg.msg.send"):
     activity_id: int
     stamp: int  # of the message and audience the preview showed
 
 
-@dataclass(frozen=True)
 class DuplicateStart(Press, prefix="mg.dup"):
     activity_id: int
 

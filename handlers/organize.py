@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -132,80 +131,66 @@ REFUSALS: dict[OrgRefusal, str] = {
 # ------------------------------------------------------------------------------ buttons
 
 
-@dataclass(frozen=True)
 class OrgHome(Press, prefix="org.home"):
     """The organizer entry again: home, pending status or the form."""
 
 
-@dataclass(frozen=True)
 class OrgApply(Press, prefix="org.apply"):
     """Apply for another organization although a membership is suspended."""
 
 
-@dataclass(frozen=True)
 class OrgOpen(Press, prefix="org.h"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class OrgMembers(Press, prefix="org.mem"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class OrgInvite(Press, prefix="org.inv"):
     organization_id: int
 
 
-@dataclass(frozen=True)
 class OrgRemove(Press, prefix="org.rm"):
     organization_id: int
     telegram_id: int
 
 
-@dataclass(frozen=True)
 class OrgRemoveYes(Press, prefix="org.rmy"):
     organization_id: int
     telegram_id: int
 
 
-@dataclass(frozen=True)
 class OrgJoin(Press, prefix="org.join"):
     code: str
 
 
-@dataclass(frozen=True)
 class OrgPickType(Press, prefix="org.f.type"):
     """Drawn on the type step only (the service refuses it at any other step)."""
 
     kind: OrganizationType
 
 
-@dataclass(frozen=True)
 class OrgPickArea(Press, prefix="org.f.area"):
     """Drawn on the area step only (the service refuses it at any other step)."""
 
     code: str
 
 
-@dataclass(frozen=True)
 class OrgBack(Press, prefix="org.f.back"):
     step: ApplicationStep  # the step whose screen showed this Back
 
 
-@dataclass(frozen=True)
 class OrgEdit(Press, prefix="org.f.edit"):
     """Drawn on the review only: change one answer."""
 
     field: ApplicationStep
 
 
-@dataclass(frozen=True)
 class OrgSubmit(Press, prefix="org.f.submit"):
     """Drawn on the review only."""
 
 
-@dataclass(frozen=True)
 class OrgQuit(Press, prefix="org.f.quit"):
     """Discard the form (from any of its screens: that is what the user asks for)."""
 

@@ -60,10 +60,10 @@ class PressQueryHandler(CallbackQueryHandler[Any, Any]):
     def __init__(
         self,
         callback: Callable[[Update, ZyContext], Coroutine[Any, Any, object]],
-        pattern: str,
+        matches: Callable[[object], bool] | re.Pattern[str],
         claims: str,
     ) -> None:
-        super().__init__(callback, pattern=re.compile(pattern))
+        super().__init__(callback, pattern=matches)
         self.claims = claims
 
 
@@ -87,6 +87,10 @@ async def stale_press(update: Update, context: ZyContext) -> None:
 def _data(update: Update) -> str:
     query = update.callback_query
     return (query.data or "") if query is not None else ""
+
+
+def _under(head: str) -> Callable[[object], bool]:
+    return lambda data: isinstance(data, str) and data.startswith(head)
 
 
 def press_handlers(
@@ -138,8 +142,8 @@ def press_handlers(
 
         on_press.__name__ = f"on_{family.__name__}"
         if isinstance(key, type):
-            return PressQueryHandler(on_press, key.pattern(), key.prefix)
-        return PressQueryHandler(on_press, key.exact_pattern(), key.pack())
+            return PressQueryHandler(on_press, key.matches, key.prefix)
+        return PressQueryHandler(on_press, key.exactly(), key.pack())
 
     handlers: list[tuple[CallbackQueryHandler[Any, Any], int]] = [
         (for_key(key), group) for key in table
@@ -150,7 +154,9 @@ def press_handlers(
         async def on_legacy(update: Update, context: ZyContext) -> object:
             return await dispatch(update, context, parse(_data(update)))
 
-        handlers.append((PressQueryHandler(on_legacy, pattern, f"legacy {pattern}"), group))
+        # Old data is read by its regex (a handful of handlers, only for buttons drawn before).
+        old = re.compile(pattern)
+        handlers.append((PressQueryHandler(on_legacy, old, f"legacy {pattern}"), group))
     if prefix is not None:
         for key in table:
             family = key if isinstance(key, type) else type(key)
@@ -161,8 +167,8 @@ def press_handlers(
             return await dispatch(update, context, None)
 
         # After the families: PTB runs the first handler of a group whose pattern matches.
-        unknown = rf"^{re.escape(prefix)}\."
-        handlers.append((PressQueryHandler(on_unknown, unknown, f"{prefix}.*"), group))
+        under = prefix + "."
+        handlers.append((PressQueryHandler(on_unknown, _under(under), f"{prefix}.*"), group))
     return handlers
 
 

@@ -24,7 +24,6 @@ import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
@@ -81,66 +80,54 @@ PAUSE_LABELS: dict[int, str] = {
 # ----------------------------------------------------------------------------- the buttons
 
 
-@dataclass(frozen=True)
 class ProfShow(Press, prefix="prof.show"):
     """Back to the profile card."""
 
 
-@dataclass(frozen=True)
 class ProfFields(Press, prefix="prof.fields"):
     """✏️ Edit: the list of fields."""
 
 
-@dataclass(frozen=True)
 class ProfEdit(Press, prefix="prof.edit"):
     """✏️ one field: handled by the registration flow (:mod:`handlers.registration`)."""
 
     field: RegistrationStep
 
 
-@dataclass(frozen=True)
 class ProfNotifications(Press, prefix="prof.notif"):
     pass
 
 
-@dataclass(frozen=True)
 class ProfNotify(Press, prefix="prof.notify"):
     """Switch one kind of notification on or off."""
 
     kind: str
 
 
-@dataclass(frozen=True)
 class ProfQuiet(Press, prefix="prof.quiet"):
     preset: str
 
 
-@dataclass(frozen=True)
 class ProfPause(Press, prefix="prof.pause"):
     """⏸ Pause: how long?"""
 
 
-@dataclass(frozen=True)
 class ProfPauseFor(Press, prefix="prof.pausefor"):
     days: int
 
 
-@dataclass(frozen=True)
 class ProfResume(Press, prefix="prof.resume"):
     pass
 
 
-@dataclass(frozen=True)
 class ProfExport(Press, prefix="prof.export"):
     pass
 
 
-@dataclass(frozen=True)
 class ProfDelete(Press, prefix="prof.delete"):
     """🗑 Delete: what is erased and what stays."""
 
 
-@dataclass(frozen=True)
 class ProfDeleteYes(Press, prefix="prof.deleteyes"):
     pass
 

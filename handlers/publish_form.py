@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -93,28 +92,24 @@ Step = PublishStep
 # ------------------------------------------------------------------------------ typed buttons
 
 
-@dataclass(frozen=True)
 class PublishFor(Press, prefix="pub.new"):
     """A new draft for this organization (other screens link it too)."""
 
     organization_id: int
 
 
-@dataclass(frozen=True)
 class ResumeDraft(Press, prefix="pub.draft"):
     """Continue this draft (the organization's drafts list and /new's "Continue")."""
 
     draft_id: int
 
 
-@dataclass(frozen=True)
 class PublishOrganizations(Press, prefix="pub.orgs"):
     """An administrator's page of organizations to publish for."""
 
     offset: int
 
 
-@dataclass(frozen=True)
 class FormChoice(Press, prefix="pub.pick"):
     """One button of a step: a list entry, yes ("1") / no ("0"), or "-" (skip, none, mine)."""
 
@@ -123,26 +118,22 @@ class FormChoice(Press, prefix="pub.pick"):
     code: str
 
 
-@dataclass(frozen=True)
 class FormToggle(Press, prefix="pub.tog"):
     step: PublishStep
     seen: str
     code: str
 
 
-@dataclass(frozen=True)
 class FormDone(Press, prefix="pub.done"):
     step: PublishStep
     seen: str
 
 
-@dataclass(frozen=True)
 class FormBack(Press, prefix="pub.back"):
     step: PublishStep
     seen: str
 
 
-@dataclass(frozen=True)
 class FormShow(Press, prefix="pub.show"):
     """Back to the step's own screen (from the field list or the discard question)."""
 
@@ -150,35 +141,30 @@ class FormShow(Press, prefix="pub.show"):
     seen: str
 
 
-@dataclass(frozen=True)
 class FormMonth(Press, prefix="pub.month"):
     step: PublishStep
     seen: str
     month: int  # yyyymm
 
 
-@dataclass(frozen=True)
 class FormDay(Press, prefix="pub.day"):
     step: PublishStep
     seen: str
     day: int  # yyyymmdd
 
 
-@dataclass(frozen=True)
 class FormHour(Press, prefix="pub.hour"):
     step: PublishStep
     seen: str
     hour: int
 
 
-@dataclass(frozen=True)
 class FormMinute(Press, prefix="pub.min"):
     step: PublishStep
     seen: str
     minute: int
 
 
-@dataclass(frozen=True)
 class FormUnpick(Press, prefix="pub.unpick"):
     """Back from the hours or minutes to the calendar."""
 
@@ -186,19 +172,16 @@ class FormUnpick(Press, prefix="pub.unpick"):
     seen: str
 
 
-@dataclass(frozen=True)
 class FormNoop(Press, prefix="pub.noop"):
     """A calendar label or a day that cannot be picked."""
 
 
-@dataclass(frozen=True)
 class FormFields(Press, prefix="pub.fields"):
     """The preview's "Edit a field": the list of fields."""
 
     seen: str
 
 
-@dataclass(frozen=True)
 class FormEditField(Press, prefix="pub.field"):
     """A field chosen from the preview's list (by the step that asks it)."""
 
@@ -206,17 +189,14 @@ class FormEditField(Press, prefix="pub.field"):
     field: PublishStep
 
 
-@dataclass(frozen=True)
 class FormPublish(Press, prefix="pub.publish"):
     seen: str
 
 
-@dataclass(frozen=True)
 class FormSave(Press, prefix="pub.save"):
     draft_id: int
 
 
-@dataclass(frozen=True)
 class FormDiscard(Press, prefix="pub.discard"):
     draft_id: int
     step: PublishStep

@@ -20,7 +20,6 @@ nothing and is answered with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,7 +46,6 @@ ACTIVITY = "activity"
 PROMPT = N_("Please type your comment as text, or press Skip.")
 
 
-@dataclass(frozen=True)
 class RateStar(Press, prefix="rate.star"):
     """The volunteer's rating of an activity (whoever presses is the one rating)."""
 
@@ -55,7 +53,6 @@ class RateStar(Press, prefix="rate.star"):
     stars: int
 
 
-@dataclass(frozen=True)
 class RateSkip(Press, prefix="rate.skip"):
     """No comment, thank you."""
 

@@ -10,8 +10,6 @@ server that the presser may act on it. "Confirm the hours" carries a stamp of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.domain.checkin import CheckMode
 from bot.domain.hours import AttendanceMark
 from handlers.callbacks import Press
@@ -19,23 +17,19 @@ from handlers.callbacks import Press
 # -- check-in display (organizer) ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class CheckinOpen(Press, prefix="ck.open"):
     activity_id: int
     mode: CheckMode
 
 
-@dataclass(frozen=True)
 class CheckinClose(Press, prefix="ck.close"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class AllOutAsk(Press, prefix="ck.out"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class AllOutAt(Press, prefix="ck.outat"):
     """Everyone still checked in is checked out at ``minute`` (Unix time / 60)."""
 
@@ -46,26 +40,22 @@ class AllOutAt(Press, prefix="ck.outat"):
 # -- attendance (organizer) ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class AttendanceList(Press, prefix="at.list"):
     activity_id: int
     page: int
 
 
-@dataclass(frozen=True)
 class AttendancePerson(Press, prefix="at.p"):
     activity_id: int
     volunteer_id: int
 
 
-@dataclass(frozen=True)
 class AttendanceMarkAsk(Press, prefix="at.m"):
     activity_id: int
     volunteer_id: int
     mark: AttendanceMark
 
 
-@dataclass(frozen=True)
 class AttendanceMarkWhy(Press, prefix="at.why"):
     """A hand mark with one of the quick reasons (``bot.services.attendance.MARK_REASONS``)."""
 
@@ -75,12 +65,10 @@ class AttendanceMarkWhy(Press, prefix="at.why"):
     reason: str
 
 
-@dataclass(frozen=True)
 class WalkInAsk(Press, prefix="at.walk"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class AttendanceLog(Press, prefix="at.log"):
     activity_id: int
 
@@ -88,24 +76,20 @@ class AttendanceLog(Press, prefix="at.log"):
 # -- hours review (organizer) ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class HoursReview(Press, prefix="hr.rev"):
     activity_id: int
     page: int
 
 
-@dataclass(frozen=True)
 class HoursEdit(Press, prefix="hr.ed"):
     activity_id: int
     volunteer_id: int
 
 
-@dataclass(frozen=True)
 class HoursExtend(Press, prefix="hr.ext"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class HoursConfirm(Press, prefix="hr.ok"):
     activity_id: int
     stamp: int
@@ -114,17 +98,14 @@ class HoursConfirm(Press, prefix="hr.ok"):
 # -- a volunteer's records -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class MyHoursPage(Press, prefix="hrs.p"):
     page: int
 
 
-@dataclass(frozen=True)
 class MyRecord(Press, prefix="hrs.r"):
     record_id: int
 
 
-@dataclass(frozen=True)
 class CorrectionAsk(Press, prefix="hrs.fix"):
     record_id: int
 
@@ -132,11 +113,9 @@ class CorrectionAsk(Press, prefix="hrs.fix"):
 # -- deciding a correction (organizer) -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class CorrectionApprove(Press, prefix="cor.ok"):
     correction_id: int
 
 
-@dataclass(frozen=True)
 class CorrectionReject(Press, prefix="cor.no"):
     correction_id: int

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
 
@@ -79,20 +78,17 @@ from handlers.staff import STAFF_REFUSALS
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class RecruitList(Press, prefix="rc.list"):
     activity_id: int
     page: int = 0
 
 
-@dataclass(frozen=True)
 class RecruitAsk(Press, prefix="rc.ask"):
     """Confirm before inviting."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class RecruitGo(Press, prefix="rc.go"):
     """Invite the top N; ``total`` is the number invited so far that the confirmation showed,
     so a second press (or one from an older screen) invites nobody twice."""
@@ -101,7 +97,6 @@ class RecruitGo(Press, prefix="rc.go"):
     total: int
 
 
-@dataclass(frozen=True)
 class InviteDecline(Press, prefix="inv.no"):
     activity_id: int
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -88,7 +87,6 @@ def back_label(t: Translator) -> str:
     return t.gettext("⬅️ Back")
 
 
-@dataclass(frozen=True)
 class RegPress(Press, prefix="reg"):
     """A registration button: the step it was drawn for, what it does, and its value ("-" for
     none). The step lets a press on an older screen be recognised as stale instead of acting

@@ -19,7 +19,6 @@ and changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -42,7 +41,6 @@ from handlers.signup_buttons import SignupCalendar, SignupMap
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class StillComing(Press, prefix="rm.answer"):
     """The answer to "Still coming?" for one sign-up."""
 

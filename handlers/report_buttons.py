@@ -9,7 +9,6 @@ services re-check on the server that the presser may act on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.activities import PeopleServed
@@ -19,61 +18,51 @@ from handlers.callbacks import Press
 # -- an activity's figures (organizer) -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class FiguresShow(Press, prefix="fig"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresPeople(Press, prefix="fig.pp"):
     """Choose the kind of people served to type a number for."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresPeopleKind(Press, prefix="fig.pk"):
     activity_id: int
     kind: PeopleServed
 
 
-@dataclass(frozen=True)
 class FiguresFunds(Press, prefix="fig.fd"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresOrganizations(Press, prefix="fig.org"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresMedia(Press, prefix="fig.md"):
     """Choose the kind of a new media report."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresMediaKind(Press, prefix="fig.mk"):
     activity_id: int
     kind: MediaKind
 
 
-@dataclass(frozen=True)
 class FiguresReadsUnknown(Press, prefix="fig.nr"):
     """Save the media report being typed without a number of reads."""
 
     activity_id: int
 
 
-@dataclass(frozen=True)
 class FiguresMediaDelete(Press, prefix="fig.mdel"):
     activity_id: int
     media_id: int
 
 
-@dataclass(frozen=True)
 class FiguresDone(Press, prefix="fig.ok"):
     """Nothing (more) to record: the figures count as recorded."""
 
@@ -88,7 +77,6 @@ class FileFormat(StrEnum):
     CSV = "c"
 
 
-@dataclass(frozen=True)
 class StatsShow(Press, prefix="st"):
     """``ref``: an organization's id, a district's code, or ``all``."""
 
@@ -96,7 +84,6 @@ class StatsShow(Press, prefix="st"):
     ref: str
 
 
-@dataclass(frozen=True)
 class StatsTable(Press, prefix="st.t"):
     scope: ScopeKind
     ref: str
@@ -104,14 +91,12 @@ class StatsTable(Press, prefix="st.t"):
     format: FileFormat
 
 
-@dataclass(frozen=True)
 class StatsChart(Press, prefix="st.c"):
     scope: ScopeKind
     ref: str
     chart: ChartKind
 
 
-@dataclass(frozen=True)
 class StatsAreas(Press, prefix="st.areas"):
     """Administrators: choose a district."""
 
@@ -119,17 +104,14 @@ class StatsAreas(Press, prefix="st.areas"):
 # -- campaign periods (administrators) -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class PeriodsHome(Press, prefix="rp.home"):
     pass
 
 
-@dataclass(frozen=True)
 class PeriodEdit(Press, prefix="rp.ed"):
     key_date: str
 
 
-@dataclass(frozen=True)
 class PeriodToggle(Press, prefix="rp.on"):
     key_date: str
     enabled: bool

@@ -8,7 +8,6 @@ contact lines only when ``contact_shown``, so no screen can leak them by mistake
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -36,7 +35,6 @@ from handlers.render import html, send
 # ------------------------------------------------------------------------- button families
 
 
-@dataclass(frozen=True)
 class RqChoose(Press, prefix="rq.ch"):
     """A button answer of the order form, for the step it was drawn for."""
 
@@ -44,34 +42,28 @@ class RqChoose(Press, prefix="rq.ch"):
     value: str
 
 
-@dataclass(frozen=True)
 class RqEdit(Press, prefix="rq.ed"):
     """Change one answer from the preview."""
 
     step: OrderStep
 
 
-@dataclass(frozen=True)
 class RqSend(Press, prefix="rq.send"):
     """Send the order (the draft is removed in the same transaction: a second press is stale)."""
 
 
-@dataclass(frozen=True)
 class RqQuit(Press, prefix="rq.quit"):
     """Throw the draft away."""
 
 
-@dataclass(frozen=True)
 class MrList(Press, prefix="mr.list"):
     """The resident's requests."""
 
 
-@dataclass(frozen=True)
 class MrCard(Press, prefix="mr.card"):
     request_id: int
 
 
-@dataclass(frozen=True)
 class MrCancel(Press, prefix="mr.cancel"):
     """Cancel? (asks first)."""
 
@@ -79,120 +71,99 @@ class MrCancel(Press, prefix="mr.cancel"):
     version: int
 
 
-@dataclass(frozen=True)
 class MrCancelYes(Press, prefix="mr.cyes"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class MrStar(Press, prefix="mr.star"):
     request_id: int
     stars: int
 
 
-@dataclass(frozen=True)
 class MrSkip(Press, prefix="mr.skip"):
     """No comment on the rating."""
 
     request_id: int
 
 
-@dataclass(frozen=True)
 class DpQueue(Press, prefix="dp.queue"):
     """The dispatcher's queue."""
 
 
-@dataclass(frozen=True)
 class DpCard(Press, prefix="dp.card"):
     request_id: int
 
 
-@dataclass(frozen=True)
 class DpSend(Press, prefix="dp.send"):
     request_id: int
     version: int
     organization_id: int
 
 
-@dataclass(frozen=True)
 class DpReject(Press, prefix="dp.rej"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class DpStats(Press, prefix="dp.stats"):
     """Time to dispatch, accept and complete, and satisfaction."""
 
 
-@dataclass(frozen=True)
 class DaHome(Press, prefix="da.home"):
     """The administrators' screen of dispatchers by area."""
 
 
-@dataclass(frozen=True)
 class DaArea(Press, prefix="da.area"):
     area_code: str
 
 
-@dataclass(frozen=True)
 class DaAppoint(Press, prefix="da.add"):
     area_code: str
 
 
-@dataclass(frozen=True)
 class DaRemove(Press, prefix="da.rm"):
     area_code: str
     telegram_id: int
 
 
-@dataclass(frozen=True)
 class TmList(Press, prefix="tm.list"):
     """What the presser's teams hold now."""
 
 
-@dataclass(frozen=True)
 class TmCard(Press, prefix="tm.card"):
     request_id: int
 
 
-@dataclass(frozen=True)
 class TmAccept(Press, prefix="tm.acc"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class TmDecline(Press, prefix="tm.dec"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class TmHelpers(Press, prefix="tm.help"):
     request_id: int
 
 
-@dataclass(frozen=True)
 class TmAsk(Press, prefix="tm.ask"):
     request_id: int
     volunteer_id: int
 
 
-@dataclass(frozen=True)
 class TmActivity(Press, prefix="tm.act"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class TmStart(Press, prefix="tm.start"):
     request_id: int
     version: int
 
 
-@dataclass(frozen=True)
 class TmDone(Press, prefix="tm.done"):
     """Completed: choose the hours next."""
 
@@ -200,14 +171,12 @@ class TmDone(Press, prefix="tm.done"):
     version: int
 
 
-@dataclass(frozen=True)
 class TmHours(Press, prefix="tm.hours"):
     request_id: int
     version: int
     minutes: int
 
 
-@dataclass(frozen=True)
 class HvAnswer(Press, prefix="hv.ans"):
     """A volunteer asked to serve a request says yes or no."""
 

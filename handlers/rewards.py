@@ -26,7 +26,6 @@ federation where a button names an organization. While a reward is being typed t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -96,73 +95,60 @@ STATUS_LABELS: dict[RedemptionStatus, str] = {
 # ------------------------------------------------------------------------------------- buttons
 
 
-@dataclass(frozen=True)
 class RwMine(Press, prefix="rw.mine"):
     pass
 
 
-@dataclass(frozen=True)
 class RwList(Press, prefix="rw.list"):
     pass
 
 
-@dataclass(frozen=True)
 class RwAsk(Press, prefix="rw.ask"):
     reward: int
     price: int
 
 
-@dataclass(frozen=True)
 class RwBuy(Press, prefix="rw.buy"):
     reward: int
     price: int  # the price the volunteer saw
 
 
-@dataclass(frozen=True)
 class RwCancel(Press, prefix="rw.cancel"):
     """The volunteer cancels their own redemption before the hand-over."""
 
     redemption: int
 
 
-@dataclass(frozen=True)
 class RwOrg(Press, prefix="rw.org"):
     organization: int  # 0: the federation
 
 
-@dataclass(frozen=True)
 class RwNew(Press, prefix="rw.new"):
     organization: int  # 0: the federation
 
 
-@dataclass(frozen=True)
 class RwOff(Press, prefix="rw.off"):
     reward: int
 
 
-@dataclass(frozen=True)
 class RwWait(Press, prefix="rw.wait"):
     pass
 
 
-@dataclass(frozen=True)
 class RwHand(Press, prefix="rw.hand"):
     redemption: int
 
 
-@dataclass(frozen=True)
 class RwBack(Press, prefix="rw.back"):
     """Staff cancel a redemption (the points go back, the item back in stock)."""
 
     redemption: int
 
 
-@dataclass(frozen=True)
 class RwTiers(Press, prefix="rw.tiers"):
     pass
 
 
-@dataclass(frozen=True)
 class RwTier(Press, prefix="rw.tier"):
     activity: int
     tier: PointTier

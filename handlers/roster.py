@@ -26,7 +26,6 @@ are logged (who, which activity, how many lines).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -170,7 +169,6 @@ async def on_export(update: Update, context: ZyContext, press: RosterExport) -> 
     )
 
 
-@dataclass(frozen=True)
 class RevealAsk(Press, prefix="mg.reveal"):
     activity_id: int
 

@@ -13,18 +13,14 @@ an import circle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from handlers.callbacks import Press
 
 
-@dataclass(frozen=True)
 class SignupJoin(Press, prefix="su.join"):
     activity_id: int
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class SignupWait(Press, prefix="su.wait"):
     """Join the waitlist."""
 
@@ -32,7 +28,6 @@ class SignupWait(Press, prefix="su.wait"):
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class SignupPromise(Press, prefix="su.promise"):
     """ "Yes, I will come": signing up (or waiting) after several no-shows."""
 
@@ -41,7 +36,6 @@ class SignupPromise(Press, prefix="su.promise"):
     waitlist: bool
 
 
-@dataclass(frozen=True)
 class SignupResume(Press, prefix="su.resume"):
     """A paused volunteer resumes volunteering from the card (then may sign up)."""
 
@@ -49,13 +43,11 @@ class SignupResume(Press, prefix="su.resume"):
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class SignupCancelAsk(Press, prefix="su.cx"):
     activity_id: int
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class SignupCancel(Press, prefix="su.cx.reason"):
     """Cancel with a preset reason (``code``, a key of ``CANCEL_REASONS``) or ``none``."""
 
@@ -64,7 +56,6 @@ class SignupCancel(Press, prefix="su.cx.reason"):
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class SignupCancelTyped(Press, prefix="su.cx.type"):
     """Cancel with a reason typed next (flow ``cancel_signup``)."""
 
@@ -72,21 +63,17 @@ class SignupCancelTyped(Press, prefix="su.cx.type"):
     view: str  # View.code() of the list the card was opened from
 
 
-@dataclass(frozen=True)
 class OfferAccept(Press, prefix="su.acc"):
     signup_id: int
 
 
-@dataclass(frozen=True)
 class OfferDecline(Press, prefix="su.dec"):
     signup_id: int
 
 
-@dataclass(frozen=True)
 class SignupCalendar(Press, prefix="su.ics"):
     activity_id: int
 
 
-@dataclass(frozen=True)
 class SignupMap(Press, prefix="su.map"):
     activity_id: int

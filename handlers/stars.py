@@ -24,7 +24,6 @@ level the button names; a stale or forged press is refused and changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -57,12 +56,10 @@ TEXTS = RefusalTexts(
 )
 
 
-@dataclass(frozen=True)
 class StShow(Press, prefix="st.show"):
     pass
 
 
-@dataclass(frozen=True)
 class StApply(Press, prefix="st.apply"):
     """Apply for the level the button was drawn for (re-checked against the hours)."""
 

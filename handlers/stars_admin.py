@@ -19,7 +19,6 @@ typed line is re-checked in :mod:`bot.services.stars`: only administrators pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -60,22 +59,18 @@ TEXTS = RefusalTexts(
 )
 
 
-@dataclass(frozen=True)
 class SaHome(Press, prefix="sa.home"):
     pass
 
 
-@dataclass(frozen=True)
 class SaPreset(Press, prefix="sa.preset"):
     name: str
 
 
-@dataclass(frozen=True)
 class SaType(Press, prefix="sa.type"):
     pass
 
 
-@dataclass(frozen=True)
 class SaAsk(Press, prefix="sa.ask"):
     """Object to a publicised level: which reason?"""
 
@@ -83,7 +78,6 @@ class SaAsk(Press, prefix="sa.ask"):
     level: int
 
 
-@dataclass(frozen=True)
 class SaObject(Press, prefix="sa.obj"):
     volunteer: int
     level: int

@@ -19,7 +19,6 @@ flowchart LR
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -213,7 +212,6 @@ async def language_command(update: Update, context: ZyContext) -> None:
     )
 
 
-@dataclass(frozen=True)
 class LanguagePick(Press, prefix="lang"):
     """``lang:<code>``: a language chosen in the picker."""
 

@@ -30,7 +30,6 @@ and dropped when they have gone stale (hours confirmed, a later reminder due, th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -70,22 +69,18 @@ TEXTS = RefusalTexts(STAFF_REFUSALS)
 # ------------------------------------------------------------------------------------- buttons
 
 
-@dataclass(frozen=True)
 class WdHome(Press, prefix="wd.home"):
     pass
 
 
-@dataclass(frozen=True)
 class WdYear(Press, prefix="wd.year"):
     year: int
 
 
-@dataclass(frozen=True)
 class WdType(Press, prefix="wd.type"):
     pass
 
 
-@dataclass(frozen=True)
 class WdRemove(Press, prefix="wd.rm"):
     """Remove the administrator's row of one day (``yyyymmdd``): an old button removes that
     day's row only, and only while it is an administrator's."""
@@ -93,7 +88,6 @@ class WdRemove(Press, prefix="wd.rm"):
     day: int
 
 
-@dataclass(frozen=True)
 class WdLate(Press, prefix="wd.late"):
     page: int = 0
 

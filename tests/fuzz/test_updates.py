@@ -42,6 +42,7 @@ from bot.localapi import LocalBotApi, VirtualUserInfo
 from bot.localapi.models import JSONDict
 from bot.localapi.state import BotState
 from handlers.callbacks import PRESS_FAMILIES
+from handlers.press_table import PressQueryHandler
 from storage.db import Database, SqliteDatabase
 from storage.migrate import migrate
 from storage.organizations import OrganizationsRepository
@@ -165,6 +166,9 @@ def _prefixes() -> list[str]:
     )
     for group in application.handlers.values():
         for handler in group:
+            # A module's own prefix (``adm.*``): data under it that no family parses.
+            if isinstance(handler, PressQueryHandler) and handler.claims.endswith(".*"):
+                found.add(handler.claims.removesuffix("*"))
             if isinstance(handler, CallbackQueryHandler) and isinstance(
                 handler.pattern, re.Pattern
             ):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import dataclasses
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -100,7 +100,6 @@ class Colour(StrEnum):
     BLUE = "blue"
 
 
-@dataclass(frozen=True)
 class Sample(Press, prefix="test.sample"):
     item: int
     colour: Colour
@@ -131,12 +130,60 @@ def test_a_press_round_trips_and_rejects_forgeries() -> None:
 def test_prefixes_are_unique_and_data_fits_64_bytes() -> None:
     with pytest.raises(ValueError, match="used twice"):
 
-        @dataclass(frozen=True)
         class Again(Press, prefix="test.sample"):
             item: int
 
     with pytest.raises(ValueError, match="64 bytes"):
         callback("x" * 65)
+
+
+class Paged(Press, prefix="test.paged"):
+    """A family with a default, as ``ManageList`` has: ``Paged(7)`` is page 0."""
+
+    item: int
+    page: int = 0
+    limit: ClassVar[int] = 10  # not a field
+
+
+def test_a_press_behaves_as_a_frozen_dataclass() -> None:
+    """Families are not made by ``@dataclass`` (too slow to define ~270 of them at start-up,
+    see :class:`Press`), so what they are owed as records is checked here."""
+    assert Paged(7) == Paged(7, 0) == Paged(item=7) == Paged(page=0, item=7)
+    assert Paged(7).pack() == "test.paged:7:0" and Paged.parse("test.paged:7:3") == Paged(7, 3)
+    assert Paged(7) != Paged(7, 1) and Paged(7) != Paged(8)
+    # Equal values of another family are another press (tables key by press).
+    assert Sample(1, Colour.RED, "a", True) != Paged(1)
+    assert {Paged(7): "x"}[Paged(item=7, page=0)] == "x" and hash(Paged(7)) == hash(Paged(7, 0))
+    assert repr(Paged(7, 2)) == "Paged(item=7, page=2)"
+    match Paged(7, 2):
+        case Paged(item, page):
+            assert (item, page) == (7, 2)
+    press = Paged(7)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        press.page = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del press.page
+    assert press.page == 0 and "limit" not in Paged._names
+    for wrong in [(), (1, 2, 3)]:
+        with pytest.raises(TypeError):
+            Paged(*wrong)
+    with pytest.raises(TypeError, match="unexpected or repeated"):
+        Paged(1, item=1)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unexpected or repeated"):
+        Paged(1, size=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="without a default follows one"):
+
+        class Backwards(Press, prefix="test.backwards"):
+            page: int = 0
+            item: int  # type: ignore[misc]
+
+
+def test_a_press_is_routed_by_its_prefix_or_exactly() -> None:
+    assert Paged.matches("test.paged:7:0") and Paged.matches("test.paged")
+    assert not Paged.matches("test.pagedx:7") and not Paged.matches("test.page")
+    assert not Paged.matches(None) and not Paged.matches(42)
+    exactly = Paged(7).exactly()
+    assert exactly("test.paged:7:0") and not exactly("test.paged:7:1")
 
 
 def _example(kind: Any) -> Any:
