@@ -218,14 +218,25 @@ class BotRuntime:
         await self.leadership.start()
 
     async def _publish_commands(self) -> None:
-        """Localized command menus: Telegram shows the list matching the client's language."""
+        """Localized command menus: Telegram shows the list matching the client's language.
+
+        The three calls go at once: one round trip to Telegram before the bot answers instead
+        of three (≈ 0.1 s each from far away), and independent of each other."""
         bot = self.application.bot
         default = self.settings.default_language
-        for language in Language:
-            t = translator(language, self.settings.tz)
-            await bot.set_my_commands(commands_for(t), language_code=language.value)
+        menus = [
+            bot.set_my_commands(
+                commands_for(translator(language, self.settings.tz)),
+                language_code=language.value,
+            )
+            for language in Language
+        ]
         t = translator(default, self.settings.tz)
-        await bot.set_my_commands(commands_for(t), scope=BotCommandScopeDefault())
+        menus.append(bot.set_my_commands(commands_for(t), scope=BotCommandScopeDefault()))
+        # All finish (none left running unobserved); the first failure is raised as before.
+        for outcome in await asyncio.gather(*menus, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def stop(self) -> None:
         """Stop receiving, let running handlers finish, close the database."""
