@@ -47,7 +47,7 @@ from bot.domain.volunteers import VolunteerGroup
 from bot.services.signups import SignupPolicy, SignupRefused, SignupService
 from storage.activities import ActivitiesRepository
 from storage.backends import open_database
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.migrate import migrate
 from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
@@ -880,6 +880,7 @@ async def explain(db: Database, rng: random.Random, inputs: Inputs, path: Path) 
 
     # Diagnostics only: the trace hook goes on the database's private read connection (it
     # receives each statement with its parameters filled in).
+    assert isinstance(db, SqliteDatabase)  # EXPLAIN QUERY PLAN: this benchmark is SQLite's
     await db._reader.set_trace_callback(trace)
     plain = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:

@@ -36,12 +36,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import menu, startup
-from bot.localapi import LocalBotApi, VirtualUser, VirtualUserInfo
+from bot.localapi import BotInfo, LocalBotApi, VirtualUser, VirtualUserInfo
 from bot.localapi.models import StoredMessage
 
 TOKEN = startup.TOKEN
@@ -179,7 +179,7 @@ async def _no_pause() -> None:
     return None
 
 
-async def _at_once(people: list[Volunteer] | list[EchoUser], rounds: int, seed: int) -> Figures:
+async def _at_once(people: Sequence[Volunteer | EchoUser], rounds: int, seed: int) -> Figures:
     figures = Figures()
 
     async def one(number: int, person: Volunteer | EchoUser) -> None:
@@ -198,7 +198,7 @@ class _WindowOver(Exception):
 
 
 async def _offered(
-    people: list[Volunteer] | list[EchoUser], rate: float, seconds: float, seed: int
+    people: Sequence[Volunteer | EchoUser], rate: float, seconds: float, seed: int
 ) -> Figures:
     """Each person pauses around ``len(people) / rate`` s after each answer, so together they
     offer about ``rate`` updates a second while answers are quick. Starts are spread over one
@@ -295,14 +295,14 @@ async def run(args: argparse.Namespace, kept: Path, scratch: Path) -> None:
         echo = api.add_bot(ECHO_TOKEN, username="echo_bench_bot")
         env = startup._env(api, database)
 
-        def people(bot: str, group: int) -> list[VirtualUser]:
+        def people(bot: BotInfo, group: int) -> list[VirtualUser]:
             first = group * args.users
             return [
                 VirtualUser(api, bot, VirtualUserInfo(id=i, first_name="Bench", language_code="en"))
                 for i in ids[first : first + args.users]
             ]
 
-        def probe(bot: str, number: int) -> VirtualUser:
+        def probe(bot: BotInfo, number: int) -> VirtualUser:
             info = VirtualUserInfo(id=ids[-number], first_name="Probe", language_code="en")
             return VirtualUser(api, bot, info)
 

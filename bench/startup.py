@@ -10,6 +10,11 @@ time from spawning the process to the answer: imports, opening and checking the 
 ``getMe``, the command menus, the first poll and the first reply. The echo bot (one handler,
 one reply, ``run_polling``) is timed the same way in the same run. Printed: the median of
 ``--repeat`` runs each, and the ratio (goal: Zhiyuan under 1.5 × echo). Nothing is asserted.
+
+A third line times a process that only imports what the bot cannot start without and exits:
+``telegram.ext`` (as the echo bot), aiohttp (the request layer, ``bot/http_client.py``) and
+``bot.config`` (pydantic-settings). It is the floor under any start of this bot, whatever is
+left out or loaded later.
 """
 
 from __future__ import annotations
@@ -72,6 +77,18 @@ async def _time_to_first_answer(
         await process.wait()
 
 
+#: What no start of the bot can do without (see the module's docstring).
+FLOOR = "import gc; gc.disable(); import telegram.ext, aiohttp, bot.config"
+
+
+async def _time_to_exit(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(*command, env=env)
+    if await process.wait() != 0:
+        raise RuntimeError(f"{command} failed")
+    return time.perf_counter() - started
+
+
 def _compile() -> None:
     """Byte-compile the project as an installation does (``pip install`` writes ``.pyc``);
     without it every start would compile ~300 modules first (and the sandbox this was written
@@ -106,6 +123,7 @@ async def run(database: Path, volunteers: int, repeat: int) -> None:
     _compile()
     zhiyuan: list[float] = []
     echo: list[float] = []
+    floor: list[float] = []
     async with LocalBotApi() as api:
         bot = api.add_bot(TOKEN, username="zhiyuan_bench_bot")
         env = _env(api, database)
@@ -126,11 +144,17 @@ async def run(database: Path, volunteers: int, repeat: int) -> None:
                     "echo: /start",
                 )
             )
+            floor.append(await _time_to_exit([sys.executable, "-c", FLOOR], env))
     ours, theirs = statistics.median(zhiyuan), statistics.median(echo)
     print(f"start to first answer, median of {repeat} (database {database}):")
     print(f"  zhiyuan run    {ours:6.2f} s   ({', '.join(f'{t:.2f}' for t in zhiyuan)})")
     print(f"  PTB echo bot   {theirs:6.2f} s   ({', '.join(f'{t:.2f}' for t in echo)})")
     print(f"  ratio          {ours / theirs:6.2f} × (goal < 1.5 ×)")
+    least = statistics.median(floor)
+    print(
+        f"  imports alone  {least:6.2f} s   = {least / theirs:.2f} × echo "
+        "(telegram.ext + aiohttp + bot.config, then exit)"
+    )
 
 
 def main() -> int:

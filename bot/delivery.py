@@ -21,6 +21,11 @@ drains the outbox while rows are due, batch after batch:
    (capped) while the notification is timely, failed after :data:`MAX_ATTEMPTS`; other refusals
    (bad request) → failed at once.
 
+After network or server errors each run first asks the API whether it answers again (``getMe``,
+:data:`PROBE_TIMEOUT`); once it does, the rows waiting out their backoff are made due at once
+(:meth:`OutboxRepository.bring_forward`), so an outage's notifications go out within a run of
+its end instead of up to :data:`MAX_BACKOFF` later.
+
 A crash between claiming and recording leaves the lease to expire, and the row is sent again
 on a later run: at-least-once delivery, duplicates bounded by one batch.
 
@@ -70,6 +75,12 @@ LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 64
 BACKOFF_BASE = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=4)
+#: How ``last_error`` begins for a row retried because the Bot API could not be reached (or
+#: answered with a server error): the rows :meth:`Deliverer._after_outage` brings forward.
+API_UNREACHABLE = "api unreachable: "
+#: Seconds the outbox's "does the API answer again?" probe may take (it runs before a run's
+#: sends only after a network or server error, so during an outage a run waits this long).
+PROBE_TIMEOUT = 5.0
 #: Sends in flight at once. At 25/s with ~100 ms round trips about three are needed; this
 #: leaves room for slow networks (up to ~600 ms) without letting a batch run unbounded.
 MAX_IN_FLIGHT = 16
@@ -461,6 +472,9 @@ class Deliverer(Generic[C]):
         self._again = False
         self._stopping = False
         self._held = False
+        #: A send failed on the network or the API's side since the API last answered: rows may
+        #: be waiting out a backoff that can end early once it answers again.
+        self._api_failed = False
 
     def stop(self) -> None:
         """The process is shutting down: sends in flight finish, nothing new starts, and the
@@ -511,6 +525,7 @@ class Deliverer(Generic[C]):
         started = self._monotonic()
         sweep_every = self._settings.outbox_interval_seconds
         last_sweep: float | None = None
+        await self._after_outage(bot)
         while not self._paused:
             self._again = False
             if last_sweep is None or self._monotonic() - last_sweep >= sweep_every:
@@ -534,6 +549,24 @@ class Deliverer(Generic[C]):
                 return
             if not progressed and not self._again:
                 return
+
+    async def _after_outage(self, bot: Bot) -> None:
+        """After sends failed on the network or the API's side, rows wait out their backoff,
+        up to :data:`MAX_BACKOFF`. Nothing would try them before then, so ask the API (a
+        cheap ``getMe``) and, once it answers, make them due now: the rest of this run sends
+        them (paced as usual)."""
+        if not self._api_failed:
+            return
+        try:
+            await bot.get_me(
+                connect_timeout=PROBE_TIMEOUT, read_timeout=PROBE_TIMEOUT, pool_timeout=1
+            )
+        except TelegramError:  # still down (NetworkError, a 5xx): the backoff stands
+            return
+        self._api_failed = False
+        moved = await self._outbox.bring_forward(self._clock(), MAX_BACKOFF, API_UNREACHABLE)
+        if moved:
+            log.info("the Bot API answers again: %s notifications made due now", moved)
 
     async def _deliver_batch(
         self, bot: Bot, items: list[OutboxItem], report: DeliveryReport
@@ -641,7 +674,8 @@ class Deliverer(Generic[C]):
             )
             report.failed += 1
         except (NetworkError, TelegramError) as error:
-            await self._retry_later(item, str(error), report)
+            self._api_failed = True
+            await self._retry_later(item, f"{API_UNREACHABLE}{error}", report)
         else:
             await outbox.finish(item.notification_id, OutboxStatus.SENT, self._clock())
             report.sent += 1

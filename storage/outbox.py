@@ -269,6 +269,20 @@ class OutboxRepository:
             )
         self._lost(changed, 1, "rescheduled")
 
+    async def bring_forward(self, now: datetime, within: timedelta, marker: str) -> int:
+        """Rows waiting out a retry after an error whose text begins with ``marker`` (the Bot
+        API was unreachable) and due within ``within`` are made due ``now``: the API answers
+        again, so they need not wait the rest of their backoff. Rows deferred for another
+        reason (quiet hours) or leased right now are left as they are."""
+        stamp = to_db_time(now)
+        async with self._db.transaction() as tx:
+            return await tx.execute(
+                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND due_at > ? "
+                "AND due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+                "AND last_error LIKE ?",
+                (stamp, stamp, to_db_time(now + within), stamp, f"{marker}%"),
+            )
+
     async def drop_pending_for(self, telegram_id: int, now: datetime, reason: str) -> int:
         """Drop everything still pending for a recipient (they blocked the bot)."""
         async with self._db.transaction() as tx:
