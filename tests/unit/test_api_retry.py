@@ -188,6 +188,27 @@ async def test_the_request_layer_uses_the_proxy_the_environment_names(
     assert isinstance(me, dict) and me["username"] == "request_layer_bot"
 
 
+async def test_hosts_of_no_proxy_are_reached_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_PROXY names hosts to reach without the proxy (a Bot API server on the same network),
+    as with PTB's httpx client; the proxy is looked up once per host, not per request."""
+    async with LocalBotApi() as proxy, LocalBotApi() as direct:
+        proxy.add_bot(TOKEN, "through_the_proxy_bot")
+        direct.add_bot(TOKEN, "direct_bot")
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            for _ in range(2):
+                near = await request.post(f"{direct.url}/bot{TOKEN}/getMe")
+                far = await request.post(f"http://api.telegram.invalid/bot{TOKEN}/getMe")
+                assert isinstance(near, dict) and near["username"] == "direct_bot"
+                assert isinstance(far, dict) and far["username"] == "through_the_proxy_bot"
+            assert len(request._proxies) == 2
+        finally:
+            await request.shutdown()
+
+
 async def test_the_request_layer_tells_not_sent_from_maybe_sent() -> None:
     request = AiohttpRequest(read_timeout=0.3, connect_timeout=1.0)
     await request.initialize()
