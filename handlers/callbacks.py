@@ -121,12 +121,16 @@ class Press:
             raise ValueError(f"callback prefix {prefix!r} is used twice")
         # The annotations are strings (``from __future__ import annotations``); their types are
         # resolved when first parsed or packed (:meth:`_field_types`), not at definition.
-        names = tuple(
+        # A family made from another one keeps its fields first, as a dataclass would.
+        inherited: tuple[str, ...] = getattr(cls, "_names", ())
+        names = inherited + tuple(
             name
             for name, annotation in inspect.get_annotations(cls).items()
-            if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
+            if name not in inherited
+            and not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
         )
-        defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+        defaults = {**getattr(cls, "_defaults", {})}
+        defaults |= {name: cls.__dict__[name] for name in names if name in cls.__dict__}
         for earlier, later in itertools.pairwise(names):
             if earlier in defaults and later not in defaults:
                 raise TypeError(f"{cls.__name__}: field {later!r} without a default follows one")

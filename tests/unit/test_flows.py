@@ -178,6 +178,14 @@ def test_a_press_behaves_as_a_frozen_dataclass() -> None:
             item: int  # type: ignore[misc]
 
 
+def test_a_family_made_from_another_keeps_its_fields_first() -> None:
+    class Narrowed(Paged, prefix="test.narrowed"):
+        size: int = 5
+
+    assert Narrowed(7) == Narrowed(7, 0, 5) and Narrowed(7).pack() == "test.narrowed:7:0:5"
+    assert Narrowed(7) != Paged(7) and Narrowed.parse("test.narrowed:7:1:9") == Narrowed(7, 1, 9)
+
+
 def test_a_press_is_routed_by_its_prefix_or_exactly() -> None:
     assert Paged.matches("test.paged:7:0") and Paged.matches("test.paged")
     assert not Paged.matches("test.pagedx:7") and not Paged.matches("test.page")
