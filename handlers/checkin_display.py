@@ -225,12 +225,21 @@ async def on_all_out_ask(update: Update, context: ZyContext, press: AllOutAsk) -
     await send(update, text, InlineKeyboardMarkup(rows))
 
 
+def _moment_of(minute: int) -> datetime | None:
+    """The moment a button's minute (Unix time / 60) stands for; ``None`` past any date the
+    platform can hold (a forged press may carry up to 16 digits)."""
+    try:
+        return datetime.fromtimestamp(minute * 60, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 async def on_all_out(update: Update, context: ZyContext, press: AllOutAt) -> None:
     attendance = context.services.attendance
-    at = datetime.fromtimestamp(press.minute * 60, UTC)
     activity = await attendance.activity_for(context.user.telegram_id, press.activity_id)
+    at = _moment_of(press.minute)
     # The button offered "now" or the end; a forged time outside the activity is refused.
-    if not activity.starts_at <= at <= attendance.now() + timedelta(minutes=1):
+    if at is None or not activity.starts_at <= at <= attendance.now() + timedelta(minutes=1):
         await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
         return
     count = await attendance.all_out(context.user.telegram_id, press.activity_id, at)

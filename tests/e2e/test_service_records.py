@@ -27,6 +27,7 @@ from bot.localapi import LocalBotApi, StoredMessage, VirtualUser
 from bot.localapi.models import BotInfo
 from handlers.checkin_display import checkin_link, qr_png
 from handlers.record_buttons import (
+    AllOutAt,
     AttendanceMarkWhy,
     CorrectionApprove,
     HoursConfirm,
@@ -234,6 +235,12 @@ async def test_check_in_hours_records_and_a_correction(
         assert "签退" in reply.visible_text or "Checked out" in reply.visible_text
     await organizer.press("🏁 全员签退", message=out_photo)
     ask = await organizer.wait_for_text("选择离开时间")
+    # A forged time is refused and checks nobody out: before the start, or past any date
+    # the platform can hold (found by the fuzz test: it raised instead).
+    for minute in (int(START.timestamp()) // 60 - 1, 9_999_999_999_999_999):
+        await organizer.press_data(ask.message_id, AllOutAt(aid, minute).pack())
+        alert = await organizer.callback_answer()
+        assert alert.text == "此按钮已失效。", minute
     await organizer.press("🏁 11:00签退", message=ask)
     await organizer.wait_for_text("名志愿者签退")
 
