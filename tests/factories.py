@@ -1,4 +1,5 @@
-"""Builders of stored test data: users, volunteer profiles, organizations and activities.
+"""Builders of stored test data: users, volunteer profiles, organizations, activities and
+notifications waiting in the outbox.
 
 They write through the real repositories (never raw SQL), so what a test sets up is what the
 bot would have stored itself.
@@ -7,6 +8,7 @@ bot would have stored itself.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,11 +21,13 @@ from bot.domain.activities import (
     OrganizationStatus,
     OrganizationType,
 )
+from bot.domain.notifications import Notification, NotificationKind
 from bot.domain.users import TelegramIdentity
 from bot.domain.volunteers import DraftData, Slot, VolunteerProfile
 from storage.activities import ActivitiesRepository
 from storage.db import Database
 from storage.organizations import OrganizationsRepository
+from storage.outbox import OutboxRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
 
@@ -169,3 +173,20 @@ def activity_model(starts_at: datetime, **fields: Any) -> Activity:
     }
     values.update(fields)
     return Activity(**values)
+
+
+async def queue_broadcasts(db: Database, telegram_ids: Iterable[int], subject: str) -> None:
+    """One broadcast row due at ``NOW`` per recipient (subjects ``subject:0``, ``subject:1`` …,
+    payload ``{"n": index}``), stored in one transaction."""
+    notifications = [
+        Notification(
+            kind=NotificationKind.BROADCAST,
+            telegram_id=telegram_id,
+            subject=f"{subject}:{n}",
+            payload={"n": n},
+            due_at=NOW,
+        )
+        for n, telegram_id in enumerate(telegram_ids)
+    ]
+    async with db.transaction() as tx:
+        await OutboxRepository.enqueue_many(tx, notifications, NOW)

@@ -20,7 +20,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain.activities import MemberRole, Organization, SignupStatus
-from bot.domain.notifications import Notification, NotificationKind
+from bot.domain.notifications import NotificationKind
 from bot.domain.users import TelegramIdentity
 from bot.domain.volunteers import VolunteerProfile
 from bot.services.organizations import OrganizationAdminService, OrgRefused
@@ -42,7 +42,7 @@ from storage.outbox import OutboxRepository
 from storage.signups import SignupsRepository
 from storage.users import UsersRepository
 from storage.volunteers import VolunteersRepository
-from tests.factories import NOW, add_activity, add_organization, add_volunteer
+from tests.factories import NOW, add_activity, add_organization, add_volunteer, queue_broadcasts
 from tests.unit.test_signup_service import SHANGHAI, assert_counters_right
 
 _T = TypeVar("_T")
@@ -249,19 +249,7 @@ async def test_accepting_and_declining_the_same_offer_from_two_processes(
 async def test_two_deliverers_never_claim_a_row_twice_within_a_lease(
     db: Database, other: Database
 ) -> None:
-    async with db.transaction() as tx:
-        for n in range(60):
-            await OutboxRepository.enqueue(
-                tx,
-                Notification(
-                    kind=NotificationKind.BROADCAST,
-                    telegram_id=1000 + n,
-                    subject=f"race:{n}",
-                    payload={"n": n},
-                    due_at=NOW,
-                ),
-                NOW,
-            )
+    await queue_broadcasts(db, range(1000, 1060), "race")
     repos = (OutboxRepository(db), OutboxRepository(other))
     lease = timedelta(minutes=5)
     batches = await asyncio.gather(

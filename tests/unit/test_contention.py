@@ -21,13 +21,12 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain.activities import Organization
-from bot.domain.notifications import Notification, NotificationKind
 from bot.services.signups import SignupRefused
 from storage.backends import open_database
 from storage.db import Database
 from storage.outbox import OutboxRepository, OutboxStatus
 from tests.conftest import on_postgres
-from tests.factories import NOW, add_activity, add_organization, add_volunteer
+from tests.factories import NOW, add_activity, add_organization, add_volunteer, queue_broadcasts
 from tests.unit.test_concurrency import outcomes, signup_service, unexpected
 from tests.unit.test_signup_service import assert_counters_right
 
@@ -113,19 +112,7 @@ async def test_a_deliverer_past_its_lease_leaves_the_new_holders_rows_alone(
     """Instance A claims two rows and stalls past its lease; B claims them again. A's late
     ``retry_at`` of one and ``finish`` of the other change nothing (the leases on the rows are
     B's); B's ``finish`` does."""
-    async with db.transaction() as tx:
-        for n in (1, 2):
-            await OutboxRepository.enqueue(
-                tx,
-                Notification(
-                    kind=NotificationKind.BROADCAST,
-                    telegram_id=4240 + n,
-                    subject=f"lease:{n}",
-                    payload={},
-                    due_at=NOW,
-                ),
-                NOW,
-            )
+    await queue_broadcasts(db, (4241, 4242), "lease")
     stalled, taker = OutboxRepository(db), OutboxRepository(other)
     lease = timedelta(minutes=1)
     mine = await stalled.claim_due(NOW, lease, 10)

@@ -7,27 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.delivery import API_UNREACHABLE, MAX_BACKOFF
-from bot.domain.notifications import Notification, NotificationKind
 from storage.db import Database
 from storage.outbox import OutboxRepository
 from storage.timeutil import to_db_time
-from tests.factories import NOW
+from tests.factories import NOW, queue_broadcasts
 
 
 async def test_only_rows_waiting_on_the_api_are_brought_forward(db: Database) -> None:
-    async with db.transaction() as tx:
-        for n in range(1, 6):
-            await OutboxRepository.enqueue(
-                tx,
-                Notification(
-                    kind=NotificationKind.BROADCAST,
-                    telegram_id=5000 + n,
-                    subject=f"backoff:{n}",
-                    payload={},
-                    due_at=NOW,
-                ),
-                NOW,
-            )
+    await queue_broadcasts(db, range(5001, 5006), "backoff")
     outbox = OutboxRepository(db)
     first, second, third, fourth, fifth = (
         item.notification_id for item in await outbox.claim_due(NOW, timedelta(minutes=1), 10)
