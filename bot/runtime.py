@@ -86,8 +86,6 @@ class BotRuntime:
                 await db.analyze()
             application = build_application(settings, db, clock=clock, token=token, api_url=api_url)
             await application.initialize()
-            # The working-day calendar from its maintained source (idempotent; admins' rows win).
-            await application.services.workdays.seed()
         except BaseException:
             await db.close()
             raise

@@ -3,14 +3,15 @@ the warning when next year is missing.
 
 The maintained source is the ``chinesecalendar`` package (MIT), which carries each year's State
 Council arrangement from its release on; it covers years up to its latest release only, so the
-calendar lives in the database (``calendar_days``): copied from the package at every start-up
-(:meth:`WorkdayService.seed`, idempotent), and editable by administrators, whose rows always
+calendar lives in the database (``calendar_days``): copied from the package by each process
+before it first reads or writes the table (:meth:`WorkdayService.seed`, idempotent; not at
+start-up, which it slowed by the package's import, #14), and editable by administrators, whose rows always
 win. When next year has no row from December 1 on, every administrator is told once
 (``WORKDAYS_MISSING``, one outbox key per year) and the calendar screen says so.
 
 ```mermaid
 flowchart LR
-    P[chinesecalendar package] -->|start-up: seed| T[(calendar_days)]
+    P[chinesecalendar package] -->|first use in a process: seed| T[(calendar_days)]
     A[administrator types 2027-02-06 上班 春节调休] -->|source admin, wins| T
     T --> C[WorkdayCalendar] --> R[recording reminders · late list]
     T -->|Dec 1+, next year missing| W[WORKDAYS_MISSING to administrators, once per year]
@@ -19,6 +20,7 @@ flowchart LR
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Set
 from dataclasses import dataclass
@@ -95,19 +97,31 @@ class WorkdayService:
         self.tz = tz
         self._admin_ids = admin_ids
         self._source = source
+        self._seeded = False
+        self._seeding = asyncio.Lock()
 
     def today(self, now: datetime | None = None) -> date:
         return (now or self._clock()).astimezone(self.tz).date()
 
     async def seed(self) -> int:
-        """Copy the package's days into the table (at start-up; idempotent)."""
+        """Copy the package's days into the table (idempotent: admins' rows win)."""
         written = await self._days.seed(self._source(), self._clock())
+        self._seeded = True
         if written:
             log.info("working-day calendar: %s days written from the package", written)
         return written
 
+    async def _table(self) -> CalendarDaysRepository:
+        """The days, seeded from the package once in this process before their first use (a
+        newer package's year arrives with the first use after an upgrade's restart)."""
+        if not self._seeded:
+            async with self._seeding:
+                if not self._seeded:
+                    await self.seed()
+        return self._days
+
     async def calendar(self) -> WorkdayCalendar:
-        return await self._days.calendar()
+        return await (await self._table()).calendar()
 
     # -- administrators ---------------------------------------------------------------------
 
@@ -115,7 +129,7 @@ class WorkdayService:
         """The years covered; opening it also tells administrators of a missing next year
         (from December on, once per year)."""
         await self._staff.require_admin(actor)
-        years = await self._days.years()
+        years = await (await self._table()).years()
         today = self.today()
         covered = {year for year, *_ in years}
         await self.warn_missing_year()
@@ -123,13 +137,13 @@ class WorkdayService:
 
     async def year(self, actor: int, year: int) -> list[CalendarDay]:
         await self._staff.require_admin(actor)
-        return await self._days.in_year(year)
+        return await (await self._table()).in_year(year)
 
     async def set_day(self, actor: int, text: str) -> CalendarDay:
         """An administrator's typed day (``2027-02-06 上班 春节调休``); raises ``InvalidInput``."""
         await self._staff.require_admin(actor)
         override = parse_override(text)
-        saved = await self._days.put_admin(
+        saved = await (await self._table()).put_admin(
             CalendarDay(override.day, override.kind, override.name), actor, self._clock()
         )
         log.info(
@@ -145,7 +159,7 @@ class WorkdayService:
         """Remove an administrator's row; the package's day comes back if it has one."""
         await self._staff.require_admin(actor)
         restore = next((found for found in self._source() if found.day == day), None)
-        removed = await self._days.remove_admin(day, restore, self._clock())
+        removed = await (await self._table()).remove_admin(day, restore, self._clock())
         if removed:
             log.info("working-day calendar: %s removed their row for %s", actor, day)
         return removed
@@ -164,7 +178,7 @@ class WorkdayService:
         if today.month < WARNING_MONTH:
             return 0
         year = today.year + 1
-        if (await self._days.calendar()).covers(year):
+        if (await (await self._table()).calendar()).covers(year):
             return 0
         queued = 0
         admins = await self.admin_ids()
@@ -191,4 +205,4 @@ class WorkdayService:
         """For the warning at send time: still no data for ``year``, still an administrator."""
         if not await self._staff.is_admin(telegram_id):
             return False
-        return not (await self._days.calendar()).covers(year)
+        return not (await (await self._table()).calendar()).covers(year)
