@@ -9,99 +9,25 @@ It imports no handler.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.delivery import Deliverer, Renderer
 from bot.domain.notifications import NotificationKind
 from bot.domain.users import Language, User
-from bot.i18n import Translator, translator
-from bot.services.accounts import AccountService
-from bot.services.activity_management import ActivityManagementService
-from bot.services.attendance import AttendanceService
-from bot.services.awards import AwardService
-from bot.services.broadcasts import BroadcastService
-from bot.services.browsing import BrowsingService
-from bot.services.campaigns import CampaignService
-from bot.services.certificates import CertificateService
-from bot.services.contacts import ContactService
-from bot.services.emergency import EmergencyService
-from bot.services.evaluations import EvaluationService
-from bot.services.flows import FlowService
-from bot.services.honours import HonoursService
-from bot.services.keydate_admin import KeyDateAdminService
-from bot.services.organizations import OrganizationAdminService
-from bot.services.points import PointsService
-from bot.services.publishing import PublishingService
-from bot.services.recording_deadlines import RecordingDeadlineService
-from bot.services.recruiting import RecruitingService
-from bot.services.registration import RegistrationService
-from bot.services.reminders import ReminderService
-from bot.services.reports import ReportService
-from bot.services.requests import RequestService
-from bot.services.service_records import RecordsService
-from bot.services.signups import SignupService
-from bot.services.staff import StaffService
-from bot.services.stars import StarService
-from bot.services.workdays import WorkdayService
-from storage.activities import ActivitiesRepository
-from storage.catalog import CatalogRepository
-from storage.chat_hints import ChatHintsRepository
-from storage.db import Database
-from storage.keydates import KeyDatesRepository
-from storage.organizations import OrganizationsRepository
-from storage.outbox import OutboxRepository
+from bot.i18n import Translator
+from bot.services.container import Services
+
+AnyHandler = BaseHandler[Any, Any, Any]
 
 
-@dataclass
-class Services:
-    """Everything handlers may call. Built once per application; no Telegram types inside."""
+class HandlerSink(Protocol):
+    """Where a handler module's ``register`` adds its handlers: the application, or the
+    recorder of a module loaded on first use (:mod:`handlers.lazy`)."""
 
-    settings: Settings
-    db: Database
-    clock: Clock
-    accounts: AccountService
-    registration: RegistrationService
-    catalog: CatalogRepository
-    organizations: OrganizationsRepository
-    activities: ActivitiesRepository
-    signups: SignupService
-    reminders: ReminderService
-    outbox: OutboxRepository
-    staff: StaffService
-    recruiting: RecruitingService
-    management: ActivityManagementService
-    org_admin: OrganizationAdminService
-    broadcasts: BroadcastService
-    key_dates: KeyDatesRepository
-    key_date_admin: KeyDateAdminService
-    campaigns: CampaignService
-    publishing: PublishingService
-    flows: FlowService
-    browsing: BrowsingService
-    attendance: AttendanceService
-    records: RecordsService
-    workdays: WorkdayService
-    recording_deadlines: RecordingDeadlineService
-    evaluations: EvaluationService
-    awards: AwardService
-    requests: RequestService
-    certificates: CertificateService
-    stars: StarService
-    points: PointsService
-    honours: HonoursService
-    reports: ReportService
-    chat_hints: ChatHintsRepository
-    contacts: ContactService
-    emergency: EmergencyService
-
-    def translator(self, language: Language) -> Translator:
-        return translator(language, self.settings.tz, self.clock)
+    def add_handler(self, handler: AnyHandler, group: int = 0) -> None: ...
 
 
 #: A handler module's table of the notifications it renders.

@@ -467,7 +467,9 @@ class Deliverer(Generic[C]):
             settings.group_messages_per_minute,
         )
         self._monotonic = monotonic
-        self._renderers: dict[NotificationKind, Renderer[C]] = dict(renderers)
+        # Kept as given: the handlers' table imports a module when its kind is first sent.
+        self._renderers = renderers
+        self._replaced: dict[NotificationKind, Renderer[C]] = {}
         self._running = asyncio.Lock()
         self._again = False
         self._stopping = False
@@ -506,7 +508,7 @@ class Deliverer(Generic[C]):
 
     def register(self, kind: NotificationKind, renderer: Renderer[C]) -> None:
         """Replace one kind's renderer (tests and benchmarks send stand-in texts)."""
-        self._renderers[kind] = renderer
+        self._replaced[kind] = renderer
 
     async def run_once(self, bot: Bot) -> DeliveryReport:
         """Drain what is due, batch after batch; returns at once if a run is already going
@@ -625,7 +627,7 @@ class Deliverer(Generic[C]):
             )
             report.dropped += 1
             return
-        renderer = self._renderers.get(item.kind)
+        renderer = self._replaced.get(item.kind) or self._renderers.get(item.kind)
         if renderer is None:
             log.error(
                 "no renderer for notification kind %s (row %s)", item.kind, item.notification_id

@@ -31,12 +31,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext, nudge_outbox
+from bot.context import HandlerSink, ZyContext, nudge_outbox
 from bot.domain.activities import Activity, PeopleServed, SignupStatus
 from bot.domain.activity_form import (
     FIELD,
@@ -957,6 +956,6 @@ PRESSES: PressTable = {
 TEXTS = RefusalTexts(STAFF_REFUSALS)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

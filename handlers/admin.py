@@ -35,9 +35,9 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import OrganizationStatus
 from bot.domain.flows import FlowOwner, FlowState
@@ -683,7 +683,7 @@ async def render_application(
 # ------------------------------------------------------------------------------- wiring
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("admin", on_command))
     for handler, group in press_handlers(
         PRESSES, invalid=on_malformed, on_refused=answer_refused, prefix="adm"

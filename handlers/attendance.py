@@ -19,12 +19,9 @@ that the person is on its list; once the hours are confirmed nothing here change
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.checkin import CheckMode
 from bot.domain.contacts import mask_phone
 from bot.domain.flows import FlowOwner
@@ -328,6 +325,6 @@ FLOWS = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

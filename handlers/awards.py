@@ -33,12 +33,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.awards import ISSUER_MAX, TITLE_MAX, VolunteerBrief
 from bot.domain.flows import FlowOwner, FlowState
@@ -461,7 +460,7 @@ FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel, on_other=on_other)]
 RENDERERS: Renderers = {NotificationKind.AWARD_GRANTED: render_award}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("award", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -614,14 +613,12 @@ async def on_command(update: Update, context: ZyContext) -> None:
 # ------------------------------------------------------------------------------ wiring
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("broadcast", on_command))
     for handler, group in press_handlers(
         PRESSES, invalid=on_malformed, on_refused=compose_refused, prefix="bc"
     ):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_once(resume_broadcasts, 1, name="broadcast-resume")
 
 
 async def resume_broadcasts(context: ZyContext) -> None:

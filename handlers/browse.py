@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -37,9 +36,9 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.activities import Activity, ActivityStatus, Page
 from bot.domain.flows import FlowOwner
 from bot.domain.geo import Point, bounding_box, distance_km
@@ -585,7 +584,7 @@ async def show_card(
         await show(update, text, markup)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("menu", menu_home))
     application.add_handler(CommandHandler("search", ask_words))
     for handler, group in press_handlers(

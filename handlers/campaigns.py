@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.matching import Match
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -41,10 +39,6 @@ from handlers.refusals import RefusalTexts
 from handlers.render import answer, html
 
 log = logging.getLogger(__name__)
-
-PLAN_JOB = "campaigns"
-PLAN_INTERVAL_SECONDS = 300  # planning is idempotent; a few minutes late is fine
-PLAN_FIRST_SECONDS = 1
 
 
 class OptOut(StrEnum):
@@ -235,19 +229,12 @@ async def plan_campaigns(context: ZyContext) -> None:
         nudge_outbox(context)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     # A malformed opt-out reaches ``on_opt_out`` too, which answers it as no longer valid.
     for handler, group in press_handlers(
         {CpOptOut: without_press(on_opt_out)}, texts=RefusalTexts(), invalid=on_opt_out
     ):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            plan_campaigns,
-            interval=PLAN_INTERVAL_SECONDS,
-            first=PLAN_FIRST_SECONDS,
-            name=PLAN_JOB,
-        )
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

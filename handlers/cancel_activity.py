@@ -21,12 +21,9 @@ the transaction that cancels.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, ActivityStatus, ManageDraft
 from bot.domain.flows import FlowOwner
@@ -272,7 +269,7 @@ RENDERERS: Renderers = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_CANCEL, legacy_press)
     ):

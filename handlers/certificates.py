@@ -26,13 +26,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext
+from bot.context import HandlerSink, Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.certificates import (
     Certificate,
@@ -508,7 +507,7 @@ FLOWS = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("certificate", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

@@ -13,12 +13,11 @@ request.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import ChatMember, Update
-from telegram.ext import Application, ChatMemberHandler
+from telegram.ext import ChatMemberHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ async def on_my_chat_member(update: Update, context: ZyContext) -> None:
         log.info("user %s unblocked the bot", telegram_id)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(
         ChatMemberHandler(on_my_chat_member, chat_member_types=ChatMemberHandler.MY_CHAT_MEMBER)
     )

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from telegram import Chat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 
 log = logging.getLogger(__name__)
 
@@ -101,5 +100,5 @@ async def _hint(chat: Chat, update: Update, context: ZyContext) -> None:
         log.info("could not send the private-chat hint to chat %s", chat.id, exc_info=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(TypeHandler(Update, only_private_chats), group=GROUP)

@@ -19,12 +19,9 @@ location is a signal for the organizer (how far from the activity's pin), never 
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.checkin import CheckMode, parse_typed_code
 from bot.domain.deeplinks import CheckinLink
 from bot.domain.flows import FlowOwner
@@ -175,5 +172,5 @@ async def on_cancel(update: Update, context: ZyContext, owner: FlowOwner) -> Non
 FLOWS = [Flow(FLOW, on_text=on_text, on_location=on_location, on_cancel=on_cancel)]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     """Entries come from /start (links) and the default text handler (typed codes)."""

@@ -12,9 +12,9 @@ flowchart LR
     display -->|window ends| closed
 ```
 
-The display is a photo message; the rotation job (one per process, every
-:data:`ROTATE_EVERY` seconds) redraws each open display when its 30-second step changes. Only the
-process whose guarded UPDATE claims the step edits the message
+The display is a photo message; the rotation job (``checkin-rotate`` in :mod:`handlers.jobs`,
+every 2 s) redraws each open display when its 30-second step changes. Only the process whose
+guarded UPDATE claims the step edits the message
 (:meth:`~storage.attendance.AttendanceRepository.claim_rotation`), so two instances never edit
 it twice. A forwarded photo carries an old link, which is refused as expired
 (:mod:`bot.domain.checkin`).
@@ -25,14 +25,12 @@ from __future__ import annotations
 import io
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.checkin import (
     CheckMode,
     code_for,
@@ -58,8 +56,6 @@ from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-ROTATE_EVERY = 2.0  # seconds between looks at the open displays (a step lasts 30 s)
-ROTATE_JOB = "checkin-rotate"
 QR_SCALE = 10
 
 
@@ -322,10 +318,6 @@ async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            rotate_displays, interval=ROTATE_EVERY, first=ROTATE_EVERY, name=ROTATE_JOB
-        )

@@ -16,12 +16,9 @@ gets the organization's refusal and changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.activities import MemberRole
 from bot.domain.deeplinks import invite_payload
 from bot.services.organizations import OrgRefusal, OrgRefused
@@ -179,7 +176,7 @@ PRESSES: PressTable = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     # Before handlers.organize, which claims every other ``org.`` press (its prefix).
     for handler, group in press_handlers(PRESSES, invalid=on_malformed, on_refused=answer_refused):
         application.add_handler(handler, group)

@@ -14,12 +14,9 @@ still pending (one guarded UPDATE decides it, so two organizers pressing at once
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext
+from bot.context import HandlerSink, Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -162,6 +159,6 @@ PRESSES: PressTable = {CorrectionApprove: on_approve, CorrectionReject: on_rejec
 FLOWS = [Flow(FLOW, on_text=on_reason, on_cancel=on_cancel, on_other=on_other)]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

@@ -15,12 +15,9 @@ sign-ups (:meth:`~bot.services.activity_management.ActivityManagementService.dup
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.dateparse import WhenError, parse_when, when_invalid
 from bot.domain.flows import FlowOwner
 from bot.i18n import N_
@@ -100,7 +97,7 @@ PRESSES: PressTable = {DuplicateStart: on_start}
 FLOWS = [Flow(FLOW, on_text=on_when, on_cancel=abandon_typed_step, on_other=reprompt(PROMPT))]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_DUPLICATE, legacy_press)
     ):

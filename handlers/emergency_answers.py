@@ -21,12 +21,10 @@ down renders as stale and is dropped.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext
+from bot.context import HandlerSink, Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.emergency import ETA_CHOICES, Answer, Mobilization, MobilizationStatus
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -216,6 +214,6 @@ async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

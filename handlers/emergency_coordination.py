@@ -23,14 +23,12 @@ the same version twice (like the check-in display's rotation, :mod:`handlers.che
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application
 
-from bot.context import ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, ZyContext, nudge_outbox
 from bot.domain.checkin import CheckMode
 from bot.domain.emergency import Answer, Headcount, Mobilization, MobilizationStatus
 from bot.domain.flows import FlowOwner
@@ -45,10 +43,6 @@ from handlers.render import answer, html, send, show
 
 log = logging.getLogger(__name__)
 
-WAVE_JOB = "emergency-waves"
-EDIT_JOB = "emergency-headcount"
-#: Seconds between two looks for due waves (a wave is due every EMERGENCY_WAVE_INTERVAL).
-WAVE_CHECK_EVERY = 10.0
 FLOW = "emergency_update"
 ASKED_UPDATE = "update"
 WHO_LIMIT = 60
@@ -341,18 +335,6 @@ async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)
-    job_queue = application.job_queue
-    if job_queue is not None:
-        settings = cast(ZyApplication, application).services.settings
-        job_queue.run_repeating(
-            edit_held_back,
-            interval=settings.emergency_edit_seconds,
-            first=settings.emergency_edit_seconds,
-            name=EDIT_JOB,
-        )
-        job_queue.run_repeating(
-            send_waves, interval=WAVE_CHECK_EVERY, first=WAVE_CHECK_EVERY, name=WAVE_JOB
-        )

@@ -18,7 +18,6 @@ without it, the centre of the district stands in when alerts are ordered nearest
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -28,9 +27,8 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.emergency import (
     AVAILABILITY_LABELS,
     TRAVEL_CHOICES,
@@ -269,6 +267,6 @@ async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

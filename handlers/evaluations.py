@@ -22,12 +22,10 @@ and never shown the rating: why, in :mod:`bot.domain.evaluations`.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.evaluations import COMMENT_MAX, STARS, ServedVolunteer, stars
 from bot.domain.flows import FlowOwner
 from bot.domain.validation import InvalidInput
@@ -254,6 +252,6 @@ PRESSES: PressTable = {
 FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel, on_other=reprompt(PROMPT))]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

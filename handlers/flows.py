@@ -26,14 +26,14 @@ flowchart LR
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.flows import FlowOwner, FlowState
 
 log = logging.getLogger(__name__)
@@ -83,29 +83,32 @@ PASS_ON: Any = object()
 
 
 class FlowDispatcher:
+    """``flows`` finds a flow by name (:class:`handlers.lazy.DeferredFlows` imports its module
+    when it first gets input)."""
+
     def __init__(
         self,
-        flows: Iterable[Flow],
+        flows: Callable[[str], Flow | None],
         *,
         default_text: DefaultHandler,
         default_location: DefaultHandler,
         default_contact: DefaultHandler,
         nothing_to_cancel: DefaultHandler,
     ) -> None:
-        self._flows: Mapping[str, Flow] = _by_name(flows)
+        self._flows = flows
         self._default_text = default_text
         self._default_location = default_location
         self._default_contact = default_contact
         self._nothing_to_cancel = nothing_to_cancel
 
     def flow(self, name: str) -> Flow | None:
-        return self._flows.get(name)
+        return self._flows(name)
 
     async def _owner(self, context: ZyContext) -> tuple[FlowOwner, Flow] | None:
         owner = await context.services.flows.owner(context.user.telegram_id)
         if owner is None:
             return None
-        flow = self._flows.get(owner.flow)
+        flow = self._flows(owner.flow)
         if flow is None:  # a flow that no longer exists (renamed in an upgrade)
             log.warning("user %s: unknown flow %r owns the input", owner.telegram_id, owner.flow)
             await context.services.flows.release(owner.telegram_id, owner.flow)
@@ -146,17 +149,8 @@ class FlowDispatcher:
         await context.services.flows.release(owner.telegram_id, owner.flow)
         return result
 
-    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def register(self, application: HandlerSink) -> None:
         """``/cancel`` and every non-command message come here: register it after every handler
         that takes messages by itself, and before the fallbacks for unknown commands."""
         application.add_handler(CommandHandler("cancel", self.on_cancel))
         application.add_handler(MessageHandler(~filters.COMMAND, self.on_input))
-
-
-def _by_name(flows: Iterable[Flow]) -> dict[str, Flow]:
-    table: dict[str, Flow] = {}
-    for flow in flows:
-        if flow.name in table:
-            raise ValueError(f"two flows are named {flow.name!r}")
-        table[flow.name] = flow
-    return table

@@ -15,12 +15,10 @@ one can at most show another public list.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.honours import Honoured, Month
 from bot.domain.hours import format_hours
 from bot.i18n import Translator
@@ -196,7 +194,7 @@ async def invalid(update: Update, context: ZyContext) -> None:
 PRESSES: PressTable = {HnHome: on_home, HnArea: on_area, HnOrg: on_org, HnMe: on_me}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("honours", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

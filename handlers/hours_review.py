@@ -24,9 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.dateparse import wall_time
 from bot.domain.flows import FlowOwner
 from bot.domain.hours import HoursInputError, RoundingRule, parse_clock, parse_hours
@@ -387,6 +386,6 @@ FLOWS = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

@@ -35,9 +35,8 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Services, ZyContext
+from bot.context import HandlerSink, Services, ZyContext
 from bot.domain.flows import FlowOwner
 from bot.domain.keydates import KeyDate, occurrences_between
 from bot.domain.validation import InvalidInput
@@ -437,7 +436,7 @@ async def on_cancel(update: Update, context: ZyContext, _owner: FlowOwner) -> No
 FLOWS = [Flow(FLOW, on_text=on_text, on_other=on_other, on_cancel=on_cancel)]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, invalid=on_malformed, on_refused=_refused, prefix="kd"
     ):

@@ -30,12 +30,11 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Services, ZyContext, nudge_outbox
 from bot.domain.activities import Activity, ActivityStatus, ActivityTab, Page
 from bot.domain.checkin import CheckMode
 from bot.domain.exports import RosterPage
@@ -397,7 +396,7 @@ PRESSES: PressTable = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_CARD, legacy_press)
     ):

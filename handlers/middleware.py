@@ -12,12 +12,11 @@ in group -2 (handlers.chat_types) stops groups, channels and bot senders before 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import ChatMember, Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import TypeHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.users import TelegramIdentity
 from handlers.commands import follow_role
 
@@ -62,5 +61,5 @@ async def before_every_update(update: Update, context: ZyContext) -> None:
         await follow_role(context, user, context.t)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(TypeHandler(Update, before_every_update), group=GROUP)

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext, nudge_outbox
+from bot.context import HandlerSink, ZyContext, nudge_outbox
 from bot.domain.emergency import (
     RALLY_CHOICES,
     EmergencyRefusal,
@@ -548,7 +548,7 @@ async def invalid(update: Update, context: ZyContext) -> None:
     await answer(update, context.t.gettext("This button is no longer valid."), alert=True)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("mobilize", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

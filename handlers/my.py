@@ -9,12 +9,10 @@ flowchart LR
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.activities import MySignup, SignupStatus
 from bot.i18n import Translator
 from bot.services.signups import SignupRefused
@@ -135,7 +133,7 @@ async def show_my(update: Update, context: ZyContext, *, past: bool) -> None:
     await show(update, "\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("my", my_command))
     for handler, group in press_handlers(
         {MenuOpen(MenuItem.MY): without_press(my_command)},

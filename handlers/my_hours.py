@@ -18,12 +18,10 @@ nothing. The organizer's decision comes back as a notification (:data:`RENDERERS
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext
+from bot.context import HandlerSink, Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.hours import HoursInputError, parse_hours
@@ -343,7 +341,7 @@ PRESSES: PressTable = {
 FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel, on_other=on_other)]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("hours", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

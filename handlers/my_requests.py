@@ -22,12 +22,10 @@ it (``NOT_YOURS`` otherwise) and that the version on the button is the current o
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -310,7 +308,7 @@ FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_flow_cancel, on_other=reprompt
 RENDERERS: Renderers = {NotificationKind.REQUEST_STATUS: render_status}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("requests", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(
         {MenuOpen(MenuItem.REQUESTS): without_press(on_menu), **PRESSES},

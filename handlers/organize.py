@@ -33,9 +33,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import MemberRole, Organization, OrganizationStatus, OrganizationType
 from bot.domain.flows import FlowOwner
@@ -669,7 +669,7 @@ async def render_decision(item: OutboxItem, services: Services, t: Translator) -
 # ------------------------------------------------------------------------------- wiring
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("organize", on_command))
     # The main menu's "🏢 Organize" (not under the org prefix, so a table of its own).
     for handler, group in press_handlers(

@@ -28,9 +28,8 @@ from datetime import time
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.points import format_points
 from bot.domain.volunteers import NotificationSettings, RegistrationStep, VolunteerProfile
 from bot.i18n import N_, Translator
@@ -444,7 +443,7 @@ def notifications_keyboard(t: Translator, settings: NotificationSettings) -> Inl
     return InlineKeyboardMarkup(rows)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     # ✏️ a field (prof.edit) is the registration flow's entry (handlers.registration),
     # registered before this module, so the prefix's catch-all here does not take it.
     for handler, group in press_handlers(

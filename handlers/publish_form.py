@@ -39,9 +39,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.activities import PeopleServed, page_count
 from bot.domain.activity_form import (
     EDITABLE_STEPS,
@@ -1220,7 +1220,7 @@ FLOWS: list[Flow] = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("new", enter))
     # Malformed data of a family, and an old ``pub:`` button that does not say what it was
     # drawn for, are answered as no longer valid (the text of a staff NOT_FOUND too).

@@ -31,12 +31,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, cast
+from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, clamp_page, page_count
 from bot.domain.matching import Reason, ReasonKind
@@ -103,8 +102,6 @@ class InviteDecline(Press, prefix="inv.no"):
 
 PAGE_SIZE = 10
 MAX_PAGE = 999  # a page number in callback data has at most three digits
-UNDERSTAFFED_JOB = "understaffed"
-UNDERSTAFFED_INTERVAL_SECONDS = 60.0
 # Runs after the sign-up handlers (group 0) on the same press; a group of its own, so no other
 # module's handler in that group can shadow it.
 AFTER_SIGNUP_GROUP = 5
@@ -494,7 +491,7 @@ async def _no_signup(update: Update, context: ZyContext) -> None:
     """Data the sign-up handlers could not read either: they have answered it."""
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, texts=TEXTS, invalid=_invalid, legacy=(LEGACY, legacy_press)
     ):
@@ -507,13 +504,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         group=AFTER_SIGNUP_GROUP,
     ):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            check_understaffed,
-            interval=UNDERSTAFFED_INTERVAL_SECONDS,
-            first=cast(ZyApplication, application).services.settings.outbox_interval_seconds,
-            name=UNDERSTAFFED_JOB,
-        )
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

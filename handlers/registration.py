@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -30,9 +29,9 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain import validation
 from bot.domain.flows import FlowOwner, FlowState
 from bot.domain.validation import InvalidInput
@@ -707,7 +706,7 @@ FLOWS = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler(["register", "profile"], enter))
     for handler, group in press_handlers(
         {MenuOpen(MenuItem.PROFILE): without_press(enter), RegisterFor: enter_for_activity},

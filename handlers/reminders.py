@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.activities import Activity
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -176,7 +174,7 @@ def legacy_press(data: str) -> Press | None:
     return None
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         {StillComing: on_still_coming},
         texts=TEXTS,

@@ -32,12 +32,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import Renderers, Services, ZyContext
+from bot.context import HandlerSink, Renderers, Services, ZyContext
 from bot.delivery import Rendered
 from bot.domain.activities import Activity, PeopleServed
 from bot.domain.flows import FlowOwner, FlowState
@@ -519,6 +517,6 @@ RENDERERS: Renderers = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

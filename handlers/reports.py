@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered, RenderedFile
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -55,9 +54,6 @@ from handlers.stats import heading_name, ref_of, table_caption, table_document
 log = logging.getLogger(__name__)
 
 FLOW = "report_period"
-PLAN_JOB = "reports"
-#: Planning is idempotent and reports are weekly: a few minutes late is fine.
-PLAN_INTERVAL_SECONDS = 300
 
 
 # -- campaign periods (administrators) -------------------------------------------------------------
@@ -231,14 +227,7 @@ FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel, on_other=on_other)]
 RENDERERS: Renderers = {NotificationKind.REPORT_WEEKLY: render_weekly}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("periods", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            plan_reports,
-            interval=PLAN_INTERVAL_SECONDS,
-            first=cast(ZyApplication, application).services.settings.outbox_interval_seconds,
-            name=PLAN_JOB,
-        )

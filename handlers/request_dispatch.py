@@ -27,12 +27,11 @@ dispatchers cannot both send it), and the organization must be approved.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -72,9 +71,6 @@ from handlers.request_common import (
 
 FLOW = "request_reject"
 PROMPT = N_("Please type the reason as text.")
-JOB = "requests-tick"
-#: How often the job looks for timeouts, escalations and addresses to mask.
-JOB_INTERVAL_SECONDS = 60
 
 REASON_LABELS: dict[SuggestReason, str] = {
     SuggestReason.CATEGORY: N_("serves this kind"),
@@ -395,19 +391,7 @@ RENDERERS: Renderers = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("dispatch", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            tick,
-            interval=JOB_INTERVAL_SECONDS,
-            first=_cast(application).services.settings.outbox_interval_seconds,
-            name=JOB,
-        )
-
-
-def _cast(application: Application[Any, Any, Any, Any, Any, Any]) -> ZyApplication:
-    assert isinstance(application, ZyApplication)
-    return application

@@ -18,12 +18,10 @@ they dispatch in every area.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.flows import FlowOwner
 from bot.domain.validation import InvalidInput
 from bot.i18n import N_, Translator
@@ -165,7 +163,7 @@ PRESSES: PressTable = {DaHome: on_home, DaArea: on_area, DaRemove: on_remove, Da
 FLOWS = [Flow(FLOW, on_text=on_text, on_cancel=on_cancel, on_other=reprompt(PROMPT))]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("dispatchers", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=_invalid):
         application.add_handler(handler, group)

@@ -29,8 +29,6 @@ phone (:func:`bot.domain.validation.normalize_phone`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -39,9 +37,9 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext, nudge_outbox
+from bot.context import HandlerSink, ZyContext, nudge_outbox
 from bot.domain.flows import FlowOwner
 from bot.domain.requests import (
     ADDRESS_MAX,
@@ -409,7 +407,7 @@ FLOWS = [
 ]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("request", refusing(TEXTS)(on_command)))
     for handler, group in press_handlers(
         {MenuOpen(MenuItem.REQUEST): without_press(on_command), **PRESSES},

@@ -26,12 +26,10 @@ federation where a button names an organization. While a reward is being typed t
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -604,7 +602,7 @@ async def render_redeemed(item: OutboxItem, services: Services, t: Translator) -
 RENDERERS: Renderers = {NotificationKind.REWARD_REDEEMED: render_redeemed}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("points", on_points))
     application.add_handler(CommandHandler("rewards", on_rewards))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):

@@ -26,12 +26,10 @@ are logged (who, which activity, how many lines).
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.activities import ActivityStatus
 from bot.domain.contacts import is_masked
 from bot.domain.exports import (
@@ -245,7 +243,7 @@ PRESSES: PressTable = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     for handler, group in press_handlers(
         PRESSES, texts=TEXTS, invalid=invalid, legacy=(LEGACY_ROSTER, legacy_press)
     ):

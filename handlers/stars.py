@@ -24,12 +24,11 @@ level the button names; a stale or forged press is refused and changes nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.hours import format_hours
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -44,7 +43,6 @@ from handlers.stars_admin import OBJECTION_LABELS, SaHome
 
 log = logging.getLogger(__name__)
 
-SWEEP_JOB = "recognition-sweep"
 
 TEXTS = RefusalTexts(
     {
@@ -254,16 +252,7 @@ async def sweep(context: ZyContext) -> None:
         nudge_outbox(context)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("stars", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        settings = cast(ZyApplication, application).services.settings
-        application.job_queue.run_repeating(
-            sweep,
-            interval=settings.recognition_sweep_seconds,
-            first=settings.outbox_interval_seconds,
-            name=SWEEP_JOB,
-            job_kwargs={"max_instances": 1},
-        )

@@ -19,12 +19,10 @@ typed line is re-checked in :mod:`bot.services.stars`: only administrators pass.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.hours import format_hours
@@ -274,7 +272,7 @@ async def render_publicity(item: OutboxItem, services: Services, t: Translator) 
 RENDERERS: Renderers = {NotificationKind.STAR_PUBLICITY: render_publicity}
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("starlevels", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

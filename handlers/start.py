@@ -19,12 +19,11 @@ flowchart LR
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.deeplinks import (
     ActivityLink,
     CertificateLink,
@@ -270,7 +269,7 @@ async def stale_button(update: Update, context: ZyContext) -> None:
     await show(update, welcome_text(t, context.user.first_name), main_menu(t))
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("language", language_command))
@@ -287,7 +286,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.add_handler(handler, group)
 
 
-def register_fallbacks(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register_fallbacks(application: HandlerSink) -> None:
     """Added last: in one handler group only the first matching handler runs."""
     application.add_handler(CommandHandler("cancel", cancel))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))

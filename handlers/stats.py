@@ -22,13 +22,12 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import date
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Services, ZyContext
+from bot.context import HandlerSink, Services, ZyContext
 from bot.domain.activities import Organization
 from bot.domain.keydates import KeyDate
 from bot.domain.report_charts import ChartSpec, render_chart
@@ -463,7 +462,7 @@ PRESSES: PressTable = {
 }
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("stats", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)

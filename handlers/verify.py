@@ -22,12 +22,10 @@ An unknown code counts against the sender (``verification_attempts``); after
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import ZyContext
+from bot.context import HandlerSink, ZyContext
 from bot.domain.certificates import Certificate, Verification
 from bot.domain.flows import FlowOwner
 from bot.domain.refusals import Refused
@@ -256,7 +254,7 @@ PRESSES: PressTable = {
 FLOWS = [Flow(REVOKE_FLOW, on_text=on_revoke_reason, on_cancel=on_revoke_cancel, on_other=on_other)]
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("verify", on_verify))
     application.add_handler(CommandHandler("certificates", on_admin_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
-from bot.context import Renderers, Services, ZyApplication, ZyContext, nudge_outbox
+from bot.context import HandlerSink, Renderers, Services, ZyContext, nudge_outbox
 from bot.delivery import Rendered
 from bot.domain.flows import FlowOwner
 from bot.domain.notifications import NotificationKind, OutboxItem
@@ -57,8 +56,6 @@ from handlers.staff import STAFF_REFUSALS, refuse_staff
 log = logging.getLogger(__name__)
 
 FLOW = "workdays_day"
-PLAN_JOB = "recording-deadlines"
-PLAN_INTERVAL_SECONDS = 300  # planning is idempotent and reminders are daily: minutes late is fine
 RECENT_YEARS = 3  # years listed with a button on the calendar screen
 MAX_REMOVE_BUTTONS = 20
 MAX_LATE_PAGE = 9999
@@ -472,17 +469,10 @@ async def plan_recording(context: ZyContext) -> None:
         nudge_outbox(context)
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(application: HandlerSink) -> None:
     application.add_handler(CommandHandler("workdays", on_command))
     for handler, group in press_handlers(PRESSES, texts=TEXTS, invalid=invalid):
         application.add_handler(handler, group)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            plan_recording,
-            interval=PLAN_INTERVAL_SECONDS,
-            first=cast(ZyApplication, application).services.settings.outbox_interval_seconds,
-            name=PLAN_JOB,
-        )
 
 
 #: The notifications this module renders (collected by ``handlers.notification_renderers``).

@@ -42,6 +42,7 @@ from bot.localapi import LocalBotApi, VirtualUserInfo
 from bot.localapi.models import JSONDict
 from bot.localapi.state import BotState
 from handlers.callbacks import PRESS_FAMILIES
+from handlers.lazy import expanded
 from handlers.press_table import PressQueryHandler
 from storage.db import Database, SqliteDatabase
 from storage.migrate import migrate
@@ -156,15 +157,15 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 
 def _prefixes() -> list[str]:
     """Every callback prefix a handler listens to: typed families and older regex patterns."""
-    import handlers  # noqa: F401 - importing the modules defines every Press family
-
-    found = set(PRESS_FAMILIES)
     application = build_application(
         Settings(bot_token=TOKEN, database_path=Path("unused.db")),
         None,  # type: ignore[arg-type]  # only the handler table is read
         token=TOKEN,
     )
-    for group in application.handlers.values():
+    # Every module loaded, so every Press family is defined.
+    handlers = expanded(application.handlers)
+    found = set(PRESS_FAMILIES)
+    for group in handlers.values():
         for handler in group:
             # A module's own prefix (``adm.*``): data under it that no family parses.
             if isinstance(handler, PressQueryHandler) and handler.claims.endswith(".*"):

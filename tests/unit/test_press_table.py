@@ -1,7 +1,7 @@
 """One dispatcher serves every button: each family of the bot is claimed once, by a table.
 
-The application is built with every handler module registered (no bot, no database: only the
-handler list is read).
+The application is built with every handler module registered and loaded (no bot, no database:
+only the handler list is read).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from handlers.callbacks import (
     legacy_register_for,
     parse_id,
 )
+from handlers.lazy import expanded
 from handlers.press_table import PressQueryHandler, press_handlers, stale_press, without_press
 from handlers.refusals import RefusalTexts
 from handlers.start import stale_button
@@ -40,7 +41,7 @@ def button_handlers() -> list[tuple[int, CallbackQueryHandler[Any, Any]]]:
         register_handlers(application)
     return [
         (group, handler)
-        for group, handlers in application.handlers.items()
+        for group, handlers in expanded(application.handlers).items()
         for handler in handlers
         if isinstance(handler, CallbackQueryHandler)
     ]
