@@ -112,8 +112,8 @@ class LazyModule:
         text = message.text if message is not None else None
         if not self._commands or not text or not text.startswith("/"):
             return False
-        words = text[1:].split(maxsplit=1)  # "/" alone, or "/ menu", has no command
-        return bool(words) and words[0].partition("@")[0].lower() in self._commands
+        command = text.split(maxsplit=1)[0][1:].partition("@")[0]  # "/" or "/ menu": ""
+        return command.lower() in self._commands
 
     def handlers(self, group: int) -> list[AnyHandler]:
         """The module's handlers of ``group``, in their order (imports it the first time)."""

@@ -204,3 +204,10 @@ def test_a_command_loads_its_module_when_it_arrives() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["True", "False", "True", "True"]
+
+
+@pytest.mark.parametrize("text", ["/", "/ menu", "/@zhiyuan_bot", "menu", "/MENU@zhiyuan_bot x"])
+def test_a_command_is_read_as_a_command_handler_reads_it(text: str) -> None:
+    """A lone "/" once raised here (found by the fuzz test): it claims nothing."""
+    [browse] = [module for module in MODULES if module.name == "browse"]
+    assert browse.may_claim(_typed(text)) is (text == "/MENU@zhiyuan_bot x")
