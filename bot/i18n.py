@@ -24,8 +24,6 @@ import babel
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from bot.clock import Clock, system_clock
 from bot.domain.users import Language
@@ -64,6 +62,10 @@ def catalog_path(language: Language) -> Path:
 
 
 def _compile(po: bytes, language: Language) -> bytes:
+    # Only when a catalog is compiled (a cache miss): not on every start (#14).
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     catalog = read_po(io.BytesIO(po), locale=BABEL_LOCALES[language], domain=DOMAIN)
     buffer = io.BytesIO()
     # Fuzzy entries are not shown to users: an unreviewed guess is worse than the English text.

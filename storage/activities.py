@@ -12,7 +12,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.activities import (
     Activity,
@@ -23,11 +23,13 @@ from bot.domain.activities import (
     QualificationRef,
     clamp_page,
 )
-from bot.domain.geo import BoundingBox
 from bot.domain.search import search_variants
-from bot.domain.volunteers import VolunteerProfile
 from storage.db import Database, Params, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
+
+if TYPE_CHECKING:  # annotations only: not loaded with the staff service on a first /start
+    from bot.domain.geo import BoundingBox
+    from bot.domain.volunteers import VolunteerProfile
 
 __all__ = ["MAX_SEARCH_WORDS", "ActivitiesRepository", "load_activities"]
 
