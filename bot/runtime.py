@@ -91,8 +91,11 @@ class BotRuntime:
             raise
         name = instance_name(settings.instance_name, settings.webhook_port if webhook else None)
         runtime = cls(settings, db, application, poll_timeout=poll_timeout, name=name)
+        # The command menus are built and sent while the rest starts (they need no answer
+        # first, and building them in two languages is ≈ 10 ms of CPU, #14); a failure still
+        # fails the start.
+        menus = asyncio.ensure_future(runtime._publish_commands())
         try:
-            await runtime._publish_commands()
             await application.start()
             await runtime._start_scheduler_leadership()
             await runtime._start_processing()
@@ -107,7 +110,11 @@ class BotRuntime:
                     runtime.health_port = await runtime.health.start(
                         settings.webhook_host, settings.health_port
                     )
+            await menus
         except BaseException:
+            menus.cancel()
+            with contextlib.suppress(BaseException):
+                await menus
             await runtime.stop()
             raise
         log.info("Zhiyuan is running as @%s (%s)", application.bot.username, runtime.name)
