@@ -444,7 +444,10 @@ class SqliteDatabase(Database):
 
         ``ANALYZE`` reads every index (a few hundred ms at city size), so start-up runs it only
         when this says so or a migration ran, not every time. The row count each table had is
-        the first number of its ``sqlite_stat1`` rows; counting the rows now is an index scan.
+        the first number of its ``sqlite_stat1`` rows. The rows now are bounded first by the
+        largest rowid (rowids are distinct and positive, so there are no more rows than that;
+        one B-tree step instead of counting ≈ 500,000 rows, ≈ 5 ms of every start, #14) and
+        counted only when that bound alone would call the statistics stale.
         """
         if await self.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'") is None:
             return True
@@ -452,14 +455,17 @@ class SqliteDatabase(Database):
             row = await self.fetch_one(
                 "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)
             )
-            counted = await self.fetch_one(f"SELECT COUNT(*) AS n FROM {table}")
-            rows_now = int(counted["n"]) if counted is not None else 0
+            largest = await self.fetch_one(f"SELECT MAX(rowid) AS n FROM {table}")
+            at_most = int(largest["n"] or 0) if largest is not None else 0
             if row is None:
-                if rows_now > 0:
+                if at_most > 0:  # a table with a row has a largest rowid
                     return True
                 continue
-            rows_then = int(str(row["stat"]).split()[0])
-            if rows_now > 2 * rows_then + STALE_ROWS_SLACK:
+            limit = 2 * int(str(row["stat"]).split()[0]) + STALE_ROWS_SLACK
+            if at_most <= limit:
+                continue
+            counted = await self.fetch_one(f"SELECT COUNT(*) AS n FROM {table}")
+            if counted is not None and int(counted["n"]) > limit:
                 return True
         return False
 
