@@ -5,8 +5,8 @@ The maintained source is the ``chinesecalendar`` package (MIT), which carries ea
 Council arrangement from its release on; it covers years up to its latest release only, so the
 calendar lives in the database (``calendar_days``): copied from the package by each process
 before it first reads or writes the table (:meth:`WorkdayService.seed`, idempotent; not at
-start-up, which it slowed by the package's import, #14), and editable by administrators, whose rows always
-win. When next year has no row from December 1 on, every administrator is told once
+start-up, which it slowed by the package's import, #14), and editable by administrators, whose
+rows always win. When next year has no row from December 1 on, every administrator is told once
 (``WORKDAYS_MISSING``, one outbox key per year) and the calendar screen says so.
 
 ```mermaid

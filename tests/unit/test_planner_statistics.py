@@ -22,8 +22,6 @@ async def test_statistics_are_stale_when_missing_or_outgrown(db: Database) -> No
     assert not await db.statistics_stale()
 
 
-
-
 async def test_rows_deleted_again_are_not_growth(db: Database) -> None:
     """The largest rowid only bounds the rows: past the limit, the rows are counted."""
     await add_user(db)
