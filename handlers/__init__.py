@@ -8,7 +8,6 @@ imported when an update, input, notification or job first needs it (:mod:`handle
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from telegram.ext import Application
@@ -16,7 +15,14 @@ from telegram.ext import Application
 from bot.domain.notifications import NotificationKind as N
 from handlers import chat_member, chat_types, errors, middleware, start
 from handlers.flows import FlowDispatcher
-from handlers.lazy import DeferredFlows, DeferredHandlers, DeferredRenderers, LazyModule, deferred
+from handlers.lazy import (
+    DeferredFlows,
+    DeferredHandlers,
+    DeferredRenderers,
+    LazyModule,
+    deferred,
+    handler_module,
+)
 
 # Typed text, pins and contacts go to the dispatcher (the flow that owns the user's input,
 # handlers.flows), which stands after every handler that takes messages itself and before the
@@ -276,4 +282,4 @@ def typed_input_dispatcher() -> FlowDispatcher:
 def import_every_module() -> None:
     """Import every feature module now (for tests that look at every button family)."""
     for module in MODULES:
-        importlib.import_module(f"handlers.{module.name}")
+        handler_module(module.name)

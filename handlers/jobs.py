@@ -10,7 +10,6 @@ An interval or first run is a number of seconds or the name of a setting that ho
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,6 +18,7 @@ from telegram.ext import JobQueue
 
 from bot.config import Settings
 from bot.context import ZyContext
+from handlers.lazy import handler_module
 
 #: Seconds, or the name of the :class:`~bot.config.Settings` field that holds them.
 Seconds = float | str
@@ -83,7 +83,7 @@ def _seconds(value: Seconds, settings: Settings) -> float:
 def function_of(job: ModuleJob) -> JobFunction:
     """The job's function (imports its module)."""
     module, _, name = job.target.partition(":")
-    return cast(JobFunction, getattr(importlib.import_module(f"handlers.{module}"), name))
+    return cast(JobFunction, getattr(handler_module(module), name))
 
 
 def _deferred(job: ModuleJob) -> JobFunction:

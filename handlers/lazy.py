@@ -50,7 +50,9 @@ from bot.domain.notifications import NotificationKind
 from handlers.flows import Flow
 
 
-class _Recorder:
+class Recorder:
+    """Collects what a module's ``register`` adds, by handler group, in order."""
+
     def __init__(self) -> None:
         self.by_group: dict[int, list[AnyHandler]] = defaultdict(list)
 
@@ -58,7 +60,8 @@ class _Recorder:
         self.by_group[group].append(handler)
 
 
-def _module(name: str) -> ModuleType:
+def handler_module(name: str) -> ModuleType:
+    """``handlers.<name>``, imported if it is not yet."""
     return importlib.import_module(f"handlers.{name}")
 
 
@@ -118,8 +121,8 @@ class LazyModule:
     def handlers(self, group: int) -> list[AnyHandler]:
         """The module's handlers of ``group``, in their order (imports it the first time)."""
         if self._handlers is None:
-            recorder = _Recorder()
-            _module(self.name).register(recorder)
+            recorder = Recorder()
+            handler_module(self.name).register(recorder)
             unexpected = set(recorder.by_group) - set(self.groups)
             if unexpected:
                 raise RuntimeError(f"handlers.{self.name} registers in groups {unexpected}")
@@ -172,7 +175,7 @@ class DeferredRenderers(Mapping[NotificationKind, Renderer[Services]]):
                 self._owner[kind] = module.name
 
     def __getitem__(self, kind: NotificationKind) -> Renderer[Services]:
-        table: Renderers = _module(self._owner[kind]).RENDERERS
+        table: Renderers = handler_module(self._owner[kind]).RENDERERS
         return table[kind]
 
     def __contains__(self, kind: object) -> bool:
@@ -200,7 +203,7 @@ class DeferredFlows:
     def __call__(self, name: str) -> Flow | None:
         found = self._flows.get(name)
         if found is None and name in self._owner:
-            flows: list[Flow] = _module(self._owner[name]).FLOWS
+            flows: list[Flow] = handler_module(self._owner[name]).FLOWS
             self._flows.update((flow.name, flow) for flow in flows)
             found = self._flows.get(name)
         return found
@@ -214,7 +217,8 @@ def deferred(module: str, function: str) -> Callable[[Update, ZyContext], Awaita
 
     async def call(update: Update, context: ZyContext) -> object:
         target = cast(
-            Callable[[Update, ZyContext], Awaitable[object]], getattr(_module(module), function)
+            Callable[[Update, ZyContext], Awaitable[object]],
+            getattr(handler_module(module), function),
         )
         return await target(update, context)
 

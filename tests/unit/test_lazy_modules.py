@@ -9,7 +9,6 @@ claim must be one a handler takes. Flows, renderers and handler groups must matc
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import itertools
 import pkgutil
@@ -26,27 +25,19 @@ from telegram.ext import CommandHandler
 import handlers
 from handlers import MODULES
 from handlers.jobs import JOBS, function_of
-from handlers.lazy import DeferredFlows, DeferredHandlers, LazyModule
+from handlers.lazy import DeferredFlows, DeferredHandlers, LazyModule, Recorder, handler_module
 from handlers.press_table import PressQueryHandler
 
 #: Registered at start in their fixed places (guards, middleware, front door, fallbacks).
 EAGER = {"middleware", "chat_types", "chat_member", "start", "errors"}
 
 
-class _Recorder:
-    def __init__(self) -> None:
-        self.added: list[tuple[int, Any]] = []
-
-    def add_handler(self, handler: Any, group: int = 0) -> None:
-        self.added.append((group, handler))
-
-
 def _registered(module: LazyModule) -> list[tuple[int, Any]]:
-    recorder = _Recorder()
-    loaded = importlib.import_module(f"handlers.{module.name}")
+    recorder = Recorder()
+    loaded = handler_module(module.name)
     if hasattr(loaded, "register"):
         loaded.register(recorder)
-    return recorder.added
+    return [(group, handler) for group, added in recorder.by_group.items() for handler in added]
 
 
 def _press(data: str) -> Update:
@@ -118,7 +109,7 @@ def test_every_claim_of_a_module_is_taken_by_one_of_its_handlers(module: LazyMod
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda module: module.name)
 def test_a_modules_flows_and_renderers_are_in_the_table(module: LazyModule) -> None:
-    loaded = importlib.import_module(f"handlers.{module.name}")
+    loaded = handler_module(module.name)
     assert sorted(flow.name for flow in getattr(loaded, "FLOWS", [])) == sorted(module.flows)
     assert sorted(getattr(loaded, "RENDERERS", {})) == sorted(module.renders)
 
@@ -127,7 +118,7 @@ def test_every_handler_module_is_in_the_table_or_registered_at_start() -> None:
     listed = {module.name for module in MODULES}
     assert len(listed) == len(MODULES)
     for info in pkgutil.iter_modules(handlers.__path__):
-        loaded = importlib.import_module(f"handlers.{info.name}")
+        loaded = handler_module(info.name)
         wires = any(hasattr(loaded, name) for name in ("register", "FLOWS", "RENDERERS"))
         if wires and info.name not in {"flows", "lazy"}:
             assert (info.name in listed) != (info.name in EAGER), info.name
