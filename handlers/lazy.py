@@ -191,12 +191,12 @@ class DeferredRenderers(Mapping[NotificationKind, Renderer[Services]]):
 class DeferredFlows:
     """Every flow by name, each module imported when one of its flows first gets input."""
 
-    def __init__(self, modules: tuple[LazyModule, ...], eager: tuple[Flow, ...] = ()) -> None:
+    def __init__(self, modules: tuple[LazyModule, ...]) -> None:
         self._owner: dict[str, str] = {}
-        self._flows: dict[str, Flow] = {flow.name: flow for flow in eager}
+        self._flows: dict[str, Flow] = {}
         for module in modules:
             for name in module.flows:
-                if name in self._owner or name in self._flows:
+                if name in self._owner:
                     raise ValueError(f"two flows are named {name!r}")
                 self._owner[name] = module.name
 
@@ -209,7 +209,7 @@ class DeferredFlows:
         return found
 
     def names(self) -> frozenset[str]:
-        return frozenset(self._owner) | frozenset(self._flows)
+        return frozenset(self._owner)
 
 
 def deferred(module: str, function: str) -> Callable[[Update, ZyContext], Awaitable[object]]:
