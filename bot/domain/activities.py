@@ -171,11 +171,13 @@ class Activity(BaseModel):
     @property
     def signup_closes_at(self) -> datetime:
         """Sign-up closes at the start, or earlier at the organizer's deadline or early close."""
-        return min(
-            moment
-            for moment in (self.starts_at, self.signup_deadline, self.signups_closed_at)
-            if moment is not None
-        )
+        # The earliest of the three, spelled out: matching asks it of every candidate.
+        closes = self.starts_at
+        if self.signup_deadline is not None and self.signup_deadline < closes:
+            closes = self.signup_deadline
+        if self.signups_closed_at is not None and self.signups_closed_at < closes:
+            closes = self.signups_closed_at
+        return closes
 
     def is_open_for_signup(self, now: datetime) -> bool:
         return self.status is ActivityStatus.PUBLISHED and now < self.signup_closes_at

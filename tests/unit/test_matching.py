@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.activities import Activity, ActivityStatus
 from bot.domain.geo import EARTH_RADIUS_KM, Point
@@ -471,3 +473,67 @@ def test_availability_matches_only_the_slot_the_activity_starts_in() -> None:
         ReasonKind.AVAILABILITY
     ]
     assert score_of(make_activity(starts_at=SATURDAY_MORNING), volunteer).reasons == ()
+
+
+# -- the arithmetic, whatever the activity ---------------------------------------------------
+
+_CODES = st.sampled_from(["health", "elderly", "env", "edu"])
+_SKILLS = st.lists(st.sampled_from(["first_aid", "sign", "driving", "photo"]), unique=True)
+
+
+@st.composite
+def _activities(draw: st.DrawFn) -> Activity:
+    capacity = draw(st.integers(1, 30))
+    confirmed = draw(st.integers(0, capacity))
+    starts_at = NOW + timedelta(minutes=draw(st.integers(-600, 20 * 24 * 60)))
+    deadline = draw(st.one_of(st.none(), st.integers(-3000, 30000)))
+    closed = draw(st.one_of(st.none(), st.integers(-3000, 30000)))
+    pin = draw(st.one_of(st.none(), st.floats(0, 15)))
+    return make_activity(
+        starts_at=starts_at,
+        category_code=draw(_CODES),
+        required_skills=tuple(draw(_SKILLS)),
+        area_code=draw(st.sampled_from([None, "furong", "yuelu"])),
+        latitude=None if pin is None else km_north(pin)[0],
+        longitude=None if pin is None else km_north(pin)[1],
+        capacity=capacity,
+        confirmed_count=confirmed,
+        offered_count=draw(st.integers(0, capacity - confirmed)),
+        signup_deadline=None if deadline is None else NOW + timedelta(minutes=deadline),
+        signups_closed_at=None if closed is None else NOW + timedelta(minutes=closed),
+    )
+
+
+@given(
+    activity=_activities(),
+    categories=st.lists(_CODES, unique=True),
+    skills=_SKILLS,
+    availability=st.integers(0, 63),
+    area=st.sampled_from([None, "furong", "yuelu"]),
+    located=st.booleans(),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_score_is_the_sum_of_its_reasons_and_closing_is_the_earliest_moment(
+    activity: Activity,
+    categories: list[str],
+    skills: list[str],
+    availability: int,
+    area: str | None,
+    located: bool,
+) -> None:
+    """``score`` keeps a running total for speed: it must still be the sum of the reasons it
+    gives, less the penalty exactly when no spot is left; and sign-up closes at the earliest
+    of the start, the deadline and the early close."""
+    volunteer = make_volunteer(
+        categories=tuple(categories), skills=tuple(skills), availability=availability
+    )
+    volunteer = volunteer.model_copy(update={"area_code": area})
+    match = score(activity, volunteer, now=NOW, tz=SHANGHAI, location=HOME if located else None)
+    penalty = FULL_PENALTY if activity.spots_left == 0 else 0
+    assert match.score == sum(reason.points for reason in match.reasons) + penalty
+    soon = [r for r in match.reasons if r.kind is ReasonKind.SOON]
+    assert len(soon) <= 1
+    if soon:
+        assert timedelta(0) < activity.starts_at - NOW <= timedelta(days=7)
+    moments = [activity.starts_at, activity.signup_deadline, activity.signups_closed_at]
+    assert activity.signup_closes_at == min(m for m in moments if m is not None)
