@@ -169,6 +169,16 @@ class Database(ABC):
         """All rows of a read outside a transaction (committed data only)."""
 
     @abstractmethod
+    async def write(self, sql: str, params: Params = ()) -> list[Row]:
+        """One writing statement, committed on its own; the rows of its ``RETURNING`` clause.
+
+        For the inbox's store, claim and done, run on every update: a statement is atomic by
+        itself, so ``BEGIN`` and ``COMMIT`` around it were two more round trips to the database
+        for nothing (issue #14). Anything of more than one statement takes
+        :meth:`transaction`. Like it, not to be called inside a transaction of the same task.
+        """
+
+    @abstractmethod
     async def has_table(self, name: str) -> bool: ...
 
     @abstractmethod
@@ -423,6 +433,21 @@ class SqliteDatabase(Database):
         """All rows of a read on the read connection (committed data only)."""
         self._check_open()
         return list(await _retry_busy(self._reader, sql, params))
+
+    async def write(self, sql: str, params: Params = ()) -> list[Row]:
+        """The statement alone in autocommit mode on the write connection: one hop to its
+        thread instead of three. Holding the transaction lock keeps it out of a transaction
+        another task has open on that connection. A busy answer (another process held the
+        write lock longer than ``busy_timeout``) left nothing changed, so it is retried."""
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            raise RuntimeError(
+                "db.write() inside db.transaction() of the same task would deadlock; "
+                "use the open Transaction instead"
+            )
+        async with self._lock:
+            self._check_open()
+            return list(await _retry_busy(self._writer, sql, params))
 
     async def analyze(self) -> None:
         """Refresh the query planner's statistics (``ANALYZE``, valid in PostgreSQL too).

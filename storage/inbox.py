@@ -34,19 +34,33 @@ class NewUpdate:
     payload: str
 
 
+#: Updates stored by one statement: four parameters each, far below either backend's limit.
+STORE_ROWS = 100
+
+
 class InboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def store(self, updates: Iterable[NewUpdate], now: datetime) -> int:
-        """Store what arrived (a repeated ``update_id`` is ignored); how many were new."""
+        """Store what arrived (a repeated ``update_id`` is ignored); how many were new.
+
+        One statement per :data:`STORE_ROWS` updates (getUpdates returns at most 100): a
+        batch cut short by an error is simply stored again, the repeats being ignored."""
         stamp = to_db_time(now)
-        async with self._db.transaction() as tx:
-            return await tx.execute_many(
+        rows = list(updates)
+        new = 0
+        for first in range(0, len(rows), STORE_ROWS):
+            chunk = rows[first : first + STORE_ROWS]
+            values = ", ".join("(?, ?, ?, ?, 'pending')" for _ in chunk)
+            params = [value for u in chunk for value in (u.update_id, u.lane, u.payload, stamp)]
+            stored = await self._db.write(
                 "INSERT INTO inbox (update_id, lane, payload, received_at, status) "
-                "VALUES (?, ?, ?, ?, 'pending') ON CONFLICT (update_id) DO NOTHING",
-                [(u.update_id, u.lane, u.payload, stamp) for u in updates],
+                f"VALUES {values} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                params,
             )
+            new += len(stored)
+        return new
 
     async def release_owned(self, owner: str) -> int:
         """At start-up: leases this instance held before it crashed are free again at once."""
@@ -62,20 +76,19 @@ class InboxRepository:
     ) -> list[InboxItem]:
         """Lease up to ``limit`` heads of lanes that nobody is processing, oldest first."""
         stamp = to_db_time(now)
-        async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
-                "WITH picked AS MATERIALIZED ("
-                "  SELECT i.update_id FROM inbox i "
-                "  WHERE i.status = 'pending' AND (i.lease_until IS NULL OR i.lease_until <= ?) "
-                "  AND NOT EXISTS (SELECT 1 FROM inbox e WHERE e.status = 'pending' "
-                "    AND e.lane = i.lane AND e.update_id < i.update_id) "
-                f"  ORDER BY i.update_id LIMIT ?{self._db.skip_locked}) "
-                "UPDATE inbox SET lease_until = ?, owner = ?, attempts = attempts + 1 "
-                "WHERE update_id IN (SELECT update_id FROM picked) AND status = 'pending' "
-                "AND (lease_until IS NULL OR lease_until <= ?) "
-                "RETURNING update_id, lane, payload, attempts, received_at",
-                (stamp, limit, to_db_time(now + lease), owner, stamp),
-            )
+        rows = await self._db.write(
+            "WITH picked AS MATERIALIZED ("
+            "  SELECT i.update_id FROM inbox i "
+            "  WHERE i.status = 'pending' AND (i.lease_until IS NULL OR i.lease_until <= ?) "
+            "  AND NOT EXISTS (SELECT 1 FROM inbox e WHERE e.status = 'pending' "
+            "    AND e.lane = i.lane AND e.update_id < i.update_id) "
+            f"  ORDER BY i.update_id LIMIT ?{self._db.skip_locked}) "
+            "UPDATE inbox SET lease_until = ?, owner = ?, attempts = attempts + 1 "
+            "WHERE update_id IN (SELECT update_id FROM picked) AND status = 'pending' "
+            "AND (lease_until IS NULL OR lease_until <= ?) "
+            "RETURNING update_id, lane, payload, attempts, received_at",
+            (stamp, limit, to_db_time(now + lease), owner, stamp),
+        )
         items = [
             InboxItem(
                 row["update_id"],
@@ -100,12 +113,11 @@ class InboxRepository:
             )
 
     async def done(self, update_id: int, now: datetime) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE inbox SET status = 'done', done_at = ?, lease_until = NULL, owner = NULL "
-                "WHERE update_id = ? AND status = 'pending'",
-                (to_db_time(now), update_id),
-            )
+        await self._db.write(
+            "UPDATE inbox SET status = 'done', done_at = ?, lease_until = NULL, owner = NULL "
+            "WHERE update_id = ? AND status = 'pending'",
+            (to_db_time(now), update_id),
+        )
 
     async def pending(self) -> int:
         row = await self._db.fetch_one("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'")

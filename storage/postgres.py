@@ -297,6 +297,16 @@ class PostgresDatabase(Database):
                 found: list[Row] = await cursor.fetchall()
                 return found
 
+    async def write(self, sql: str, params: Params = ()) -> list[Row]:
+        """The pool's connections are in autocommit mode (``_configure``): the statement is its
+        own transaction, in one round trip instead of three (``BEGIN``, it, ``COMMIT``)."""
+        if (task := asyncio.current_task()) is not None and task in self._owners:
+            raise RuntimeError(
+                "db.write() inside db.transaction() of the same task; "
+                "use the open Transaction instead"
+            )
+        return await self.fetch_all(sql, params)
+
     async def has_table(self, name: str) -> bool:
         row = await self.fetch_one(
             "SELECT 1 FROM information_schema.tables "
