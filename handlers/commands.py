@@ -101,20 +101,20 @@ async def set_chat_commands(
 async def publish_menu(context: ZyContext, telegram_id: int, t: Translator) -> None:
     """Publish the menu that fits what this person may do now to their private chat (whose id
     is theirs) and remember it."""
-    role = await context.services.staff.menu_role(telegram_id)
+    role = await context.services.menus.role_of(telegram_id)
     dispatcher = await _dispatches(context, telegram_id, role)
     if await set_chat_commands(context.bot, telegram_id, t, role, dispatcher=dispatcher):
-        await context.services.staff.menu_published(telegram_id, role)
+        await context.services.menus.published(telegram_id, role)
 
 
 async def follow_role(context: ZyContext, user: User, t: Translator) -> None:
     """On a user's command: publish their menu again if their role changed since."""
-    role = await context.services.staff.menu_change(user)
+    role = await context.services.menus.change(user)
     if role is None:
         return
     dispatcher = await _dispatches(context, user.telegram_id, role)
     if await set_chat_commands(context.bot, user.telegram_id, t, role, dispatcher=dispatcher):
-        await context.services.staff.menu_published(user.telegram_id, role)
+        await context.services.menus.published(user.telegram_id, role)
 
 
 async def refresh_menu(context: ZyContext, telegram_id: int) -> None:

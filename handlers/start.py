@@ -183,7 +183,7 @@ async def show_menu(update: Update, context: ZyContext) -> None:
 
 async def help_command(update: Update, context: ZyContext) -> None:
     await answer(update)
-    role = await context.services.staff.menu_role(context.user.telegram_id)
+    role = await context.services.menus.role_of(context.user.telegram_id, context.user)
     await show(update, help_text(context.t, role), home_button(context.t))
 
 

@@ -111,6 +111,16 @@ class UsersRepository:
             "SET language = ?", (language.value if language is not None else None,), telegram_id
         )
 
+    async def acts_for_an_organization(self, telegram_id: int) -> bool:
+        """Whether this person is a member of an approved organization (the organizer's menu)."""
+        row = await self._db.fetch_one(
+            "SELECT 1 AS found FROM organization_members m "
+            "JOIN organizations o ON o.organization_id = m.organization_id "
+            "WHERE m.telegram_id = ? AND o.status = 'approved' LIMIT 1",
+            (telegram_id,),
+        )
+        return row is not None
+
     async def set_menu_role(self, telegram_id: int, menu_role: MenuRole) -> None:
         """Remember which command menu was published to this user's private chat."""
         async with self._db.transaction() as tx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime
 from enum import StrEnum
 
@@ -61,3 +62,8 @@ class User(BaseModel):
     blocked_at: datetime | None = None
     # The command menu last published to their private chat (``None``: the default one).
     menu_role: MenuRole | None = None
+
+
+def is_administrator(telegram_id: int, user: User | None, admin_ids: Set[int]) -> bool:
+    """``ADMIN_IDS`` always; appointed administrators by their stored role."""
+    return telegram_id in admin_ids or (user is not None and user.role is Role.ADMIN)

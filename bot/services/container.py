@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.services.flows import FlowService
     from bot.services.honours import HonoursService
     from bot.services.keydate_admin import KeyDateAdminService
+    from bot.services.menus import MenuRoleService
     from bot.services.organizations import OrganizationAdminService
     from bot.services.points import PointsService
     from bot.services.publishing import PublishingService
@@ -168,6 +169,12 @@ class Services:
             self.settings.tz,
             require_id_number=self.settings.require_id_number,
         )
+
+    @cached_property
+    def menus(self) -> MenuRoleService:
+        from bot.services.menus import MenuRoleService
+
+        return MenuRoleService(self._users, self.settings.admin_ids)
 
     @cached_property
     def staff(self) -> StaffService:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.activities import Activity, MemberRole, Organization, OrganizationStatus
 from bot.domain.refusals import Refused
-from bot.domain.users import MenuRole, Role, User
+from bot.domain.users import is_administrator
 from storage.activities import ActivitiesRepository
 from storage.organizations import OrganizationsRepository
 from storage.users import UsersRepository
@@ -51,33 +51,8 @@ class StaffService:
     async def is_admin(self, telegram_id: int) -> bool:
         """``ADMIN_IDS`` always; appointed administrators by their stored role."""
         if telegram_id in self._admin_ids:
-            return True
-        user = await self._users.get(telegram_id)
-        return user is not None and user.role is Role.ADMIN
-
-    async def menu_role(self, telegram_id: int, user: User | None = None) -> MenuRole:
-        """Which command menu and help fit what this person may do now. ``user``, when the
-        caller already holds the row, saves reading it again for the administrator check."""
-        admin = (
-            telegram_id in self._admin_ids or user.role is Role.ADMIN
-            if user is not None
-            else await self.is_admin(telegram_id)
-        )
-        if admin:
-            return MenuRole.ADMIN
-        if await self.organizations_of(telegram_id):
-            return MenuRole.ORGANIZER
-        return MenuRole.VOLUNTEER
-
-    async def menu_change(self, user: User) -> MenuRole | None:
-        """The menu to publish to this user's chat, or ``None`` when the published one fits
-        (on every command: the middleware has just read the user row)."""
-        role = await self.menu_role(user.telegram_id, user)
-        published = user.menu_role or MenuRole.VOLUNTEER
-        return role if role is not published else None
-
-    async def menu_published(self, telegram_id: int, role: MenuRole) -> None:
-        await self._users.set_menu_role(telegram_id, role)
+            return True  # no row to read
+        return is_administrator(telegram_id, await self._users.get(telegram_id), self._admin_ids)
 
     async def require_admin(self, telegram_id: int) -> None:
         """Raise :class:`StaffRefused` (and log) unless this user is an administrator."""
