@@ -142,20 +142,21 @@ async def _attach(fetch: _Fetch, rows: list[Row]) -> list[Activity]:
     ids = [row["activity_id"] for row in rows]
     marks = _placeholders(len(ids))
     skills: dict[int, list[str]] = defaultdict(list)
-    for found in await fetch(
-        "SELECT s.activity_id, s.skill_code FROM activity_skills s "
-        "JOIN skills k ON k.code = s.skill_code "
-        f"WHERE s.activity_id IN ({marks}) ORDER BY k.sort_order, s.skill_code",
-        ids,
-    ):
-        skills[found["activity_id"]].append(found["skill_code"])
     people: dict[int, list[str]] = defaultdict(list)
+    # Both lists in one query (one round trip less for every list screen, #14): skills in the
+    # catalogue's order, people served by code; ``kind`` sorts first and says which is which.
     for found in await fetch(
-        "SELECT activity_id, people_code FROM activity_people_served "
-        f"WHERE activity_id IN ({marks}) ORDER BY people_code",
-        ids,
+        "SELECT s.activity_id, 's' AS kind, k.sort_order AS position, s.skill_code AS code "
+        "FROM activity_skills s JOIN skills k ON k.code = s.skill_code "
+        f"WHERE s.activity_id IN ({marks}) "
+        "UNION ALL "
+        "SELECT activity_id, 'p' AS kind, 0 AS position, people_code AS code "
+        f"FROM activity_people_served WHERE activity_id IN ({marks}) "
+        "ORDER BY 2, 3, 4",
+        [*ids, *ids],
     ):
-        people[found["activity_id"]].append(found["people_code"])
+        found_in = skills if found["kind"] == "s" else people
+        found_in[found["activity_id"]].append(found["code"])
     columns = tuple(rows[0].keys())
     return [
         _cached_activity(

@@ -24,6 +24,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain.activities import (
+    Activity,
     ActivityStatus,
     EndReason,
     NewActivity,
@@ -139,6 +140,34 @@ async def test_get_many_leaves_out_unknown_ids(
     assert list(found) == [first.activity_id]
     assert await activities.get_many([]) == {}
     assert await activities.get(999_999) is None
+
+
+async def test_each_activity_gets_its_own_skills_in_catalogue_order_and_people_by_code(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    """Skills and people served come back from one query for a whole list: each activity gets
+    its own, skills in the catalogue's order (photography 80 before driving 90, unlike their
+    codes), people served by code."""
+    both = await add_activity(
+        db,
+        org,
+        required_skills=("driving", "photography"),
+        people_served=(PeopleServed.NEW_EMPLOYMENT, PeopleServed.DISABLED),
+    )
+    skills_only = await add_activity(db, org, required_skills=("legal",))
+    neither = await add_activity(db, org)
+    people_only = await add_activity(db, org, people_served=(PeopleServed.LEFT_BEHIND_CHILDREN,))
+    ids = [both.activity_id, skills_only.activity_id, neither.activity_id, people_only.activity_id]
+    found = await activities.get_many(ids)
+
+    def lists(activity: Activity) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        got = found[activity.activity_id]
+        return got.required_skills, tuple(got.people_served)
+
+    assert lists(both) == (("photography", "driving"), ("disabled", "new_employment"))
+    assert lists(skills_only) == (("legal",), ())
+    assert lists(neither) == ((), ())
+    assert lists(people_only) == ((), ("left_behind_children",))
 
 
 # -- the menu -------------------------------------------------------------------------------------
