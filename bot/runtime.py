@@ -77,7 +77,7 @@ class BotRuntime:
         poll_timeout: int = 10,
         webhook: bool = False,
     ) -> BotRuntime:
-        db = await open_database(settings.database_target)
+        db = await open_database(settings.database_target, sqlite_cache_mb=settings.sqlite_cache_mb)
         try:
             report = await migrate(db)
             if report.applied:

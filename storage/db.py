@@ -332,9 +332,15 @@ class SqliteDatabase(Database):
     backend = "sqlite"
 
     def __init__(
-        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        cache_mb: int | None = None,
     ) -> None:
         self._path = path
+        self._cache_mb = cache_mb
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
@@ -342,8 +348,9 @@ class SqliteDatabase(Database):
         self._closed = False
 
     @classmethod
-    async def open_file(cls, path: Path | str) -> SqliteDatabase:
-        """Open (creating if needed) the database file at ``path`` and its parent folder.
+    async def open_file(cls, path: Path | str, *, cache_mb: int | None = None) -> SqliteDatabase:
+        """Open (creating if needed) the database file at ``path`` and its parent folder;
+        ``cache_mb`` is each connection's page cache (``None``: SQLite's default, 2 MB).
 
         The file holds personal data, so only the bot's own account may read it: a folder
         created here is 0700, and the file is made 0600 before SQLite opens it (SQLite gives
@@ -354,14 +361,14 @@ class SqliteDatabase(Database):
             path.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(path.parent, _PRIVATE_FOLDER)
         _make_private(path)
-        writer = await _connect(path, read_only=False)
+        writer = await _connect(path, read_only=False, cache_mb=cache_mb)
         try:
-            reader = await _connect(path, read_only=True)
+            reader = await _connect(path, read_only=True, cache_mb=cache_mb)
         except BaseException:
             await writer.close()
             raise
         _LOGGER.debug("Opened database %s", path)
-        return cls(path, writer, reader)
+        return cls(path, writer, reader, cache_mb=cache_mb)
 
     @property
     def path(self) -> Path:
@@ -461,7 +468,10 @@ class SqliteDatabase(Database):
             await tx.execute("ANALYZE")
         async with self._lock:
             self._check_open()
-            old, self._reader = self._reader, await _connect(self._path, read_only=True)
+            old, self._reader = (
+                self._reader,
+                await _connect(self._path, read_only=True, cache_mb=self._cache_mb),
+            )
             await old.close()
 
     async def statistics_stale(self) -> bool:
@@ -537,25 +547,33 @@ def _make_private(path: Path) -> None:
             os.chmod(name, _PRIVATE_FILE)
 
 
-async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
+async def _connect(
+    path: Path, *, read_only: bool, cache_mb: int | None = None
+) -> aiosqlite.Connection:
     # isolation_level=None: autocommit mode, sqlite3 never opens transactions behind our back;
     # Database.transaction() issues BEGIN IMMEDIATE / COMMIT / ROLLBACK itself.
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.row_factory = sqlite3.Row
-        await _run(conn, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        pragmas = [
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+            # Deleted content is overwritten with zeros, so an erased account leaves no bytes
+            # behind in the file (Database.scrub empties the write-ahead log afterwards).
+            "PRAGMA secure_delete = ON",
+        ]
+        if cache_mb is not None:
+            pragmas.append(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")  # negative: KiB
+        if read_only:
+            pragmas.append("PRAGMA query_only = ON")
+        # One hop to the connection's thread for all of them (each is one more at start-up).
+        await conn.executescript(";\n".join(pragmas) + ";")
         if not read_only:
             rows = await _run(conn, "PRAGMA journal_mode = WAL")
             mode = rows[0][0] if rows else None
             if mode != "wal":
                 raise RuntimeError(f"could not switch {path} to WAL mode (journal_mode={mode!r})")
-        await _run(conn, "PRAGMA foreign_keys = ON")
-        await _run(conn, "PRAGMA synchronous = NORMAL")
-        # Deleted content is overwritten with zeros, so an erased account leaves no bytes
-        # behind in the file (Database.scrub empties the write-ahead log afterwards).
-        await _run(conn, "PRAGMA secure_delete = ON")
-        if read_only:
-            await _run(conn, "PRAGMA query_only = ON")
     except BaseException:
         await conn.close()
         raise

@@ -39,6 +39,13 @@ async def test_start_answers_in_chinese_for_zh_hans_and_english_for_en(
     assert stored.language is None  # derived, not chosen
 
 
+@pytest.mark.sqlite_only
+async def test_the_running_bot_reads_with_the_page_cache_of_its_settings(bot: BotProcess) -> None:
+    """``SQLITE_CACHE_MB`` reaches the connections ``zhiyuan run`` opens (issue #14)."""
+    row = await bot.db.fetch_one("PRAGMA cache_size")
+    assert row is not None and row[0] == -1024 * bot.settings.sqlite_cache_mb == -64 * 1024
+
+
 async def test_unknown_language_tag_falls_back_to_the_default_language(
     bot: BotProcess, make_user: MakeUser
 ) -> None:

@@ -45,6 +45,24 @@ async def test_open_creates_parent_folder_and_sets_pragmas(raw: SqliteDatabase) 
     assert fk is not None and fk[0] == 1
     assert busy is not None and busy[0] == 5000
     assert sync is not None and sync[0] == 1  # NORMAL
+    for pragma, value in (("secure_delete", 1), ("cache_size", -2000)):  # SQLite's 2 MB
+        assert (await raw.fetch_one(f"PRAGMA {pragma}") or [None])[0] == value, pragma
+    assert (await raw.fetch_one("PRAGMA query_only") or [None])[0] == 1  # the read connection
+
+
+async def test_the_page_cache_is_the_setting_on_both_connections_and_after_analyze(
+    tmp_path: Path,
+) -> None:
+    """``SQLITE_CACHE_MB`` (issue #14); ``analyze`` reopens the read connection with it."""
+    database = await open_database(tmp_path / "cached.sqlite3", sqlite_cache_mb=48)
+    try:
+        assert (await database.fetch_one("PRAGMA cache_size") or [None])[0] == -48 * 1024
+        async with database.transaction() as tx:
+            assert (await tx.fetch_one("PRAGMA cache_size") or [None])[0] == -48 * 1024
+        await database.analyze()
+        assert (await database.fetch_one("PRAGMA cache_size") or [None])[0] == -48 * 1024
+    finally:
+        await database.close()
 
 
 async def test_foreign_keys_are_enforced(raw: SqliteDatabase) -> None:
