@@ -159,7 +159,7 @@ def score(
                 total += points
                 break
     until_start = activity.starts_at - now
-    taken = activity.confirmed_count + activity.offered_count  # Activity.taken
+    taken = activity.taken
     if until_start <= _SOON_LONGEST and until_start > _NO_TIME:
         fill = taken / activity.capacity
         for soon_within, fill_below, points in SOON_POINTS:
@@ -167,7 +167,7 @@ def score(
                 reasons.append(Reason(ReasonKind.SOON, points))
                 total += points
                 break
-    if taken >= activity.capacity:  # Activity.is_full
+    if taken >= activity.capacity:  # Activity.is_full, without asking its properties again
         total += FULL_PENALTY
     return Match(activity, total, tuple(reasons), distance)
 
