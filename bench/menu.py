@@ -41,6 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.domain.activities import OrganizationType, PeopleServed
 from bot.domain.geo import Point
 from bot.domain.volunteers import VolunteerGroup
@@ -912,7 +913,8 @@ async def explain(db: Database, rng: random.Random, inputs: Inputs, path: Path) 
 
 
 async def _open(path: Path) -> Database:
-    db = await open_database(path)
+    # With the page cache `zhiyuan run` gives its connections (SQLITE_CACHE_MB's default).
+    db = await open_database(path, sqlite_cache_mb=Settings.model_fields["sqlite_cache_mb"].default)
     await migrate(db)
     return db
 
