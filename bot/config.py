@@ -139,9 +139,10 @@ class Settings(BaseSettings):
     # PostgreSQL for several instances (``postgresql://user:password@host/db``); when set it
     # is used instead of ``DATABASE_PATH``. Never logged with its password.
     database_url: SecretStr | None = Field(default=None)
-    # SQLite's page cache per connection (the bot holds two). Its own default of 2 MB keeps
-    # re-reading the same pages of a city's database (≈ 200 MB) from the operating system: at
-    # 64 MB "For you" took 2.6 ms instead of 3.3 (bench.menu's database, issue #14).
+    # SQLite's page cache per connection (the bot holds two; issue #14). Its own 2 MB holds
+    # little of a city's database (≈ 200 MB): reads that follow each other without a write in
+    # between (reports, exports, bench.menu's "For you": 3.5 → 3.2 ms) find their pages
+    # again. A commit makes the read connection start its cache afresh, though.
     sqlite_cache_mb: int = Field(default=64, ge=2, le=4096)
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset())
     timezone: str = Field(default="Asia/Shanghai")
