@@ -14,7 +14,7 @@ import pytest
 from bot.inbox import lane_of, new_update
 from storage.backends import open_database
 from storage.db import Database
-from storage.inbox import InboxRepository, LeasesRepository, NewUpdate
+from storage.inbox import STORE_ROWS, InboxRepository, LeasesRepository, NewUpdate
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -71,6 +71,18 @@ async def test_only_the_head_of_a_lane_is_claimed_and_in_order(db: Database) -> 
     second = await inbox.claim(NOW, LEASE, 10, "a")
     assert [item.update_id for item in second] == [2]
     assert json.loads(second[0].payload)["message"]["text"] == "hi"
+
+
+async def test_a_batch_longer_than_one_statement_is_stored_whole_and_once(db: Database) -> None:
+    """A batch goes in STORE_ROWS at a time; repeats anywhere in it are ignored."""
+    inbox = InboxRepository(db)
+    batch = [private(n, 1000 + n) for n in range(1, 2 * STORE_ROWS + 31)]
+    assert await inbox.store(batch[:40], NOW) == 40
+    # A retry of the whole batch after a failure half-way stores only what was missing.
+    assert await inbox.store(batch, NOW) == len(batch) - 40
+    assert await inbox.store(batch, NOW) == 0
+    assert await inbox.pending() == len(batch)
+    assert await inbox.last_update_id() == batch[-1].update_id
 
 
 async def test_a_crashed_workers_update_is_claimed_again_after_its_lease(db: Database) -> None:
