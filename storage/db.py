@@ -115,6 +115,18 @@ def is_postgres_url(target: object) -> bool:
 class Transaction(ABC):
     """Statements inside one open write transaction. Only valid inside its ``async with`` block."""
 
+    _after_commit: list[Callable[[], None]]
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this transaction has committed, not if it rolls back: for a
+        cache of what it changed, which a read between the change and the commit would fill
+        again with the rows as they were. ``callback`` must not raise."""
+        self._after_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
     @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the number of rows it changed.
@@ -288,11 +300,12 @@ async def _complete(operation: Awaitable[None]) -> None:
 
 
 class SqliteTransaction(Transaction):
-    __slots__ = ("_conn", "_open")
+    __slots__ = ("_after_commit", "_conn", "_open")
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._open = True
+        self._after_commit = []
 
     def _check(self) -> aiosqlite.Connection:
         if not self._open:
@@ -428,6 +441,7 @@ class SqliteDatabase(Database):
                     # e.g. a deferred foreign-key violation: COMMIT fails, the transaction stays.
                     await _complete(self._writer.rollback())
                     raise
+                tx._committed()
             finally:
                 self._owner = None
 

@@ -163,11 +163,12 @@ async def _execute(conn: AsyncConnection[Any], sql: str, params: Params) -> Asyn
 
 
 class PostgresTransaction(Transaction):
-    __slots__ = ("_conn", "_open")
+    __slots__ = ("_after_commit", "_conn", "_open")
 
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
         self._open = True
+        self._after_commit = []
 
     def _check(self) -> AsyncConnection[Any]:
         if not self._open:
@@ -273,12 +274,14 @@ class PostgresDatabase(Database):
         if task is not None:
             self._owners.add(task)
         try:
-            async with self._pool.connection() as conn, conn.transaction():
-                tx = PostgresTransaction(conn)
-                try:
-                    yield tx
-                finally:
-                    tx._finish()
+            async with self._pool.connection() as conn:
+                async with conn.transaction():
+                    tx = PostgresTransaction(conn)
+                    try:
+                        yield tx
+                    finally:
+                        tx._finish()
+                tx._committed()  # not reached when the block raised (rolled back)
         finally:
             if task is not None:
                 self._owners.discard(task)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.activities import Organization, OrganizationStatus, Signup, SignupStatus
+from storage.activities import activities_changed
 from storage.db import Database, Row, Transaction
 from storage.organizations import OrganizationsRepository
 from storage.signups import SignupsRepository
@@ -180,7 +181,7 @@ class PublishingRepository:
                 params.append(value)
         # Only while it can still change (published, not started), tested in the statement:
         # a co-organizer in another process may cancel it or move its start meanwhile.
-        return (
+        changed = (
             await tx.execute(
                 f"UPDATE activities SET {', '.join(columns)} WHERE activity_id = ? "
                 "AND status = 'published' AND starts_at > ?",
@@ -188,6 +189,9 @@ class PublishingRepository:
             )
             > 0
         )
+        if changed:
+            tx.after_commit(activities_changed)  # its start or category may have changed
+        return changed
 
     @staticmethod
     async def set_skills(tx: Transaction, activity_id: int, codes: Sequence[str]) -> None:

@@ -27,7 +27,7 @@ from bot.domain.activities import (
 )
 from bot.domain.exports import RosterEntry, RosterPage
 from bot.domain.volunteers import Gender
-from storage.activities import ActivitiesRepository, load_activities
+from storage.activities import ActivitiesRepository, activities_changed, load_activities
 from storage.db import Database, Row, Transaction
 from storage.timeutil import from_db_time, to_db_time
 
@@ -212,6 +212,8 @@ class RostersRepository:
             "updated_at = ? WHERE activity_id = ? AND status = 'published' AND starts_at > ?",
             (reason, stamp, stamp, activity_id, stamp),
         )
+        if changed:
+            tx.after_commit(activities_changed)
         return changed > 0
 
     @staticmethod

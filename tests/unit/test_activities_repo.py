@@ -41,11 +41,14 @@ from storage.backends import open_database
 from storage.db import Database, IntegrityError
 from storage.migrate import load_migrations
 from storage.outbox import MAX_ERROR_LENGTH, OutboxRepository, OutboxStatus
+from storage.publishing import PublishingRepository
+from storage.rosters import RostersRepository
 from storage.signups import SignupsRepository
 from storage.timeutil import to_db_time
 from storage.volunteers import VolunteersRepository
 from tests.factories import NOW, add_activity, add_organization, add_volunteer
 
+MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -261,6 +264,69 @@ async def test_category_counts_count_only_upcoming_published_activities(
     await add_activity(db, org, category_code="education", starts_at=NOW - HOUR)
 
     assert await activities.category_counts(NOW) == {"health": 2, "sports": 1}
+
+
+async def test_category_counts_are_kept_briefly_and_counted_again_after_any_change(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    """Kept for COUNTS_KEPT_FOR seconds at most (issue #14), but counted again at once after an
+    activity is created, edited or cancelled here, and never used past a counted start."""
+    first = await add_activity(db, org, starts_at=NOW + 2 * HOUR)
+    await add_activity(db, org, category_code="sports")
+    assert await activities.category_counts(NOW) == {"health": 1, "sports": 1}
+
+    # Kept: a row written behind the repository's back (as another instance would) is not
+    # seen yet ...
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE activities SET category_code = 'sports' WHERE activity_id = ?",
+            (first.activity_id,),
+        )
+    assert await activities.category_counts(NOW) == {"health": 1, "sports": 1}
+    assert await activities.category_counts(NOW + MINUTE) == {"health": 1, "sports": 1}
+    # ... but a copy handed out is the caller's own.
+    (await activities.category_counts(NOW))["health"] = 99
+    # Moments before the counted ones (a clock set back) or past the first start are counted.
+    assert await activities.category_counts(NOW - MINUTE) == {"sports": 2}
+    assert await activities.category_counts(NOW + 2 * HOUR) == {"sports": 1}
+
+    # Created, cancelled or edited through the repositories: counted again at once.
+    await add_activity(db, org, category_code="culture")
+    assert await activities.category_counts(NOW) == {"culture": 1, "sports": 2}
+    third = await add_activity(db, org, category_code="culture")
+    assert await activities.category_counts(NOW) == {"culture": 2, "sports": 2}
+    async with db.transaction() as tx:
+        assert await RostersRepository.mark_cancelled(tx, third.activity_id, "rain", NOW)
+    assert await activities.category_counts(NOW) == {"culture": 1, "sports": 2}
+    async with db.transaction() as tx:
+        await PublishingRepository.update_activity(
+            tx, first.activity_id, {"category_code": "health"}, NOW
+        )
+    assert await activities.category_counts(NOW) == {"culture": 1, "health": 1, "sports": 1}
+
+
+async def test_a_change_rolled_back_or_not_made_leaves_the_counts_kept(
+    db: Database, activities: ActivitiesRepository, org: Organization
+) -> None:
+    activity = await add_activity(db, org)
+    assert await activities.category_counts(NOW) == {"health": 1}
+    async with db.transaction() as tx:  # a row behind the repository's back, as above
+        await tx.execute("UPDATE activities SET category_code = 'sports'")
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with db.transaction() as tx:
+            await RostersRepository.mark_cancelled(tx, activity.activity_id, "rain", NOW)
+            raise Undo
+    # Nothing committed: the kept counts stay (the row written behind its back is not seen).
+    assert await activities.category_counts(NOW) == {"health": 1}
+    async with db.transaction() as tx:  # started already: nothing to cancel
+        assert not await RostersRepository.mark_cancelled(
+            tx, activity.activity_id, "rain", activity.starts_at
+        )
+    assert await activities.category_counts(NOW) == {"health": 1}
 
 
 # -- search ---------------------------------------------------------------------------------------

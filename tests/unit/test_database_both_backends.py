@@ -1,5 +1,5 @@
-"""Database.write: one statement committed on its own (the inbox's store, claim and done), on
-SQLite and PostgreSQL."""
+"""storage.db on SQLite and PostgreSQL alike: ``Database.write`` (one statement committed on its
+own: the inbox's store, claim and done) and ``Transaction.after_commit``."""
 
 from __future__ import annotations
 
@@ -60,3 +60,25 @@ async def test_a_write_inside_a_transaction_of_the_same_task_is_refused(db: Data
             await db.write(INSERT, (3,))
     await db.write(INSERT, (4,))  # nothing was left open or locked
     assert await stored(db) == [4]
+
+
+async def test_after_commit_runs_once_committed_and_never_after_a_rollback(db: Database) -> None:
+    seen: list[str] = []
+
+    async with db.transaction() as tx:
+        await tx.execute(INSERT, (5,))
+        tx.after_commit(lambda: seen.append("first"))
+        tx.after_commit(lambda: seen.append("second"))
+        assert seen == []  # not before the commit
+    assert seen == ["first", "second"]
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with db.transaction() as tx:
+            await tx.execute(INSERT, (6,))
+            tx.after_commit(lambda: seen.append("rolled back"))
+            raise Undo
+    assert seen == ["first", "second"]
+    assert await stored(db) == [5]
