@@ -411,16 +411,22 @@ class SqliteDatabase(Database):
         if self._closed:
             raise RuntimeError(f"database {self._path} is closed")
 
+    def _outside_own_transaction(self, refusal: str) -> asyncio.Task[Any] | None:
+        """The current task; ``RuntimeError(refusal)`` when it holds the transaction lock
+        already (waiting for the lock again would deadlock)."""
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            raise RuntimeError(refusal)
+        return task
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Transactions are serialized: a second coroutine waits here until the first one is
         done. Nesting in the same task is detected and raises rather than deadlocking."""
-        task = asyncio.current_task()
-        if task is not None and task is self._owner:
-            raise RuntimeError(
-                "nested db.transaction() in the same task would deadlock; "
-                "pass the open Transaction to the inner code instead"
-            )
+        task = self._outside_own_transaction(
+            "nested db.transaction() in the same task would deadlock; "
+            "pass the open Transaction to the inner code instead"
+        )
         async with self._lock:
             self._check_open()
             self._owner = task
@@ -460,12 +466,10 @@ class SqliteDatabase(Database):
         thread instead of three. Holding the transaction lock keeps it out of a transaction
         another task has open on that connection. A busy answer (another process held the
         write lock longer than ``busy_timeout``) left nothing changed, so it is retried."""
-        task = asyncio.current_task()
-        if task is not None and task is self._owner:
-            raise RuntimeError(
-                "db.write() inside db.transaction() of the same task would deadlock; "
-                "use the open Transaction instead"
-            )
+        self._outside_own_transaction(
+            "db.write() inside db.transaction() of the same task would deadlock; "
+            "use the open Transaction instead"
+        )
         async with self._lock:
             self._check_open()
             return list(await _retry_busy(self._writer, sql, params))

@@ -262,14 +262,19 @@ class PostgresDatabase(Database):
         if self._closed:
             raise RuntimeError(f"database {self.describe()} is closed")
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
+    def _outside_own_transaction(self, refusal: str) -> asyncio.Task[Any] | None:
+        """The current task; ``RuntimeError(refusal)`` when it has a transaction open already."""
         task = asyncio.current_task()
         if task is not None and task in self._owners:
-            raise RuntimeError(
-                "nested db.transaction() in the same task; "
-                "pass the open Transaction to the inner code instead"
-            )
+            raise RuntimeError(refusal)
+        return task
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        task = self._outside_own_transaction(
+            "nested db.transaction() in the same task; "
+            "pass the open Transaction to the inner code instead"
+        )
         self._check_open()
         if task is not None:
             self._owners.add(task)
@@ -303,11 +308,9 @@ class PostgresDatabase(Database):
     async def write(self, sql: str, params: Params = ()) -> list[Row]:
         """The pool's connections are in autocommit mode (``_configure``): the statement is its
         own transaction, in one round trip instead of three (``BEGIN``, it, ``COMMIT``)."""
-        if (task := asyncio.current_task()) is not None and task in self._owners:
-            raise RuntimeError(
-                "db.write() inside db.transaction() of the same task; "
-                "use the open Transaction instead"
-            )
+        self._outside_own_transaction(
+            "db.write() inside db.transaction() of the same task; use the open Transaction instead"
+        )
         return await self.fetch_all(sql, params)
 
     async def has_table(self, name: str) -> bool:
